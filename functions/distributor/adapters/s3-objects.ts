@@ -1,0 +1,51 @@
+import { Readable } from "node:stream";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import type { DestinationSession, ObjectSource, ObjectWriter, PutObjectRequest, StagedObject } from "../ports";
+import { ClientCache } from "./client-cache";
+
+/** Reads staged objects with the processor's own credentials; the body streams. */
+export class S3ObjectSource implements ObjectSource {
+  constructor(private readonly s3: Pick<S3Client, "send">) {}
+
+  async open(bucket: string, key: string, versionId?: string): Promise<StagedObject> {
+    const out = await this.s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId && { VersionId: versionId }) }),
+    );
+    if (!out.Body) throw new Error(`GetObject s3://${bucket}/${key} returned no body`);
+    return {
+      body: out.Body as AsyncIterable<Uint8Array>,
+      ...(out.ContentLength !== undefined && { contentLength: out.ContentLength }),
+      ...(out.LastModified && { lastModified: out.LastModified }),
+      ...(out.ContentType && { contentType: out.ContentType }),
+    };
+  }
+}
+
+/**
+ * Writes into a customer's bucket with that customer's session: `ExpectedBucketOwner` makes S3
+ * refuse a bucket of any other account, and the ACL hands the object to the bucket owner.
+ * Single PUT (objects up to 5 GB; Vector's batches are far smaller).
+ */
+export class S3ObjectWriter implements ObjectWriter {
+  private readonly clients = new ClientCache<S3Client>();
+
+  constructor(private readonly makeClient: (session: DestinationSession) => Pick<S3Client, "send">) {}
+
+  async putObject(session: DestinationSession, request: PutObjectRequest): Promise<void> {
+    const client = this.clients.get(session, () => this.makeClient(session) as S3Client);
+    const body = request.body instanceof Readable ? request.body : Readable.from(request.body);
+    await client.send(
+      new PutObjectCommand({
+        Bucket: request.bucket,
+        Key: request.key,
+        Body: body,
+        ...(request.contentLength !== undefined && { ContentLength: request.contentLength }),
+        ContentType: request.contentType ?? "application/x-ndjson",
+        ...(request.key.endsWith(".gz") && { ContentEncoding: "gzip" }),
+        ACL: "bucket-owner-full-control",
+        ExpectedBucketOwner: request.expectedBucketOwner,
+        Metadata: request.metadata,
+      }),
+    );
+  }
+}

@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { RegionSchema, RoleArnSchema } from "../shared/delivery-config";
+import { SettingsError } from "./errors";
+
+const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const name = z.string().trim().min(3).max(255);
+
+/**
+ * Environment of the distributor (Lambda, worker and CLI alike). Endpoints come from the SDK's
+ * own AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE>, so the emulator needs no code path of its own.
+ */
+export const DistributorSettingsSchema = z.object({
+  AWS_REGION: RegionSchema,
+  TENANT_CONFIG_TABLE: name,
+  CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: RoleArnSchema,
+  /** DynamoDB table (pk: string, TTL attribute `ttl`) remembering delivered (object, destination) pairs. */
+  DELIVERY_LEDGER_TABLE: name.optional(),
+  LEDGER_TTL_DAYS: int(1, 365, 15),
+  CONFIG_CACHE_TTL_SECONDS: int(0, 3600, 60),
+  RETRY_MAX_ATTEMPTS: int(1, 10, 5),
+  RETRY_BASE_DELAY_MS: int(1, 60_000, 100),
+  RETRY_MAX_DELAY_MS: int(1, 300_000, 5_000),
+  /** Largest CloudWatch event incl. 26 bytes overhead; larger messages are split. */
+  MAX_EVENT_BYTES: int(1024, 1_048_576, 262_144),
+  METRICS_NAMESPACE: z.string().min(1).max(255).default("Logrelay"),
+  POWERTOOLS_SERVICE_NAME: z.string().min(1).default("logrelay-distributor"),
+});
+
+export type DistributorSettings = z.infer<typeof DistributorSettingsSchema>;
+
+/** Reads and validates settings; throws one SettingsError naming every bad variable. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): DistributorSettings {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = DistributorSettingsSchema.safeParse(cleaned);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => {
+    const variable = String(i.path[0]);
+    return env[variable] === undefined || env[variable] === ""
+      ? `${variable} is required`
+      : `${variable}=${JSON.stringify(env[variable])}: ${i.message}`;
+  });
+  throw new SettingsError(`invalid distributor settings: ${problems.join("; ")}`);
+}

@@ -1,0 +1,61 @@
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { cloudWatchLogsFactory } from "./adapters/cloudwatch-logs";
+import { DynamoDbConfigSource, DynamoDbDeliveryLedger, NoLedger } from "./adapters/dynamodb";
+import { PowertoolsTelemetry } from "./adapters/powertools-telemetry";
+import { S3ObjectSource, S3ObjectWriter } from "./adapters/s3-objects";
+import { StsCredentialBroker } from "./adapters/sts-credential-broker";
+import { PUT_LOG_EVENTS_LIMITS as PUT_LIMITS } from "./batching";
+import { DeliveryEngine } from "./engine";
+import type { Telemetry } from "./ports";
+import type { DistributorSettings } from "./settings";
+import { CachedTenantConfigs } from "./tenant-configs";
+
+/**
+ * The only place that builds AWS clients for the distributor, once per process.
+ * Destination calls (S3 get/put, PutLogEvents) use the engine's retry policy, so their clients
+ * make one attempt each; STS, DynamoDB and SQS keep the SDK's standard retry.
+ */
+export function createEngine(settings: DistributorSettings, telemetry?: Telemetry): DeliveryEngine {
+  const region = settings.AWS_REGION;
+  const tel =
+    telemetry ??
+    new PowertoolsTelemetry({ serviceName: settings.POWERTOOLS_SERVICE_NAME, namespace: settings.METRICS_NAMESPACE });
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const ledger = settings.DELIVERY_LEDGER_TABLE
+    ? new DynamoDbDeliveryLedger(db, settings.DELIVERY_LEDGER_TABLE, settings.LEDGER_TTL_DAYS)
+    : new NoLedger();
+  if (!ledger.durable) {
+    tel.log("warn", "DELIVERY_LEDGER_TABLE is not set: a retried message may deliver its events twice");
+  }
+  return new DeliveryEngine(
+    {
+      objects: new S3ObjectSource(new S3Client({ region, maxAttempts: 1 })),
+      configs: new CachedTenantConfigs(
+        new DynamoDbConfigSource(db, settings.TENANT_CONFIG_TABLE),
+        settings.CONFIG_CACHE_TTL_SECONDS * 1000,
+      ),
+      credentials: new StsCredentialBroker({ region, centralRoleArn: settings.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN }),
+      cloudWatchLogs: cloudWatchLogsFactory(
+        (s) => new CloudWatchLogsClient({ region: s.region, credentials: s.credentials, maxAttempts: 1 }),
+      ),
+      objectWriter: new S3ObjectWriter((s) => new S3Client({ region: s.region, credentials: s.credentials, maxAttempts: 1 })),
+      ledger,
+      telemetry: tel,
+    },
+    {
+      region,
+      retry: {
+        maxAttempts: settings.RETRY_MAX_ATTEMPTS,
+        baseDelayMs: settings.RETRY_BASE_DELAY_MS,
+        maxDelayMs: settings.RETRY_MAX_DELAY_MS,
+      },
+      limits: { ...PUT_LIMITS, maxEventBytes: settings.MAX_EVENT_BYTES },
+      ledgerTtlDays: settings.LEDGER_TTL_DAYS,
+    },
+  );
+}

@@ -1,0 +1,86 @@
+import { z } from "zod";
+import {
+  APPLICATION_PATTERN,
+  BUCKET_NAME_PATTERN,
+  EXTERNAL_ID_PATTERN,
+  LOG_GROUP_NAME_PATTERN,
+  REGION_PATTERN,
+  ROLE_ARN_PATTERN,
+  TENANT_ID_PATTERN,
+} from "./patterns";
+
+/**
+ * The tenant delivery configuration: one DynamoDB item per (tenant_id, type). This schema is the
+ * single source of truth for every reader and writer (distributor, API, CLI).
+ */
+
+const trimmed = (max: number) => z.string().trim().min(1).max(max);
+
+export const TenantIdSchema = z
+  .string()
+  .regex(TENANT_ID_PATTERN, "tenant_id must be a DNS label: a-z, 0-9 and '-', 1-63 characters");
+export const RoleArnSchema = z
+  .string()
+  .regex(ROLE_ARN_PATTERN, "must be a full IAM role ARN, e.g. arn:aws:iam::123456789012:role/LogDistribution");
+export const ExternalIdSchema = z
+  .string()
+  .regex(EXTERNAL_ID_PATTERN, "external_id must be 2-1224 characters of letters, digits and +=,.@:/-");
+export const RegionSchema = z.string().regex(REGION_PATTERN, "must be an AWS region such as us-east-1");
+
+/** DynamoDB may hand back string sets; accept them as arrays. */
+const stringList = (item: z.ZodString) =>
+  z.preprocess((v) => (v instanceof Set ? [...v] : v), z.array(item)).default([]);
+
+const common = {
+  tenant_id: TenantIdSchema,
+  enabled: z.boolean().default(true),
+  desired_logs: stringList(
+    z.string().regex(APPLICATION_PATTERN, "application names are letters, digits, '.', '_', '-' (max 253)"),
+  ),
+  groups: stringList(trimmed(64)),
+  target_region: RegionSchema.optional(),
+  ttl: z.number().int().positive().optional(),
+  created_at: z.string().optional(),
+  updated_at: z.string().optional(),
+  version: z.number().int().nonnegative().optional(),
+  /** The customer's role that logrelay assumes (double hop) to write into the customer's account. */
+  log_distribution_role_arn: RoleArnSchema,
+  /** The tenant's own ExternalId for that role, issued at onboarding; never shared between tenants. */
+  external_id: ExternalIdSchema,
+};
+
+export const CloudWatchConfigSchema = z.object({
+  ...common,
+  type: z.literal("cloudwatch"),
+  log_group_name: z
+    .string()
+    .regex(LOG_GROUP_NAME_PATTERN, "log_group_name must be 1-512 characters of letters, digits and ._-/#"),
+});
+
+export const S3ConfigSchema = z.object({
+  ...common,
+  type: z.literal("s3"),
+  bucket_name: z
+    .string()
+    .regex(BUCKET_NAME_PATTERN, "bucket_name must be 3-63 characters: a-z, 0-9, '.', '-'")
+    .refine((b) => !b.includes(".."), "bucket_name must not contain '..'"),
+  bucket_prefix: z
+    .string()
+    .max(512)
+    .regex(/^(?:[A-Za-z0-9!_.*'()-]+\/)*$/, "bucket_prefix must be empty or '/'-terminated safe segments")
+    .refine((p) => !p.split("/").some((s) => s === "." || s === ".."), "bucket_prefix must not contain . or ..")
+    .default("ROSA/cluster-logs/"),
+});
+
+export const DeliveryConfigSchema = z.discriminatedUnion("type", [CloudWatchConfigSchema, S3ConfigSchema]);
+
+export type CloudWatchConfig = z.infer<typeof CloudWatchConfigSchema>;
+export type S3Config = z.infer<typeof S3ConfigSchema>;
+export type DeliveryConfig = z.infer<typeof DeliveryConfigSchema>;
+export type DeliveryType = DeliveryConfig["type"];
+export const DELIVERY_TYPES: readonly DeliveryType[] = ["cloudwatch", "s3"];
+
+/** Field-level messages for an invalid config: `log_group_name: must be ...`. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.length ? i.path.join(".") : "(config)"}: ${i.message}`);
+}

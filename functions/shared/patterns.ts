@@ -1,0 +1,43 @@
+/**
+ * Identifier rules shared by the collector (VRL), the distributor (key parsing) and the
+ * tenant API. One place, so the three can never disagree about what a valid key is.
+ */
+
+/** Tenant ids are DNS labels: lowercase letters, digits and '-', 1-63 chars, no leading/trailing '-'. */
+export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * cluster_id, application and pod_name key segments: start with a letter or digit, then letters,
+ * digits, '.', '_' or '-', 1-253 chars (the Kubernetes DNS-subdomain length). This excludes empty
+ * segments, '.', '..', '/', spaces and control characters by construction.
+ */
+export const KEY_SEGMENT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
+
+/** The file name Vector writes: as a segment, plus '=' (some time formats); at most 255 chars. */
+export const KEY_FILE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._=-]{0,254}$/;
+
+/** Application names in desired_logs must be valid application key segments. */
+export const APPLICATION_PATTERN = KEY_SEGMENT_PATTERN;
+
+/** Full IAM role ARN, paths allowed: arn:<partition>:iam::<12 digits>:role/<path/>name. */
+export const ROLE_ARN_PATTERN =
+  /^arn:aws(?:-cn|-us-gov)?:iam::(\d{12}):role\/(?:[\x21-\x7E]{1,510}\/)?[\w+=,.@-]{1,64}$/;
+
+/** sts:ExternalId rules: 2-1224 chars of [\w+=,.@:/-]. */
+export const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
+
+/** CloudWatch Logs group names: 1-512 chars of [.-_/#A-Za-z0-9]. */
+export const LOG_GROUP_NAME_PATTERN = /^[.\-_/#A-Za-z0-9]{1,512}$/;
+
+/** S3 bucket names (general purpose): 3-63 chars, lowercase, digits, '.', '-', alphanumeric ends. */
+export const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** AWS region names such as us-east-1, eu-central-2, us-gov-west-1, cn-north-1. */
+export const REGION_PATTERN = /^(?:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)$/;
+
+/** Returns the 12-digit account id of a role ARN that matches ROLE_ARN_PATTERN. */
+export function accountOfRoleArn(arn: string): string {
+  const match = ROLE_ARN_PATTERN.exec(arn);
+  if (!match) throw new Error(`not a role ARN: ${JSON.stringify(arn)}`);
+  return match[1]!;
+}

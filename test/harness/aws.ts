@@ -1,0 +1,97 @@
+import { CloudWatchLogsClient, GetLogEventsCommand, DescribeLogStreamsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+
+/** Clients for the emulator (environment set by global-setup), per account. */
+export const REGION = "us-east-1";
+export const CENTRAL_ACCOUNT = "123456789012";
+
+export async function accountCredentials(accountId: string) {
+  const sts = new STSClient({ region: REGION });
+  const out = await sts.send(
+    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/test-admin`, RoleSessionName: "test" }),
+  );
+  const c = out.Credentials!;
+  return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+}
+
+export async function clientsFor(accountId: string) {
+  const credentials = accountId === CENTRAL_ACCOUNT ? undefined : await accountCredentials(accountId);
+  const opts = { region: REGION, ...(credentials && { credentials }) };
+  return { s3: new S3Client(opts), logs: new CloudWatchLogsClient(opts) };
+}
+
+export const documentClient = () => DynamoDBDocumentClient.from(new DynamoDBClient({ region: REGION }));
+
+export async function createConfigTable(name: string): Promise<void> {
+  await new DynamoDBClient({ region: REGION }).send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [
+        { AttributeName: "tenant_id", AttributeType: "S" },
+        { AttributeName: "type", AttributeType: "S" },
+      ],
+      KeySchema: [
+        { AttributeName: "tenant_id", KeyType: "HASH" },
+        { AttributeName: "type", KeyType: "RANGE" },
+      ],
+    }),
+  );
+}
+
+export async function createLedgerTable(name: string): Promise<void> {
+  await new DynamoDBClient({ region: REGION }).send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+    }),
+  );
+}
+
+export async function putConfig(table: string, item: Record<string, unknown>): Promise<void> {
+  await documentClient().send(new PutCommand({ TableName: table, Item: item }));
+}
+
+export async function createBucket(s3: S3Client, name: string): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket: name }));
+}
+
+export async function putObject(s3: S3Client, bucket: string, key: string, body: Buffer): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+
+/** Every event of every stream in a log group, or undefined when the group does not exist. */
+export async function readLogGroup(logs: CloudWatchLogsClient, group: string) {
+  let streams;
+  try {
+    streams = await logs.send(new DescribeLogStreamsCommand({ logGroupName: group }));
+  } catch (e) {
+    if ((e as Error).name === "ResourceNotFoundException") return undefined;
+    throw e;
+  }
+  const result: Record<string, { timestamp: number; message: string }[]> = {};
+  for (const s of streams.logStreams ?? []) {
+    const events: { timestamp: number; message: string }[] = [];
+    let token: string | undefined;
+    for (;;) {
+      const page = await logs.send(
+        new GetLogEventsCommand({
+          logGroupName: group,
+          logStreamName: s.logStreamName!,
+          startFromHead: true,
+          ...(token && { nextToken: token }),
+        }),
+      );
+      for (const e of page.events ?? []) events.push({ timestamp: e.timestamp!, message: e.message! });
+      if (!page.nextForwardToken || page.nextForwardToken === token || (page.events ?? []).length === 0) break;
+      token = page.nextForwardToken;
+    }
+    result[s.logStreamName!] = events;
+  }
+  return result;
+}
