@@ -1,6 +1,8 @@
 // Two projects: fast unit tests, and integration tests that need the moto emulator
 // (started once by globalSetup, stopped by PID in globalTeardown).
-const transform = { "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" } }] };
+const transform = {
+  "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" } }],
+};
 const common = {
   transform,
   testEnvironment: "node",

@@ -116,7 +116,11 @@ export function eventBytes(message: string, limits: PutLogEventsLimits = PUT_LOG
 }
 
 /** The fewest batches any packing could use for these totals (count and byte bounds). */
-export function minimumBatches(events: number, bytes: number, limits: PutLogEventsLimits = PUT_LOG_EVENTS_LIMITS): number {
+export function minimumBatches(
+  events: number,
+  bytes: number,
+  limits: PutLogEventsLimits = PUT_LOG_EVENTS_LIMITS,
+): number {
   if (events === 0) return 0;
   return Math.max(Math.ceil(events / limits.maxEvents), Math.ceil(bytes / limits.maxBatchBytes));
 }
@@ -125,7 +129,10 @@ export function minimumBatches(events: number, bytes: number, limits: PutLogEven
  * CloudWatch refuses events older than 14 days or more than 2 hours in the future. Events outside
  * the window (with a 5-minute safety margin for time in flight) are not sent and count as rejected.
  */
-export const ACCEPT_WINDOW = { maxAgeMs: 14 * 24 * 3600_000 - 5 * 60_000, maxFutureMs: 2 * 3600_000 - 5 * 60_000 };
+export const ACCEPT_WINDOW = {
+  maxAgeMs: 14 * 24 * 3600_000 - 5 * 60_000,
+  maxFutureMs: 2 * 3600_000 - 5 * 60_000,
+};
 
 export function isInAcceptWindow(timestampMs: number, nowMs: number): boolean {
   return timestampMs >= nowMs - ACCEPT_WINDOW.maxAgeMs && timestampMs <= nowMs + ACCEPT_WINDOW.maxFutureMs;

@@ -1,11 +1,11 @@
-import { accountOfRoleArn } from "../shared/patterns";
 import type { CloudWatchConfig, DeliveryConfig, S3Config } from "../shared/delivery-config";
+import { accountOfRoleArn } from "../shared/patterns";
 import {
-  type PutLogEventsLimits,
+  isInAcceptWindow,
+  type LogBatch,
   PUT_LOG_EVENTS_LIMITS,
   PutLogEventsBatcher,
-  type LogBatch,
-  isInAcceptWindow,
+  type PutLogEventsLimits,
   splitOversizeMessage,
 } from "./batching";
 import { classify, describeError, MalformedMessageError } from "./errors";
@@ -24,10 +24,20 @@ import type {
   Telemetry,
 } from "./ports";
 import { type RetryHooks, type RetryPolicy, withRetry } from "./retry";
-import { cloudWatchSessionPolicy, customerObjectKey, logStreamName, s3SessionPolicy } from "./session-policies";
+import {
+  cloudWatchSessionPolicy,
+  customerObjectKey,
+  logStreamName,
+  s3SessionPolicy,
+} from "./session-policies";
 import type { CachedTenantConfigs } from "./tenant-configs";
 
-export type DestinationStatus = "delivered" | "already_delivered" | "skipped" | "failed_permanent" | "failed_transient";
+export type DestinationStatus =
+  | "delivered"
+  | "already_delivered"
+  | "skipped"
+  | "failed_permanent"
+  | "failed_transient";
 export type OutcomeStatus = "delivered" | "skipped" | "failed_permanent" | "failed_transient";
 
 export interface DestinationResult {
@@ -131,7 +141,10 @@ export class DeliveryEngine {
       return { status: "failed_permanent", reason: error.message, objects: [], ignored: [] };
     }
     if (parsed.ignored.length > 0) {
-      this.deps.telemetry.log("info", "notification records ignored", { ...context, ignored: parsed.ignored });
+      this.deps.telemetry.log("info", "notification records ignored", {
+        ...context,
+        ignored: parsed.ignored,
+      });
     }
     const objects: ObjectResult[] = [];
     for (const ref of parsed.objects) objects.push(await this.deliverObject(ref, context));
@@ -170,7 +183,12 @@ export class DeliveryEngine {
       });
     }
     if (configs.valid.length === 0 && configs.invalid.length === 0) {
-      return finish({ tenantId, status: "skipped", reason: "tenant has no delivery config", destinations: [] });
+      return finish({
+        tenantId,
+        status: "skipped",
+        reason: "tenant has no delivery config",
+        destinations: [],
+      });
     }
     const invalid: DestinationResult[] = configs.invalid.map((c) => ({
       ...empty,
@@ -181,7 +199,9 @@ export class DeliveryEngine {
     }));
     const tasks = configs.valid.map((config) => this.deliverTo(config, ref, key));
     const destinations = [...invalid, ...(await Promise.all(tasks))];
-    const reasons = destinations.filter((d) => d.status !== "delivered" && d.reason).map((d) => `${d.type}: ${d.reason}`);
+    const reasons = destinations
+      .filter((d) => d.status !== "delivered" && d.reason)
+      .map((d) => `${d.type}: ${d.reason}`);
     return {
       ...finish({ tenantId, status: combineStatus(destinations.map((d) => d.status)), destinations }),
       ...(reasons.length > 0 && { reason: reasons.join(" | ") }),
@@ -189,13 +209,23 @@ export class DeliveryEngine {
   }
 
   /** One destination, isolated: whatever happens here is this destination's result only. */
-  private async deliverTo(config: DeliveryConfig, ref: ObjectRef, key: LogObjectKey): Promise<DestinationResult> {
+  private async deliverTo(
+    config: DeliveryConfig,
+    ref: ObjectRef,
+    key: LogObjectKey,
+  ): Promise<DestinationResult> {
     const region = config.target_region ?? this.settings.region;
     const target =
       config.type === "cloudwatch"
         ? `cloudwatch:${region}:${accountOfRoleArn(config.log_distribution_role_arn)}:${config.log_group_name}`
         : `s3://${config.bucket_name}/${config.bucket_prefix}`;
-    const skipped = (reason: string): DestinationResult => ({ ...empty, type: config.type, target, status: "skipped", reason });
+    const skipped = (reason: string): DestinationResult => ({
+      ...empty,
+      type: config.type,
+      target,
+      status: "skipped",
+      reason,
+    });
     if (!config.enabled) return skipped("delivery config is disabled");
     const filter = applicationFilter(config);
     if (filter.unknownGroups.length > 0) {
@@ -205,7 +235,8 @@ export class DeliveryEngine {
         unknown_groups: filter.unknownGroups,
       });
     }
-    if (!matchesApplication(filter, key.application)) return skipped(`application ${key.application} not selected`);
+    if (!matchesApplication(filter, key.application))
+      return skipped(`application ${key.application} not selected`);
 
     const ledgerId = `${ref.bucket}/${ref.key}#${ref.versionId ?? ref.sequencer ?? ref.eTag ?? ref.eventTime.toISOString()}|${target}`;
     try {
@@ -356,7 +387,11 @@ export class DeliveryEngine {
 
   /** One structured log line per object, metrics per tenant and destination type. */
   private record(result: ObjectResult, context: Record<string, string>): void {
-    const level = result.status.startsWith("failed") ? "error" : result.status === "skipped" ? "warn" : "info";
+    const level = result.status.startsWith("failed")
+      ? "error"
+      : result.status === "skipped"
+        ? "warn"
+        : "info";
     this.deps.telemetry.log(level, `object ${result.status}`, {
       ...context,
       tenant_id: result.tenantId,
@@ -392,7 +427,9 @@ export class DeliveryEngine {
         { name: "EventsRejected", value: d.eventsRejected, unit: "Count" },
         { name: "BytesDelivered", value: d.status === "delivered" ? d.bytes : 0, unit: "Bytes" },
         { name: "DeliveryFailures", value: failed ? 1 : 0, unit: "Count" },
-        ...(d.status === "delivered" ? [{ name: "DeliveryLatency", value: result.latencyMs, unit: "Milliseconds" as const }] : []),
+        ...(d.status === "delivered"
+          ? [{ name: "DeliveryLatency", value: result.latencyMs, unit: "Milliseconds" as const }]
+          : []),
       ]);
       if (d.status === "failed_permanent") this.permanentFailureMetric();
     }

@@ -1,6 +1,6 @@
-import { StringDecoder } from "node:string_decoder";
-import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { StringDecoder } from "node:string_decoder";
 import { createGunzip } from "node:zlib";
 import { CorruptObjectError } from "./errors";
 
@@ -69,7 +69,8 @@ export function parseTimestamp(value: unknown): number | undefined {
 
 /** Turns one decoded record into an event, or returns why it cannot be one. */
 export function recordToEvent(record: unknown, fallbackTimestampMs: number): LogEvent | string {
-  if (typeof record !== "object" || record === null || Array.isArray(record)) return "record is not a JSON object";
+  if (typeof record !== "object" || record === null || Array.isArray(record))
+    return "record is not a JSON object";
   const r = record as Record<string, unknown>;
   let message: string | undefined;
   for (const f of MESSAGE_FIELDS) {

@@ -14,7 +14,9 @@ export interface ApplicationFilter {
  * A config that names only unknown groups matches nothing: it asked for a filter, and guessing
  * "everything" would send logs the tenant did not ask for.
  */
-export function applicationFilter(config: Pick<DeliveryConfig, "desired_logs" | "groups">): ApplicationFilter {
+export function applicationFilter(
+  config: Pick<DeliveryConfig, "desired_logs" | "groups">,
+): ApplicationFilter {
   if (config.desired_logs.length === 0 && config.groups.length === 0) return { unknownGroups: [] };
   const applications = new Set(config.desired_logs);
   const unknownGroups: string[] = [];

@@ -26,7 +26,8 @@ export const MAX_KEY_LENGTH = 1024;
 /** Parses and validates a decoded key; throws MalformedKeyError naming the bad segment. */
 export function parseObjectKey(key: string): LogObjectKey {
   if (key.length === 0) throw new MalformedKeyError(key, "key is empty");
-  if (key.length > MAX_KEY_LENGTH) throw new MalformedKeyError(key.slice(0, 64), `key is over ${MAX_KEY_LENGTH} characters`);
+  if (key.length > MAX_KEY_LENGTH)
+    throw new MalformedKeyError(key.slice(0, 64), `key is over ${MAX_KEY_LENGTH} characters`);
   const parts = key.split("/");
   if (parts.length !== SEGMENTS.length) {
     throw new MalformedKeyError(

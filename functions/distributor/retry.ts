@@ -21,7 +21,11 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * Runs `operation`, retrying transient failures (throttling, 5xx, timeouts: see classify) with
  * exponential backoff and full jitter; permanent failures and the last transient one are rethrown.
  */
-export async function withRetry<T>(operation: () => Promise<T>, policy: RetryPolicy, hooks: RetryHooks = {}): Promise<T> {
+export async function withRetry<T>(
+  operation: () => Promise<T>,
+  policy: RetryPolicy,
+  hooks: RetryHooks = {},
+): Promise<T> {
   const wait = hooks.sleep ?? sleep;
   const random = hooks.random ?? Math.random;
   for (let attempt = 1; ; attempt++) {

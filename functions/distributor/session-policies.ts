@@ -20,7 +20,9 @@ export function cloudWatchSessionPolicy(region: string, accountId: string, logGr
 }
 
 export function s3SessionPolicy(bucket: string, keyPrefix: string): string {
-  return doc([{ Effect: "Allow", Action: ["s3:PutObject"], Resource: [`arn:aws:s3:::${bucket}/${keyPrefix}*`] }]);
+  return doc([
+    { Effect: "Allow", Action: ["s3:PutObject"], Resource: [`arn:aws:s3:::${bucket}/${keyPrefix}*`] },
+  ]);
 }
 
 /** Where an object lands in the customer's bucket: `{bucket_prefix}{tenant}/{cluster}/{app}/{pod}/{file}`. */

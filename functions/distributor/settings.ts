@@ -2,7 +2,8 @@ import { z } from "zod";
 import { RegionSchema, RoleArnSchema } from "../shared/delivery-config";
 import { SettingsError } from "./errors";
 
-const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const int = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
 const name = z.string().trim().min(3).max(255);
 
 /**

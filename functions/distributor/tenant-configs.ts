@@ -20,7 +20,10 @@ export function validateConfigItems(tenantId: string, items: Record<string, unkn
     if (!parsed.success) {
       invalid.push({ type: String(item.type ?? "(missing)"), problems: describeIssues(parsed.error) });
     } else if (parsed.data.tenant_id !== tenantId) {
-      invalid.push({ type: parsed.data.type, problems: [`tenant_id: item belongs to ${parsed.data.tenant_id}`] });
+      invalid.push({
+        type: parsed.data.type,
+        problems: [`tenant_id: item belongs to ${parsed.data.tenant_id}`],
+      });
     } else valid.push(parsed.data);
   }
   return { valid, invalid };

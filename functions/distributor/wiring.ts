@@ -22,7 +22,10 @@ export function createEngine(settings: DistributorSettings, telemetry?: Telemetr
   const region = settings.AWS_REGION;
   const tel =
     telemetry ??
-    new PowertoolsTelemetry({ serviceName: settings.POWERTOOLS_SERVICE_NAME, namespace: settings.METRICS_NAMESPACE });
+    new PowertoolsTelemetry({
+      serviceName: settings.POWERTOOLS_SERVICE_NAME,
+      namespace: settings.METRICS_NAMESPACE,
+    });
   const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), {
     marshallOptions: { removeUndefinedValues: true },
   });
@@ -39,11 +42,16 @@ export function createEngine(settings: DistributorSettings, telemetry?: Telemetr
         new DynamoDbConfigSource(db, settings.TENANT_CONFIG_TABLE),
         settings.CONFIG_CACHE_TTL_SECONDS * 1000,
       ),
-      credentials: new StsCredentialBroker({ region, centralRoleArn: settings.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN }),
+      credentials: new StsCredentialBroker({
+        region,
+        centralRoleArn: settings.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN,
+      }),
       cloudWatchLogs: cloudWatchLogsFactory(
         (s) => new CloudWatchLogsClient({ region: s.region, credentials: s.credentials, maxAttempts: 1 }),
       ),
-      objectWriter: new S3ObjectWriter((s) => new S3Client({ region: s.region, credentials: s.credentials, maxAttempts: 1 })),
+      objectWriter: new S3ObjectWriter(
+        (s) => new S3Client({ region: s.region, credentials: s.credentials, maxAttempts: 1 }),
+      ),
       ledger,
       telemetry: tel,
     },

@@ -13,7 +13,9 @@ export const APPLICATION_GROUPS: Readonly<Record<string, readonly string[]>> = {
   Scheduler: ["kube-scheduler"],
 };
 
-const byLowerName = new Map(Object.entries(APPLICATION_GROUPS).map(([name, apps]) => [name.toLowerCase(), apps]));
+const byLowerName = new Map(
+  Object.entries(APPLICATION_GROUPS).map(([name, apps]) => [name.toLowerCase(), apps]),
+);
 
 /** Applications of a group, or undefined when the group name is unknown. */
 export function applicationsOfGroup(name: string): readonly string[] | undefined {

@@ -21,7 +21,10 @@ export const TenantIdSchema = z
   .regex(TENANT_ID_PATTERN, "tenant_id must be a DNS label: a-z, 0-9 and '-', 1-63 characters");
 export const RoleArnSchema = z
   .string()
-  .regex(ROLE_ARN_PATTERN, "must be a full IAM role ARN, e.g. arn:aws:iam::123456789012:role/LogDistribution");
+  .regex(
+    ROLE_ARN_PATTERN,
+    "must be a full IAM role ARN, e.g. arn:aws:iam::123456789012:role/LogDistribution",
+  );
 export const ExternalIdSchema = z
   .string()
   .regex(EXTERNAL_ID_PATTERN, "external_id must be 2-1224 characters of letters, digits and +=,.@:/-");
@@ -68,7 +71,10 @@ export const S3ConfigSchema = z.object({
     .string()
     .max(512)
     .regex(/^(?:[A-Za-z0-9!_.*'()-]+\/)*$/, "bucket_prefix must be empty or '/'-terminated safe segments")
-    .refine((p) => !p.split("/").some((s) => s === "." || s === ".."), "bucket_prefix must not contain . or ..")
+    .refine(
+      (p) => !p.split("/").some((s) => s === "." || s === ".."),
+      "bucket_prefix must not contain . or ..",
+    )
     .default("ROSA/cluster-logs/"),
 });
 

@@ -1,4 +1,9 @@
-import { CloudWatchLogsClient, GetLogEventsCommand, DescribeLogStreamsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import {
+  CloudWatchLogsClient,
+  DescribeLogStreamsCommand,
+  type DescribeLogStreamsCommandOutput,
+  GetLogEventsCommand,
+} from "@aws-sdk/client-cloudwatch-logs";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
@@ -67,7 +72,7 @@ export async function putObject(s3: S3Client, bucket: string, key: string, body:
 
 /** Every event of every stream in a log group, or undefined when the group does not exist. */
 export async function readLogGroup(logs: CloudWatchLogsClient, group: string) {
-  let streams;
+  let streams: DescribeLogStreamsCommandOutput;
   try {
     streams = await logs.send(new DescribeLogStreamsCommand({ logGroupName: group }));
   } catch (e) {
@@ -88,7 +93,8 @@ export async function readLogGroup(logs: CloudWatchLogsClient, group: string) {
         }),
       );
       for (const e of page.events ?? []) events.push({ timestamp: e.timestamp!, message: e.message! });
-      if (!page.nextForwardToken || page.nextForwardToken === token || (page.events ?? []).length === 0) break;
+      if (!page.nextForwardToken || page.nextForwardToken === token || (page.events ?? []).length === 0)
+        break;
       token = page.nextForwardToken;
     }
     result[s.logStreamName!] = events;

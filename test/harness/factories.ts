@@ -3,7 +3,11 @@ import type { SQSRecord } from "aws-lambda";
 
 /** Builders for the messages and objects the distributor sees in production. */
 
-export function s3Event(bucket: string, key: string, options: { eventName?: string; eventTime?: Date; size?: number; sequencer?: string } = {}) {
+export function s3Event(
+  bucket: string,
+  key: string,
+  options: { eventName?: string; eventTime?: Date; size?: number; sequencer?: string } = {},
+) {
   return {
     Records: [
       {

@@ -27,7 +27,9 @@ export function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -35,7 +37,8 @@ export function freePort(): Promise<number> {
 async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited with code ${child.exitCode} while starting`);
+    if (child.exitCode !== null)
+      throw new Error(`moto_server exited with code ${child.exitCode} while starting`);
     try {
       const res = await fetch(`${endpoint}/moto-api/`);
       if (res.ok) return;

@@ -1,5 +1,5 @@
-import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { gzipSync } from "node:zlib";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createEngine } from "../../functions/distributor/wiring";
 import {
@@ -104,13 +104,17 @@ describe("distributor against the moto emulator, two customer accounts", () => {
     expect(Object.keys(groupA ?? {})).toEqual([streamA]);
     expect(groupA![streamA]!.map((e) => e.message)).toEqual(events("tenant-a", 25).map((e) => e.message));
     const groupB = await readLogGroup(b.logs, "/logrelay/tenant-b");
-    expect(Object.values(groupB ?? {}).flat().map((e) => e.message)).toEqual(
-      events("tenant-b", 7).map((e) => e.message),
-    );
+    expect(
+      Object.values(groupB ?? {})
+        .flat()
+        .map((e) => e.message),
+    ).toEqual(events("tenant-b", 7).map((e) => e.message));
     // Isolation: neither group exists in the other tenant's account, nor in the central account.
     expect(await readLogGroup(b.logs, "/logrelay/tenant-a")).toBeUndefined();
     expect(await readLogGroup(a.logs, "/logrelay/tenant-b")).toBeUndefined();
-    expect(await readLogGroup((await clientsFor(CENTRAL_ACCOUNT)).logs, "/logrelay/tenant-a")).toBeUndefined();
+    expect(
+      await readLogGroup((await clientsFor(CENTRAL_ACCOUNT)).logs, "/logrelay/tenant-a"),
+    ).toBeUndefined();
 
     const copied = await a.s3.send(
       new GetObjectCommand({ Bucket: "tenant-a-archive", Key: `cluster-logs/${keyA}` }),
@@ -132,14 +136,21 @@ describe("distributor against the moto emulator, two customer accounts", () => {
     expect(first.objects[0]!.destinations.map((d) => d.status)).toEqual(["delivered"]);
     expect(second.objects[0]!.destinations.map((d) => d.status)).toEqual(["already_delivered"]);
     const group = await readLogGroup((await clientsFor(ACCOUNT_B)).logs, "/logrelay/tenant-b");
-    const messages = Object.values(group!).flat().map((e) => e.message);
+    const messages = Object.values(group!)
+      .flat()
+      .map((e) => e.message);
     expect(messages.filter((m) => m.startsWith("retry "))).toHaveLength(3);
   });
 
   it.each([
     ["a disabled tenant", "tenant-off/c/app/pod/1.log.gz", "skipped", "delivery config is disabled"],
     ["an unknown tenant", "tenant-nobody/c/app/pod/1.log.gz", "skipped", "tenant has no delivery config"],
-    ["an application no config selects", "tenant-b/c/payment-service/pod/1.log.gz", "skipped", "not selected"],
+    [
+      "an application no config selects",
+      "tenant-b/c/payment-service/pod/1.log.gz",
+      "skipped",
+      "not selected",
+    ],
     ["a bad key", "tenant-a/c/../pod/1.log.gz", "failed_permanent", "MalformedKeyError"],
   ])("%s is acknowledged with the documented outcome", async (_what, key, status, reason) => {
     const telemetry = new MemoryTelemetry();
@@ -157,7 +168,11 @@ describe("distributor against the moto emulator, two customer accounts", () => {
     const telemetry = new MemoryTelemetry();
     const engine = createEngine(settings(), telemetry);
     const good = gzipSync(Buffer.from(`${JSON.stringify(vectorEvent("fine", now))}\n`.repeat(50)));
-    const corrupt = Buffer.concat([good.subarray(0, 40), Buffer.from("garbage-bytes-not-deflate"), good.subarray(60)]);
+    const corrupt = Buffer.concat([
+      good.subarray(0, 40),
+      Buffer.from("garbage-bytes-not-deflate"),
+      good.subarray(60),
+    ]);
     const key = "tenant-a/cluster-1/payment-service/pod-c/1700000002-c.log.gz";
 
     const result = await engine.processMessage(await stage(key, corrupt));

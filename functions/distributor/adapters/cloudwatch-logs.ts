@@ -1,11 +1,16 @@
 import {
-  CloudWatchLogsClient,
+  type CloudWatchLogsClient,
   CreateLogGroupCommand,
   CreateLogStreamCommand,
   PutLogEventsCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
 import type { LogEvent } from "../log-records";
-import type { CloudWatchLogsApi, CloudWatchLogsFactory, DestinationSession, PutLogEventsResult } from "../ports";
+import type {
+  CloudWatchLogsApi,
+  CloudWatchLogsFactory,
+  DestinationSession,
+  PutLogEventsResult,
+} from "../ports";
 import { ClientCache } from "./client-cache";
 
 const alreadyExists = (e: unknown) => (e as { name?: unknown }).name === "ResourceAlreadyExistsException";
@@ -19,7 +24,9 @@ export class CloudWatchLogsAdapter implements CloudWatchLogsApi {
     );
     const info = out.rejectedLogEventsInfo;
     return {
-      ...(info?.tooNewLogEventStartIndex !== undefined && { tooNewStartIndex: info.tooNewLogEventStartIndex }),
+      ...(info?.tooNewLogEventStartIndex !== undefined && {
+        tooNewStartIndex: info.tooNewLogEventStartIndex,
+      }),
       ...(info?.tooOldLogEventEndIndex !== undefined && { tooOldEndIndex: info.tooOldLogEventEndIndex }),
       ...(info?.expiredLogEventEndIndex !== undefined && { expiredEndIndex: info.expiredLogEventEndIndex }),
     };

@@ -41,7 +41,9 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
   ) {}
 
   async has(id: string): Promise<boolean> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: id }, ConsistentRead: true }));
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { pk: id }, ConsistentRead: true }),
+    );
     return out.Item !== undefined;
   }
 

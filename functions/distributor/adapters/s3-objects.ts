@@ -1,6 +1,12 @@
 import { Readable } from "node:stream";
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import type { DestinationSession, ObjectSource, ObjectWriter, PutObjectRequest, StagedObject } from "../ports";
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type {
+  DestinationSession,
+  ObjectSource,
+  ObjectWriter,
+  PutObjectRequest,
+  StagedObject,
+} from "../ports";
 import { ClientCache } from "./client-cache";
 
 /** Reads staged objects with the processor's own credentials; the body streams. */

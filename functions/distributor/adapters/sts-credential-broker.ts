@@ -37,12 +37,19 @@ export class StsCredentialBroker implements CredentialBroker {
   destinationSession(request: SessionRequest): Promise<DestinationSession> {
     const { roleArn, externalId, tenantId, clusterId, region, sessionPolicy } = request;
     const cacheKey = JSON.stringify([roleArn, externalId, tenantId, clusterId, region, sessionPolicy]);
-    return this.cache.get(cacheKey, () => this.assumeCustomerRole(request, cacheKey), (s) => s.credentials.expiration);
+    return this.cache.get(
+      cacheKey,
+      () => this.assumeCustomerRole(request, cacheKey),
+      (s) => s.credentials.expiration,
+    );
   }
 
   private centralCredentials(): Promise<AwsCredentials> {
     const load = () =>
-      this.assume(this.baseSts, { RoleArn: this.options.centralRoleArn, RoleSessionName: this.sessionName("central") });
+      this.assume(this.baseSts, {
+        RoleArn: this.options.centralRoleArn,
+        RoleSessionName: this.sessionName("central"),
+      });
     return this.cache.get("central", load, (c) => c.expiration);
   }
 
@@ -71,7 +78,8 @@ export class StsCredentialBroker implements CredentialBroker {
   ): Promise<AwsCredentials> {
     const out = await sts.send(new AssumeRoleCommand({ DurationSeconds: 3600, ...input }));
     const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`AssumeRole ${input.RoleArn} returned no credentials`);
+    if (!c?.AccessKeyId || !c.SecretAccessKey)
+      throw new Error(`AssumeRole ${input.RoleArn} returned no credentials`);
     return {
       accessKeyId: c.AccessKeyId,
       secretAccessKey: c.SecretAccessKey,

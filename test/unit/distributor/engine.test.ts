@@ -1,0 +1,307 @@
+import { gzipSync } from "node:zlib";
+import { rejectedCount } from "../../../functions/distributor/engine";
+import { s3Event, snsEnvelope } from "../../harness/factories";
+import { cwConfig, fakeWorld, NOW, s3Config } from "../../harness/fakes";
+
+const BUCKET = "logrelay-central";
+const KEY = "acme/cluster-1/payment-service/payment-1/1763632800-u.log.gz";
+
+function ndjson(n: number, start = NOW - 60_000, size = 20) {
+  const lines = Array.from({ length: n }, (_, i) =>
+    JSON.stringify({
+      message: `event-${i}-${"x".repeat(size)}`,
+      timestamp: new Date(start + i).toISOString(),
+    }),
+  );
+  return gzipSync(`${lines.join("\n")}\n`);
+}
+
+function message(key = KEY) {
+  return JSON.stringify(snsEnvelope(s3Event(BUCKET, key, { eventTime: new Date(NOW - 5000) })));
+}
+
+describe("DeliveryEngine", () => {
+  it("delivers to CloudWatch through the tenant's role with its ExternalId, session tags and a narrow session policy", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(3));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+
+    const result = await w.engine.processMessage(message());
+
+    expect(result.status).toBe("delivered");
+    expect(w.broker.requests).toEqual([
+      expect.objectContaining({
+        roleArn: "arn:aws:iam::111111111111:role/LogDistribution",
+        externalId: "ext-acme",
+        tenantId: "acme",
+        clusterId: "cluster-1",
+        region: "us-east-1",
+      }),
+    ]);
+    const policy = JSON.parse(w.broker.requests[0]!.sessionPolicy);
+    expect(policy.Statement[0].Resource).toEqual([
+      "arn:aws:logs:us-east-1:111111111111:log-group:/logs/acme",
+      "arn:aws:logs:us-east-1:111111111111:log-group:/logs/acme:*",
+    ]);
+    expect(w.logs.batches).toHaveLength(1);
+    expect(w.logs.batches[0]).toMatchObject({
+      account: "111111111111",
+      group: "/logs/acme",
+      stream: "cluster-1/payment-service/payment-1/2026-11-20",
+    });
+    expect(w.telemetry.total("EventsDelivered", { tenant_id: "acme", destination: "cloudwatch" })).toBe(3);
+    expect(w.telemetry.total("DeliveryLatency", { tenant_id: "acme" })).toBe(5000);
+  });
+
+  it("uses target_region for the session and the client", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(1));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111", { target_region: "eu-west-1" })]);
+
+    await w.engine.processMessage(message());
+
+    expect(w.broker.requests[0]!.region).toBe("eu-west-1");
+  });
+
+  it("copies to S3 under {prefix}{tenant}/{cluster}/{app}/{pod}/{file}, owner-checked, with traceability metadata", async () => {
+    const w = fakeWorld();
+    const body = ndjson(2);
+    w.objects.objects.set(`${BUCKET}/${KEY}`, body);
+    w.configs.items.set("acme", [s3Config("acme", "222222222222", { bucket_prefix: "logs/" })]);
+
+    const result = await w.engine.processMessage(message());
+
+    expect(result.status).toBe("delivered");
+    expect(w.writer.puts).toHaveLength(1);
+    const put = w.writer.puts[0]!;
+    expect(put.request).toMatchObject({
+      bucket: "acme-archive",
+      key: `logs/${KEY}`,
+      expectedBucketOwner: "222222222222",
+      metadata: expect.objectContaining({ "logrelay-source-key": KEY, "logrelay-tenant-id": "acme" }),
+    });
+    expect(put.body).toEqual(body);
+    expect(JSON.parse(w.broker.requests[0]!.sessionPolicy).Statement[0].Resource).toEqual([
+      "arn:aws:s3:::acme-archive/logs/acme/*",
+    ]);
+  });
+
+  it("an invalid config fails only itself; the tenant's other destinations still deliver", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(2));
+    w.configs.items.set("acme", [
+      cwConfig("acme", "111111111111", { log_group_name: "bad name with spaces" }),
+      s3Config("acme", "111111111111"),
+    ]);
+
+    const result = await w.engine.processMessage(message());
+
+    const [invalid, s3] = result.objects[0]!.destinations;
+    expect(invalid).toMatchObject({ type: "cloudwatch", status: "failed_permanent" });
+    expect(invalid!.reason).toMatch(/InvalidConfigError: log_group_name: log_group_name must be/);
+    expect(s3!.status).toBe("delivered");
+    expect(result.status).toBe("failed_permanent");
+  });
+
+  it("AccessDenied on the customer role fails that destination permanently, not the others", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(2));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111"), s3Config("acme", "333333333333")]);
+    w.broker.denyRoles.add("arn:aws:iam::111111111111:role/LogDistribution");
+
+    const result = await w.engine.processMessage(message());
+
+    const byType = Object.fromEntries(result.objects[0]!.destinations.map((d) => [d.type, d]));
+    expect(byType.cloudwatch).toMatchObject({ status: "failed_permanent" });
+    expect(byType.cloudwatch!.reason).toMatch(/AccessDenied/);
+    expect(byType.s3!.status).toBe("delivered");
+    expect(w.telemetry.total("PermanentFailures")).toBe(1);
+  });
+
+  it("throttling is retried with backoff and then succeeds", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(2));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+    const throttle = () => Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+    w.logs.faults.push(throttle(), throttle());
+
+    const result = await w.engine.processMessage(message());
+
+    expect(result.status).toBe("delivered");
+    expect(w.sleeps).toEqual([50, 100]);
+    expect(w.logs.eventsIn("111111111111", "/logs/acme")).toHaveLength(2);
+  });
+
+  it("a 5xx that outlasts the retries is a transient failure of the message", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(2));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+    for (let i = 0; i < 4; i++) {
+      w.logs.faults.push(
+        Object.assign(new Error("boom"), {
+          name: "ServiceUnavailableException",
+          $metadata: { httpStatusCode: 503 },
+        }),
+      );
+    }
+
+    const result = await w.engine.processMessage(message());
+
+    expect(result.status).toBe("failed_transient");
+    expect(result.objects[0]!.reason).toMatch(/cloudwatch: ServiceUnavailableException/);
+  });
+
+  it("a config lookup failure is transient and nothing is delivered", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(2));
+    w.configs.failWith = Object.assign(new Error("throughput"), {
+      name: "ProvisionedThroughputExceededException",
+    });
+
+    const result = await w.engine.processMessage(message());
+
+    expect(result.status).toBe("failed_transient");
+    expect(result.objects[0]!.reason).toMatch(/reading delivery configs/);
+  });
+
+  it("a missing staged object is a permanent failure", async () => {
+    const w = fakeWorld();
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+
+    const result = await w.engine.processMessage(message());
+
+    expect(result.status).toBe("failed_permanent");
+    expect(result.objects[0]!.reason).toMatch(/NoSuchKey/);
+  });
+
+  it("does not send events too old or too far in the future, and counts them as rejected", async () => {
+    const w = fakeWorld();
+    const lines = [
+      { message: "ancient", timestamp: NOW - 15 * 86_400_000 },
+      { message: "fine", timestamp: NOW - 1000 },
+      { message: "future", timestamp: NOW + 3 * 3600_000 },
+    ].map((e) => JSON.stringify(e));
+    w.objects.objects.set(`${BUCKET}/${KEY}`, gzipSync(lines.join("\n")));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+
+    const result = await w.engine.processMessage(message());
+
+    const d = result.objects[0]!.destinations[0]!;
+    expect(d).toMatchObject({ status: "delivered", eventsDelivered: 1, eventsRejected: 2 });
+    expect(w.logs.eventsIn("111111111111", "/logs/acme").map((e) => e.message)).toEqual(["fine"]);
+  });
+
+  it("counts events CloudWatch reports in rejectedLogEventsInfo", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(10));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+    w.logs.rejected = { tooOldEndIndex: 1, tooNewStartIndex: 8 };
+
+    const result = await w.engine.processMessage(message());
+
+    expect(result.objects[0]!.destinations[0]).toMatchObject({ eventsDelivered: 6, eventsRejected: 4 });
+  });
+
+  it("splits an oversize event into pieces that each fit, keeping all text", async () => {
+    const w = fakeWorld();
+    const big = "b".repeat(600_000);
+    w.objects.objects.set(
+      `${BUCKET}/${KEY}`,
+      gzipSync(JSON.stringify({ message: big, timestamp: NOW - 10 })),
+    );
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+
+    const result = await w.engine.processMessage(message());
+
+    const sent = w.logs.eventsIn("111111111111", "/logs/acme");
+    expect(sent.map((e) => e.message).join("")).toBe(big);
+    expect(Math.max(...sent.map((e) => Buffer.byteLength(e.message) + 26))).toBeLessThanOrEqual(262_144);
+    expect(result.objects[0]!.destinations[0]).toMatchObject({ eventsSplit: 1, eventsDelivered: 3 });
+  });
+
+  it("reports bad lines in the result and a warning, and delivers the good ones", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`${BUCKET}/${KEY}`, gzipSync(`{"message":"ok"}\nnope\n`));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+
+    const result = await w.engine.processMessage(message());
+
+    expect(result.objects[0]!.destinations[0]).toMatchObject({
+      status: "delivered",
+      eventsDelivered: 1,
+      badLines: 1,
+    });
+    expect(w.telemetry.lines.find((l) => l.message === "bad lines skipped")?.fields).toMatchObject({
+      bad_lines: 1,
+      samples: [{ line: 2, reason: "not JSON" }],
+    });
+  });
+
+  it("a malformed message is acknowledged, logged whole with its reason, and counted", async () => {
+    const w = fakeWorld();
+
+    const result = await w.engine.processMessage("{not json", { message_id: "m-9" });
+
+    expect(result).toMatchObject({ status: "failed_permanent", objects: [] });
+    const line = w.telemetry.lines.find((l) => l.fields.message_id === "m-9")!;
+    expect(line).toMatchObject({
+      level: "error",
+      fields: { body: "{not json", outcome: "failed_permanent" },
+    });
+    expect(w.telemetry.total("MalformedMessages")).toBe(1);
+  });
+
+  it("one bad key in a message does not stop the good record next to it", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(1));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+    const event = s3Event(BUCKET, "acme/../etc/passwd/x");
+    event.Records.push(s3Event(BUCKET, KEY).Records[0]!);
+
+    const result = await w.engine.processMessage(JSON.stringify(event));
+
+    expect(result.objects.map((o) => o.status)).toEqual(["failed_permanent", "delivered"]);
+    expect(w.logs.batches).toHaveLength(1);
+  });
+
+  it("tenant A's object never reaches tenant B's destinations", async () => {
+    const w = fakeWorld();
+    const keyB = "beta/cluster-1/payment-service/p/1.log.gz";
+    w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(2));
+    w.objects.objects.set(`${BUCKET}/${keyB}`, ndjson(3));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+    w.configs.items.set("beta", [cwConfig("beta", "222222222222")]);
+
+    await w.engine.processMessage(message());
+    await w.engine.processMessage(message(keyB));
+
+    expect(w.logs.eventsIn("111111111111", "/logs/acme")).toHaveLength(2);
+    expect(w.logs.eventsIn("222222222222", "/logs/beta")).toHaveLength(3);
+    expect(new Set(w.logs.batches.map((b) => `${b.account}${b.group}`))).toEqual(
+      new Set(["111111111111/logs/acme", "222222222222/logs/beta"]),
+    );
+  });
+
+  it("a config whose tenant_id differs from the key's tenant is refused", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(1));
+    w.configs.items.set("acme", [cwConfig("beta", "222222222222")]);
+
+    const result = await w.engine.processMessage(message());
+
+    expect(result.objects[0]!.destinations[0]!.status).toBe("failed_permanent");
+    expect(w.logs.batches).toHaveLength(0);
+  });
+});
+
+describe("rejectedCount", () => {
+  it.each([
+    [{}, 10, 0],
+    [{ tooOldEndIndex: 2 }, 10, 3],
+    [{ expiredEndIndex: 4, tooOldEndIndex: 1 }, 10, 5],
+    [{ tooNewStartIndex: 7 }, 10, 3],
+    [{ tooOldEndIndex: 5, tooNewStartIndex: 3 }, 10, 10],
+  ])("%j of %d -> %d", (info, n, expected) => {
+    expect(rejectedCount(info, n)).toBe(expected);
+  });
+});

@@ -1,0 +1,61 @@
+import { gzipSync } from "node:zlib";
+import type { Context, SQSEvent } from "aws-lambda";
+import { makeHandler } from "../../../functions/distributor/handler";
+import { s3Event, snsEnvelope, sqsRecord } from "../../harness/factories";
+import { cwConfig, fakeWorld } from "../../harness/fakes";
+
+const context = { functionName: "logrelay-distributor", awsRequestId: "req-1" } as Context;
+const KEY_OK = "acme/c1/app/pod/1.log.gz";
+const KEY_FLAKY = "flaky/c1/app/pod/1.log.gz";
+
+describe("Lambda handler", () => {
+  it("reports only transiently failed messages as batchItemFailures", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`central/${KEY_OK}`, gzipSync('{"message":"hi"}\n'));
+    w.objects.objects.set(`central/${KEY_FLAKY}`, gzipSync('{"message":"hi"}\n'));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+    w.configs.items.set("flaky", [cwConfig("flaky", "222222222222")]);
+    for (let i = 0; i < 4; i++)
+      w.logs.faults.push(Object.assign(new Error("down"), { name: "InternalFailure" }));
+    const handler = makeHandler(w.engine);
+    const event: SQSEvent = {
+      Records: [
+        sqsRecord(JSON.stringify(snsEnvelope(s3Event("central", KEY_FLAKY))), "transient-1"),
+        sqsRecord("this is not json", "malformed-1"),
+        sqsRecord(JSON.stringify(snsEnvelope(s3Event("central", "nobody/c/a/p/f.gz"))), "unknown-tenant-1"),
+      ],
+    };
+
+    const response = await handler(event, context);
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: "transient-1" }] });
+  });
+
+  it("returns no failures when every message is delivered or permanently settled", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`central/${KEY_OK}`, gzipSync('{"message":"hi"}\n'));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+    const handler = makeHandler(w.engine);
+
+    const response = await handler(
+      { Records: [sqsRecord(JSON.stringify(s3Event("central", KEY_OK)), "ok-1"), sqsRecord("[]", "bad-1")] },
+      context,
+    );
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(w.logs.batches).toHaveLength(1);
+  });
+
+  it("reports every message when all of them fail transiently, without throwing", async () => {
+    const w = fakeWorld();
+    w.configs.failWith = Object.assign(new Error("slow"), { name: "ThrottlingException" });
+    const handler = makeHandler(w.engine);
+
+    const response = await handler(
+      { Records: [sqsRecord(JSON.stringify(s3Event("central", KEY_OK)), "a")] },
+      context,
+    );
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "a" }]);
+  });
+});

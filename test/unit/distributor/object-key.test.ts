@@ -1,0 +1,45 @@
+import { decodeEventKey, parseObjectKey } from "../../../functions/distributor/object-key";
+
+describe("parseObjectKey", () => {
+  it("reads the five segments of a staged key", () => {
+    expect(
+      parseObjectKey("acme-corp/cluster-01/payment-service/payment-7d9f-x2/1700000000-uuid.log.gz"),
+    ).toEqual({
+      tenantId: "acme-corp",
+      clusterId: "cluster-01",
+      application: "payment-service",
+      podName: "payment-7d9f-x2",
+      file: "1700000000-uuid.log.gz",
+    });
+  });
+
+  it.each([
+    ["", /key is empty/],
+    ["acme/c1/app/pod", /expected 5 segments .* got 4/],
+    ["acme/c1/app/pod/extra/file.gz", /got 6/],
+    ["acme//app/pod/f.gz", /clusterId ""/],
+    ["acme/c1/../pod/f.gz", /application "\.\."/],
+    ["acme/c1/./pod/f.gz", /application "\."/],
+    ["Acme/c1/app/pod/f.gz", /tenantId "Acme"/],
+    ["-acme/c1/app/pod/f.gz", /tenantId/],
+    ["acme/c1/app/pod name/f.gz", /podName "pod name"/],
+    ["acme/c1/app/pod\u0000x/f.gz", /podName/],
+    ["acme/c1/app\n/pod/f.gz", /application/],
+    [`acme/c1/${"a".repeat(254)}/pod/f.gz`, /application/],
+    [`${"a".repeat(64)}/c1/app/pod/f.gz`, /tenantId/],
+    ["acme/c1/app/pod/.hidden", /file/],
+    ["x/".repeat(600), /over 1024 characters/],
+  ])("refuses %j", (key, message) => {
+    expect(() => parseObjectKey(key)).toThrow(message);
+  });
+});
+
+describe("decodeEventKey", () => {
+  it("decodes '+' as space and %XX exactly once", () => {
+    expect(decodeEventKey("acme%2Fc1%2Fapp%2Fpod%2Ff+1%252B.gz")).toBe("acme/c1/app/pod/f 1%2B.gz");
+  });
+
+  it("refuses a broken escape with a MalformedKeyError", () => {
+    expect(() => decodeEventKey("acme/%E0%A4%A/x")).toThrow(/not valid URL encoding/);
+  });
+});
