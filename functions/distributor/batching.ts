@@ -65,9 +65,11 @@ export class PutLogEventsBatcher {
 
   constructor(private readonly limits: PutLogEventsLimits = PUT_LOG_EVENTS_LIMITS) {}
 
-  /** Adds an event; returns the batch it closed, if adding it closed one. */
-  add(event: LogEvent): LogBatch | undefined {
-    const size = eventBytes(event.message, this.limits);
+  /**
+   * Adds an event; returns the batch it closed, if adding it closed one. `size` is the event's
+   * counted bytes when the caller already knows them (the hot path measures each message once).
+   */
+  add(event: LogEvent, size: number = eventBytes(event.message, this.limits)): LogBatch | undefined {
     if (size > this.limits.maxEventBytes) {
       throw new RangeError(`event of ${size} bytes is over ${this.limits.maxEventBytes}: split it first`);
     }

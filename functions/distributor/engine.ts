@@ -319,10 +319,15 @@ export class DeliveryEngine {
             progress.eventsRejected++;
             continue;
           }
-          const pieces = splitOversizeMessage(event.message, maxMessageBytes);
-          if (pieces.length > 1) progress.eventsSplit++;
-          for (const message of pieces) {
-            const full = batcher.add(pieces.length > 1 ? { timestamp: event.timestamp, message } : event);
+          const bytes = Buffer.byteLength(event.message, "utf8");
+          if (bytes <= maxMessageBytes) {
+            const full = batcher.add(event, bytes + this.limits.perEventOverheadBytes);
+            if (full) await send(full);
+            continue;
+          }
+          progress.eventsSplit++;
+          for (const message of splitOversizeMessage(event.message, maxMessageBytes)) {
+            const full = batcher.add({ timestamp: event.timestamp, message });
             if (full) await send(full);
           }
         }

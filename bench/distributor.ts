@@ -1,0 +1,216 @@
+/**
+ * Benchmark of the distributor's hot path: read (gunzip), split, parse, filter and batch a large
+ * object into a counting CloudWatch sink, through the real DeliveryEngine; beside it the floor,
+ * plain gunzip + line split + JSON.parse of the same file. Each phase runs in its own process so
+ * peak RSS is its own.
+ *
+ *   npm run bench                      # generates build/bench/events-<MB>mb.ndjson.gz once
+ *   npm run bench -- --file PATH.gz    # any gzipped NDJSON object
+ *   npm run bench -- --mb 200          # size of the generated object (uncompressed MB)
+ *
+ * The last line printed is one JSON object with the figures.
+ */
+import { execFileSync } from "node:child_process";
+import { createReadStream, existsSync, mkdirSync, renameSync, statSync } from "node:fs";
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { createGunzip, createGzip } from "node:zlib";
+import { minimumBatches, PUT_LOG_EVENTS_LIMITS } from "../functions/distributor/batching";
+import { DeliveryEngine } from "../functions/distributor/engine";
+import type { CloudWatchLogsApi, LogLevel } from "../functions/distributor/ports";
+import { CachedTenantConfigs } from "../functions/distributor/tenant-configs";
+
+const KEY = "bench-tenant/cluster-1/payment-service/payment-5f7c9-abcde/1763632800-bench.log.gz";
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** Realistic Kubernetes app events: mostly 150-600 byte lines, some JSON payloads, a few stack traces. */
+async function generate(path: string, targetMb: number): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp`;
+  const gzip = createGzip({ level: 6 });
+  const out = gzip.pipe(createWriteStream(tmp));
+  const levels = ["INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR"];
+  const start = Date.now() - 3600_000;
+  let written = 0;
+  let i = 0;
+  let seed = 42;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  const words = "payment order customer invoice retry gateway latency upstream token session cache shard replica timeout accepted declined settled refund currency merchant card auth capture ledger queue worker".split(" ");
+  const text = (n: number) => {
+    let t = "";
+    while (t.length < n) t += `${words[Math.floor(rand() * words.length)]}${rand() < 0.2 ? `=${Math.floor(rand() * 1e6)}` : ""} `;
+    return t;
+  };
+  while (written < targetMb * 1_000_000) {
+    const r = rand();
+    const detail =
+      r < 0.9
+        ? text(Math.floor(60 + rand() * 400))
+        : r < 0.99
+          ? JSON.stringify({ order: i, items: Array.from({ length: 20 }, (_, k) => ({ sku: `SKU-${k}`, qty: k })) })
+          : `java.lang.IllegalStateException: boom\n${"\tat com.example.Service.method(Service.java:42)\n".repeat(40)}`;
+    const event = {
+      message: `${new Date(start + i * 10).toISOString()} ${levels[i % levels.length]} [req-${i}] payment processed: ${detail}`,
+      timestamp: new Date(start + i * 10).toISOString(),
+      tenant_id: "bench-tenant",
+      cluster_id: "cluster-1",
+      kubernetes: { namespace: "payments", pod_name: "payment-5f7c9-abcde", container_name: "app" },
+    };
+    const line = `${JSON.stringify(event)}\n`;
+    written += line.length;
+    i++;
+    if (!gzip.write(line)) await once(gzip, "drain");
+  }
+  gzip.end();
+  await once(out, "finish");
+  renameSync(tmp, path);
+}
+
+async function floor(path: string) {
+  let events = 0;
+  let bytes = 0;
+  let carry = "";
+  const gunzip = createReadStream(path).pipe(createGunzip());
+  gunzip.setEncoding("utf8");
+  for await (const chunk of gunzip as AsyncIterable<string>) {
+    bytes += Buffer.byteLength(chunk);
+    const lines = (carry + chunk).split("\n");
+    carry = lines.pop()!;
+    for (const line of lines) {
+      if (line) {
+        JSON.parse(line);
+        events++;
+      }
+    }
+  }
+  if (carry) {
+    JSON.parse(carry);
+    events++;
+  }
+  return { events, bytes };
+}
+
+async function engine(path: string) {
+  let batches = 0;
+  let events = 0;
+  let batchBytes = 0;
+  const sink: CloudWatchLogsApi = {
+    putLogEvents: async (_g, _s, evs) => {
+      batches++;
+      events += evs.length;
+      for (const e of evs) batchBytes += Buffer.byteLength(e.message) + PUT_LOG_EVENTS_LIMITS.perEventOverheadBytes;
+      return {};
+    },
+    createLogGroup: async () => {},
+    createLogStream: async () => {},
+  };
+  const quiet = { log: (_l: LogLevel) => {}, metrics: () => {} };
+  const e = new DeliveryEngine(
+    {
+      objects: { open: async () => ({ body: createReadStream(path, { highWaterMark: 256 * 1024 }), lastModified: new Date() }) },
+      configs: new CachedTenantConfigs(
+        {
+          itemsFor: async () => [
+            {
+              tenant_id: "bench-tenant",
+              type: "cloudwatch",
+              log_distribution_role_arn: "arn:aws:iam::111111111111:role/LogDistribution",
+              external_id: "ext-bench",
+              log_group_name: "/bench",
+            },
+          ],
+        },
+        60_000,
+      ),
+      credentials: {
+        destinationSession: async (r) => ({
+          credentials: { accessKeyId: "a", secretAccessKey: "b" },
+          region: r.region,
+          accountId: "111111111111",
+          cacheKey: "k",
+        }),
+      },
+      cloudWatchLogs: () => sink,
+      objectWriter: { putObject: async () => {} },
+      ledger: { durable: false, has: async () => false, record: async () => {} },
+      telemetry: quiet,
+    },
+    { region: "us-east-1", retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } },
+  );
+  const result = await e.deliverObject({ bucket: "central", key: KEY, eventTime: new Date() });
+  if (result.status !== "delivered") throw new Error(`engine run failed: ${result.reason}`);
+  const d = result.destinations[0]!;
+  return { events, batches, batchBytes, rejected: d.eventsRejected, split: d.eventsSplit, bytes: statSync(path).size };
+}
+
+async function phase(which: string, path: string) {
+  const started = process.hrtime.bigint();
+  const result = which === "floor" ? await floor(path) : await engine(path);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const peakRssMb = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`${JSON.stringify({ ...result, seconds, peakRssMb })}\n`);
+}
+
+async function uncompressedBytes(path: string): Promise<number> {
+  let n = 0;
+  for await (const chunk of createReadStream(path).pipe(createGunzip())) n += (chunk as Buffer).length;
+  return n;
+}
+
+function runPhase(which: string, path: string) {
+  const out = execFileSync(process.execPath, [...process.execArgv, __filename, "--phase", which, "--file", path], {
+    encoding: "utf8",
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out.trim().split("\n").at(-1)!);
+}
+
+async function mainBench() {
+  const which = arg("phase");
+  const given = arg("file");
+  if (which) return phase(which, given!);
+  const mb = Number(arg("mb") ?? 110);
+  const path = given ? resolve(given) : join(__dirname, "..", "build", "bench", `events-${mb}mb.ndjson.gz`);
+  if (!given && !existsSync(path)) {
+    console.log(`generating ${path} (${mb} MB uncompressed)...`);
+    await generate(path, mb);
+  }
+  const raw = await uncompressedBytes(path);
+  const rawMb = raw / 1_000_000;
+  console.log(`object: ${path}, ${(statSync(path).size / 1e6).toFixed(1)} MB gzipped, ${rawMb.toFixed(1)} MB uncompressed`);
+  const fl = runPhase("floor", path);
+  const en = runPhase("engine", path);
+  const minBatches = minimumBatches(en.events, en.batchBytes);
+  const summary = {
+    events: en.events,
+    events_per_s: Math.round(en.events / en.seconds),
+    mb_per_s: Number((rawMb / en.seconds).toFixed(1)),
+    floor_mb_per_s: Number((rawMb / fl.seconds).toFixed(1)),
+    ratio_to_floor: Number((fl.seconds / en.seconds).toFixed(3)),
+    peak_rss_mb: Math.round(en.peakRssMb),
+    floor_peak_rss_mb: Math.round(fl.peakRssMb),
+    batches: en.batches,
+    min_batches: minBatches,
+    batches_over_min_pct: Number((((en.batches - minBatches) / Math.max(1, minBatches)) * 100).toFixed(2)),
+    events_split: en.split,
+    events_rejected: en.rejected,
+    uncompressed_mb: Number(rawMb.toFixed(1)),
+  };
+  console.log(`floor (gunzip + split + JSON.parse): ${fl.events} events in ${fl.seconds.toFixed(2)} s, peak RSS ${Math.round(fl.peakRssMb)} MB`);
+  console.log(`engine (read, parse, filter, batch): ${en.events} events in ${en.seconds.toFixed(2)} s, peak RSS ${Math.round(en.peakRssMb)} MB`);
+  console.log(`batches: ${en.batches} (minimum possible ${minBatches})`);
+  console.log(JSON.stringify(summary));
+}
+
+mainBench().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

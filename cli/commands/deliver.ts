@@ -1,0 +1,182 @@
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type { Command } from "commander";
+import { JsonLinesTelemetry } from "../../functions/distributor/adapters/json-lines-telemetry";
+import { PowertoolsTelemetry } from "../../functions/distributor/adapters/powertools-telemetry";
+import { SqsQueue } from "../../functions/distributor/adapters/sqs-queue";
+import type { MessageResult, ObjectResult } from "../../functions/distributor/engine";
+import { SettingsError } from "../../functions/distributor/errors";
+import { loadSettings } from "../../functions/distributor/settings";
+import { createEngine } from "../../functions/distributor/wiring";
+import { SqsWorker } from "../../functions/distributor/worker";
+import { CliError, type CliIo, table } from "../io";
+
+interface DeliverOptions {
+  bucket?: string;
+  key?: string;
+  queueUrl?: string;
+  untilEmpty?: boolean;
+  visibilityTimeout: string;
+  output: "table" | "json";
+  verbose?: boolean;
+}
+
+/**
+ * Message bodies from what a user may pipe in: a Lambda SQS event, `aws sqs receive-message`
+ * output, one SQS message, or a bare SNS envelope / S3 event.
+ */
+export function bodiesFromInput(text: string): string[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new CliError(`stdin is not JSON: ${(e as Error).message}`, 2);
+  }
+  const d = doc as {
+    Records?: { eventSource?: string; body?: unknown }[];
+    Messages?: { Body?: unknown }[];
+    Body?: unknown;
+  };
+  if (
+    Array.isArray(d.Records) &&
+    d.Records.length > 0 &&
+    d.Records.every((r) => r?.eventSource === "aws:sqs")
+  ) {
+    return d.Records.map((r) => String(r.body ?? ""));
+  }
+  if (Array.isArray(d.Messages)) return d.Messages.map((m) => String(m.Body ?? ""));
+  if (typeof d.Body === "string") return [d.Body];
+  return [text];
+}
+
+function summarize(objects: ObjectResult[]): string {
+  const rows = objects.flatMap((o) =>
+    (o.destinations.length > 0 ? o.destinations : [undefined]).map((d) => [
+      o.tenantId ?? "-",
+      o.key,
+      d ? `${d.type} ${d.target}` : "-",
+      d?.status ?? o.status,
+      d?.eventsDelivered ?? 0,
+      d?.eventsRejected ?? 0,
+      d?.reason ?? (d ? "" : (o.reason ?? "")),
+    ]),
+  );
+  return table(["TENANT", "KEY", "DESTINATION", "STATUS", "DELIVERED", "REJECTED", "REASON"], rows);
+}
+
+export function registerDeliver(program: Command, io: CliIo): void {
+  program
+    .command("deliver")
+    .summary("deliver staged log objects to their tenants' destinations")
+    .description(
+      "Deliver staged log objects to their tenants' destinations: one object (--bucket/--key), the notifications " +
+        "on stdin (SQS event, SQS message, SNS envelope or S3 event), or a queue (--queue-url).",
+    )
+    .option("--bucket <name>", "central bucket of the object to deliver")
+    .option("--key <key>", "key of the object to deliver (tenant/cluster/application/pod/file)")
+    .option("--queue-url <url>", "long-poll this SQS queue until SIGTERM (or until empty with --until-empty)")
+    .option("--until-empty", "with --queue-url: stop when a receive comes back empty")
+    .option(
+      "--visibility-timeout <seconds>",
+      "with --queue-url: visibility per message, extended while working",
+      "300",
+    )
+    .option("--output <format>", "table or json", "table")
+    .option("--verbose", "also print debug logs and metrics on stderr")
+    .addHelpText(
+      "after",
+      "\nSettings come from the environment: TENANT_CONFIG_TABLE, CENTRAL_LOG_DISTRIBUTION_ROLE_ARN, AWS_REGION,\n" +
+        "DELIVERY_LEDGER_TABLE (optional), AWS_ENDPOINT_URL (optional, e.g. the emulator).\n" +
+        "Exit codes: 0 all settled as delivered or skipped, 1 a delivery failed, 2 bad usage or settings.",
+    )
+    .action(async (options: DeliverOptions) => {
+      if (options.output !== "table" && options.output !== "json") {
+        throw new CliError(`--output must be table or json, got ${options.output}`, 2);
+      }
+      if ((options.bucket === undefined) !== (options.key === undefined)) {
+        throw new CliError("--bucket and --key go together", 2);
+      }
+      if (options.queueUrl && options.bucket)
+        throw new CliError("use either --queue-url or --bucket/--key", 2);
+      let settings: ReturnType<typeof loadSettings>;
+      try {
+        settings = loadSettings(io.env);
+      } catch (e) {
+        if (e instanceof SettingsError) throw new CliError(e.message, 2);
+        throw e;
+      }
+      const polling = options.queueUrl !== undefined;
+      // The worker is a long-running service: EMF metrics on stdout like in Lambda. One-shot runs keep stdout for results.
+      const telemetry = polling
+        ? new PowertoolsTelemetry({
+            serviceName: settings.POWERTOOLS_SERVICE_NAME,
+            namespace: settings.METRICS_NAMESPACE,
+          })
+        : new JsonLinesTelemetry(io.stderr, options.verbose ? "debug" : "info");
+      const engine = createEngine(settings, telemetry);
+
+      if (options.queueUrl) {
+        const visibilitySeconds = Number(options.visibilityTimeout);
+        if (!Number.isInteger(visibilitySeconds) || visibilitySeconds < 30 || visibilitySeconds > 43_200) {
+          throw new CliError(
+            `--visibility-timeout must be 30-43200 seconds, got ${options.visibilityTimeout}`,
+            2,
+          );
+        }
+        const worker = new SqsWorker(
+          engine,
+          new SqsQueue(new SQSClient({ region: settings.AWS_REGION }), options.queueUrl),
+          telemetry,
+          {
+            visibilitySeconds,
+            untilEmpty: options.untilEmpty ?? false,
+          },
+        );
+        const stats = await worker.run(io.shutdown);
+        io.stderr.write(
+          `received ${stats.received}, acknowledged ${stats.acknowledged} (${stats.delivered} delivered, ${stats.failedPermanent} failed permanently), left for retry ${stats.retried}\n`,
+        );
+        if (stats.retried > 0 || stats.failedPermanent > 0) {
+          throw new CliError(
+            `${stats.retried + stats.failedPermanent} message(s) did not deliver; see the log lines above`,
+          );
+        }
+        return;
+      }
+
+      let results: MessageResult[];
+      if (options.bucket && options.key) {
+        const object = await engine.deliverObject({
+          bucket: options.bucket,
+          key: options.key,
+          eventTime: new Date(),
+        });
+        results = [
+          {
+            status: object.status,
+            objects: [object],
+            ignored: [],
+            ...(object.reason && { reason: object.reason }),
+          },
+        ];
+      } else {
+        const text = await io.readStdin();
+        if (text.trim() === "")
+          throw new CliError("nothing on stdin: pass --bucket/--key, --queue-url, or pipe a notification", 2);
+        results = [];
+        for (const body of bodiesFromInput(text)) results.push(await engine.processMessage(body));
+      }
+      const objects = results.flatMap((r) => r.objects);
+      io.stdout.write(
+        options.output === "json" ? `${JSON.stringify(results, null, 2)}\n` : summarize(objects),
+      );
+      const failures = [
+        ...results
+          .filter((r) => r.objects.length === 0 && r.status.startsWith("failed"))
+          .map((r) => r.reason ?? r.status),
+        ...objects
+          .filter((o) => o.status.startsWith("failed"))
+          .map((o) => `${o.key}: ${o.reason ?? o.status}`),
+      ];
+      if (failures.length > 0) throw new CliError(`delivery failed: ${failures.join("; ")}`);
+    });
+}

@@ -1,0 +1,56 @@
+import { Command, CommanderError } from "commander";
+import { registerDeliver } from "./commands/deliver";
+import { CliError, type CliIo, readAll } from "./io";
+
+/** Builds the `logrelay` operator CLI. */
+export function buildProgram(io: CliIo): Command {
+  const program = new Command("logrelay")
+    .description("Operate logrelay: deliver staged logs, manage tenants, inspect queues.")
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+  registerDeliver(program, io);
+  return program;
+}
+
+/** Runs the CLI and returns its exit code; never calls process.exit itself. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof CliError) {
+      io.stderr.write(`logrelay: ${error.message}\n`);
+      return error.code;
+    }
+    io.stderr.write(`logrelay: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}
+
+/** Entry point of the real process: signals, stdin, exit code. */
+export function main(): void {
+  const controller = new AbortController();
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`logrelay: ${signal} received, finishing messages in hand\n`);
+      controller.abort();
+    });
+  }
+  runCli(process.argv.slice(2), {
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    readStdin: () => (process.stdin.isTTY ? Promise.resolve("") : readAll(process.stdin)),
+    shutdown: controller.signal,
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}
+
+if (require.main === module) main();

@@ -1,0 +1,122 @@
+import type { DeliveryEngine } from "./engine";
+import { describeError } from "./errors";
+import type { Telemetry } from "./ports";
+
+export interface QueueMessage {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly body: string;
+  readonly receiveCount: number;
+}
+
+/** The SQS operations the long-polling worker needs. */
+export interface QueuePort {
+  receive(options: {
+    maxMessages: number;
+    waitSeconds: number;
+    visibilitySeconds: number;
+    signal: AbortSignal;
+  }): Promise<QueueMessage[]>;
+  delete(receiptHandle: string): Promise<void>;
+  extendVisibility(receiptHandle: string, seconds: number): Promise<void>;
+}
+
+export interface WorkerOptions {
+  /** Messages per receive (1-10). @default 10 */
+  readonly maxMessages?: number;
+  /** Long-poll wait. @default 20 */
+  readonly waitSeconds?: number;
+  /** Visibility per message; extended every third of it while the message is worked on. @default 300 */
+  readonly visibilitySeconds?: number;
+  /** Return once a receive comes back empty (drain mode for jobs and tests). @default false */
+  readonly untilEmpty?: boolean;
+}
+
+export interface WorkerStats {
+  received: number;
+  acknowledged: number;
+  retried: number;
+  delivered: number;
+  failedPermanent: number;
+}
+
+/**
+ * Long-polling SQS worker over the same engine as the Lambda handler: a message is deleted when
+ * it settles (delivered, skipped or permanently failed, all recorded by the engine); a transient
+ * failure is left for SQS to redeliver after its visibility timeout (then the DLQ). Visibility is
+ * extended while long files are delivered. Aborting `signal` (SIGTERM) stops receiving at once
+ * and returns after the messages in hand are finished.
+ */
+export class SqsWorker {
+  constructor(
+    private readonly engine: DeliveryEngine,
+    private readonly queue: QueuePort,
+    private readonly telemetry: Telemetry,
+    private readonly options: WorkerOptions = {},
+  ) {}
+
+  async run(signal: AbortSignal): Promise<WorkerStats> {
+    const stats: WorkerStats = { received: 0, acknowledged: 0, retried: 0, delivered: 0, failedPermanent: 0 };
+    const visibilitySeconds = this.options.visibilitySeconds ?? 300;
+    while (!signal.aborted) {
+      let messages: QueueMessage[];
+      try {
+        messages = await this.queue.receive({
+          maxMessages: this.options.maxMessages ?? 10,
+          waitSeconds: this.options.untilEmpty
+            ? Math.min(this.options.waitSeconds ?? 1, 20)
+            : (this.options.waitSeconds ?? 20),
+          visibilitySeconds,
+          signal,
+        });
+      } catch (error) {
+        if (signal.aborted) break;
+        this.telemetry.log("error", "receive failed; backing off", { error: describeError(error) });
+        await new Promise((r) => setTimeout(r, 1000 + Math.random() * 4000));
+        continue;
+      }
+      if (messages.length === 0 && this.options.untilEmpty) break;
+      stats.received += messages.length;
+      await Promise.all(messages.map((m) => this.handle(m, visibilitySeconds, stats)));
+    }
+    this.telemetry.log("info", "worker stopped", { ...stats, aborted: signal.aborted });
+    return stats;
+  }
+
+  private async handle(message: QueueMessage, visibilitySeconds: number, stats: WorkerStats): Promise<void> {
+    const heartbeat = setInterval(
+      () => {
+        this.queue.extendVisibility(message.receiptHandle, visibilitySeconds).catch((error) =>
+          this.telemetry.log("warn", "could not extend visibility", {
+            message_id: message.messageId,
+            error: describeError(error),
+          }),
+        );
+      },
+      Math.max(1, Math.floor(visibilitySeconds / 3)) * 1000,
+    );
+    try {
+      const result = await this.engine.processMessage(message.body, {
+        message_id: message.messageId,
+        receive_count: String(message.receiveCount),
+      });
+      if (result.status === "failed_transient") {
+        stats.retried++;
+        return;
+      }
+      if (result.status === "delivered") stats.delivered++;
+      if (result.status === "failed_permanent") stats.failedPermanent++;
+      await this.queue.delete(message.receiptHandle);
+      stats.acknowledged++;
+    } catch (error) {
+      // The engine reports outcomes instead of throwing; anything here is a bug or an outage.
+      stats.retried++;
+      this.telemetry.log("error", "message left for redelivery", {
+        message_id: message.messageId,
+        error: describeError(error),
+      });
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+}

@@ -1,0 +1,140 @@
+import { spawn } from "node:child_process";
+import { PassThrough } from "node:stream";
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { runCli } from "../../cli/logrelay";
+import {
+  CENTRAL_ACCOUNT,
+  clientsFor,
+  createBucket,
+  createConfigTable,
+  putConfig,
+  putObject,
+  REGION,
+  readLogGroup,
+} from "../harness/aws";
+import { ndjsonGz, s3Event, snsEnvelope, vectorEvent } from "../harness/factories";
+import { resetMoto } from "../harness/moto";
+
+const BUCKET = "logrelay-cli-central";
+const TABLE = "logrelay-cli-configs";
+const ACCOUNT = "444444444444";
+const KEY = "cli-tenant/cluster-7/payment-service/pod-1/1763632800-x.log.gz";
+
+const env = () => ({
+  ...process.env,
+  TENANT_CONFIG_TABLE: TABLE,
+  CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: `arn:aws:iam::${CENTRAL_ACCOUNT}:role/logrelay-central`,
+  RETRY_BASE_DELAY_MS: "1",
+});
+
+async function run(argv: string[], stdin = "") {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (d) => (out += d));
+  stderr.on("data", (d) => (err += d));
+  const code = await runCli(argv, {
+    env: env(),
+    stdout,
+    stderr,
+    readStdin: async () => stdin,
+    shutdown: new AbortController().signal,
+  });
+  return { code, out, err };
+}
+
+async function queueDepth(sqs: SQSClient, url: string) {
+  const a = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+  );
+  return Number(a.Attributes!.ApproximateNumberOfMessages) + Number(a.Attributes!.ApproximateNumberOfMessagesNotVisible);
+}
+
+describe("logrelay deliver (CLI) against the emulator", () => {
+  beforeAll(async () => {
+    await resetMoto(process.env.LOGRELAY_TEST_ENDPOINT!);
+    await createConfigTable(TABLE);
+    const { s3 } = await clientsFor(CENTRAL_ACCOUNT);
+    await createBucket(s3, BUCKET);
+    await putObject(s3, BUCKET, KEY, ndjsonGz([vectorEvent("from the cli", new Date())]));
+    await putConfig(TABLE, {
+      tenant_id: "cli-tenant",
+      type: "cloudwatch",
+      log_distribution_role_arn: `arn:aws:iam::${ACCOUNT}:role/LogDistribution`,
+      external_id: "ext-cli-tenant",
+      log_group_name: "/cli/tenant",
+    });
+  });
+
+  it("delivers one object by --bucket/--key and prints a table", async () => {
+    const { code, out } = await run(["deliver", "--bucket", BUCKET, "--key", KEY]);
+
+    expect(code).toBe(0);
+    expect(out).toMatch(/cli-tenant\s+cli-tenant\/cluster-7\/.*cloudwatch .*\/cli\/tenant\s+delivered\s+1\s+0/);
+    const group = await readLogGroup((await clientsFor(ACCOUNT)).logs, "/cli/tenant");
+    expect(Object.values(group!).flat().map((e) => e.message)).toContain("from the cli");
+  });
+
+  it("delivers an S3 event piped on stdin, as JSON output", async () => {
+    const { code, out } = await run(["deliver", "--output", "json"], JSON.stringify(s3Event(BUCKET, KEY)));
+
+    expect(code).toBe(0);
+    expect(JSON.parse(out)[0].objects[0]).toMatchObject({ tenantId: "cli-tenant", status: "delivered" });
+  });
+
+  it("exits 1 with a readable reason when a delivery fails", async () => {
+    const { code, err } = await run(["deliver", "--bucket", BUCKET, "--key", "cli-tenant/c/app/pod/missing.log.gz"]);
+
+    expect(code).toBe(1);
+    expect(err).toMatch(/logrelay: delivery failed: cli-tenant\/c\/app\/pod\/missing\.log\.gz: cloudwatch: NoSuchKey/);
+  });
+
+  it("exits 2 naming the missing setting", async () => {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let err = "";
+    stderr.on("data", (d) => (err += d));
+    const code = await runCli(["deliver", "--bucket", BUCKET, "--key", KEY], {
+      env: { AWS_REGION: REGION },
+      stdout,
+      stderr,
+      readStdin: async () => "",
+      shutdown: new AbortController().signal,
+    });
+    expect(code).toBe(2);
+    expect(err).toContain("TENANT_CONFIG_TABLE is required");
+  });
+
+  it("drains a queue: delivered and malformed messages are deleted, nothing is left", async () => {
+    const sqs = new SQSClient({ region: REGION });
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "logrelay-cli-delivery" }));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(snsEnvelope(s3Event(BUCKET, KEY))) }));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "garbage" }));
+
+    const { code, err } = await run(["deliver", "--queue-url", QueueUrl!, "--until-empty"]);
+
+    expect(err).toContain("received 2, acknowledged 2 (1 delivered, 1 failed permanently), left for retry 0");
+    expect(code).toBe(1);
+    expect(await queueDepth(sqs, QueueUrl!)).toBe(0);
+  });
+
+  it("the real binary stops cleanly on SIGTERM while long-polling", async () => {
+    const sqs = new SQSClient({ region: REGION });
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "logrelay-cli-idle" }));
+    const child = spawn(process.execPath, ["bin/logrelay.js", "deliver", "--queue-url", QueueUrl!], {
+      env: env(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let err = "";
+    child.stderr.on("data", (d) => (err += d));
+    await new Promise((r) => setTimeout(r, 2500));
+    const started = Date.now();
+    child.kill("SIGTERM");
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(err).toContain("SIGTERM received");
+  });
+});
