@@ -11,9 +11,8 @@
  * The last line printed is one JSON object with the figures.
  */
 import { execFileSync } from "node:child_process";
-import { createReadStream, existsSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { once } from "node:events";
-import { createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createGunzip, createGzip } from "node:zlib";
 import { minimumBatches, PUT_LOG_EVENTS_LIMITS } from "../functions/distributor/batching";
@@ -43,10 +42,14 @@ async function generate(path: string, targetMb: number): Promise<void> {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     return seed / 0x7fffffff;
   };
-  const words = "payment order customer invoice retry gateway latency upstream token session cache shard replica timeout accepted declined settled refund currency merchant card auth capture ledger queue worker".split(" ");
+  const words =
+    "payment order customer invoice retry gateway latency upstream token session cache shard replica timeout accepted declined settled refund currency merchant card auth capture ledger queue worker".split(
+      " ",
+    );
   const text = (n: number) => {
     let t = "";
-    while (t.length < n) t += `${words[Math.floor(rand() * words.length)]}${rand() < 0.2 ? `=${Math.floor(rand() * 1e6)}` : ""} `;
+    while (t.length < n)
+      t += `${words[Math.floor(rand() * words.length)]}${rand() < 0.2 ? `=${Math.floor(rand() * 1e6)}` : ""} `;
     return t;
   };
   while (written < targetMb * 1_000_000) {
@@ -55,7 +58,10 @@ async function generate(path: string, targetMb: number): Promise<void> {
       r < 0.9
         ? text(Math.floor(60 + rand() * 400))
         : r < 0.99
-          ? JSON.stringify({ order: i, items: Array.from({ length: 20 }, (_, k) => ({ sku: `SKU-${k}`, qty: k })) })
+          ? JSON.stringify({
+              order: i,
+              items: Array.from({ length: 20 }, (_, k) => ({ sku: `SKU-${k}`, qty: k })),
+            })
           : `java.lang.IllegalStateException: boom\n${"\tat com.example.Service.method(Service.java:42)\n".repeat(40)}`;
     const event = {
       message: `${new Date(start + i * 10).toISOString()} ${levels[i % levels.length]} [req-${i}] payment processed: ${detail}`,
@@ -106,7 +112,8 @@ async function engine(path: string) {
     putLogEvents: async (_g, _s, evs) => {
       batches++;
       events += evs.length;
-      for (const e of evs) batchBytes += Buffer.byteLength(e.message) + PUT_LOG_EVENTS_LIMITS.perEventOverheadBytes;
+      for (const e of evs)
+        batchBytes += Buffer.byteLength(e.message) + PUT_LOG_EVENTS_LIMITS.perEventOverheadBytes;
       return {};
     },
     createLogGroup: async () => {},
@@ -115,7 +122,12 @@ async function engine(path: string) {
   const quiet = { log: (_l: LogLevel) => {}, metrics: () => {} };
   const e = new DeliveryEngine(
     {
-      objects: { open: async () => ({ body: createReadStream(path, { highWaterMark: 256 * 1024 }), lastModified: new Date() }) },
+      objects: {
+        open: async () => ({
+          body: createReadStream(path, { highWaterMark: 256 * 1024 }),
+          lastModified: new Date(),
+        }),
+      },
       configs: new CachedTenantConfigs(
         {
           itemsFor: async () => [
@@ -148,7 +160,14 @@ async function engine(path: string) {
   const result = await e.deliverObject({ bucket: "central", key: KEY, eventTime: new Date() });
   if (result.status !== "delivered") throw new Error(`engine run failed: ${result.reason}`);
   const d = result.destinations[0]!;
-  return { events, batches, batchBytes, rejected: d.eventsRejected, split: d.eventsSplit, bytes: statSync(path).size };
+  return {
+    events,
+    batches,
+    batchBytes,
+    rejected: d.eventsRejected,
+    split: d.eventsSplit,
+    bytes: statSync(path).size,
+  };
 }
 
 async function phase(which: string, path: string) {
@@ -166,10 +185,14 @@ async function uncompressedBytes(path: string): Promise<number> {
 }
 
 function runPhase(which: string, path: string) {
-  const out = execFileSync(process.execPath, [...process.execArgv, __filename, "--phase", which, "--file", path], {
-    encoding: "utf8",
-    maxBuffer: 1 << 20,
-  });
+  const out = execFileSync(
+    process.execPath,
+    [...process.execArgv, __filename, "--phase", which, "--file", path],
+    {
+      encoding: "utf8",
+      maxBuffer: 1 << 20,
+    },
+  );
   return JSON.parse(out.trim().split("\n").at(-1)!);
 }
 
@@ -185,7 +208,9 @@ async function mainBench() {
   }
   const raw = await uncompressedBytes(path);
   const rawMb = raw / 1_000_000;
-  console.log(`object: ${path}, ${(statSync(path).size / 1e6).toFixed(1)} MB gzipped, ${rawMb.toFixed(1)} MB uncompressed`);
+  console.log(
+    `object: ${path}, ${(statSync(path).size / 1e6).toFixed(1)} MB gzipped, ${rawMb.toFixed(1)} MB uncompressed`,
+  );
   const fl = runPhase("floor", path);
   const en = runPhase("engine", path);
   const minBatches = minimumBatches(en.events, en.batchBytes);
@@ -204,8 +229,12 @@ async function mainBench() {
     events_rejected: en.rejected,
     uncompressed_mb: Number(rawMb.toFixed(1)),
   };
-  console.log(`floor (gunzip + split + JSON.parse): ${fl.events} events in ${fl.seconds.toFixed(2)} s, peak RSS ${Math.round(fl.peakRssMb)} MB`);
-  console.log(`engine (read, parse, filter, batch): ${en.events} events in ${en.seconds.toFixed(2)} s, peak RSS ${Math.round(en.peakRssMb)} MB`);
+  console.log(
+    `floor (gunzip + split + JSON.parse): ${fl.events} events in ${fl.seconds.toFixed(2)} s, peak RSS ${Math.round(fl.peakRssMb)} MB`,
+  );
+  console.log(
+    `engine (read, parse, filter, batch): ${en.events} events in ${en.seconds.toFixed(2)} s, peak RSS ${Math.round(en.peakRssMb)} MB`,
+  );
   console.log(`batches: ${en.batches} (minimum possible ${minBatches})`);
   console.log(JSON.stringify(summary));
 }

@@ -1,7 +1,10 @@
 import { spawn } from "node:child_process";
-import { PassThrough } from "node:stream";
-import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { runCli } from "../../cli/logrelay";
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import {
   CENTRAL_ACCOUNT,
   clientsFor,
@@ -12,6 +15,7 @@ import {
   REGION,
   readLogGroup,
 } from "../harness/aws";
+import { runCaptured } from "../harness/cli";
 import { ndjsonGz, s3Event, snsEnvelope, vectorEvent } from "../harness/factories";
 import { resetMoto } from "../harness/moto";
 
@@ -27,28 +31,19 @@ const env = () => ({
   RETRY_BASE_DELAY_MS: "1",
 });
 
-async function run(argv: string[], stdin = "") {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (d) => (out += d));
-  stderr.on("data", (d) => (err += d));
-  const code = await runCli(argv, {
-    env: env(),
-    stdout,
-    stderr,
-    readStdin: async () => stdin,
-    shutdown: new AbortController().signal,
-  });
-  return { code, out, err };
-}
+const run = (argv: string[], stdin = "") => runCaptured(argv, env(), stdin);
 
 async function queueDepth(sqs: SQSClient, url: string) {
   const a = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
   );
-  return Number(a.Attributes!.ApproximateNumberOfMessages) + Number(a.Attributes!.ApproximateNumberOfMessagesNotVisible);
+  return (
+    Number(a.Attributes!.ApproximateNumberOfMessages) +
+    Number(a.Attributes!.ApproximateNumberOfMessagesNotVisible)
+  );
 }
 
 describe("logrelay deliver (CLI) against the emulator", () => {
@@ -71,9 +66,15 @@ describe("logrelay deliver (CLI) against the emulator", () => {
     const { code, out } = await run(["deliver", "--bucket", BUCKET, "--key", KEY]);
 
     expect(code).toBe(0);
-    expect(out).toMatch(/cli-tenant\s+cli-tenant\/cluster-7\/.*cloudwatch .*\/cli\/tenant\s+delivered\s+1\s+0/);
+    expect(out).toMatch(
+      /cli-tenant\s+cli-tenant\/cluster-7\/.*cloudwatch .*\/cli\/tenant\s+delivered\s+1\s+0/,
+    );
     const group = await readLogGroup((await clientsFor(ACCOUNT)).logs, "/cli/tenant");
-    expect(Object.values(group!).flat().map((e) => e.message)).toContain("from the cli");
+    expect(
+      Object.values(group!)
+        .flat()
+        .map((e) => e.message),
+    ).toContain("from the cli");
   });
 
   it("delivers an S3 event piped on stdin, as JSON output", async () => {
@@ -84,23 +85,23 @@ describe("logrelay deliver (CLI) against the emulator", () => {
   });
 
   it("exits 1 with a readable reason when a delivery fails", async () => {
-    const { code, err } = await run(["deliver", "--bucket", BUCKET, "--key", "cli-tenant/c/app/pod/missing.log.gz"]);
+    const { code, err } = await run([
+      "deliver",
+      "--bucket",
+      BUCKET,
+      "--key",
+      "cli-tenant/c/app/pod/missing.log.gz",
+    ]);
 
     expect(code).toBe(1);
-    expect(err).toMatch(/logrelay: delivery failed: cli-tenant\/c\/app\/pod\/missing\.log\.gz: cloudwatch: NoSuchKey/);
+    expect(err).toMatch(
+      /logrelay: delivery failed: cli-tenant\/c\/app\/pod\/missing\.log\.gz: cloudwatch: NoSuchKey/,
+    );
   });
 
   it("exits 2 naming the missing setting", async () => {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let err = "";
-    stderr.on("data", (d) => (err += d));
-    const code = await runCli(["deliver", "--bucket", BUCKET, "--key", KEY], {
-      env: { AWS_REGION: REGION },
-      stdout,
-      stderr,
-      readStdin: async () => "",
-      shutdown: new AbortController().signal,
+    const { code, err } = await runCaptured(["deliver", "--bucket", BUCKET, "--key", KEY], {
+      AWS_REGION: REGION,
     });
     expect(code).toBe(2);
     expect(err).toContain("TENANT_CONFIG_TABLE is required");
@@ -109,7 +110,9 @@ describe("logrelay deliver (CLI) against the emulator", () => {
   it("drains a queue: delivered and malformed messages are deleted, nothing is left", async () => {
     const sqs = new SQSClient({ region: REGION });
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "logrelay-cli-delivery" }));
-    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(snsEnvelope(s3Event(BUCKET, KEY))) }));
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(snsEnvelope(s3Event(BUCKET, KEY))) }),
+    );
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "garbage" }));
 
     const { code, err } = await run(["deliver", "--queue-url", QueueUrl!, "--until-empty"]);
@@ -126,8 +129,10 @@ describe("logrelay deliver (CLI) against the emulator", () => {
       env: env(),
       stdio: ["ignore", "pipe", "pipe"],
     });
-    let err = "";
-    child.stderr.on("data", (d) => (err += d));
+    const err: Buffer[] = [];
+    child.stderr.on("data", (d: Buffer) => {
+      err.push(d);
+    });
     await new Promise((r) => setTimeout(r, 2500));
     const started = Date.now();
     child.kill("SIGTERM");
@@ -135,6 +140,6 @@ describe("logrelay deliver (CLI) against the emulator", () => {
 
     expect(code).toBe(0);
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(err).toContain("SIGTERM received");
+    expect(Buffer.concat(err).toString()).toContain("SIGTERM received");
   });
 });
