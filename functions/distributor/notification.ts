@@ -82,7 +82,7 @@ export function parseNotification(body: string): ParsedNotification {
       bucket: r.s3.bucket.name,
       // An undecodable key stays raw: key validation rejects it per record, not the whole message.
       key: decodeOrRaw(o.key),
-      eventTime: new Date(r.eventTime),
+      eventTime: parseEventTime(r.eventTime),
       ...(o.size !== undefined && { size: o.size }),
       ...(o.versionId && { versionId: o.versionId }),
       ...(o.eTag && { eTag: o.eTag }),
@@ -99,4 +99,11 @@ function decodeOrRaw(key: string): string {
     if (e instanceof MalformedKeyError) return key;
     throw e;
   }
+}
+
+/** S3 sends UTC times; some emulators drop the "Z". A time without a zone is read as UTC, never local. */
+function parseEventTime(text: string): Date {
+  const zoned = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(text) ? text : `${text}Z`;
+  const ms = Date.parse(zoned);
+  return new Date(Number.isNaN(ms) ? Date.parse(text) : ms);
 }

@@ -31,6 +31,14 @@ describe("parseNotification", () => {
     expect(parseNotification(JSON.stringify(event)).objects[0]!.key).toBe("t1/c1/a/p/1.gz");
   });
 
+  it("reads an event time without a zone as UTC (moto drops the Z)", () => {
+    const event = s3Event("central", "t1/c1/a/p/1.gz");
+    event.Records[0]!.eventTime = "2026-11-22T21:02:23.917531";
+    expect(parseNotification(JSON.stringify(event)).objects[0]!.eventTime.toISOString()).toBe(
+      "2026-11-22T21:02:23.917Z",
+    );
+  });
+
   it("ignores s3:TestEvent, in an envelope or not", () => {
     const test = { Service: "Amazon S3", Event: "s3:TestEvent", Bucket: "central" };
     expect(parseNotification(JSON.stringify(test))).toEqual({ objects: [], ignored: ["s3:TestEvent"] });

@@ -1,0 +1,218 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { z } from "zod";
+import { ExternalIdSchema, RegionSchema, TenantIdSchema } from "../functions/shared/delivery-config";
+import {
+  BUCKET_NAME_PATTERN,
+  KEY_SEGMENT_PATTERN,
+  LOG_GROUP_NAME_PATTERN,
+} from "../functions/shared/patterns";
+
+/**
+ * One environment definition (environments/<name>.json): where logrelay runs, its sizing knobs,
+ * its clusters and the customer accounts it onboards. Validated before any stack is built.
+ */
+/** Retention values CloudWatch Logs accepts. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+const AccountId = z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id");
+const positive = (max: number) => z.number().int().min(1).max(max);
+
+export const DistributorSizingSchema = z
+  .object({
+    memory_mb: z.number().int().min(128).max(10_240).default(1024),
+    timeout_seconds: positive(900).default(300),
+    /** Caps parallel deliveries (and so the load on customers' APIs); unset = account pool. */
+    reserved_concurrency: z.number().int().min(1).max(1000).optional(),
+    batch_size: positive(10).default(10),
+    batching_window_seconds: z.number().int().min(0).max(300).default(5),
+    log_level: z.enum(["DEBUG", "INFO", "WARN", "ERROR"]).default("INFO"),
+  })
+  .strict();
+
+export const QueueSettingsSchema = z
+  .object({
+    max_receive_count: positive(1000).default(5),
+    /** Alarm when the oldest message is older than this. */
+    oldest_message_alarm_seconds: positive(14 * 86_400).default(900),
+  })
+  .strict();
+
+export const StagingSettingsSchema = z
+  .object({
+    /** Staged objects are deleted after this many days (customers have their own copies by then). */
+    expire_after_days: positive(3650).default(14),
+    /** Move objects to S3 Intelligent-Tiering after N days; unset = stay in Standard. */
+    intelligent_tiering_after_days: z.number().int().min(0).max(3650).optional(),
+    /**
+     * Versioning of the staging bucket. Off by default: every object Vector writes has a unique key
+     * (time + UUID), is never overwritten, and expires; versions would only add cost.
+     */
+    versioning: z.boolean().default(false),
+  })
+  .strict();
+
+export const ClusterSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(KEY_SEGMENT_PATTERN, "cluster id must be a valid key segment (letters, digits, . _ -)"),
+    region: RegionSchema,
+    /** OIDC issuer URL of the cluster's service-account tokens (https://...). */
+    oidc_issuer_url: z.string().url().startsWith("https://"),
+    /** Use an existing IAM OIDC provider instead of creating one. */
+    oidc_provider_arn: z.string().startsWith("arn:").optional(),
+    openshift: z.boolean().default(false),
+    kubeconfig_context: z.string().optional(),
+  })
+  .strict();
+
+export const CustomerAccountSchema = z
+  .object({
+    tenant_id: TenantIdSchema,
+    account_id: AccountId,
+    external_id: ExternalIdSchema,
+    /** The role may only write to log groups whose names start with this. */
+    log_group_prefix: z.string().regex(LOG_GROUP_NAME_PATTERN).default("/logrelay/"),
+    /** S3 delivery target; the role may only write under `<prefix><tenant_id>/`. */
+    bucket: z
+      .object({
+        name: z.string().regex(BUCKET_NAME_PATTERN),
+        prefix: z.string().default("ROSA/cluster-logs/"),
+        /** Create the bucket too (encrypted, private); otherwise it must exist. */
+        create: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    /** Role Terraform assumes to deploy into that account (e.g. OrganizationAccountAccessRole). */
+    deploy_role_arn: z.string().startsWith("arn:").optional(),
+  })
+  .strict();
+
+export const EnvironmentSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,15}$/, "environment name: 2-16 chars, lowercase letters, digits, '-'"),
+    account_id: AccountId,
+    /** Regions with a regional stack; the first one also hosts the global (IAM) stack. */
+    regions: z.array(RegionSchema).min(1),
+    /**
+     * Emulator mode for the local environment (moto). It changes only what the emulator cannot do:
+     * no Lambda event source mapping, no TLS-only policy statements, RedrivePolicy diffs ignored.
+     */
+    emulator: z.boolean().default(false),
+    backend: z
+      .discriminatedUnion("type", [
+        z.object({ type: z.literal("local") }).strict(),
+        z
+          .object({
+            type: z.literal("s3"),
+            bucket: z.string().regex(BUCKET_NAME_PATTERN),
+            region: RegionSchema,
+            key_prefix: z.string().default("logrelay/"),
+          })
+          .strict(),
+      ])
+      .default({ type: "local" }),
+    ingestion: z.enum(["direct-s3", "firehose"]).default("direct-s3"),
+    distributor: DistributorSizingSchema.default(DistributorSizingSchema.parse({})),
+    queue: QueueSettingsSchema.default(QueueSettingsSchema.parse({})),
+    staging: StagingSettingsSchema.default(StagingSettingsSchema.parse({})),
+    log_retention_days: z
+      .number()
+      .int()
+      .refine(
+        (n) => LOG_RETENTION_DAYS.includes(n),
+        `must be one of ${LOG_RETENTION_DAYS.join(", ")} (CloudWatch Logs)`,
+      )
+      .default(30),
+    alarm_email: z.string().email().optional(),
+    clusters: z.array(ClusterSchema).default([]),
+    customers: z.array(CustomerAccountSchema).default([]),
+    tags: z.record(z.string(), z.string()).default({}),
+  })
+  .strict()
+  .superRefine((env, ctx) => {
+    const seen = new Set<string>();
+    env.customers.forEach((c, i) => {
+      if (seen.has(c.tenant_id))
+        ctx.addIssue({
+          code: "custom",
+          path: ["customers", i, "tenant_id"],
+          message: `duplicate tenant ${c.tenant_id}`,
+        });
+      seen.add(c.tenant_id);
+    });
+    env.clusters.forEach((c, i) => {
+      if (!env.regions.includes(c.region)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["clusters", i, "region"],
+          message: `cluster region ${c.region} has no regional stack: add it to "regions"`,
+        });
+      }
+    });
+    if (env.emulator && env.backend.type !== "local") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["backend"],
+        message: "the emulator environment must use the local backend",
+      });
+    }
+  });
+
+export type Environment = z.infer<typeof EnvironmentSchema>;
+export type CustomerAccount = z.infer<typeof CustomerAccountSchema>;
+export type Cluster = z.infer<typeof ClusterSchema>;
+
+export class EnvironmentError extends Error {
+  override readonly name = "EnvironmentError";
+}
+
+/** Validates a parsed environment file; the error names the file, each bad field and the fix. */
+export function parseEnvironment(doc: unknown, source: string): Environment {
+  const parsed = EnvironmentSchema.safeParse(doc);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
+  throw new EnvironmentError(`invalid environment definition ${source}:\n${lines.join("\n")}`);
+}
+
+export function loadEnvironmentFile(path: string): Environment {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new EnvironmentError(`cannot read environment definition ${path}: ${(e as Error).message}`);
+  }
+  const env = parseEnvironment(doc, path);
+  if (`${env.name}.json` !== basename(path)) {
+    throw new EnvironmentError(
+      `invalid environment definition ${path}:\n  name: "${env.name}" must match the file name`,
+    );
+  }
+  return env;
+}
+
+/** Every environments/*.json, or only those named (comma-separated LOGRELAY_ENVIRONMENTS). */
+export function loadEnvironments(dir: string, only?: string): Environment[] {
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => f.slice(0, -5))
+    .sort();
+  const wanted = only
+    ? only
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : names;
+  for (const w of wanted) {
+    if (!names.includes(w))
+      throw new EnvironmentError(
+        `no environment definition environments/${w}.json (have: ${names.join(", ")})`,
+      );
+  }
+  return wanted.map((n) => loadEnvironmentFile(join(dir, `${n}.json`)));
+}

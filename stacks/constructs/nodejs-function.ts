@@ -1,0 +1,111 @@
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { AssetType, TerraformAsset, type TerraformProvider } from "cdktf";
+import { Construct } from "constructs";
+import { buildSync } from "esbuild";
+import { IAM_PATH } from "../naming";
+import { type PolicyStatement, policyJson } from "./iam";
+
+export interface NodejsFunctionProps {
+  readonly functionName: string;
+  /** TypeScript entry file exporting `handler`. */
+  readonly entry: string;
+  /** @default 1024 */
+  readonly memoryMb?: number;
+  /** @default 300 */
+  readonly timeoutSeconds?: number;
+  /** @default unreserved */
+  readonly reservedConcurrency?: number;
+  /** @default {} */
+  readonly environment?: Record<string, string>;
+  readonly logRetentionDays: number;
+  /** Encrypts the function's log group. */
+  readonly kmsKey: { readonly arn: string };
+  /** What the function may do, beside writing its own logs. */
+  readonly policyStatements: PolicyStatement[];
+  /** @default functionName */
+  readonly roleName?: string;
+  readonly provider?: TerraformProvider;
+}
+
+/** Where function bundles are written (git-ignored). */
+export const BUILD_DIR = resolve(__dirname, "..", "..", "build", "functions");
+
+/**
+ * A Node.js 20 Lambda function bundled by esbuild into a zip asset, with its log group created
+ * first (retention, KMS) and a least-privilege role of its own.
+ */
+export class NodejsFunction extends Construct {
+  readonly fn: LambdaFunction;
+  readonly role: IamRole;
+  readonly logGroup: CloudwatchLogGroup;
+
+  constructor(scope: Construct, id: string, props: NodejsFunctionProps) {
+    super(scope, id);
+    const provider = props.provider;
+    const outdir = join(BUILD_DIR, props.functionName);
+    mkdirSync(outdir, { recursive: true });
+    buildSync({
+      entryPoints: [props.entry],
+      outfile: join(outdir, "index.js"),
+      bundle: true,
+      platform: "node",
+      target: "node20",
+      format: "cjs",
+      minify: true,
+      legalComments: "none",
+      logLevel: "error",
+    });
+    const asset = new TerraformAsset(this, "bundle", { path: outdir, type: AssetType.ARCHIVE });
+
+    this.logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: `/aws/lambda/${props.functionName}`,
+      retentionInDays: props.logRetentionDays,
+      kmsKeyId: props.kmsKey.arn,
+      provider,
+    });
+    this.role = new IamRole(this, "role", {
+      name: props.roleName ?? props.functionName,
+      path: IAM_PATH,
+      assumeRolePolicy: policyJson({
+        Effect: "Allow",
+        Principal: { Service: "lambda.amazonaws.com" },
+        Action: "sts:AssumeRole",
+      }),
+      provider,
+    });
+    const rolePolicy = new IamRolePolicy(this, "policy", {
+      role: this.role.id,
+      name: "least-privilege",
+      policy: policyJson(
+        {
+          Sid: "OwnLogs",
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: [`${this.logGroup.arn}:*`],
+        },
+        ...props.policyStatements,
+      ),
+      provider,
+    });
+    this.fn = new LambdaFunction(this, "function", {
+      functionName: props.functionName,
+      role: this.role.arn,
+      runtime: "nodejs20.x",
+      architectures: ["arm64"],
+      handler: "index.handler",
+      filename: asset.path,
+      sourceCodeHash: asset.assetHash,
+      memorySize: props.memoryMb ?? 1024,
+      timeout: props.timeoutSeconds ?? 300,
+      reservedConcurrentExecutions: props.reservedConcurrency ?? -1,
+      environment: { variables: props.environment ?? {} },
+      dependsOn: [this.logGroup, rolePolicy],
+      provider,
+    });
+  }
+}

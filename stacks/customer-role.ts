@@ -1,0 +1,98 @@
+import type { PolicyDocument, PolicyStatement } from "./constructs/iam";
+import { policy } from "./constructs/iam";
+import { customerRoleName, IAM_PATH } from "./naming";
+
+/**
+ * The customer's log-distribution role, as plain policy documents: used by the Terraform
+ * customer-account stack and by the CloudFormation template handed to customers, so both grant
+ * exactly the same.
+ */
+export interface CustomerRoleSpec {
+  readonly tenantId: string;
+  readonly accountId: string;
+  readonly externalId: string;
+  readonly centralRoleArn: string;
+  readonly logGroupPrefix: string;
+  readonly bucket?: { readonly name: string; readonly prefix: string };
+}
+
+export function customerTrustPolicy(spec: CustomerRoleSpec): PolicyDocument {
+  const principal = { AWS: spec.centralRoleArn };
+  return policy(
+    {
+      Sid: "CentralRoleWithTenantExternalId",
+      Effect: "Allow",
+      Principal: principal,
+      Action: "sts:AssumeRole",
+      Condition: {
+        StringEquals: { "sts:ExternalId": spec.externalId, "aws:RequestTag/tenant_id": spec.tenantId },
+      },
+    },
+    {
+      Sid: "CentralRoleTagsSessionWithThisTenant",
+      Effect: "Allow",
+      Principal: principal,
+      Action: "sts:TagSession",
+      Condition: { StringEquals: { "aws:RequestTag/tenant_id": spec.tenantId } },
+    },
+  );
+}
+
+export function customerPermissions(spec: CustomerRoleSpec): PolicyDocument {
+  const group = `arn:aws:logs:*:${spec.accountId}:log-group:${spec.logGroupPrefix}*`;
+  const statements: PolicyStatement[] = [
+    {
+      Sid: "WriteLogsUnderPrefix",
+      Effect: "Allow",
+      Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+      Resource: [group, `${group}:log-stream:*`],
+    },
+    {
+      // DescribeLogGroups has no resource-level scoping beyond the account: read-only, used by `validate`.
+      Sid: "FindLogGroups",
+      Effect: "Allow",
+      Action: "logs:DescribeLogGroups",
+      Resource: `arn:aws:logs:*:${spec.accountId}:log-group:*`,
+    },
+  ];
+  if (spec.bucket) {
+    statements.push({
+      Sid: "PutObjectsUnderTenantPrefix",
+      Effect: "Allow",
+      Action: "s3:PutObject",
+      Resource: `arn:aws:s3:::${spec.bucket.name}/${spec.bucket.prefix}${spec.tenantId}/*`,
+      Condition: {
+        StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "s3:ResourceAccount": spec.accountId },
+      },
+    });
+  }
+  return policy(...statements);
+}
+
+/** CloudFormation template of the same role, for customers who do not run Terraform. */
+export function customerRoleTemplate(spec: CustomerRoleSpec): Record<string, unknown> {
+  return {
+    AWSTemplateFormatVersion: "2010-09-09",
+    Description: `logrelay log-distribution role for tenant ${spec.tenantId}: lets logrelay deliver your logs into this account`,
+    Resources: {
+      LogDistributionRole: {
+        Type: "AWS::IAM::Role",
+        Properties: {
+          RoleName: customerRoleName(spec.tenantId),
+          Path: IAM_PATH,
+          Description: `logrelay delivery for tenant ${spec.tenantId}`,
+          MaxSessionDuration: 3600,
+          AssumeRolePolicyDocument: customerTrustPolicy(spec),
+          Policies: [{ PolicyName: "logrelay-delivery", PolicyDocument: customerPermissions(spec) }],
+          Tags: [{ Key: "logrelay:tenant_id", Value: spec.tenantId }],
+        },
+      },
+    },
+    Outputs: {
+      LogDistributionRoleArn: {
+        Description: "Give this ARN to your logrelay operator",
+        Value: { "Fn::GetAtt": ["LogDistributionRole", "Arn"] },
+      },
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { TerraformOutput, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import type { Environment } from "./config";
+import { policyJson } from "./constructs/iam";
+import { CUSTOMER_ROLE_PATTERN, IAM_PATH, names } from "./naming";
+import { awsProvider, configureBackend } from "./provider";
+
+/** Session tags the distributor sets on the customer hop; customer roles check tenant_id. */
+export const SESSION_TAG_KEYS = ["tenant_id", "cluster_id"];
+
+export function centralRoleArn(env: Environment): string {
+  return `arn:aws:iam::${env.account_id}:role${IAM_PATH}${names(env.name).centralRole}`;
+}
+
+/**
+ * Once per environment: the central log-distribution role, the only identity customers trust.
+ * Trusted only by the environment's distributor roles (matched by name, so regional stacks can
+ * be added without touching this one). It may assume only logrelay customer roles, only with an
+ * ExternalId and the tenant session tags, and holds no S3, logs or other data permission.
+ */
+export class GlobalStack extends TerraformStack {
+  readonly centralRole: IamRole;
+
+  constructor(scope: Construct, env: Environment) {
+    const n = names(env.name);
+    super(scope, n.globalStack);
+    configureBackend(this, env, n.globalStack);
+    awsProvider(this, env, { region: env.regions[0]!, stackKind: "global" });
+
+    this.centralRole = new IamRole(this, "central-role", {
+      name: n.centralRole,
+      path: IAM_PATH,
+      description: "logrelay: assumes customer log-distribution roles on behalf of the distributor",
+      maxSessionDuration: 3600,
+      assumeRolePolicy: policyJson({
+        Sid: "DistributorRolesOnly",
+        Effect: "Allow",
+        // The account root as principal plus a PrincipalArn condition: trust policies cannot name
+        // roles that do not exist yet, and distributor roles are created by the regional stacks.
+        Principal: { AWS: `arn:aws:iam::${env.account_id}:root` },
+        Action: "sts:AssumeRole",
+        Condition: { ArnLike: { "aws:PrincipalArn": n.distributorRolePattern(env.account_id) } },
+      }),
+    });
+    new IamRolePolicy(this, "central-role-policy", {
+      role: this.centralRole.id,
+      name: "assume-customer-roles",
+      policy: policyJson(
+        {
+          Sid: "AssumeCustomerRolesWithExternalId",
+          Effect: "Allow",
+          Action: "sts:AssumeRole",
+          Resource: CUSTOMER_ROLE_PATTERN,
+          Condition: { Null: { "sts:ExternalId": "false", "aws:RequestTag/tenant_id": "false" } },
+        },
+        {
+          Sid: "TagSessionsWithTenantOnly",
+          Effect: "Allow",
+          Action: "sts:TagSession",
+          Resource: CUSTOMER_ROLE_PATTERN,
+          Condition: {
+            "ForAllValues:StringEquals": { "aws:TagKeys": SESSION_TAG_KEYS },
+            Null: { "aws:RequestTag/tenant_id": "false" },
+          },
+        },
+      ),
+    });
+    new TerraformOutput(this, "central_log_distribution_role_arn", { value: this.centralRole.arn });
+  }
+}

@@ -1,0 +1,405 @@
+import { resolve } from "node:path";
+import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
+import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
+import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
+import { TerraformOutput, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import type { Environment } from "./config";
+import { EncryptedBucket } from "./constructs/encrypted-bucket";
+import { type PolicyStatement, policyJson } from "./constructs/iam";
+import { NodejsFunction } from "./constructs/nodejs-function";
+import { QueueWithDlq } from "./constructs/queue-with-dlq";
+import { centralRoleArn } from "./global-stack";
+import { IAM_PATH, names } from "./naming";
+import { awsProvider, configureBackend } from "./provider";
+
+export const METRICS_NAMESPACE = "Logrelay";
+export const DISTRIBUTOR_SERVICE = "logrelay-distributor";
+/** Principal tag the collector roles carry; the writer policy confines them to their cluster's keys. */
+export const CLUSTER_TAG = "logrelay-cluster-id";
+
+/**
+ * Per environment and region: the staging bucket and its notifications (S3 -> SNS -> SQS + DLQ),
+ * the tenant-config and ledger tables, the distributor function, the collectors' writer policy,
+ * alarms and a dashboard. One Terraform state.
+ */
+export class RegionalStack extends TerraformStack {
+  readonly key: KmsKey;
+  readonly staging: EncryptedBucket;
+  readonly topic: SnsTopic;
+  readonly delivery: QueueWithDlq;
+  readonly configTable: DynamodbTable;
+  readonly ledgerTable: DynamodbTable;
+  readonly distributor: NodejsFunction;
+  readonly writerPolicy: IamPolicy;
+
+  constructor(scope: Construct, env: Environment, region: string) {
+    const n = names(env.name);
+    super(scope, n.regionStack(region));
+    configureBackend(this, env, n.regionStack(region));
+    awsProvider(this, env, { region, stackKind: "regional" });
+    const account = env.account_id;
+    const prefix = n.prefix(region);
+    const tlsOnly = !env.emulator;
+
+    this.key = new KmsKey(this, "key", {
+      description: `logrelay ${env.name} ${region}: staging bucket, notifications, tables, logs`,
+      enableKeyRotation: true,
+      deletionWindowInDays: env.emulator ? 7 : 30,
+      policy: policyJson(
+        {
+          // Standard root statement: lets IAM policies in this account grant use of the key;
+          // without it the key would be unmanageable. Key use itself is granted per role below.
+          Sid: "AccountAdministersKeyThroughIam",
+          Effect: "Allow",
+          Principal: { AWS: `arn:aws:iam::${account}:root` },
+          Action: "kms:*",
+          Resource: "*",
+        },
+        {
+          Sid: "S3AndSnsEncryptNotifications",
+          Effect: "Allow",
+          Principal: { Service: ["s3.amazonaws.com", "sns.amazonaws.com"] },
+          Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+          Resource: "*",
+          Condition: { StringEquals: { "aws:SourceAccount": account } },
+        },
+        {
+          Sid: "CloudWatchLogsEncryptOwnLogGroups",
+          Effect: "Allow",
+          Principal: { Service: `logs.${region}.amazonaws.com` },
+          Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+          Resource: "*",
+          Condition: {
+            ArnLike: {
+              "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${account}:log-group:*`,
+            },
+          },
+        },
+      ),
+    });
+    new KmsAlias(this, "key-alias", { name: `alias/${prefix}`, targetKeyId: this.key.keyId });
+
+    this.staging = new EncryptedBucket(this, "staging", {
+      bucketName: `${prefix}-${account}-staging`,
+      kmsKey: this.key,
+      versioning: env.staging.versioning,
+      expireAfterDays: env.staging.expire_after_days,
+      ...(env.staging.intelligent_tiering_after_days !== undefined && {
+        intelligentTieringAfterDays: env.staging.intelligent_tiering_after_days,
+      }),
+      tlsOnly,
+    });
+
+    this.topic = new SnsTopic(this, "objects-topic", {
+      name: `${prefix}-objects`,
+      kmsMasterKeyId: this.key.arn,
+    });
+    const topicPolicy = new SnsTopicPolicy(this, "objects-topic-policy", {
+      arn: this.topic.arn,
+      policy: policyJson({
+        Sid: "StagingBucketPublishesOnly",
+        Effect: "Allow",
+        Principal: { Service: "s3.amazonaws.com" },
+        Action: "sns:Publish",
+        Resource: this.topic.arn,
+        Condition: {
+          ArnLike: { "aws:SourceArn": this.staging.arn },
+          StringEquals: { "aws:SourceAccount": account },
+        },
+      }),
+    });
+    new S3BucketNotification(this, "staging-notification", {
+      bucket: this.staging.bucket.id,
+      topic: [{ topicArn: this.topic.arn, events: ["s3:ObjectCreated:*"], filterSuffix: ".gz" }],
+      // S3 checks that it may publish when the notification is created.
+      dependsOn: [topicPolicy],
+    });
+
+    const timeout = env.distributor.timeout_seconds;
+    this.delivery = new QueueWithDlq(this, "delivery", {
+      queueName: `${prefix}-delivery`,
+      kmsKey: this.key,
+      visibilityTimeoutSeconds: Math.min(43_200, 6 * timeout),
+      maxReceiveCount: env.queue.max_receive_count,
+      ignoreRedrivePolicyDiff: env.emulator,
+    });
+    new SqsQueuePolicy(this, "delivery-queue-policy", {
+      queueUrl: this.delivery.queue.url,
+      policy: policyJson({
+        Sid: "ObjectsTopicOnly",
+        Effect: "Allow",
+        Principal: { Service: "sns.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: this.delivery.queue.arn,
+        Condition: { ArnEquals: { "aws:SourceArn": this.topic.arn } },
+      }),
+    });
+    new SnsTopicSubscription(this, "delivery-subscription", {
+      topicArn: this.topic.arn,
+      protocol: "sqs",
+      endpoint: this.delivery.queue.arn,
+    });
+
+    const sse = { enabled: true, kmsKeyArn: this.key.arn };
+    this.configTable = new DynamodbTable(this, "tenant-configs", {
+      name: `${prefix}-tenant-configs`,
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "tenant_id",
+      rangeKey: "type",
+      attribute: [
+        { name: "tenant_id", type: "S" },
+        { name: "type", type: "S" },
+      ],
+      pointInTimeRecovery: { enabled: true },
+      serverSideEncryption: sse,
+      ttl: { attributeName: "ttl", enabled: true },
+      deletionProtectionEnabled: !env.emulator,
+    });
+    this.ledgerTable = new DynamodbTable(this, "delivery-ledger", {
+      name: `${prefix}-delivery-ledger`,
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "pk",
+      attribute: [{ name: "pk", type: "S" }],
+      serverSideEncryption: sse,
+      ttl: { attributeName: "ttl", enabled: true },
+    });
+
+    const distributorStatements: PolicyStatement[] = [
+      {
+        Sid: "ConsumeDeliveryQueue",
+        Effect: "Allow",
+        Action: [
+          "sqs:ReceiveMessage",
+          "sqs:DeleteMessage",
+          "sqs:ChangeMessageVisibility",
+          "sqs:GetQueueAttributes",
+        ],
+        Resource: this.delivery.queue.arn,
+      },
+      {
+        Sid: "ReadStagedObjects",
+        Effect: "Allow",
+        Action: "s3:GetObject",
+        Resource: `${this.staging.arn}/*`,
+      },
+      {
+        Sid: "DecryptStagedObjectsAndMessages",
+        Effect: "Allow",
+        Action: ["kms:Decrypt"],
+        Resource: this.key.arn,
+      },
+      { Sid: "ReadTenantConfigs", Effect: "Allow", Action: "dynamodb:Query", Resource: this.configTable.arn },
+      {
+        Sid: "UseDeliveryLedger",
+        Effect: "Allow",
+        Action: ["dynamodb:GetItem", "dynamodb:PutItem"],
+        Resource: this.ledgerTable.arn,
+      },
+      { Sid: "AssumeCentralRole", Effect: "Allow", Action: "sts:AssumeRole", Resource: centralRoleArn(env) },
+    ];
+    this.distributor = new NodejsFunction(this, "distributor", {
+      functionName: `${prefix}-distributor`,
+      roleName: n.distributorRole(region),
+      entry: resolve(__dirname, "..", "functions", "distributor", "index.ts"),
+      memoryMb: env.distributor.memory_mb,
+      timeoutSeconds: timeout,
+      ...(env.distributor.reserved_concurrency !== undefined && {
+        reservedConcurrency: env.distributor.reserved_concurrency,
+      }),
+      logRetentionDays: env.log_retention_days,
+      kmsKey: this.key,
+      policyStatements: distributorStatements,
+      environment: {
+        TENANT_CONFIG_TABLE: this.configTable.name,
+        DELIVERY_LEDGER_TABLE: this.ledgerTable.name,
+        CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: centralRoleArn(env),
+        METRICS_NAMESPACE,
+        POWERTOOLS_SERVICE_NAME: DISTRIBUTOR_SERVICE,
+        POWERTOOLS_LOG_LEVEL: env.distributor.log_level,
+      },
+    });
+    new LambdaEventSourceMapping(this, "distributor-trigger", {
+      functionName: this.distributor.fn.arn,
+      eventSourceArn: this.delivery.queue.arn,
+      batchSize: env.distributor.batch_size,
+      maximumBatchingWindowInSeconds: env.distributor.batching_window_seconds,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      // The emulator cannot run functions: there the handler runs in-process instead.
+      enabled: !env.emulator,
+    });
+
+    this.writerPolicy = new IamPolicy(this, "collector-writer-policy", {
+      name: `${prefix}-collector-writer`,
+      path: IAM_PATH,
+      description: `Collectors write staged logs under keys of their own cluster (principal tag ${CLUSTER_TAG})`,
+      policy: policyJson(
+        {
+          Sid: "PutOwnClusterObjects",
+          Effect: "Allow",
+          Action: "s3:PutObject",
+          // "$${" is Terraform's escape for a literal "${": an IAM policy variable, not interpolation.
+          Resource: `${this.staging.arn}/*/$\${aws:PrincipalTag/${CLUSTER_TAG}}/*`,
+        },
+        {
+          Sid: "EncryptForStagingBucketOnly",
+          Effect: "Allow",
+          Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+          Resource: this.key.arn,
+          Condition: {
+            StringEquals: {
+              "kms:ViaService": `s3.${region}.amazonaws.com`,
+              "kms:EncryptionContext:aws:s3:arn": this.staging.arn,
+            },
+          },
+        },
+      ),
+    });
+
+    const alarmTopic = new SnsTopic(this, "alarm-topic", {
+      name: `${prefix}-alarms`,
+      kmsMasterKeyId: this.key.arn,
+    });
+    if (env.alarm_email) {
+      new SnsTopicSubscription(this, "alarm-email", {
+        topicArn: alarmTopic.arn,
+        protocol: "email",
+        endpoint: env.alarm_email,
+      });
+    }
+    const alarm = (
+      id: string,
+      props: Omit<ConstructorParameters<typeof CloudwatchMetricAlarm>[2], "alarmName" | "alarmActions">,
+    ) =>
+      new CloudwatchMetricAlarm(this, id, {
+        alarmName: `${prefix}-${id}`,
+        alarmActions: [alarmTopic.arn],
+        okActions: [alarmTopic.arn],
+        treatMissingData: "notBreaching",
+        ...props,
+      });
+    alarm("dlq-not-empty", {
+      alarmDescription: "Messages reached the delivery DLQ: inspect with `logrelay dlq inspect`",
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: { QueueName: this.delivery.dlq.name },
+      statistic: "Maximum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+    });
+    alarm("oldest-message-age", {
+      alarmDescription: "Delivery is falling behind",
+      namespace: "AWS/SQS",
+      metricName: "ApproximateAgeOfOldestMessage",
+      dimensions: { QueueName: this.delivery.queue.name },
+      statistic: "Maximum",
+      period: 300,
+      evaluationPeriods: 2,
+      threshold: env.queue.oldest_message_alarm_seconds,
+      comparisonOperator: "GreaterThanThreshold",
+    });
+    for (const metric of ["Errors", "Throttles"]) {
+      alarm(`distributor-${metric.toLowerCase()}`, {
+        alarmDescription: `Distributor function ${metric.toLowerCase()}`,
+        namespace: "AWS/Lambda",
+        metricName: metric,
+        dimensions: { FunctionName: this.distributor.fn.functionName },
+        statistic: "Sum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+      });
+    }
+    alarm("permanent-delivery-failures", {
+      alarmDescription: "Deliveries failed permanently (bad keys, invalid configs, denied customer roles)",
+      namespace: METRICS_NAMESPACE,
+      metricName: "PermanentFailures",
+      dimensions: { service: DISTRIBUTOR_SERVICE },
+      statistic: "Sum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+    });
+
+    const widget = (title: string, metrics: unknown[][], x: number, y: number) => ({
+      type: "metric",
+      x,
+      y,
+      width: 12,
+      height: 6,
+      properties: { title, region, stat: "Sum", period: 300, metrics },
+    });
+    new CloudwatchDashboard(this, "dashboard", {
+      dashboardName: prefix,
+      dashboardBody: JSON.stringify({
+        widgets: [
+          widget(
+            "Queue",
+            [
+              ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", this.delivery.queue.name],
+              ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", this.delivery.dlq.name],
+              [
+                "AWS/SQS",
+                "ApproximateAgeOfOldestMessage",
+                "QueueName",
+                this.delivery.queue.name,
+                { stat: "Maximum" },
+              ],
+            ],
+            0,
+            0,
+          ),
+          widget(
+            "Distributor",
+            ["Invocations", "Errors", "Throttles"].map((m) => [
+              "AWS/Lambda",
+              m,
+              "FunctionName",
+              this.distributor.fn.functionName,
+            ]),
+            12,
+            0,
+          ),
+          widget(
+            "Delivery",
+            [
+              [METRICS_NAMESPACE, "PermanentFailures", "service", DISTRIBUTOR_SERVICE],
+              [METRICS_NAMESPACE, "MalformedMessages", "service", DISTRIBUTOR_SERVICE],
+            ],
+            0,
+            6,
+          ),
+        ],
+      }),
+    });
+
+    const outputs: Record<string, string> = {
+      staging_bucket: this.staging.name,
+      kms_key_arn: this.key.arn,
+      objects_topic_arn: this.topic.arn,
+      delivery_queue_url: this.delivery.queue.url,
+      delivery_dlq_url: this.delivery.dlq.url,
+      tenant_config_table: this.configTable.name,
+      delivery_ledger_table: this.ledgerTable.name,
+      distributor_function: this.distributor.fn.functionName,
+      distributor_log_group: this.distributor.logGroup.name,
+      collector_writer_policy_arn: this.writerPolicy.arn,
+      central_log_distribution_role_arn: centralRoleArn(env),
+      alarm_topic_arn: alarmTopic.arn,
+    };
+    for (const [name, value] of Object.entries(outputs)) new TerraformOutput(this, name, { value });
+  }
+}
