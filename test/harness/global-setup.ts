@@ -1,10 +1,12 @@
-import { emulatorEnv, startMoto } from "./moto";
+import { findProviderMirror, requireTerraform } from "../../scripts/terraform";
+import { findMoto } from "./moto";
 
-/** Starts one moto_server for the integration project; workers inherit its address. */
+/**
+ * Integration prerequisites, checked once before any suite: a missing emulator or terraform fails
+ * the run at once with how to install it, instead of skipping tests.
+ */
 export default async function globalSetup(): Promise<void> {
-  const moto = await startMoto();
-  process.env.LOGRELAY_MOTO_PID = String(moto.pid);
-  process.env.LOGRELAY_TEST_ENDPOINT = moto.endpoint;
-  Object.assign(process.env, emulatorEnv(moto.endpoint));
-  delete process.env.AWS_PROFILE;
+  findMoto();
+  requireTerraform();
+  findProviderMirror();
 }

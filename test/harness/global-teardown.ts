@@ -1,6 +1,13 @@
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { stopPid } from "./moto";
+import { PID_DIR } from "./moto-suite";
 
+/** Stops any emulator a crashed suite left running. */
 export default async function globalTeardown(): Promise<void> {
-  const pid = Number(process.env.LOGRELAY_MOTO_PID);
-  if (pid > 0) await stopPid(pid);
+  if (!existsSync(PID_DIR)) return;
+  for (const pid of readdirSync(PID_DIR)) {
+    await stopPid(Number(pid));
+    rmSync(join(PID_DIR, pid), { force: true });
+  }
 }

@@ -17,7 +17,7 @@ import {
 } from "../harness/aws";
 import { runCaptured } from "../harness/cli";
 import { ndjsonGz, s3Event, snsEnvelope, vectorEvent } from "../harness/factories";
-import { resetMoto } from "../harness/moto";
+import { useMoto } from "../harness/moto-suite";
 
 const BUCKET = "logrelay-cli-central";
 const TABLE = "logrelay-cli-configs";
@@ -47,8 +47,9 @@ async function queueDepth(sqs: SQSClient, url: string) {
 }
 
 describe("logrelay deliver (CLI) against the emulator", () => {
+  useMoto();
+
   beforeAll(async () => {
-    await resetMoto(process.env.LOGRELAY_TEST_ENDPOINT!);
     await createConfigTable(TABLE);
     const { s3 } = await clientsFor(CENTRAL_ACCOUNT);
     await createBucket(s3, BUCKET);

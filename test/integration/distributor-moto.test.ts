@@ -14,7 +14,7 @@ import {
 } from "../harness/aws";
 import { ndjsonGz, s3Event, snsEnvelope, vectorEvent } from "../harness/factories";
 import { MemoryTelemetry } from "../harness/memory-telemetry";
-import { resetMoto } from "../harness/moto";
+import { useMoto } from "../harness/moto-suite";
 
 const CENTRAL_BUCKET = "logrelay-central-test";
 const CONFIG_TABLE = "logrelay-tenant-configs";
@@ -46,8 +46,9 @@ const events = (tenant: string, n: number) =>
   );
 
 describe("distributor against the moto emulator, two customer accounts", () => {
+  useMoto();
+
   beforeAll(async () => {
-    await resetMoto(process.env.LOGRELAY_TEST_ENDPOINT!);
     await createConfigTable(CONFIG_TABLE);
     await createLedgerTable(LEDGER_TABLE);
     await createBucket((await clientsFor(CENTRAL_ACCOUNT)).s3, CENTRAL_BUCKET);

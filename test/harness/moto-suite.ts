@@ -1,0 +1,32 @@
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { emulatorEnv, type MotoServer, startMoto } from "./moto";
+
+/** Where running emulators are recorded, so globalTeardown can stop any a crashed suite left. */
+export const PID_DIR = join(__dirname, "..", "..", ".tmp", "moto-pids");
+
+/**
+ * Gives the calling test file its own moto_server (fresh state, parallel-safe) and points the
+ * AWS SDK of this worker at it. Stopped by PID after the suite, pass or fail.
+ */
+export function useMoto(): () => string {
+  let server: MotoServer | undefined;
+  beforeAll(async () => {
+    server = await startMoto();
+    mkdirSync(PID_DIR, { recursive: true });
+    writeFileSync(join(PID_DIR, String(server.pid)), server.endpoint);
+    Object.assign(process.env, emulatorEnv(server.endpoint));
+    delete process.env.AWS_PROFILE;
+    process.env.LOGRELAY_TEST_ENDPOINT = server.endpoint;
+  });
+  afterAll(async () => {
+    if (!server) return;
+    await server.stop();
+    rmSync(join(PID_DIR, String(server.pid)), { force: true });
+  });
+  return () => {
+    if (!server)
+      throw new Error("useMoto(): the emulator is not started yet (use it inside tests or beforeAll)");
+    return server.endpoint;
+  };
+}

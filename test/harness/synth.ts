@@ -1,0 +1,64 @@
+import { join } from "node:path";
+import { App, type TerraformStack, Testing } from "cdktf";
+import { type Environment, parseEnvironment } from "../../stacks/config";
+import type { PolicyDocument } from "../../stacks/constructs/iam";
+
+// biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON is untyped by nature
+export type TfJson = {
+  resource: Record<string, Record<string, any>>;
+  output?: Record<string, unknown>;
+  terraform?: any;
+  provider?: any;
+};
+
+export const testApp = () => new App({ outdir: join(__dirname, "..", "..", ".tmp", "synth-tests") });
+
+export function synth(stack: TerraformStack): TfJson {
+  return JSON.parse(Testing.synth(stack)) as TfJson;
+}
+
+/** The one resource of a type (fails if there are several), or all of them by name. */
+export function only(json: TfJson, type: string) {
+  const all = Object.values(json.resource[type] ?? {});
+  if (all.length !== 1) throw new Error(`expected one ${type}, found ${all.length}`);
+  return all[0];
+}
+
+export function all(json: TfJson, type: string) {
+  return json.resource[type] ?? {};
+}
+
+/** Every IAM document in a stack: [where, parsed document]. */
+export function policyDocuments(json: TfJson): [string, PolicyDocument][] {
+  const docs: [string, PolicyDocument][] = [];
+  for (const [type, byName] of Object.entries(json.resource)) {
+    for (const [name, body] of Object.entries(byName)) {
+      for (const field of ["policy", "assume_role_policy"]) {
+        if (typeof body[field] === "string" && body[field].startsWith("{")) {
+          docs.push([`${type}.${name}.${field}`, JSON.parse(body[field]) as PolicyDocument]);
+        }
+      }
+    }
+  }
+  return docs;
+}
+
+export const env = (overrides: Record<string, unknown> = {}): Environment =>
+  parseEnvironment(
+    {
+      name: "test",
+      account_id: "123456789012",
+      regions: ["us-east-1"],
+      customers: [
+        {
+          tenant_id: "acme",
+          account_id: "111111111111",
+          external_id: "acme-ext-1",
+          bucket: { name: "acme-logs", prefix: "logs/" },
+        },
+        { tenant_id: "globex", account_id: "222222222222", external_id: "globex-ext-2" },
+      ],
+      ...overrides,
+    },
+    "test",
+  );

@@ -1,0 +1,71 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { loadEnvironmentFile, loadEnvironments, parseEnvironment } from "../../../stacks/config";
+
+describe("environment definitions", () => {
+  it("the shipped environments are valid", () => {
+    const envs = loadEnvironments(resolve(__dirname, "..", "..", "..", "environments"));
+    expect(envs.map((e) => e.name)).toEqual(["local", "prod"]);
+    expect(envs[0]!.emulator).toBe(true);
+  });
+
+  it("applies sizing defaults", () => {
+    const e = parseEnvironment(
+      { name: "dev", account_id: "123456789012", regions: ["eu-west-1"] },
+      "dev.json",
+    );
+    expect(e.distributor).toEqual({
+      memory_mb: 1024,
+      timeout_seconds: 300,
+      batch_size: 10,
+      batching_window_seconds: 5,
+      log_level: "INFO",
+    });
+    expect(e.backend).toEqual({ type: "local" });
+    expect(e.ingestion).toBe("direct-s3");
+  });
+
+  it.each([
+    [{ account_id: "12345" }, "account_id: must be a 12-digit AWS account id"],
+    [{ regions: ["mars-1"] }, "regions.0: must be an AWS region such as us-east-1"],
+    [{ distributor: { timeout_seconds: 901 } }, "distributor.timeout_seconds: Too big"],
+    [{ distributor: { memroy_mb: 512 } }, 'distributor: Unrecognized key: "memroy_mb"'],
+    [{ log_retention_days: 10 }, "log_retention_days: must be one of 1, 3, 5, 7, 14, 30"],
+    [
+      { emulator: true, backend: { type: "s3", bucket: "state-bucket", region: "us-east-1" } },
+      "backend: the emulator environment must use the local backend",
+    ],
+    [
+      { customers: [{ tenant_id: "Acme", account_id: "111111111111", external_id: "x-123" }] },
+      "customers.0.tenant_id: tenant_id must be a DNS label",
+    ],
+    [
+      { clusters: [{ id: "c1", region: "eu-west-1", oidc_issuer_url: "https://oidc.example.com/c1" }] },
+      'clusters.0.region: cluster region eu-west-1 has no regional stack: add it to "regions"',
+    ],
+  ])("refuses %j naming the field and the fix", (override, message) => {
+    expect(() =>
+      parseEnvironment(
+        { name: "dev", account_id: "123456789012", regions: ["us-east-1"], ...override },
+        "dev.json",
+      ),
+    ).toThrow(message);
+  });
+
+  it("names the file, and refuses a name that does not match it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "env-"));
+    writeFileSync(
+      join(dir, "staging.json"),
+      JSON.stringify({ name: "stage", account_id: "123456789012", regions: ["us-east-1"] }),
+    );
+    expect(() => loadEnvironmentFile(join(dir, "staging.json"))).toThrow(
+      /staging\.json:\n {2}name: "stage" must match the file name/,
+    );
+    writeFileSync(join(dir, "broken.json"), "{");
+    expect(() => loadEnvironmentFile(join(dir, "broken.json"))).toThrow(
+      /cannot read environment definition .*broken\.json/,
+    );
+    expect(() => loadEnvironments(dir, "nope")).toThrow(/no environment definition environments\/nope\.json/);
+  });
+});

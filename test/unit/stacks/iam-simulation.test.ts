@@ -1,0 +1,188 @@
+import { runSimulation } from "@cloud-copilot/iam-simulate";
+import { CustomerAccountStack } from "../../../stacks/customer-account-stack";
+import { GlobalStack } from "../../../stacks/global-stack";
+import { RegionalStack } from "../../../stacks/regional-stack";
+import { all, env, only, synth, testApp } from "../../harness/synth";
+
+/**
+ * moto does not evaluate trust policies or conditions, so isolation is proven here on the
+ * synthesized documents with an IAM policy evaluation engine.
+ */
+const e = env();
+const CENTRAL = "arn:aws:iam::123456789012:role/logrelay/logrelay-test-central-log-distribution";
+const ROLE_A = "arn:aws:iam::111111111111:role/logrelay/logrelay-log-distribution-acme";
+const ROLE_B = "arn:aws:iam::222222222222:role/logrelay/logrelay-log-distribution-globex";
+const STAGING_ARN = "arn:aws:s3:::logrelay-test-us-east-1-123456789012-staging";
+
+const globalJson = synth(new GlobalStack(testApp(), e));
+const customerA = synth(new CustomerAccountStack(testApp(), e, e.customers[0]!));
+const customerB = synth(new CustomerAccountStack(testApp(), e, e.customers[1]!));
+const regional = synth(new RegionalStack(testApp(), e, "us-east-1"));
+
+const centralPermissions = JSON.parse(only(globalJson, "aws_iam_role_policy").policy);
+const trustOf = (json: typeof customerA) => JSON.parse(only(json, "aws_iam_role").assume_role_policy);
+const permissionsOf = (json: typeof customerA) => JSON.parse(only(json, "aws_iam_role_policy").policy);
+/** Terraform references resolved to what they become after apply. */
+const resolveTokens = (text: string) =>
+  text
+    .replace(/\$\{aws_s3_bucket\.staging[^}]*\.arn\}/g, STAGING_ARN)
+    .replace(/\$\$\{/g, "${")
+    .replace(/\$\{aws_kms_key\.key\.arn\}/g, "arn:aws:kms:us-east-1:123456789012:key/k");
+const writerPolicy = JSON.parse(resolveTokens(only(regional, "aws_iam_policy").policy));
+
+async function decide(simulation: Parameters<typeof runSimulation>[0]): Promise<string> {
+  const result = await runSimulation(simulation, {});
+  if ("errors" in result && result.errors) throw new Error(JSON.stringify(result.errors));
+  return (result as { overallResult: string }).overallResult;
+}
+
+const assume = (
+  role: string,
+  trustJson: typeof customerA,
+  account: string,
+  externalId: string,
+  tenant: string,
+) =>
+  decide({
+    request: {
+      principal: CENTRAL,
+      action: "sts:AssumeRole",
+      resource: { resource: role, accountId: account },
+      contextVariables: {
+        "sts:ExternalId": externalId,
+        "aws:RequestTag/tenant_id": tenant,
+        "aws:TagKeys": ["tenant_id", "cluster_id"],
+      },
+    },
+    identityPolicies: [{ name: "central", policy: centralPermissions }],
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    resourcePolicy: trustOf(trustJson),
+  });
+
+describe("cross-account isolation, evaluated on the synthesized policies", () => {
+  it("the central role with tenant A's ExternalId and tag can assume A's role", async () => {
+    expect(await assume(ROLE_A, customerA, "111111111111", "acme-ext-1", "acme")).toBe("Allowed");
+  });
+
+  it("and not B's role: wrong ExternalId, or A's tag with B's ExternalId", async () => {
+    expect(await assume(ROLE_B, customerB, "222222222222", "acme-ext-1", "acme")).not.toBe("Allowed");
+    expect(await assume(ROLE_B, customerB, "222222222222", "globex-ext-2", "acme")).not.toBe("Allowed");
+    expect(await assume(ROLE_B, customerB, "222222222222", "globex-ext-2", "globex")).toBe("Allowed");
+  });
+
+  it("the central role cannot assume a customer role without an ExternalId", async () => {
+    const result = await decide({
+      request: {
+        principal: CENTRAL,
+        action: "sts:AssumeRole",
+        resource: { resource: ROLE_A, accountId: "111111111111" },
+        contextVariables: { "aws:RequestTag/tenant_id": "acme" },
+      },
+      identityPolicies: [{ name: "central", policy: centralPermissions }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: trustOf(customerA),
+    });
+    expect(result).not.toBe("Allowed");
+  });
+
+  it("the central role cannot assume arbitrary roles in customer accounts", async () => {
+    const result = await decide({
+      request: {
+        principal: CENTRAL,
+        action: "sts:AssumeRole",
+        resource: {
+          resource: "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole",
+          accountId: "111111111111",
+        },
+        contextVariables: { "sts:ExternalId": "acme-ext-1", "aws:RequestTag/tenant_id": "acme" },
+      },
+      identityPolicies: [{ name: "central", policy: centralPermissions }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { AWS: CENTRAL }, Action: "sts:AssumeRole" }],
+      },
+    });
+    expect(result).not.toBe("Allowed");
+  });
+
+  const customerWrites = (action: string, resource: string) =>
+    decide({
+      request: {
+        principal: `${ROLE_A.replace(":role/logrelay/", ":assumed-role/").replace("arn:aws:iam::", "arn:aws:sts::")}/s`,
+        action,
+        resource: { resource, accountId: "111111111111" },
+        contextVariables: {
+          "s3:x-amz-acl": "bucket-owner-full-control",
+          "s3:ResourceAccount": "111111111111",
+        },
+      },
+      identityPolicies: [{ name: "customer", policy: permissionsOf(customerA) }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    });
+
+  it("the customer role writes only under its log-group prefix", async () => {
+    expect(
+      await customerWrites(
+        "logs:PutLogEvents",
+        "arn:aws:logs:us-east-1:111111111111:log-group:/logrelay/acme:log-stream:c1/app/pod/2026-11-20",
+      ),
+    ).toBe("Allowed");
+    expect(
+      await customerWrites(
+        "logs:PutLogEvents",
+        "arn:aws:logs:us-east-1:111111111111:log-group:/security/audit:log-stream:x",
+      ),
+    ).not.toBe("Allowed");
+    expect(
+      await customerWrites(
+        "logs:DeleteLogGroup",
+        "arn:aws:logs:us-east-1:111111111111:log-group:/logrelay/acme",
+      ),
+    ).not.toBe("Allowed");
+  });
+
+  it("the customer role puts objects only under its tenant prefix of its bucket", async () => {
+    expect(await customerWrites("s3:PutObject", "arn:aws:s3:::acme-logs/logs/acme/c1/app/pod/f.log.gz")).toBe(
+      "Allowed",
+    );
+    expect(await customerWrites("s3:PutObject", "arn:aws:s3:::acme-logs/other/f.log.gz")).not.toBe("Allowed");
+    expect(await customerWrites("s3:PutObject", "arn:aws:s3:::globex-private/logs/acme/f.log.gz")).not.toBe(
+      "Allowed",
+    );
+  });
+
+  const collectorPut = (cluster: string, key: string) =>
+    decide({
+      request: {
+        principal: `arn:aws:sts::123456789012:assumed-role/logrelay-test-collector-${cluster}/vector`,
+        action: "s3:PutObject",
+        resource: { resource: `${STAGING_ARN}/${key}`, accountId: "123456789012" },
+        contextVariables: { "aws:PrincipalTag/logrelay-cluster-id": cluster },
+      },
+      identityPolicies: [{ name: "writer", policy: writerPolicy }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    });
+
+  it("a collector role writes only keys of its own cluster", async () => {
+    expect(await collectorPut("cluster-1", "acme/cluster-1/payment-service/pod-1/1.log.gz")).toBe("Allowed");
+    expect(await collectorPut("cluster-1", "acme/cluster-2/payment-service/pod-1/1.log.gz")).not.toBe(
+      "Allowed",
+    );
+    expect(await collectorPut("cluster-1", "cluster-1.log.gz")).not.toBe("Allowed");
+  });
+
+  it("the distributor role's policy has no write into any bucket", () => {
+    const policies = Object.values(all(regional, "aws_iam_role_policy")).map((p) => JSON.parse(p.policy));
+    const writes = policies
+      .flatMap((p) => p.Statement)
+      .flatMap((s: { Action: unknown }) => [s.Action].flat())
+      .filter((a) => /^s3:Put/.test(String(a)));
+    expect(writes).toEqual([]);
+  });
+});

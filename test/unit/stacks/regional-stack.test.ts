@@ -1,0 +1,258 @@
+import { RegionalStack } from "../../../stacks/regional-stack";
+import { all, env, only, policyDocuments, synth, testApp } from "../../harness/synth";
+
+const prod = synth(
+  new RegionalStack(
+    testApp(),
+    env({ distributor: { timeout_seconds: 120, reserved_concurrency: 7, batch_size: 5 } }),
+    "us-east-1",
+  ),
+);
+const emulated = synth(new RegionalStack(testApp(), env({ emulator: true }), "us-east-1"));
+
+describe("RegionalStack: staging bucket", () => {
+  it("encrypts with the stack's KMS key and a bucket key, blocks public access, disables ACLs", () => {
+    const sse = only(prod, "aws_s3_bucket_server_side_encryption_configuration");
+    expect(sse.rule[0]).toEqual({
+      apply_server_side_encryption_by_default: {
+        sse_algorithm: "aws:kms",
+        kms_master_key_id: "${aws_kms_key.key.arn}",
+      },
+      bucket_key_enabled: true,
+    });
+    expect(only(prod, "aws_s3_bucket_public_access_block")).toMatchObject({
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    expect(only(prod, "aws_s3_bucket_ownership_controls").rule.object_ownership).toBe("BucketOwnerEnforced");
+    expect(only(prod, "aws_kms_key").enable_key_rotation).toBe(true);
+  });
+
+  it("expires staged objects after the configured days and has no versioning by default", () => {
+    const rules = only(prod, "aws_s3_bucket_lifecycle_configuration").rule;
+    expect(rules.find((r: { id: string }) => r.id === "expire-staged-objects").expiration).toEqual([
+      { days: 14 },
+    ]);
+    expect(all(prod, "aws_s3_bucket_versioning")).toEqual({});
+  });
+
+  it("denies non-TLS requests, except in emulator mode where moto would deny everything", () => {
+    const statements = JSON.parse(only(prod, "aws_s3_bucket_policy").policy).Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: "Deny",
+        Action: "*",
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      }),
+    );
+    expect(all(emulated, "aws_s3_bucket_policy")).toEqual({});
+  });
+
+  it("notifies the topic of created .gz objects; only this bucket in this account may publish", () => {
+    expect(only(prod, "aws_s3_bucket_notification").topic).toEqual([
+      {
+        topic_arn: "${aws_sns_topic.objects-topic.arn}",
+        events: ["s3:ObjectCreated:*"],
+        filter_suffix: ".gz",
+      },
+    ]);
+    const statement = JSON.parse(only(prod, "aws_sns_topic_policy").policy).Statement[0];
+    expect(statement).toMatchObject({
+      Principal: { Service: "s3.amazonaws.com" },
+      Action: "sns:Publish",
+      Condition: {
+        ArnLike: { "aws:SourceArn": "${aws_s3_bucket.staging_bucket_D9520E09.arn}" },
+        StringEquals: { "aws:SourceAccount": "123456789012" },
+      },
+    });
+  });
+});
+
+describe("RegionalStack: queue", () => {
+  const queues = Object.values(all(prod, "aws_sqs_queue"));
+  const main = queues.find((q) => q.name.endsWith("-delivery"));
+  const dlq = queues.find((q) => q.name.endsWith("-delivery-dlq"));
+
+  it("keeps messages 14 days, hides them 6x the function timeout, and encrypts both queues", () => {
+    expect(main).toMatchObject({
+      visibility_timeout_seconds: 720,
+      message_retention_seconds: 1_209_600,
+      kms_master_key_id: "${aws_kms_key.key.arn}",
+    });
+    expect(dlq.kms_master_key_id).toBe("${aws_kms_key.key.arn}");
+    expect(JSON.parse(main.redrive_policy)).toEqual({
+      deadLetterTargetArn: "${aws_sqs_queue.delivery_dlq_2E70849F.arn}",
+      maxReceiveCount: 5,
+    });
+  });
+
+  it("accepts messages only from the objects topic", () => {
+    expect(JSON.parse(only(prod, "aws_sqs_queue_policy").policy).Statement).toEqual([
+      expect.objectContaining({
+        Condition: { ArnEquals: { "aws:SourceArn": "${aws_sns_topic.objects-topic.arn}" } },
+      }),
+    ]);
+  });
+
+  it("ignores redrive_policy diffs only in emulator mode", () => {
+    const emulatedMain = Object.values(all(emulated, "aws_sqs_queue")).find((q) =>
+      q.name.endsWith("-delivery"),
+    );
+    expect(emulatedMain.lifecycle).toEqual({ ignore_changes: ["redrive_policy"] });
+    expect(main.lifecycle).toBeUndefined();
+  });
+});
+
+describe("RegionalStack: tables", () => {
+  const tables = Object.values(all(prod, "aws_dynamodb_table"));
+  it("stores configs by tenant_id + type, on demand, with PITR, SSE-KMS and TTL", () => {
+    const configs = tables.find((t) => t.name.endsWith("tenant-configs"));
+    expect(configs).toMatchObject({
+      hash_key: "tenant_id",
+      range_key: "type",
+      billing_mode: "PAY_PER_REQUEST",
+      point_in_time_recovery: { enabled: true },
+      server_side_encryption: { enabled: true, kms_key_arn: "${aws_kms_key.key.arn}" },
+      ttl: { attribute_name: "ttl", enabled: true },
+    });
+  });
+
+  it("has the delivery ledger the distributor expects: string pk, TTL attribute ttl", () => {
+    const ledger = tables.find((t) => t.name.endsWith("delivery-ledger"));
+    expect(ledger).toMatchObject({
+      hash_key: "pk",
+      attribute: [{ name: "pk", type: "S" }],
+      ttl: { attribute_name: "ttl", enabled: true },
+    });
+  });
+});
+
+describe("RegionalStack: distributor", () => {
+  const fn = only(prod, "aws_lambda_function");
+
+  it("is a Node 20 zip with the sizing knobs and the settings the engine reads", () => {
+    expect(fn).toMatchObject({
+      runtime: "nodejs20.x",
+      handler: "index.handler",
+      timeout: 120,
+      reserved_concurrent_executions: 7,
+    });
+    expect(fn.source_code_hash).toMatch(/^[0-9A-F]{32}$/);
+    expect(Object.keys(fn.environment.variables).sort()).toEqual([
+      "CENTRAL_LOG_DISTRIBUTION_ROLE_ARN",
+      "DELIVERY_LEDGER_TABLE",
+      "METRICS_NAMESPACE",
+      "POWERTOOLS_LOG_LEVEL",
+      "POWERTOOLS_SERVICE_NAME",
+      "TENANT_CONFIG_TABLE",
+    ]);
+    expect(fn.environment.variables.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN).toBe(
+      "arn:aws:iam::123456789012:role/logrelay/logrelay-test-central-log-distribution",
+    );
+  });
+
+  it("creates its log group first, with retention and KMS", () => {
+    const group = only(prod, "aws_cloudwatch_log_group");
+    expect(group).toMatchObject({
+      name: "/aws/lambda/logrelay-test-us-east-1-distributor",
+      retention_in_days: 30,
+      kms_key_id: "${aws_kms_key.key.arn}",
+    });
+    expect(fn.depends_on).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^aws_cloudwatch_log_group\./),
+        expect.stringMatching(/^aws_iam_role_policy\./),
+      ]),
+    );
+  });
+
+  it("is triggered by the queue with partial batch responses; not in emulator mode", () => {
+    expect(only(prod, "aws_lambda_event_source_mapping")).toMatchObject({
+      batch_size: 5,
+      function_response_types: ["ReportBatchItemFailures"],
+      enabled: true,
+    });
+    expect(only(emulated, "aws_lambda_event_source_mapping").enabled).toBe(false);
+  });
+
+  it("may do exactly what delivery needs, on exactly its own resources", () => {
+    const policy = JSON.parse(
+      Object.values(all(prod, "aws_iam_role_policy")).find((p) => p.role.includes("distributor")).policy,
+    );
+    const grants = Object.fromEntries(
+      policy.Statement.map((s: { Sid: string; Action: unknown; Resource: unknown }) => [
+        s.Sid,
+        [s.Action, s.Resource],
+      ]),
+    );
+    expect(grants).toEqual({
+      OwnLogs: [
+        ["logs:CreateLogStream", "logs:PutLogEvents"],
+        ["${aws_cloudwatch_log_group.distributor_logs_AB40B214.arn}:*"],
+      ],
+      ConsumeDeliveryQueue: [
+        ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
+        "${aws_sqs_queue.delivery_queue_78B7C0B9.arn}",
+      ],
+      ReadStagedObjects: ["s3:GetObject", "${aws_s3_bucket.staging_bucket_D9520E09.arn}/*"],
+      DecryptStagedObjectsAndMessages: [["kms:Decrypt"], "${aws_kms_key.key.arn}"],
+      ReadTenantConfigs: ["dynamodb:Query", "${aws_dynamodb_table.tenant-configs.arn}"],
+      UseDeliveryLedger: [
+        ["dynamodb:GetItem", "dynamodb:PutItem"],
+        "${aws_dynamodb_table.delivery-ledger.arn}",
+      ],
+      AssumeCentralRole: [
+        "sts:AssumeRole",
+        "arn:aws:iam::123456789012:role/logrelay/logrelay-test-central-log-distribution",
+      ],
+    });
+  });
+});
+
+describe("RegionalStack: writer policy, alarms, outputs", () => {
+  it("lets collectors put objects only under their own cluster segment, and use the key only through S3 for this bucket", () => {
+    const statements = JSON.parse(only(prod, "aws_iam_policy").policy).Statement;
+    expect(statements[0]).toEqual({
+      Sid: "PutOwnClusterObjects",
+      Effect: "Allow",
+      Action: "s3:PutObject",
+      Resource: "${aws_s3_bucket.staging_bucket_D9520E09.arn}/*/$${aws:PrincipalTag/logrelay-cluster-id}/*",
+    });
+    expect(statements[1].Condition.StringEquals).toEqual({
+      "kms:ViaService": "s3.us-east-1.amazonaws.com",
+      "kms:EncryptionContext:aws:s3:arn": "${aws_s3_bucket.staging_bucket_D9520E09.arn}",
+    });
+  });
+
+  it("alarms on the DLQ, message age, function errors and throttles, and permanent failures", () => {
+    const alarms = Object.values(all(prod, "aws_cloudwatch_metric_alarm")).map((a) => [
+      a.namespace,
+      a.metric_name,
+    ]);
+    expect(alarms.sort()).toEqual(
+      [
+        ["AWS/Lambda", "Errors"],
+        ["AWS/Lambda", "Throttles"],
+        ["AWS/SQS", "ApproximateAgeOfOldestMessage"],
+        ["AWS/SQS", "ApproximateNumberOfMessagesVisible"],
+        ["Logrelay", "PermanentFailures"],
+      ].sort(),
+    );
+    expect(only(prod, "aws_cloudwatch_dashboard").dashboard_name).toBe("logrelay-test-us-east-1");
+  });
+
+  it("outputs what an operator and the CLI need", () => {
+    expect(Object.keys(prod.output ?? {})).toEqual(
+      expect.arrayContaining([
+        "staging_bucket",
+        "delivery_queue_url",
+        "delivery_dlq_url",
+        "tenant_config_table",
+        "delivery_ledger_table",
+        "collector_writer_policy_arn",
+      ]),
+    );
+  });
+});
