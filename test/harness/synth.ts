@@ -3,12 +3,13 @@ import { App, type TerraformStack, Testing } from "cdktf";
 import { type Environment, parseEnvironment } from "../../stacks/config";
 import type { PolicyDocument } from "../../stacks/constructs/iam";
 
-// biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON is untyped by nature
+// biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON is untyped; tests assert its shape
+type Untyped = any;
 export type TfJson = {
-  resource: Record<string, Record<string, any>>;
+  resource: Record<string, Record<string, Untyped>>;
   output?: Record<string, unknown>;
-  terraform?: any;
-  provider?: any;
+  terraform?: Untyped;
+  provider?: Untyped;
 };
 
 export const testApp = () => new App({ outdir: join(__dirname, "..", "..", ".tmp", "synth-tests") });

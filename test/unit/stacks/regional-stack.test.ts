@@ -1,5 +1,5 @@
 import { RegionalStack } from "../../../stacks/regional-stack";
-import { all, env, only, policyDocuments, synth, testApp } from "../../harness/synth";
+import { all, env, only, synth, testApp } from "../../harness/synth";
 
 const prod = synth(
   new RegionalStack(
