@@ -7,9 +7,9 @@ export const PID_DIR = join(__dirname, "..", "..", ".tmp", "moto-pids");
 
 /**
  * Gives the calling test file its own moto_server (fresh state, parallel-safe) and points the
- * AWS SDK of this worker at it. Stopped by PID after the suite, pass or fail.
+ * AWS SDK of this worker at it. Stopped by PID after the suite, pass or fail, after `beforeStop`.
  */
-export function useMoto(): () => string {
+export function useMoto(options: { beforeStop?: () => Promise<void> } = {}): () => string {
   let server: MotoServer | undefined;
   beforeAll(async () => {
     server = await startMoto();
@@ -19,9 +19,14 @@ export function useMoto(): () => string {
     delete process.env.AWS_PROFILE;
     process.env.LOGRELAY_TEST_ENDPOINT = server.endpoint;
   });
+  // One hook for both, so suite clean-up (e.g. terraform destroy) runs while the emulator is up.
   afterAll(async () => {
     if (!server) return;
-    await server.stop();
+    try {
+      await options.beforeStop?.();
+    } finally {
+      await server.stop();
+    }
     rmSync(join(PID_DIR, String(server.pid)), { force: true });
   });
   return () => {

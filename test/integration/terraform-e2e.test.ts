@@ -1,0 +1,126 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { SqsQueue } from "../../functions/distributor/adapters/sqs-queue";
+import { loadSettings } from "../../functions/distributor/settings";
+import { createEngine } from "../../functions/distributor/wiring";
+import { SqsWorker } from "../../functions/distributor/worker";
+import {
+  applyLocal,
+  destroyLocal,
+  type LocalOutputs,
+  type LocalWorkspace,
+  localOutputs,
+  localWorkspace,
+  planLocal,
+  ROOT,
+  synthLocal,
+} from "../../scripts/local-pipeline";
+import { putConfigs, type SampleObject, sampleConfigs, writeSampleLogs } from "../../scripts/sample-data";
+import { accountCredentials, clientsFor, documentClient, REGION, readLogGroup } from "../harness/aws";
+import { MemoryTelemetry } from "../harness/memory-telemetry";
+import { emulatorEnv } from "../harness/moto";
+import { useMoto } from "../harness/moto-suite";
+
+/**
+ * The whole pipeline as users deploy it: `cdktf synth`, then terraform init/validate/apply of the
+ * local environment's stacks into the emulator, a second plan with no changes, logs through
+ * S3 -> SNS -> SQS, the distributor polling the deployed queue, and teardown.
+ */
+describe("local environment applied by terraform into the emulator, end to end", () => {
+  let ws: LocalWorkspace;
+  let out: LocalOutputs;
+  let applied = false;
+  const endpoint = useMoto({
+    beforeStop: async () => {
+      if (!applied) return;
+      const acme = ws.env.customers.find((c) => c.tenant_id === "acme")!;
+      await destroyLocal(ws, [
+        { client: new S3Client({ region: REGION }), name: out.regional.staging_bucket! },
+        {
+          client: new S3Client({ region: REGION, credentials: await accountCredentials(acme.account_id) }),
+          name: acme.bucket!.name,
+        },
+      ]);
+      rmSync(ws.outdir, { recursive: true, force: true });
+      rmSync(ws.stateDir, { recursive: true, force: true });
+    },
+  });
+
+  beforeAll(async () => {
+    ws = localWorkspace(join(ROOT, ".tmp", `tf-e2e-${process.pid}`), endpoint(), emulatorEnv(endpoint()));
+    await synthLocal(ws);
+    await applyLocal(ws);
+    applied = true;
+    out = await localOutputs(ws);
+  }, 600_000);
+
+  it("a second plan of every stack shows no changes", async () => {
+    const plans = await planLocal(ws);
+    for (const [stack, plan] of Object.entries(plans)) {
+      expect([stack, plan.code, plan.code === 0 ? "" : plan.output]).toEqual([stack, 0, ""]);
+    }
+  }, 300_000);
+
+  it("delivers each tenant's logs only into its own account, through the deployed queue", async () => {
+    const db = documentClient();
+    const roleArnOf = (tenant: string) => out.customers[tenant]!.log_distribution_role_arn!;
+    await putConfigs(db, out.regional.tenant_config_table!, sampleConfigs(ws.env, roleArnOf));
+    const objects = await writeSampleLogs(new S3Client({ region: REGION }), out.regional.staging_bucket!);
+
+    const settings = loadSettings({
+      ...process.env,
+      TENANT_CONFIG_TABLE: out.regional.tenant_config_table,
+      DELIVERY_LEDGER_TABLE: out.regional.delivery_ledger_table,
+      CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: out.regional.central_log_distribution_role_arn,
+    });
+    const telemetry = new MemoryTelemetry();
+    const worker = new SqsWorker(
+      createEngine(settings, telemetry),
+      new SqsQueue(new SQSClient({ region: REGION }), out.regional.delivery_queue_url!),
+      telemetry,
+      { untilEmpty: true, waitSeconds: 1, visibilitySeconds: 60 },
+    );
+    const stats = await worker.run(new AbortController().signal);
+
+    // 4 objects: 3 delivered, globex's checkout app settled as "not selected" (its config wants API logs).
+    expect(stats).toMatchObject({ retried: 0, delivered: 3, failedPermanent: 0 });
+    expect(stats.acknowledged).toBe(stats.received);
+    const expect_ = (tenant: string, app: (o: SampleObject) => boolean) =>
+      objects
+        .filter((o) => o.tenant === tenant && app(o))
+        .flatMap((o) => o.messages)
+        .sort();
+    const acmeAccount = ws.env.customers.find((c) => c.tenant_id === "acme")!;
+    const globexAccount = ws.env.customers.find((c) => c.tenant_id === "globex")!;
+    const acme = await clientsFor(acmeAccount.account_id);
+    const globex = await clientsFor(globexAccount.account_id);
+
+    const acmeGroup = await readLogGroup(acme.logs, "/logrelay/acme");
+    expect(
+      Object.values(acmeGroup ?? {})
+        .flat()
+        .map((e) => e.message)
+        .sort(),
+    ).toEqual(expect_("acme", () => true));
+    const globexGroup = await readLogGroup(globex.logs, "/logrelay/globex");
+    expect(
+      Object.values(globexGroup ?? {})
+        .flat()
+        .map((e) => e.message)
+        .sort(),
+    ).toEqual(expect_("globex", (o) => o.application === "kube-apiserver"));
+    expect(await readLogGroup(globex.logs, "/logrelay/acme")).toBeUndefined();
+    expect(await readLogGroup(acme.logs, "/logrelay/globex")).toBeUndefined();
+
+    const paymentObject = objects.find((o) => o.application === "payment-service")!;
+    const copy = await acme.s3.send(
+      new GetObjectCommand({
+        Bucket: acmeAccount.bucket!.name,
+        Key: `${acmeAccount.bucket!.prefix}${paymentObject.key}`,
+      }),
+    );
+    expect(copy.Metadata?.["logrelay-source-key"]).toBe(paymentObject.key);
+  }, 300_000);
+});
