@@ -1,4 +1,4 @@
-import type { DeliveryEngine } from "./engine";
+import type { DeliveryEngine, MessageResult } from "./engine";
 import { describeError } from "./errors";
 import type { Telemetry } from "./ports";
 
@@ -30,6 +30,8 @@ export interface WorkerOptions {
   readonly visibilitySeconds?: number;
   /** Return once a receive comes back empty (drain mode for jobs and tests). @default false */
   readonly untilEmpty?: boolean;
+  /** Called with each message's result (reports, progress). */
+  readonly onResult?: (result: MessageResult, message: QueueMessage) => void;
 }
 
 export interface WorkerStats {
@@ -100,6 +102,7 @@ export class SqsWorker {
         message_id: message.messageId,
         receive_count: String(message.receiveCount),
       });
+      this.options.onResult?.(result, message);
       if (result.status === "failed_transient") {
         stats.retried++;
         return;

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { stopPid } from "./moto";
+import { stopPid } from "../../scripts/moto";
 import { PID_DIR } from "./moto-suite";
 
 /** Stops any emulator a crashed suite left running. */

@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { emulatorEnv, type MotoServer, startMoto } from "./moto";
+import { emulatorEnv, type MotoServer, startMoto } from "../../scripts/moto";
 
 /** Where running emulators are recorded, so globalTeardown can stop any a crashed suite left. */
 export const PID_DIR = join(__dirname, "..", "..", ".tmp", "moto-pids");

@@ -20,7 +20,7 @@ import {
 import { putConfigs, type SampleObject, sampleConfigs, writeSampleLogs } from "../../scripts/sample-data";
 import { accountCredentials, clientsFor, documentClient, REGION, readLogGroup } from "../harness/aws";
 import { MemoryTelemetry } from "../harness/memory-telemetry";
-import { emulatorEnv } from "../harness/moto";
+import { emulatorEnv } from "../../scripts/moto";
 import { useMoto } from "../harness/moto-suite";
 
 /**

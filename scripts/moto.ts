@@ -2,8 +2,8 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 
 /**
- * The moto AWS emulator as a child process on 127.0.0.1 and a free port. Used by the jest
- * integration project, `npm start` and the benchmark-free local tools.
+ * The moto AWS emulator as a child process on 127.0.0.1 and a free port, for the integration
+ * tests and `npm start`.
  */
 export interface MotoServer {
   readonly endpoint: string;
