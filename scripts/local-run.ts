@@ -9,11 +9,11 @@
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import { CloudWatchLogsClient, FilterLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { table } from "../cli/io";
 import { JsonLinesTelemetry } from "../functions/distributor/adapters/json-lines-telemetry";
@@ -60,13 +60,15 @@ async function main(): Promise<void> {
     await putConfigs(db, out.regional.tenant_config_table!, configs);
     for (const c of configs) {
       const where = c.type === "cloudwatch" ? c.log_group_name : `s3://${c.bucket_name}/${c.bucket_prefix}`;
-      const filter = [...c.desired_logs, ...c.groups.map((g) => `group:${g}`)].join(",") || "all applications";
+      const filter =
+        [...c.desired_logs, ...c.groups.map((g) => `group:${g}`)].join(",") || "all applications";
       say(`    ${c.tenant_id.padEnd(8)} ${c.type.padEnd(10)} -> ${where} (${filter})`);
     }
 
     say("4/5 writing sample logs into the staging bucket");
     const objects = await writeSampleLogs(new S3Client({}), out.regional.staging_bucket!);
-    for (const o of objects) say(`    s3://${out.regional.staging_bucket}/${o.key} (${o.messages.length} events)`);
+    for (const o of objects)
+      say(`    s3://${out.regional.staging_bucket}/${o.key} (${o.messages.length} events)`);
 
     say("5/5 delivering: the distributor polls the deployed queue until it is empty");
     const settings = loadSettings({
@@ -85,9 +87,28 @@ async function main(): Promise<void> {
       { untilEmpty: true, waitSeconds: 1, visibilitySeconds: 60, onResult: (r) => results.push(r) },
     ).run(new AbortController().signal);
 
-    const rows = new Map<string, { objects: number; delivered: number; rejected: number; destinations: Set<string>; latency: number[]; skipped: number; failed: number }>();
+    const rows = new Map<
+      string,
+      {
+        objects: number;
+        delivered: number;
+        rejected: number;
+        destinations: Set<string>;
+        latency: number[];
+        skipped: number;
+        failed: number;
+      }
+    >();
     for (const o of results.flatMap((r) => r.objects)) {
-      const row = rows.get(o.tenantId ?? "-") ?? { objects: 0, delivered: 0, rejected: 0, destinations: new Set(), latency: [], skipped: 0, failed: 0 };
+      const row = rows.get(o.tenantId ?? "-") ?? {
+        objects: 0,
+        delivered: 0,
+        rejected: 0,
+        destinations: new Set(),
+        latency: [],
+        skipped: 0,
+        failed: 0,
+      };
       row.objects++;
       if (o.status === "skipped") row.skipped++;
       if (o.status.startsWith("failed")) row.failed++;
@@ -102,7 +123,16 @@ async function main(): Promise<void> {
     say("");
     say(
       table(
-        ["TENANT", "OBJECTS", "EVENTS DELIVERED", "REJECTED", "SKIPPED OBJECTS", "FAILED", "DESTINATIONS", "MAX LATENCY"],
+        [
+          "TENANT",
+          "OBJECTS",
+          "EVENTS DELIVERED",
+          "REJECTED",
+          "SKIPPED OBJECTS",
+          "FAILED",
+          "DESTINATIONS",
+          "MAX LATENCY",
+        ],
         [...rows.entries()].map(([tenant, r]) => [
           tenant,
           r.objects,
@@ -119,8 +149,17 @@ async function main(): Promise<void> {
     say("What each customer account received (read back from the emulator):");
     const sts = new STSClient({});
     for (const customer of ws.env.customers) {
-      const c = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${customer.account_id}:role/look`, RoleSessionName: "look" }));
-      const credentials = { accessKeyId: c.Credentials!.AccessKeyId!, secretAccessKey: c.Credentials!.SecretAccessKey!, sessionToken: c.Credentials!.SessionToken! };
+      const c = await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${customer.account_id}:role/look`,
+          RoleSessionName: "look",
+        }),
+      );
+      const credentials = {
+        accessKeyId: c.Credentials!.AccessKeyId!,
+        secretAccessKey: c.Credentials!.SecretAccessKey!,
+        sessionToken: c.Credentials!.SessionToken!,
+      };
       const group = `/logrelay/${customer.tenant_id}`;
       const events = await new CloudWatchLogsClient({ credentials })
         .send(new FilterLogEventsCommand({ logGroupName: group, limit: 3 }))
@@ -130,10 +169,14 @@ async function main(): Promise<void> {
       for (const e of events) say(`    [${e.logStreamName}] ${e.message}`);
     }
     say("");
-    say(`Done in ${((Date.now() - started) / 1000).toFixed(0)} s. Terraform state and synthesized stacks: ${work}`);
+    say(
+      `Done in ${((Date.now() - started) / 1000).toFixed(0)} s. Terraform state and synthesized stacks: ${work}`,
+    );
     if (keep) {
       say(`The emulator keeps running at ${moto.endpoint}. Look around, e.g.:`);
-      say(`  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws --endpoint-url ${moto.endpoint} --region us-east-1 s3 ls s3://${out.regional.staging_bucket} --recursive`);
+      say(
+        `  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws --endpoint-url ${moto.endpoint} --region us-east-1 s3 ls s3://${out.regional.staging_bucket} --recursive`,
+      );
       say("Press Ctrl-C to stop it.");
       await new Promise(() => {});
     }

@@ -1,5 +1,5 @@
-import { findProviderMirror, requireTerraform } from "../../scripts/terraform";
 import { findMoto } from "../../scripts/moto";
+import { findProviderMirror, requireTerraform } from "../../scripts/terraform";
 
 /**
  * Integration prerequisites, checked once before any suite: a missing emulator or terraform fails

@@ -17,10 +17,10 @@ import {
   ROOT,
   synthLocal,
 } from "../../scripts/local-pipeline";
+import { emulatorEnv } from "../../scripts/moto";
 import { putConfigs, type SampleObject, sampleConfigs, writeSampleLogs } from "../../scripts/sample-data";
 import { accountCredentials, clientsFor, documentClient, REGION, readLogGroup } from "../harness/aws";
 import { MemoryTelemetry } from "../harness/memory-telemetry";
-import { emulatorEnv } from "../../scripts/moto";
 import { useMoto } from "../harness/moto-suite";
 
 /**
