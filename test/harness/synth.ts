@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { App, type TerraformStack, Testing } from "cdktf";
 import { type Environment, parseEnvironment } from "../../stacks/config";
@@ -12,7 +13,12 @@ export type TfJson = {
   provider?: Untyped;
 };
 
-export const testApp = () => new App({ outdir: join(__dirname, "..", "..", ".tmp", "synth-tests") });
+const SYNTH_DIR = join(__dirname, "..", "..", ".tmp", "synth-tests");
+
+export const testApp = () => {
+  mkdirSync(SYNTH_DIR, { recursive: true });
+  return new App({ outdir: SYNTH_DIR });
+};
 
 export function synth(stack: TerraformStack): TfJson {
   return JSON.parse(Testing.synth(stack)) as TfJson;
