@@ -1,0 +1,83 @@
+import { gzipSync } from "node:zlib";
+import { type QueueMessage, type QueuePort, SqsWorker } from "../../../functions/distributor/worker";
+import { s3Event } from "../../harness/factories";
+import { cwConfig, fakeWorld } from "../../harness/fakes";
+
+class FakeQueue implements QueuePort {
+  readonly deleted: string[] = [];
+  readonly extended: string[] = [];
+  constructor(private batches: QueueMessage[][]) {}
+  receive = async (options: { signal: AbortSignal }) => {
+    const next = this.batches.shift();
+    if (next) return next;
+    // Long poll: wait until aborted.
+    await new Promise<void>((resolve) =>
+      options.signal.addEventListener("abort", () => resolve(), { once: true }),
+    );
+    return [];
+  };
+  delete = async (handle: string) => void this.deleted.push(handle);
+  extendVisibility = async (handle: string) => void this.extended.push(handle);
+}
+
+const msg = (id: string, body: string): QueueMessage => ({
+  messageId: id,
+  receiptHandle: `rh-${id}`,
+  body,
+  receiveCount: 1,
+});
+
+describe("SqsWorker", () => {
+  it("deletes settled messages, leaves transient failures for SQS, and stops when the queue is empty", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set("central/acme/c/app/pod/1.gz", gzipSync('{"message":"x"}\n'));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+    w.configs.items.set("flaky", [cwConfig("flaky", "222222222222")]);
+    for (let i = 0; i < 4; i++)
+      w.logs.faults.push(Object.assign(new Error("x"), { name: "InternalFailure" }));
+    const queue = new FakeQueue([
+      [msg("flaky", JSON.stringify(s3Event("central", "flaky/c/app/pod/1.gz"))), msg("bad", "garbage")],
+      [msg("good", JSON.stringify(s3Event("central", "acme/c/app/pod/1.gz")))],
+      [],
+    ]);
+    w.objects.objects.set("central/flaky/c/app/pod/1.gz", gzipSync('{"message":"y"}\n'));
+
+    const stats = await new SqsWorker(w.engine, queue, w.telemetry, { untilEmpty: true }).run(
+      new AbortController().signal,
+    );
+
+    expect(queue.deleted.sort()).toEqual(["rh-bad", "rh-good"]);
+    expect(stats).toEqual({ received: 3, acknowledged: 2, retried: 1, delivered: 1, failedPermanent: 1 });
+  });
+
+  it("extends visibility while a long delivery runs", async () => {
+    const w = fakeWorld();
+    const queue = new FakeQueue([[msg("slow", "{}")], []]);
+    const slowEngine = {
+      processMessage: async () => {
+        await new Promise((r) => setTimeout(r, 2300));
+        return { status: "delivered" as const, objects: [], ignored: [] };
+      },
+    };
+
+    await new SqsWorker(slowEngine as never, queue, w.telemetry, {
+      untilEmpty: true,
+      visibilitySeconds: 3,
+    }).run(new AbortController().signal);
+
+    expect(queue.extended.length).toBeGreaterThanOrEqual(2);
+    expect(queue.deleted).toEqual(["rh-slow"]);
+  });
+
+  it("stops receiving when aborted and returns after the messages in hand", async () => {
+    const w = fakeWorld();
+    const queue = new FakeQueue([]);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+
+    const stats = await new SqsWorker(w.engine, queue, w.telemetry).run(controller.signal);
+
+    expect(stats.received).toBe(0);
+    expect(w.telemetry.lines.at(-1)).toMatchObject({ message: "worker stopped", fields: { aborted: true } });
+  });
+});
