@@ -1,0 +1,143 @@
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { describeError } from "../../distributor/errors";
+import type { CredentialBroker, DestinationSession } from "../../distributor/ports";
+import type { DeliveryConfig } from "../../shared/delivery-config";
+import { accountOfRoleArn } from "../../shared/patterns";
+import type { CheckResult, DestinationValidator } from "../ports";
+
+export const VALIDATION_CLUSTER = "logrelay-validate";
+export const validationKey = (prefix: string, tenant: string) =>
+  `${prefix}${tenant}/_logrelay-validation.json`;
+
+function validationPolicy(config: DeliveryConfig, region: string): string {
+  const account = accountOfRoleArn(config.log_distribution_role_arn);
+  const statement =
+    config.type === "cloudwatch"
+      ? {
+          Effect: "Allow",
+          Action: "logs:DescribeLogGroups",
+          Resource: `arn:aws:logs:${region}:${account}:log-group:*`,
+        }
+      : {
+          Effect: "Allow",
+          Action: "s3:PutObject",
+          Resource: `arn:aws:s3:::${config.bucket_name}/${validationKey(config.bucket_prefix, config.tenant_id)}`,
+        };
+  return JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
+}
+
+/**
+ * Checks a delivery config the way the distributor would use it, without sending logs: assume the
+ * customer's role through the central role (ExternalId, session tags), then reach the log group
+ * (describe) or the bucket (write a small validation object under the tenant's prefix).
+ */
+export class AwsDestinationValidator implements DestinationValidator {
+  constructor(
+    private readonly broker: CredentialBroker,
+    private readonly region: string,
+    private readonly centralRoleArn: string,
+    private readonly clients: {
+      logs: (s: DestinationSession) => Pick<CloudWatchLogsClient, "send">;
+      s3: (s: DestinationSession) => Pick<S3Client, "send">;
+    } = {
+      logs: (s) => new CloudWatchLogsClient({ region: s.region, credentials: s.credentials }),
+      s3: (s) => new S3Client({ region: s.region, credentials: s.credentials }),
+    },
+  ) {}
+
+  async validate(config: DeliveryConfig): Promise<CheckResult[]> {
+    const region = config.target_region ?? this.region;
+    let session: DestinationSession;
+    try {
+      session = await this.broker.destinationSession({
+        roleArn: config.log_distribution_role_arn,
+        externalId: config.external_id,
+        tenantId: config.tenant_id,
+        clusterId: VALIDATION_CLUSTER,
+        region,
+        sessionPolicy: validationPolicy(config, region),
+      });
+    } catch (error) {
+      return [
+        {
+          check: "assume-customer-role",
+          ok: false,
+          detail: describeError(error),
+          hint:
+            `In account ${accountOfRoleArn(config.log_distribution_role_arn)}, deploy the logrelay role (customer stack or template from ` +
+            `\`logrelay onboard ${config.tenant_id}\`) so that it trusts ${this.centralRoleArn} with this config's ExternalId ` +
+            `and tenant tag ${config.tenant_id}; check log_distribution_role_arn and external_id.`,
+        },
+      ];
+    }
+    const assumed: CheckResult = {
+      check: "assume-customer-role",
+      ok: true,
+      detail: `assumed ${config.log_distribution_role_arn}`,
+    };
+    return [
+      assumed,
+      config.type === "cloudwatch"
+        ? await this.logGroup(config, session)
+        : await this.bucket(config, session),
+    ];
+  }
+
+  private async logGroup(
+    config: Extract<DeliveryConfig, { type: "cloudwatch" }>,
+    session: DestinationSession,
+  ): Promise<CheckResult> {
+    try {
+      const out = await this.clients
+        .logs(session)
+        .send(new DescribeLogGroupsCommand({ logGroupNamePrefix: config.log_group_name }));
+      const exists = (out.logGroups ?? []).some((g) => g.logGroupName === config.log_group_name);
+      return {
+        check: "log-group-reachable",
+        ok: true,
+        detail: exists
+          ? `log group ${config.log_group_name} exists in ${session.region}`
+          : `log group ${config.log_group_name} does not exist yet in ${session.region}; it is created on the first delivery`,
+      };
+    } catch (error) {
+      return {
+        check: "log-group-reachable",
+        ok: false,
+        detail: describeError(error),
+        hint: `The role must allow logs:DescribeLogGroups and writing to log groups whose names cover ${config.log_group_name}.`,
+      };
+    }
+  }
+
+  private async bucket(
+    config: Extract<DeliveryConfig, { type: "s3" }>,
+    session: DestinationSession,
+  ): Promise<CheckResult> {
+    const key = validationKey(config.bucket_prefix, config.tenant_id);
+    try {
+      await this.clients.s3(session).send(
+        new PutObjectCommand({
+          Bucket: config.bucket_name,
+          Key: key,
+          Body: JSON.stringify({
+            logrelay: "validation",
+            tenant_id: config.tenant_id,
+            at: new Date().toISOString(),
+          }),
+          ContentType: "application/json",
+          ACL: "bucket-owner-full-control",
+          ExpectedBucketOwner: session.accountId,
+        }),
+      );
+      return { check: "bucket-writable", ok: true, detail: `wrote s3://${config.bucket_name}/${key}` };
+    } catch (error) {
+      return {
+        check: "bucket-writable",
+        ok: false,
+        detail: describeError(error),
+        hint: `The bucket ${config.bucket_name} must exist in account ${session.accountId} and the role must allow s3:PutObject on ${config.bucket_prefix}${config.tenant_id}/*.`,
+      };
+    }
+  }
+}

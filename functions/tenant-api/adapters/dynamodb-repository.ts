@@ -1,0 +1,125 @@
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { badRequest } from "../errors";
+import type { ConfigRepository, Page, StoredConfig } from "../ports";
+
+const conditionFailed = (e: unknown) =>
+  e instanceof ConditionalCheckFailedException ||
+  (e as { name?: string }).name === "ConditionalCheckFailedException";
+
+/** Cursor = base64url of DynamoDB's LastEvaluatedKey; checked on the way back in. */
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString("base64url");
+}
+
+function decodeCursor(cursor: string): Record<string, unknown> {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Record<string, unknown>;
+    if (typeof key.tenant_id === "string" && typeof key.type === "string" && Object.keys(key).length === 2)
+      return key;
+  } catch {
+    // fall through
+  }
+  throw badRequest("invalid cursor", { cursor: ["use the cursor returned by the previous page"] });
+}
+
+export class DynamoDbConfigRepository implements ConfigRepository {
+  constructor(
+    private readonly db: Pick<DynamoDBDocumentClient, "send">,
+    private readonly table: string,
+  ) {}
+
+  async list(limit: number, cursor?: string): Promise<Page<Record<string, unknown>>> {
+    const out = await this.db.send(
+      new ScanCommand({
+        TableName: this.table,
+        Limit: limit,
+        ...(cursor && { ExclusiveStartKey: decodeCursor(cursor) }),
+      }),
+    );
+    return {
+      items: out.Items ?? [],
+      ...(out.LastEvaluatedKey && { cursor: encodeCursor(out.LastEvaluatedKey) }),
+    };
+  }
+
+  async listTenant(tenantId: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: "tenant_id = :t",
+          ExpressionAttributeValues: { ":t": tenantId },
+          ...(start && { ExclusiveStartKey: start }),
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  async get(tenantId: string, type: string): Promise<Record<string, unknown> | undefined> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { tenant_id: tenantId, type }, ConsistentRead: true }),
+    );
+    return out.Item;
+  }
+
+  async create(item: StoredConfig): Promise<boolean> {
+    return this.conditional(
+      new PutCommand({
+        TableName: this.table,
+        Item: item,
+        ConditionExpression: "attribute_not_exists(tenant_id)",
+      }),
+    );
+  }
+
+  async replace(item: StoredConfig, expectedVersion: number): Promise<boolean> {
+    return this.conditional(
+      new PutCommand({
+        TableName: this.table,
+        Item: item,
+        ConditionExpression: "#v = :expected",
+        ExpressionAttributeNames: { "#v": "version" },
+        ExpressionAttributeValues: { ":expected": expectedVersion },
+      }),
+    );
+  }
+
+  async delete(tenantId: string, type: string, expectedVersion?: number): Promise<boolean> {
+    return this.conditional(
+      new DeleteCommand({
+        TableName: this.table,
+        Key: { tenant_id: tenantId, type },
+        ...(expectedVersion === undefined
+          ? { ConditionExpression: "attribute_exists(tenant_id)" }
+          : {
+              ConditionExpression: "#v = :expected",
+              ExpressionAttributeNames: { "#v": "version" },
+              ExpressionAttributeValues: { ":expected": expectedVersion },
+            }),
+      }),
+    );
+  }
+
+  private async conditional(command: PutCommand | DeleteCommand): Promise<boolean> {
+    try {
+      await this.db.send(command as PutCommand);
+      return true;
+    } catch (e) {
+      if (conditionFailed(e)) return false;
+      throw e;
+    }
+  }
+}

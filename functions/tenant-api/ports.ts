@@ -1,0 +1,36 @@
+import type { DeliveryConfig } from "../shared/delivery-config";
+
+/** A stored delivery config with the fields the server owns. */
+export type StoredConfig = DeliveryConfig & { created_at: string; updated_at: string; version: number };
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Opaque; absent on the last page. */
+  readonly cursor?: string;
+}
+
+/** Delivery-config storage. Writes are conditional; a failed condition is reported, not thrown as-is. */
+export interface ConfigRepository {
+  list(limit: number, cursor?: string): Promise<Page<Record<string, unknown>>>;
+  listTenant(tenantId: string): Promise<Record<string, unknown>[]>;
+  get(tenantId: string, type: string): Promise<Record<string, unknown> | undefined>;
+  /** Returns false when an item with that key already exists. */
+  create(item: StoredConfig): Promise<boolean>;
+  /** Returns false unless the stored version equals `expectedVersion`. */
+  replace(item: StoredConfig, expectedVersion: number): Promise<boolean>;
+  /** Returns false when the item is missing or (with a version) its version differs. */
+  delete(tenantId: string, type: string, expectedVersion?: number): Promise<boolean>;
+}
+
+export interface CheckResult {
+  readonly check: string;
+  readonly ok: boolean;
+  readonly detail: string;
+  /** What to do when the check fails. */
+  readonly hint?: string;
+}
+
+/** Proves a config works without sending logs: same role chain as the distributor. */
+export interface DestinationValidator {
+  validate(config: DeliveryConfig): Promise<CheckResult[]>;
+}

@@ -1,0 +1,113 @@
+import { ApiError, badRequest } from "./errors";
+import type { TenantConfigService } from "./service";
+
+export interface ApiRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: Record<string, string | undefined>;
+  readonly body?: string;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly body?: unknown;
+  /** For the access log line: the route matched and the tenant, never payloads. */
+  readonly route: string;
+  readonly tenantId?: string;
+}
+
+type Handler = (
+  params: string[],
+  req: ApiRequest,
+  json: () => unknown,
+) => Promise<{ status: number; body?: unknown }>;
+
+/**
+ * Routes of the delivery-config API (seed 003 section 5, plus list-all and validate).
+ * Paths: /delivery-configs, /tenants/{tenant_id}/delivery-configs[/{type}[/validate]].
+ */
+export function makeRouter(service: TenantConfigService) {
+  const routes: [string, RegExp, Record<string, Handler>][] = [
+    [
+      "/delivery-configs",
+      /^\/delivery-configs$/,
+      { GET: async (_p, r) => ({ status: 200, body: await service.listAll(r.query.limit, r.query.cursor) }) },
+    ],
+    [
+      "/tenants/{tenant_id}/delivery-configs",
+      /^\/tenants\/([^/]+)\/delivery-configs$/,
+      {
+        GET: async ([t]) => ({ status: 200, body: { items: await service.listTenant(t!) } }),
+        POST: async ([t], _r, json) => ({ status: 201, body: await service.create(t!, json()) }),
+      },
+    ],
+    [
+      "/tenants/{tenant_id}/delivery-configs/{type}",
+      /^\/tenants\/([^/]+)\/delivery-configs\/([^/]+)$/,
+      {
+        GET: async ([t, type]) => ({ status: 200, body: await service.get(t!, type!) }),
+        PUT: async ([t, type], _r, json) => ({ status: 200, body: await service.replace(t!, type!, json()) }),
+        PATCH: async ([t, type], _r, json) => ({ status: 200, body: await service.patch(t!, type!, json()) }),
+        DELETE: async ([t, type], r) => {
+          await service.remove(t!, type!, r.query.version);
+          return { status: 204 };
+        },
+      },
+    ],
+    [
+      "/tenants/{tenant_id}/delivery-configs/{type}/validate",
+      /^\/tenants\/([^/]+)\/delivery-configs\/([^/]+)\/validate$/,
+      { POST: async ([t, type]) => ({ status: 200, body: await service.validate(t!, type!) }) },
+    ],
+  ];
+
+  return async function route(req: ApiRequest): Promise<ApiResponse> {
+    const path = req.path.length > 1 ? req.path.replace(/\/+$/, "") : req.path;
+    for (const [name, pattern, methods] of routes) {
+      const match = pattern.exec(path);
+      if (!match) continue;
+      const params = match.slice(1).map((p) => {
+        try {
+          return decodeURIComponent(p);
+        } catch {
+          return p;
+        }
+      });
+      const tenantId = name.startsWith("/tenants") ? params[0] : undefined;
+      const handler = methods[req.method.toUpperCase()];
+      if (!handler) {
+        return {
+          status: 405,
+          route: name,
+          ...(tenantId && { tenantId }),
+          body: new ApiError(
+            405,
+            "MethodNotAllowed",
+            `${req.method} is not allowed on ${name}; use ${Object.keys(methods).join(", ")}`,
+          ).toBody(),
+        };
+      }
+      const json = () => {
+        if (req.body === undefined || req.body.trim() === "") throw badRequest("a JSON body is required");
+        try {
+          return JSON.parse(req.body);
+        } catch (e) {
+          throw badRequest(`the body is not valid JSON: ${(e as Error).message}`);
+        }
+      };
+      try {
+        const out = await handler(params, req, json);
+        return { ...out, route: name, ...(tenantId && { tenantId }) };
+      } catch (error) {
+        if (error instanceof ApiError)
+          return { status: error.status, body: error.toBody(), route: name, ...(tenantId && { tenantId }) };
+        throw error;
+      }
+    }
+    return {
+      status: 404,
+      route: "(none)",
+      body: new ApiError(404, "NotFound", `no route for ${req.method} ${req.path}`).toBody(),
+    };
+  };
+}

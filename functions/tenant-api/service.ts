@@ -1,0 +1,181 @@
+import { type DeliveryConfig, DeliveryConfigSchema, TenantIdSchema } from "../shared/delivery-config";
+import { ApiError, badRequest, conflict, notFound } from "./errors";
+import type { CheckResult, ConfigRepository, DestinationValidator, Page, StoredConfig } from "./ports";
+import { parseWritable, VersionSchema } from "./schemas";
+
+export const DEFAULT_PAGE_SIZE = 25;
+export const MAX_PAGE_SIZE = 100;
+
+function checkTenant(tenantId: string): void {
+  if (!TenantIdSchema.safeParse(tenantId).success) {
+    throw badRequest("invalid tenant id in path", {
+      tenant_id: ["tenant_id must be a DNS label: a-z, 0-9 and '-', 1-63 characters"],
+    });
+  }
+}
+
+function checkType(type: string): void {
+  if (type !== "cloudwatch" && type !== "s3")
+    throw badRequest("invalid type in path", { type: ["must be cloudwatch or s3"] });
+}
+
+function asObject(body: unknown): Record<string, unknown> {
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw badRequest("the body must be a JSON object");
+  return body as Record<string, unknown>;
+}
+
+/** Stored items read back through the shared schema; a corrupt one is reported, not served as valid. */
+function readStored(item: Record<string, unknown>): StoredConfig {
+  const parsed = DeliveryConfigSchema.safeParse(item);
+  if (!parsed.success) {
+    throw new ApiError(
+      500,
+      "CorruptItem",
+      `stored config ${item.tenant_id}/${item.type} does not match the schema`,
+    );
+  }
+  return {
+    ...parsed.data,
+    created_at: String(item.created_at ?? ""),
+    updated_at: String(item.updated_at ?? ""),
+    version: Number(item.version ?? 0),
+  };
+}
+
+/**
+ * The delivery-config operations, shared by the HTTP API, the local server and the CLI's direct
+ * mode. The tenant in the path wins: a different tenant_id in the body is a 400.
+ */
+export class TenantConfigService {
+  constructor(
+    private readonly repo: ConfigRepository,
+    private readonly validator: DestinationValidator,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async listAll(limitText?: string, cursor?: string): Promise<Page<StoredConfig>> {
+    const limit = limitText === undefined ? DEFAULT_PAGE_SIZE : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+      throw badRequest("invalid limit", { limit: [`must be an integer from 1 to ${MAX_PAGE_SIZE}`] });
+    }
+    const page = await this.repo.list(limit, cursor);
+    return { items: page.items.map(readStored), ...(page.cursor && { cursor: page.cursor }) };
+  }
+
+  async listTenant(tenantId: string): Promise<StoredConfig[]> {
+    checkTenant(tenantId);
+    return (await this.repo.listTenant(tenantId)).map(readStored);
+  }
+
+  async get(tenantId: string, type: string): Promise<StoredConfig> {
+    checkTenant(tenantId);
+    checkType(type);
+    const item = await this.repo.get(tenantId, type);
+    if (!item) throw notFound(`delivery config ${tenantId}/${type}`);
+    return readStored(item);
+  }
+
+  async create(tenantId: string, body: unknown): Promise<StoredConfig> {
+    checkTenant(tenantId);
+    const input = this.forTenant(tenantId, asObject(body));
+    const config = parseWritable(input);
+    const at = this.now().toISOString();
+    const stored = { ...this.complete(tenantId, config), created_at: at, updated_at: at, version: 1 };
+    if (!(await this.repo.create(stored))) {
+      throw conflict(
+        `delivery config ${tenantId}/${config.type} already exists: use PUT or PATCH with its version`,
+      );
+    }
+    return stored;
+  }
+
+  async replace(tenantId: string, type: string, body: unknown): Promise<StoredConfig> {
+    const current = await this.get(tenantId, type);
+    const { version, ...rest } = asObject(body);
+    return this.write(current, { ...this.forTenant(tenantId, rest), type: rest.type ?? type }, version);
+  }
+
+  async patch(tenantId: string, type: string, body: unknown): Promise<StoredConfig> {
+    const current = await this.get(tenantId, type);
+    const { version, ...changes } = asObject(body);
+    const { created_at: _c, updated_at: _u, version: _v, ...base } = current;
+    return this.write(
+      current,
+      { ...base, ...this.forTenant(tenantId, changes), type: changes.type ?? type },
+      version,
+    );
+  }
+
+  async remove(tenantId: string, type: string, versionText?: string): Promise<void> {
+    checkTenant(tenantId);
+    checkType(type);
+    let expected: number | undefined;
+    if (versionText !== undefined) {
+      expected = Number(versionText);
+      if (!Number.isInteger(expected) || expected < 0)
+        throw badRequest("invalid version", { version: ["must be a whole number"] });
+    }
+    if (!(await this.repo.delete(tenantId, type, expected))) {
+      if (await this.repo.get(tenantId, type))
+        throw conflict(`delivery config ${tenantId}/${type} has changed since version ${expected}`);
+      throw notFound(`delivery config ${tenantId}/${type}`);
+    }
+  }
+
+  async validate(tenantId: string, type: string): Promise<{ ok: boolean; checks: CheckResult[] }> {
+    const config = await this.get(tenantId, type);
+    const checks = await this.validator.validate(config);
+    return { ok: checks.every((c) => c.ok), checks };
+  }
+
+  private forTenant(tenantId: string, body: Record<string, unknown>): Record<string, unknown> {
+    if (body.tenant_id !== undefined && body.tenant_id !== tenantId) {
+      throw badRequest("tenant_id in the body differs from the path", {
+        tenant_id: [`must be ${tenantId} (from the path) or absent`],
+      });
+    }
+    for (const field of ["created_at", "updated_at"]) {
+      if (body[field] !== undefined)
+        throw badRequest("server-owned field in body", { [field]: ["is set by the server"] });
+    }
+    return { ...body, tenant_id: tenantId };
+  }
+
+  private complete(tenantId: string, config: ReturnType<typeof parseWritable>): DeliveryConfig {
+    return DeliveryConfigSchema.parse({ ...config, tenant_id: tenantId });
+  }
+
+  private async write(
+    current: StoredConfig,
+    body: Record<string, unknown>,
+    version: unknown,
+  ): Promise<StoredConfig> {
+    const expected = VersionSchema.safeParse(version);
+    if (!expected.success) {
+      throw new ApiError(
+        428,
+        "PreconditionRequired",
+        "send the version you read, so a concurrent change is not overwritten",
+        {
+          version: [expected.error.issues[0]!.message],
+        },
+      );
+    }
+    if (body.type !== current.type)
+      throw badRequest("type cannot change", { type: [`must be ${current.type}`] });
+    const config = parseWritable(body);
+    const stored = {
+      ...this.complete(current.tenant_id, config),
+      created_at: current.created_at,
+      updated_at: this.now().toISOString(),
+      version: expected.data + 1,
+    };
+    if (!(await this.repo.replace(stored, expected.data))) {
+      throw conflict(
+        `delivery config ${current.tenant_id}/${current.type} was changed by someone else (you sent version ${expected.data}): read it again`,
+      );
+    }
+    return stored;
+  }
+}
