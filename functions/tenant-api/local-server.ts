@@ -18,13 +18,11 @@ export function startLocalServer(
     req.on("data", (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY_BYTES) {
-        res
-          .writeHead(413, { "content-type": "application/json" })
-          .end(
-            JSON.stringify({
-              error: { code: "PayloadTooLarge", message: `bodies are limited to ${MAX_BODY_BYTES} bytes` },
-            }),
-          );
+        res.writeHead(413, { "content-type": "application/json" }).end(
+          JSON.stringify({
+            error: { code: "PayloadTooLarge", message: `bodies are limited to ${MAX_BODY_BYTES} bytes` },
+          }),
+        );
         req.destroy();
         return;
       }

@@ -42,13 +42,16 @@ export const VersionSchema = z
 /** Field path -> messages, for a 400 body. */
 export function fieldErrors(error: z.ZodError): Record<string, string[]> {
   const fields: Record<string, string[]> = {};
+  const add = (key: string, message: string) => {
+    fields[key] = [...(fields[key] ?? []), message];
+  };
   for (const issue of error.issues) {
     const key = issue.path.length > 0 ? issue.path.join(".") : "(body)";
     if (issue.code === "unrecognized_keys") {
-      for (const k of issue.keys) (fields[k] ??= []).push("unknown field");
+      for (const k of issue.keys) add(k, "unknown field");
       continue;
     }
-    (fields[key] ??= []).push(issue.message);
+    add(key, issue.message);
   }
   return fields;
 }
