@@ -1,5 +1,9 @@
 import { Command, CommanderError } from "commander";
+import { registerApiServe } from "./commands/api-serve";
 import { registerDeliver } from "./commands/deliver";
+import { registerOnboard } from "./commands/onboard";
+import { registerQueues } from "./commands/queues";
+import { registerTenants } from "./commands/tenants";
 import { CliError, type CliIo, readAll } from "./io";
 
 /** Builds the `logrelay` operator CLI. */
@@ -13,6 +17,10 @@ export function buildProgram(io: CliIo): Command {
       writeErr: (s) => io.stderr.write(s),
     });
   registerDeliver(program, io);
+  registerTenants(program, io);
+  registerOnboard(program, io);
+  registerQueues(program, io);
+  registerApiServe(program, io);
   return program;
 }
 

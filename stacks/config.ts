@@ -54,6 +54,13 @@ export const StagingSettingsSchema = z
   })
   .strict();
 
+export const ApiSettingsSchema = z
+  .object({
+    throttling_rate_limit: positive(10_000).default(20),
+    throttling_burst_limit: positive(5_000).default(40),
+  })
+  .strict();
+
 export const ClusterSchema = z
   .object({
     id: z
@@ -121,6 +128,7 @@ export const EnvironmentSchema = z
     distributor: DistributorSizingSchema.default(DistributorSizingSchema.parse({})),
     queue: QueueSettingsSchema.default(QueueSettingsSchema.parse({})),
     staging: StagingSettingsSchema.default(StagingSettingsSchema.parse({})),
+    api: ApiSettingsSchema.default(ApiSettingsSchema.parse({})),
     log_retention_days: z
       .number()
       .int()

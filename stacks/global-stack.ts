@@ -16,7 +16,7 @@ export function centralRoleArn(env: Environment): string {
 
 /**
  * Once per environment: the central log-distribution role, the only identity customers trust.
- * Trusted only by the environment's distributor roles (matched by name, so regional stacks can
+ * Trusted only by the environment's distributor and tenant-API roles (by name, so regional stacks can
  * be added without touching this one). It may assume only logrelay customer roles, only with an
  * ExternalId and the tenant session tags, and holds no S3, logs or other data permission.
  */
@@ -35,13 +35,13 @@ export class GlobalStack extends TerraformStack {
       description: "logrelay: assumes customer log-distribution roles on behalf of the distributor",
       maxSessionDuration: 3600,
       assumeRolePolicy: policyJson({
-        Sid: "DistributorRolesOnly",
+        Sid: "DistributorAndTenantApiRolesOnly",
         Effect: "Allow",
         // The account root as principal plus a PrincipalArn condition: trust policies cannot name
         // roles that do not exist yet, and distributor roles are created by the regional stacks.
         Principal: { AWS: `arn:aws:iam::${env.account_id}:root` },
         Action: "sts:AssumeRole",
-        Condition: { ArnLike: { "aws:PrincipalArn": n.distributorRolePattern(env.account_id) } },
+        Condition: { ArnLike: { "aws:PrincipalArn": n.centralRoleCallers(env.account_id) } },
       }),
     });
     new IamRolePolicy(this, "central-role-policy", {

@@ -14,9 +14,12 @@ export const names = (env: string) => ({
   clusterStack: (cluster: string) => `${PROJECT}-${env}-cluster-${cluster}`,
   centralRole: `${PROJECT}-${env}-central-log-distribution`,
   distributorRole: (region: string) => `${PROJECT}-${env}-distributor-${region}`,
-  /** Pattern (IAM ArnLike) of every distributor role of the environment, in any region. */
-  distributorRolePattern: (account: string) =>
+  tenantApiRole: (region: string) => `${PROJECT}-${env}-tenant-api-${region}`,
+  /** Patterns (IAM ArnLike) of the roles that may assume the central role: distributors and tenant APIs. */
+  centralRoleCallers: (account: string) => [
     `arn:aws:iam::${account}:role${IAM_PATH}${PROJECT}-${env}-distributor-*`,
+    `arn:aws:iam::${account}:role${IAM_PATH}${PROJECT}-${env}-tenant-api-*`,
+  ],
   prefix: (region: string) => `${PROJECT}-${env}-${region}`,
 });
 

@@ -16,6 +16,7 @@ import type { Construct } from "constructs";
 import type { Environment } from "./config";
 import { EncryptedBucket } from "./constructs/encrypted-bucket";
 import { type PolicyStatement, policyJson } from "./constructs/iam";
+import { IamHttpApi } from "./constructs/iam-http-api";
 import { NodejsFunction } from "./constructs/nodejs-function";
 import { QueueWithDlq } from "./constructs/queue-with-dlq";
 import { centralRoleArn } from "./global-stack";
@@ -23,6 +24,17 @@ import { IAM_PATH, names } from "./naming";
 import { awsProvider, configureBackend } from "./provider";
 
 export const METRICS_NAMESPACE = "Logrelay";
+/** Every route of the tenant-config API (functions/tenant-api/router.ts). */
+export const TENANT_API_ROUTES = [
+  "GET /delivery-configs",
+  "GET /tenants/{tenant_id}/delivery-configs",
+  "POST /tenants/{tenant_id}/delivery-configs",
+  "GET /tenants/{tenant_id}/delivery-configs/{type}",
+  "PUT /tenants/{tenant_id}/delivery-configs/{type}",
+  "PATCH /tenants/{tenant_id}/delivery-configs/{type}",
+  "DELETE /tenants/{tenant_id}/delivery-configs/{type}",
+  "POST /tenants/{tenant_id}/delivery-configs/{type}/validate",
+] as const;
 export const DISTRIBUTOR_SERVICE = "logrelay-distributor";
 /** Principal tag the collector roles carry; the writer policy confines them to their cluster's keys. */
 export const CLUSTER_TAG = "logrelay-cluster-id";
@@ -41,6 +53,7 @@ export class RegionalStack extends TerraformStack {
   readonly ledgerTable: DynamodbTable;
   readonly distributor: NodejsFunction;
   readonly writerPolicy: IamPolicy;
+  readonly tenantApi: IamHttpApi;
 
   constructor(scope: Construct, env: Environment, region: string) {
     const n = names(env.name);
@@ -238,6 +251,51 @@ export class RegionalStack extends TerraformStack {
       enabled: !env.emulator,
     });
 
+    const tenantApiFunction = new NodejsFunction(this, "tenant-api", {
+      functionName: `${prefix}-tenant-api`,
+      roleName: n.tenantApiRole(region),
+      entry: resolve(__dirname, "..", "functions", "tenant-api", "index.ts"),
+      memoryMb: 512,
+      timeoutSeconds: 30,
+      logRetentionDays: env.log_retention_days,
+      kmsKey: this.key,
+      policyStatements: [
+        {
+          Sid: "ManageTenantConfigs",
+          Effect: "Allow",
+          Action: [
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:Query",
+            "dynamodb:Scan",
+          ],
+          Resource: this.configTable.arn,
+        },
+        // validate assumes customer roles exactly as the distributor does.
+        {
+          Sid: "AssumeCentralRole",
+          Effect: "Allow",
+          Action: "sts:AssumeRole",
+          Resource: centralRoleArn(env),
+        },
+      ],
+      environment: {
+        TENANT_CONFIG_TABLE: this.configTable.name,
+        CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: centralRoleArn(env),
+        POWERTOOLS_SERVICE_NAME: "logrelay-tenant-api",
+      },
+    });
+    this.tenantApi = new IamHttpApi(this, "tenant-api-http", {
+      apiName: `${prefix}-tenant-api`,
+      fn: tenantApiFunction.fn,
+      routes: TENANT_API_ROUTES,
+      throttlingRateLimit: env.api.throttling_rate_limit,
+      throttlingBurstLimit: env.api.throttling_burst_limit,
+      logRetentionDays: env.log_retention_days,
+      kmsKey: this.key,
+    });
+
     this.writerPolicy = new IamPolicy(this, "collector-writer-policy", {
       name: `${prefix}-collector-writer`,
       path: IAM_PATH,
@@ -399,6 +457,7 @@ export class RegionalStack extends TerraformStack {
       collector_writer_policy_arn: this.writerPolicy.arn,
       central_log_distribution_role_arn: centralRoleArn(env),
       alarm_topic_arn: alarmTopic.arn,
+      tenant_api_url: this.tenantApi.stage.invokeUrl,
     };
     for (const [name, value] of Object.entries(outputs)) new TerraformOutput(this, name, { value });
   }

@@ -31,6 +31,14 @@ export function only(json: TfJson, type: string) {
   return all[0];
 }
 
+/** The one resource of a type whose `field` ends with `suffix`. */
+export function named(json: TfJson, type: string, field: string, suffix: string) {
+  const matches = Object.values(all(json, type)).filter((r) => String(r[field]).endsWith(suffix));
+  if (matches.length !== 1)
+    throw new Error(`expected one ${type} with ${field} ending ${suffix}, found ${matches.length}`);
+  return matches[0];
+}
+
 export function all(json: TfJson, type: string) {
   return json.resource[type] ?? {};
 }

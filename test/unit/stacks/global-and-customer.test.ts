@@ -16,17 +16,20 @@ describe("GlobalStack: central log-distribution role", () => {
   const trust = JSON.parse(role.assume_role_policy);
   const permissions = JSON.parse(only(global, "aws_iam_role_policy").policy);
 
-  it("is trusted only by the environment's distributor roles", () => {
+  it("is trusted only by the environment's distributor and tenant-API roles", () => {
     expect(role).toMatchObject({ name: "logrelay-test-central-log-distribution", path: "/logrelay/" });
     expect(trust.Statement).toEqual([
       {
-        Sid: "DistributorRolesOnly",
+        Sid: "DistributorAndTenantApiRolesOnly",
         Effect: "Allow",
         Principal: { AWS: "arn:aws:iam::123456789012:root" },
         Action: "sts:AssumeRole",
         Condition: {
           ArnLike: {
-            "aws:PrincipalArn": "arn:aws:iam::123456789012:role/logrelay/logrelay-test-distributor-*",
+            "aws:PrincipalArn": [
+              "arn:aws:iam::123456789012:role/logrelay/logrelay-test-distributor-*",
+              "arn:aws:iam::123456789012:role/logrelay/logrelay-test-tenant-api-*",
+            ],
           },
         },
       },

@@ -1,5 +1,5 @@
-import { RegionalStack } from "../../../stacks/regional-stack";
-import { all, env, only, synth, testApp } from "../../harness/synth";
+import { RegionalStack, TENANT_API_ROUTES } from "../../../stacks/regional-stack";
+import { all, env, named, only, synth, testApp } from "../../harness/synth";
 
 const prod = synth(
   new RegionalStack(
@@ -130,7 +130,7 @@ describe("RegionalStack: tables", () => {
 });
 
 describe("RegionalStack: distributor", () => {
-  const fn = only(prod, "aws_lambda_function");
+  const fn = named(prod, "aws_lambda_function", "function_name", "-distributor");
 
   it("is a Node 20 zip with the sizing knobs and the settings the engine reads", () => {
     expect(fn).toMatchObject({
@@ -154,7 +154,7 @@ describe("RegionalStack: distributor", () => {
   });
 
   it("creates its log group first, with retention and KMS", () => {
-    const group = only(prod, "aws_cloudwatch_log_group");
+    const group = named(prod, "aws_cloudwatch_log_group", "name", "-distributor");
     expect(group).toMatchObject({
       name: "/aws/lambda/logrelay-test-us-east-1-distributor",
       retention_in_days: 30,
@@ -254,5 +254,41 @@ describe("RegionalStack: writer policy, alarms, outputs", () => {
         "collector_writer_policy_arn",
       ]),
     );
+  });
+});
+
+describe("RegionalStack: tenant-config API", () => {
+  it("requires IAM (SigV4) authorization on every route, and serves exactly the router's routes", () => {
+    const routes = Object.values(all(prod, "aws_apigatewayv2_route"));
+    expect(routes.map((r) => r.route_key).sort()).toEqual([...TENANT_API_ROUTES].sort());
+    for (const r of routes) expect(r.authorization_type).toBe("AWS_IAM");
+    expect(only(prod, "aws_apigatewayv2_api").protocol_type).toBe("HTTP");
+    expect(only(prod, "aws_apigatewayv2_integration")).toMatchObject({
+      integration_type: "AWS_PROXY",
+      payload_format_version: "2.0",
+    });
+  });
+
+  it("throttles the stage and writes JSON access logs without bodies", () => {
+    const stage = only(prod, "aws_apigatewayv2_stage");
+    expect(stage.default_route_settings).toMatchObject({
+      throttling_rate_limit: 20,
+      throttling_burst_limit: 40,
+    });
+    const format = JSON.parse(stage.access_log_settings.format);
+    expect(Object.keys(format)).toEqual(expect.arrayContaining(["caller", "routeKey", "status"]));
+    expect(JSON.stringify(format)).not.toMatch(/body/i);
+    expect(stage.access_log_settings.destination_arn).toMatch(/aws_cloudwatch_log_group\.tenant-api-http/);
+  });
+
+  it("the API function may manage configs and assume the central role, nothing else", () => {
+    const policy = JSON.parse(
+      Object.values(all(prod, "aws_iam_role_policy")).find((p) => p.role.includes("tenant-api")).policy,
+    );
+    expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual([
+      "OwnLogs",
+      "ManageTenantConfigs",
+      "AssumeCentralRole",
+    ]);
   });
 });

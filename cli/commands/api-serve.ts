@@ -1,0 +1,34 @@
+import type { Command } from "commander";
+import { SettingsError } from "../../functions/distributor/errors";
+import { startLocalServer } from "../../functions/tenant-api/local-server";
+import { loadApiSettings } from "../../functions/tenant-api/settings";
+import { createRouter } from "../../functions/tenant-api/wiring";
+import { CliError, type CliIo } from "../io";
+
+export function registerApiServe(program: Command, io: CliIo): void {
+  program
+    .command("api")
+    .description("the tenant-config API")
+    .command("serve")
+    .description("serve the API on 127.0.0.1 for development (no auth; the deployed API requires IAM)")
+    .option("--port <n>", "port", "8080")
+    .action(async (o: { port: string }) => {
+      let settings: ReturnType<typeof loadApiSettings>;
+      try {
+        settings = loadApiSettings(io.env);
+      } catch (e) {
+        if (e instanceof SettingsError) throw new CliError(e.message, 2);
+        throw e;
+      }
+      const server = await startLocalServer(createRouter(settings), Number(o.port), (line) =>
+        io.stderr.write(`${line}\n`),
+      );
+      const address = server.address();
+      io.stdout.write(
+        `tenant API on http://127.0.0.1:${typeof address === "object" && address ? address.port : o.port} (table ${settings.TENANT_CONFIG_TABLE})\n`,
+      );
+      await new Promise<void>((resolve) =>
+        io.shutdown.addEventListener("abort", () => server.close(() => resolve()), { once: true }),
+      );
+    });
+}

@@ -1,0 +1,132 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { DeliveryConfigSchema, RoleArnSchema, TenantIdSchema } from "../../functions/shared/delivery-config";
+import { BUCKET_NAME_PATTERN, LOG_GROUP_NAME_PATTERN } from "../../functions/shared/patterns";
+import { customerRoleTemplate } from "../../stacks/customer-role";
+import { customerRoleArn } from "../../stacks/naming";
+import { CliError, type CliIo } from "../io";
+
+interface OnboardOptions {
+  account: string;
+  centralRoleArn?: string;
+  logGroupPrefix: string;
+  bucket?: string;
+  bucketPrefix: string;
+  out: string;
+}
+
+/** A fresh ExternalId for one tenant: never shared, hard to guess, within sts:ExternalId rules. */
+export const newExternalId = (tenant: string) => `${tenant}-${randomBytes(16).toString("hex")}`;
+
+export function registerOnboard(program: Command, io: CliIo): void {
+  program
+    .command("onboard")
+    .description(
+      "issue a tenant's ExternalId and write what the customer deploys (CloudFormation or Terraform inputs) and its delivery configs",
+    )
+    .argument("<tenant>", "tenant id (DNS label)")
+    .requiredOption("--account <id>", "the customer's 12-digit AWS account id")
+    .option(
+      "--central-role-arn <arn>",
+      "central log-distribution role (default CENTRAL_LOG_DISTRIBUTION_ROLE_ARN)",
+    )
+    .option(
+      "--log-group-prefix <prefix>",
+      "the role may write only to log groups starting with this",
+      "/logrelay/",
+    )
+    .option("--bucket <name>", "also deliver to this S3 bucket in the customer's account")
+    .option("--bucket-prefix <prefix>", "key prefix in that bucket", "ROSA/cluster-logs/")
+    .option("--out <dir>", "where to write the files", "onboarding")
+    .action((tenant: string, o: OnboardOptions) => {
+      if (!TenantIdSchema.safeParse(tenant).success)
+        throw new CliError(`tenant id ${JSON.stringify(tenant)} must be a DNS label (a-z, 0-9, '-')`, 2);
+      if (!/^\d{12}$/.test(o.account))
+        throw new CliError(`--account must be a 12-digit account id, got ${o.account}`, 2);
+      const central = o.centralRoleArn ?? io.env.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN;
+      if (!central || !RoleArnSchema.safeParse(central).success) {
+        throw new CliError(
+          "pass --central-role-arn (or CENTRAL_LOG_DISTRIBUTION_ROLE_ARN): the global stack's output central_log_distribution_role_arn",
+          2,
+        );
+      }
+      if (!LOG_GROUP_NAME_PATTERN.test(o.logGroupPrefix))
+        throw new CliError(`--log-group-prefix ${o.logGroupPrefix} is not a log group name prefix`, 2);
+      if (o.bucket && !BUCKET_NAME_PATTERN.test(o.bucket))
+        throw new CliError(`--bucket ${o.bucket} is not a valid bucket name`, 2);
+
+      const externalId = newExternalId(tenant);
+      const roleArn = customerRoleArn(o.account, tenant);
+      const bucket = o.bucket ? { name: o.bucket, prefix: o.bucketPrefix } : undefined;
+      const spec = {
+        tenantId: tenant,
+        accountId: o.account,
+        externalId,
+        centralRoleArn: central,
+        logGroupPrefix: o.logGroupPrefix,
+        ...(bucket && { bucket }),
+      };
+      const configs = [
+        DeliveryConfigSchema.parse({
+          tenant_id: tenant,
+          type: "cloudwatch",
+          log_distribution_role_arn: roleArn,
+          external_id: externalId,
+          log_group_name: `${o.logGroupPrefix}${tenant}`,
+        }),
+        ...(bucket
+          ? [
+              DeliveryConfigSchema.parse({
+                tenant_id: tenant,
+                type: "s3",
+                log_distribution_role_arn: roleArn,
+                external_id: externalId,
+                bucket_name: bucket.name,
+                bucket_prefix: bucket.prefix,
+              }),
+            ]
+          : []),
+      ];
+      const customerEntry = {
+        tenant_id: tenant,
+        account_id: o.account,
+        external_id: externalId,
+        log_group_prefix: o.logGroupPrefix,
+        ...(bucket && { bucket }),
+      };
+
+      mkdirSync(o.out, { recursive: true });
+      const templatePath = join(o.out, `${tenant}-logrelay-role.template.json`);
+      writeFileSync(templatePath, `${JSON.stringify(customerRoleTemplate(spec), null, 2)}\n`);
+      const configPaths = configs.map((c) => {
+        const path = join(o.out, `${tenant}-${c.type}.json`);
+        const { tenant_id: _t, enabled: _e, ...body } = c;
+        writeFileSync(path, `${JSON.stringify(body, null, 2)}\n`);
+        return path;
+      });
+      const entryPath = join(o.out, `${tenant}-customer-stack.json`);
+      writeFileSync(entryPath, `${JSON.stringify(customerEntry, null, 2)}\n`);
+
+      io.stdout.write(
+        [
+          `Tenant ${tenant}: ExternalId ${externalId}`,
+          `Customer role (to be created in ${o.account}): ${roleArn}`,
+          "",
+          "Files:",
+          `  ${templatePath}   CloudFormation template for the customer`,
+          `  ${entryPath}   entry for "customers" in environments/<env>.json (Terraform customer-account stack)`,
+          ...configPaths.map((p) => `  ${p}   delivery config`),
+          "",
+          "Next steps:",
+          `  1. The customer deploys the role in account ${o.account}, either`,
+          `       aws cloudformation deploy --stack-name logrelay-${tenant} --template-file ${templatePath} --capabilities CAPABILITY_NAMED_IAM`,
+          `     or you add ${entryPath} to environments/<env>.json and run: npx cdktf deploy logrelay-<env>-customer-${tenant}`,
+          ...configPaths.map((p, i) => `  ${2 + i}. logrelay tenants put ${tenant} --file ${p}`),
+          `  ${2 + configPaths.length}. logrelay tenants validate ${tenant} cloudwatch${bucket ? `   (and: logrelay tenants validate ${tenant} s3)` : ""}`,
+          "",
+        ].join("\n"),
+      );
+    });
+}

@@ -1,0 +1,234 @@
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import type { Command } from "commander";
+import { MalformedMessageError } from "../../functions/distributor/errors";
+import { parseNotification } from "../../functions/distributor/notification";
+import { TenantIdSchema } from "../../functions/shared/delivery-config";
+import { CliError, type CliIo, table } from "../io";
+
+const region = (io: CliIo) => {
+  const r = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+  if (!r) throw new CliError("AWS_REGION is required", 2);
+  return r;
+};
+
+const positiveInt = (text: string, name: string) => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1)
+    throw new CliError(`${name} must be a positive whole number, got ${text}`, 2);
+  return n;
+};
+
+function describeBody(body: string): string {
+  try {
+    const parsed = parseNotification(body);
+    return parsed.objects.map((o) => o.key).join(", ") || `(ignored: ${parsed.ignored.join(", ")})`;
+  } catch (e) {
+    if (e instanceof MalformedMessageError) return `(malformed: ${e.message})`;
+    throw e;
+  }
+}
+
+export function registerQueues(program: Command, io: CliIo): void {
+  const dlq = program
+    .command("dlq")
+    .description("inspect and redrive the delivery queue's dead-letter queue");
+
+  dlq
+    .command("inspect")
+    .description("show messages in the DLQ without removing them")
+    .requiredOption("--dlq-url <url>", "the DLQ (regional stack output delivery_dlq_url)")
+    .option("--max <n>", "at most this many messages", "50")
+    .option("--output <format>", "table or json", "table")
+    .action(async (o: { dlqUrl: string; max: string; output: string }) => {
+      const sqs = new SQSClient({ region: region(io) });
+      const max = positiveInt(o.max, "--max");
+      const seen = new Map<
+        string,
+        { id: string; receives: string; sent: string; objects: string; body: string; handle: string }
+      >();
+      for (let empty = 0; seen.size < max && empty < 2; ) {
+        const out = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: o.dlqUrl,
+            MaxNumberOfMessages: Math.min(10, max - seen.size),
+            VisibilityTimeout: 30,
+            WaitTimeSeconds: 1,
+            MessageSystemAttributeNames: ["All"],
+          }),
+        );
+        const messages = out.Messages ?? [];
+        if (messages.length === 0) empty++;
+        for (const m of messages) {
+          seen.set(m.MessageId!, {
+            id: m.MessageId!,
+            receives: m.Attributes?.ApproximateReceiveCount ?? "?",
+            sent: m.Attributes?.SentTimestamp
+              ? new Date(Number(m.Attributes.SentTimestamp)).toISOString()
+              : "?",
+            objects: describeBody(m.Body ?? ""),
+            body: m.Body ?? "",
+            handle: m.ReceiptHandle!,
+          });
+        }
+      }
+      // Hand the messages back at once: inspecting must not delay a redrive.
+      const handles = [...seen.values()];
+      for (let i = 0; i < handles.length; i += 10) {
+        await sqs.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: o.dlqUrl,
+            Entries: handles
+              .slice(i, i + 10)
+              .map((m, k) => ({ Id: String(k), ReceiptHandle: m.handle, VisibilityTimeout: 0 })),
+          }),
+        );
+      }
+      if (o.output === "json")
+        io.stdout.write(
+          `${JSON.stringify(
+            handles.map(({ handle: _h, ...m }) => m),
+            null,
+            2,
+          )}\n`,
+        );
+      else
+        io.stdout.write(
+          table(
+            ["MESSAGE", "RECEIVES", "SENT", "OBJECTS"],
+            handles.map((m) => [m.id, m.receives, m.sent, m.objects]),
+          ),
+        );
+      io.stderr.write(`${handles.length} message(s) in the DLQ\n`);
+    });
+
+  dlq
+    .command("redrive")
+    .description("move DLQ messages back to the delivery queue (after fixing the cause)")
+    .requiredOption("--dlq-url <url>", "the DLQ")
+    .requiredOption("--queue-url <url>", "the delivery queue (regional stack output delivery_queue_url)")
+    .option("--max <n>", "at most this many messages", "1000")
+    .action(async (o: { dlqUrl: string; queueUrl: string; max: string }) => {
+      const sqs = new SQSClient({ region: region(io) });
+      const max = positiveInt(o.max, "--max");
+      let moved = 0;
+      while (moved < max) {
+        const out = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: o.dlqUrl,
+            MaxNumberOfMessages: Math.min(10, max - moved),
+            VisibilityTimeout: 60,
+            WaitTimeSeconds: 1,
+          }),
+        );
+        const messages = out.Messages ?? [];
+        if (messages.length === 0) break;
+        for (const m of messages) {
+          // Send first, then delete: a crash in between duplicates a notification (harmless with the ledger), never loses one.
+          await sqs.send(new SendMessageCommand({ QueueUrl: o.queueUrl, MessageBody: m.Body ?? "" }));
+          await sqs.send(new DeleteMessageCommand({ QueueUrl: o.dlqUrl, ReceiptHandle: m.ReceiptHandle! }));
+          moved++;
+        }
+        io.stderr.write(`... ${moved} moved\n`);
+      }
+      io.stdout.write(`redrove ${moved} message(s) from the DLQ to the delivery queue\n`);
+    });
+
+  program
+    .command("replay")
+    .description(
+      "re-announce a tenant's staged objects to the delivery queue (e.g. after the customer fixed their role)",
+    )
+    .requiredOption("--tenant <id>", "tenant id")
+    .requiredOption("--since <time>", "objects created at or after this ISO-8601 time")
+    .option("--until <time>", "and before this time (default: now)")
+    .requiredOption("--bucket <name>", "the staging bucket (regional stack output staging_bucket)")
+    .requiredOption("--queue-url <url>", "the delivery queue")
+    .option("--dry-run", "list what would be replayed, send nothing")
+    .action(
+      async (o: {
+        tenant: string;
+        since: string;
+        until?: string;
+        bucket: string;
+        queueUrl: string;
+        dryRun?: boolean;
+      }) => {
+        if (!TenantIdSchema.safeParse(o.tenant).success)
+          throw new CliError(`--tenant ${o.tenant} is not a valid tenant id`, 2);
+        const since = Date.parse(o.since);
+        const until = o.until === undefined ? Date.now() : Date.parse(o.until);
+        if (Number.isNaN(since)) throw new CliError(`--since ${o.since} is not an ISO-8601 time`, 2);
+        if (Number.isNaN(until)) throw new CliError(`--until ${o.until} is not an ISO-8601 time`, 2);
+        if (until <= since) throw new CliError("--until must be after --since", 2);
+        const s3 = new S3Client({ region: region(io) });
+        const sqs = new SQSClient({ region: region(io) });
+        let token: string | undefined;
+        let listed = 0;
+        let sent = 0;
+        const pending: { key: string; size: number; time: Date }[] = [];
+        const flush = async () => {
+          if (pending.length === 0) return;
+          const batch = pending.splice(0, 10);
+          if (!o.dryRun) {
+            const out = await sqs.send(
+              new SendMessageBatchCommand({
+                QueueUrl: o.queueUrl,
+                Entries: batch.map((b, i) => ({
+                  Id: String(i),
+                  MessageBody: JSON.stringify({
+                    Records: [
+                      {
+                        eventVersion: "2.1",
+                        eventSource: "aws:s3",
+                        eventName: "ObjectCreated:Put",
+                        eventTime: b.time.toISOString(),
+                        userIdentity: { principalId: "logrelay-replay" },
+                        s3: {
+                          bucket: { name: o.bucket },
+                          object: { key: encodeURIComponent(b.key).replace(/%2F/g, "/"), size: b.size },
+                        },
+                      },
+                    ],
+                  }),
+                })),
+              }),
+            );
+            if (out.Failed && out.Failed.length > 0)
+              throw new CliError(`queue refused ${out.Failed.length} message(s): ${out.Failed[0]!.Message}`);
+          }
+          sent += batch.length;
+          for (const b of batch) io.stdout.write(`${o.dryRun ? "would replay" : "replayed"} ${b.key}\n`);
+        };
+        do {
+          const page = await s3.send(
+            new ListObjectsV2Command({
+              Bucket: o.bucket,
+              Prefix: `${o.tenant}/`,
+              ...(token && { ContinuationToken: token }),
+            }),
+          );
+          for (const obj of page.Contents ?? []) {
+            listed++;
+            const t = obj.LastModified?.getTime() ?? 0;
+            if (t >= since && t < until)
+              pending.push({ key: obj.Key!, size: obj.Size ?? 0, time: obj.LastModified! });
+            while (pending.length >= 10) await flush();
+          }
+          token = page.NextContinuationToken;
+          io.stderr.write(`... ${listed} objects listed\n`);
+        } while (token);
+        while (pending.length > 0) await flush();
+        io.stderr.write(
+          `${o.dryRun ? "would replay" : "replayed"} ${sent} of ${listed} staged object(s) of ${o.tenant}\n`,
+        );
+      },
+    );
+}

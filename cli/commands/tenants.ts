@@ -1,0 +1,310 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { SettingsError } from "../../functions/distributor/errors";
+import { loadApiSettings } from "../../functions/tenant-api/settings";
+import { createRouter } from "../../functions/tenant-api/wiring";
+import { type ApiReply, type ApiTransport, httpTransport } from "../api-client";
+import { CliError, type CliIo, table } from "../io";
+
+interface ConnectionOptions {
+  apiUrl?: string;
+  table?: string;
+  output: string;
+}
+
+/** --api-url (SigV4 over HTTPS) or --table / TENANT_CONFIG_TABLE (the same service, in-process). */
+export function transportFor(options: ConnectionOptions, io: CliIo): ApiTransport {
+  const apiUrl = options.apiUrl ?? io.env.LOGRELAY_API_URL;
+  if (apiUrl) {
+    const region = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+    if (!region) throw new CliError("AWS_REGION is required to sign API requests", 2);
+    return httpTransport(apiUrl, region);
+  }
+  try {
+    const settings = loadApiSettings({
+      ...io.env,
+      ...(options.table && { TENANT_CONFIG_TABLE: options.table }),
+      // Direct mode only needs the central role for `validate`; a placeholder keeps the others working.
+      CENTRAL_LOG_DISTRIBUTION_ROLE_ARN:
+        io.env.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN ?? "arn:aws:iam::000000000000:role/unset",
+    });
+    const route = createRouter(settings);
+    return async (req) => {
+      const res = await route(req);
+      return { status: res.status, body: res.body };
+    };
+  } catch (e) {
+    if (e instanceof SettingsError) {
+      throw new CliError(
+        `no API to talk to: pass --api-url URL (or LOGRELAY_API_URL), or --table NAME (or TENANT_CONFIG_TABLE) with AWS_REGION. ${e.message}`,
+        2,
+      );
+    }
+    throw e;
+  }
+}
+
+/** Turns an error reply into a CliError listing field messages. */
+export function expectOk(reply: ApiReply, ok: number[] = [200]): ApiReply {
+  if (ok.includes(reply.status)) return reply;
+  const err = reply.body?.error ?? {};
+  const fields = Object.entries((err.fields ?? {}) as Record<string, string[]>)
+    .map(([f, msgs]) => `\n  ${f}: ${msgs.join("; ")}`)
+    .join("");
+  throw new CliError(
+    `${reply.status} ${err.code ?? "Error"}: ${err.message ?? JSON.stringify(reply.body)}${fields}`,
+  );
+}
+
+type ConfigRow = Record<string, unknown> & { tenant_id: string; type: string };
+
+function target(c: ConfigRow): string {
+  return c.type === "cloudwatch"
+    ? String(c.log_group_name)
+    : `s3://${c.bucket_name}/${c.bucket_prefix ?? ""}`;
+}
+
+function printConfigs(io: CliIo, output: string, configs: ConfigRow[]): void {
+  if (output === "json") {
+    io.stdout.write(`${JSON.stringify(configs, null, 2)}\n`);
+    return;
+  }
+  io.stdout.write(
+    table(
+      ["TENANT", "TYPE", "ENABLED", "TARGET", "REGION", "FILTER", "VERSION", "UPDATED"],
+      configs.map((c) => [
+        c.tenant_id,
+        c.type,
+        String(c.enabled),
+        target(c),
+        String(c.target_region ?? "(default)"),
+        [
+          ...((c.desired_logs as string[]) ?? []),
+          ...((c.groups as string[]) ?? []).map((g) => `group:${g}`),
+        ].join(",") || "all",
+        String(c.version ?? ""),
+        String(c.updated_at ?? ""),
+      ]),
+    ),
+  );
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(path === "-" ? readFileSync(0, "utf8") : readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new CliError(`cannot read ${path}: ${(e as Error).message}`, 2);
+  }
+}
+
+/** `--set key=value`: JSON values where they parse (true, 3, ["a"]), strings otherwise. */
+export function parseAssignments(pairs: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const i = pair.indexOf("=");
+    if (i <= 0) throw new CliError(`--set takes key=value, got ${JSON.stringify(pair)}`, 2);
+    const raw = pair.slice(i + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a plain string
+    }
+    out[pair.slice(0, i)] = value;
+  }
+  return out;
+}
+
+const versionOf = (text: string | undefined): number | undefined => {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new CliError(`--version must be a whole number, got ${text}`, 2);
+  return n;
+};
+
+export function registerTenants(program: Command, io: CliIo): void {
+  const tenants = program
+    .command("tenants")
+    .description(
+      "Manage tenants' delivery configs through the tenant-config API (or the table directly with --table)",
+    );
+  const connect = (cmd: Command) =>
+    cmd
+      .option("--api-url <url>", "tenant API base URL (default LOGRELAY_API_URL); requests are SigV4-signed")
+      .option("--table <name>", "talk to this DynamoDB table directly (default TENANT_CONFIG_TABLE)")
+      .option("--output <format>", "table or json", "table");
+  const api = (o: ConnectionOptions) => {
+    if (o.output !== "table" && o.output !== "json")
+      throw new CliError(`--output must be table or json, got ${o.output}`, 2);
+    return transportFor(o, io);
+  };
+
+  connect(
+    tenants
+      .command("list")
+      .description("list delivery configs: all tenants (every page), or one with --tenant"),
+  )
+    .option("--tenant <id>", "only this tenant")
+    .action(async (o: ConnectionOptions & { tenant?: string }) => {
+      const call = api(o);
+      if (o.tenant) {
+        const reply = expectOk(
+          await call({
+            method: "GET",
+            path: `/tenants/${encodeURIComponent(o.tenant)}/delivery-configs`,
+            query: {},
+          }),
+        );
+        printConfigs(io, o.output, reply.body.items);
+        return;
+      }
+      const items: ConfigRow[] = [];
+      let cursor: string | undefined;
+      do {
+        const reply = expectOk(
+          await call({
+            method: "GET",
+            path: "/delivery-configs",
+            query: { limit: "100", ...(cursor && { cursor }) },
+          }),
+        );
+        items.push(...reply.body.items);
+        cursor = reply.body.cursor;
+        if (cursor && o.output === "table") io.stderr.write(`... ${items.length} configs so far\n`);
+      } while (cursor);
+      printConfigs(io, o.output, items);
+    });
+
+  connect(
+    tenants
+      .command("get")
+      .description("show one delivery config")
+      .argument("<tenant>")
+      .argument("<type>", "cloudwatch or s3"),
+  ).action(async (tenant: string, type: string, o: ConnectionOptions) => {
+    const reply = expectOk(
+      await api(o)({
+        method: "GET",
+        path: `/tenants/${encodeURIComponent(tenant)}/delivery-configs/${encodeURIComponent(type)}`,
+        query: {},
+      }),
+    );
+    printConfigs(io, o.output, [reply.body]);
+  });
+
+  connect(
+    tenants
+      .command("put")
+      .description("create a delivery config from a JSON file; with --version, replace the existing one")
+      .argument("<tenant>")
+      .requiredOption("--file <path>", "JSON config (- for stdin)")
+      .option("--version <n>", "version you read (replace instead of create)"),
+  ).action(async (tenant: string, o: ConnectionOptions & { file: string; version?: string }) => {
+    const body = readJson(o.file) as Record<string, unknown>;
+    const version = versionOf(o.version);
+    const path = `/tenants/${encodeURIComponent(tenant)}/delivery-configs`;
+    const reply =
+      version === undefined
+        ? expectOk(await api(o)({ method: "POST", path, query: {}, body: JSON.stringify(body) }), [201])
+        : expectOk(
+            await api(o)({
+              method: "PUT",
+              path: `${path}/${encodeURIComponent(String(body.type))}`,
+              query: {},
+              body: JSON.stringify({ ...body, version }),
+            }),
+          );
+    printConfigs(io, o.output, [reply.body]);
+  });
+
+  connect(
+    tenants
+      .command("patch")
+      .description("change fields of a delivery config")
+      .argument("<tenant>")
+      .argument("<type>")
+      .option(
+        "--set <key=value...>",
+        "fields to change, e.g. --set enabled=false --set 'groups=[\"API\"]'",
+        [],
+      )
+      .requiredOption("--version <n>", "version you read (get shows it)"),
+  ).action(
+    async (tenant: string, type: string, o: ConnectionOptions & { set: string[]; version: string }) => {
+      const changes = parseAssignments(o.set);
+      if (Object.keys(changes).length === 0) throw new CliError("nothing to change: pass --set key=value", 2);
+      const reply = expectOk(
+        await api(o)({
+          method: "PATCH",
+          path: `/tenants/${encodeURIComponent(tenant)}/delivery-configs/${encodeURIComponent(type)}`,
+          query: {},
+          body: JSON.stringify({ ...changes, version: versionOf(o.version) }),
+        }),
+      );
+      printConfigs(io, o.output, [reply.body]);
+    },
+  );
+
+  connect(
+    tenants
+      .command("delete")
+      .description("delete a delivery config")
+      .argument("<tenant>")
+      .argument("<type>")
+      .option("--version <n>", "only if still at this version"),
+  ).action(async (tenant: string, type: string, o: ConnectionOptions & { version?: string }) => {
+    const version = versionOf(o.version);
+    expectOk(
+      await api(o)({
+        method: "DELETE",
+        path: `/tenants/${encodeURIComponent(tenant)}/delivery-configs/${encodeURIComponent(type)}`,
+        query: version === undefined ? {} : { version: String(version) },
+      }),
+      [204],
+    );
+    io.stdout.write(`deleted ${tenant}/${type}\n`);
+  });
+
+  connect(
+    tenants
+      .command("validate")
+      .description(
+        "check a config works without sending logs: assume the customer role, reach the log group or bucket",
+      )
+      .argument("<tenant>")
+      .argument("<type>"),
+  ).action(async (tenant: string, type: string, o: ConnectionOptions) => {
+    if (!(o.apiUrl ?? io.env.LOGRELAY_API_URL) && !io.env.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN) {
+      throw new CliError(
+        "validate with --table needs CENTRAL_LOG_DISTRIBUTION_ROLE_ARN (the role the distributor assumes first)",
+        2,
+      );
+    }
+    const reply = expectOk(
+      await api(o)({
+        method: "POST",
+        path: `/tenants/${encodeURIComponent(tenant)}/delivery-configs/${encodeURIComponent(type)}/validate`,
+        query: {},
+      }),
+    );
+    const result = reply.body as {
+      ok: boolean;
+      checks: { check: string; ok: boolean; detail: string; hint?: string }[];
+    };
+    if (o.output === "json") io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else {
+      for (const c of result.checks) {
+        io.stdout.write(
+          `${c.ok ? "ok  " : "FAIL"} ${c.check}: ${c.detail}\n${c.hint && !c.ok ? `     fix: ${c.hint}\n` : ""}`,
+        );
+      }
+    }
+    if (!result.ok)
+      throw new CliError(
+        `${tenant}/${type} does not validate: ${result.checks
+          .filter((c) => !c.ok)
+          .map((c) => c.check)
+          .join(", ")}`,
+      );
+  });
+}
