@@ -123,6 +123,7 @@ async function engine(path: string) {
   const e = new DeliveryEngine(
     {
       objects: {
+        identify: async () => ({ eTag: "bench" }),
         open: async () => ({
           body: createReadStream(path, { highWaterMark: 256 * 1024 }),
           lastModified: new Date(),

@@ -173,7 +173,7 @@ export function registerQueues(program: Command, io: CliIo): void {
         let token: string | undefined;
         let listed = 0;
         let sent = 0;
-        const pending: { key: string; size: number; time: Date }[] = [];
+        const pending: { key: string; size: number; time: Date; eTag?: string }[] = [];
         const flush = async () => {
           if (pending.length === 0) return;
           const batch = pending.splice(0, 10);

@@ -197,7 +197,12 @@ export class DeliveryEngine {
       status: "failed_permanent",
       reason: `InvalidConfigError: ${c.problems.join("; ")}`,
     }));
-    const tasks = configs.valid.map((config) => this.deliverTo(config, ref, key));
+    let version: Promise<string> | undefined;
+    const objectVersion = () => {
+      version ??= this.objectVersion(ref);
+      return version;
+    };
+    const tasks = configs.valid.map((config) => this.deliverTo(config, ref, key, objectVersion));
     const destinations = [...invalid, ...(await Promise.all(tasks))];
     const reasons = destinations
       .filter((d) => d.status !== "delivered" && d.reason)
@@ -213,6 +218,7 @@ export class DeliveryEngine {
     config: DeliveryConfig,
     ref: ObjectRef,
     key: LogObjectKey,
+    objectVersion: () => Promise<string>,
   ): Promise<DestinationResult> {
     const region = config.target_region ?? this.settings.region;
     const target =
@@ -238,9 +244,12 @@ export class DeliveryEngine {
     if (!matchesApplication(filter, key.application))
       return skipped(`application ${key.application} not selected`);
 
-    const ledgerId = `${ref.bucket}/${ref.key}#${ref.versionId ?? ref.sequencer ?? ref.eTag ?? ref.eventTime.toISOString()}|${target}`;
+    let ledgerId: string | undefined;
     try {
-      if (await this.deps.ledger.has(ledgerId)) {
+      ledgerId = this.deps.ledger.durable
+        ? `${ref.bucket}/${ref.key}#${await objectVersion()}|${target}`
+        : undefined;
+      if (ledgerId && (await this.deps.ledger.has(ledgerId))) {
         return { ...empty, type: config.type, target, status: "already_delivered" };
       }
     } catch (error) {
@@ -254,11 +263,13 @@ export class DeliveryEngine {
       return this.failed(config.type, target, error, progress);
     }
     try {
-      await this.deps.ledger.record(ledgerId, {
-        delivered_at: new Date(this.now()).toISOString(),
-        events: progress.eventsDelivered,
-        expires_after_days: this.settings.ledgerTtlDays ?? 15,
-      });
+      if (ledgerId) {
+        await this.deps.ledger.record(ledgerId, {
+          delivered_at: new Date(this.now()).toISOString(),
+          events: progress.eventsDelivered,
+          expires_after_days: this.settings.ledgerTtlDays ?? 15,
+        });
+      }
     } catch (error) {
       // Delivered, but a retry could deliver again: say so, do not turn success into failure.
       this.deps.telemetry.log("warn", "delivered but ledger write failed; a retry may duplicate", {
@@ -268,6 +279,23 @@ export class DeliveryEngine {
       });
     }
     return { ...progress, type: config.type, target, status: "delivered" };
+  }
+
+  /**
+   * The same object version must get the same ledger id whether it arrives by S3 notification,
+   * DLQ redrive, replay or a manual run: version id, else ETag (quotes stripped), else a HEAD.
+   */
+  private async objectVersion(ref: ObjectRef): Promise<string> {
+    const known = ref.versionId
+      ? `v:${ref.versionId}`
+      : ref.eTag
+        ? `e:${ref.eTag.replace(/"/g, "")}`
+        : undefined;
+    if (known) return known;
+    const id = await this.retry(() => this.deps.objects.identify(ref.bucket, ref.key));
+    if (id.versionId) return `v:${id.versionId}`;
+    if (id.eTag) return `e:${id.eTag.replace(/"/g, "")}`;
+    throw new Error(`s3://${ref.bucket}/${ref.key} has neither version id nor ETag`);
   }
 
   private failed(type: string, target: string, error: unknown, progress: typeof empty): DestinationResult {

@@ -43,9 +43,17 @@ export interface StagedObject {
   readonly contentType?: string;
 }
 
+/** What identifies one version of an object: the version id where versioning is on, else the ETag. */
+export interface ObjectIdentity {
+  readonly versionId?: string;
+  readonly eTag?: string;
+}
+
 /** Reads staged objects from the central bucket with the processor's own credentials. */
 export interface ObjectSource {
   open(bucket: string, key: string, versionId?: string): Promise<StagedObject>;
+  /** Identity of the current object, for notifications that carry none (manual runs, replays). */
+  identify(bucket: string, key: string): Promise<ObjectIdentity>;
 }
 
 /** Raw delivery-config items of one tenant, as stored (validated by the engine). */

@@ -6,7 +6,7 @@ import type { SQSRecord } from "aws-lambda";
 export function s3Event(
   bucket: string,
   key: string,
-  options: { eventName?: string; eventTime?: Date; size?: number; sequencer?: string } = {},
+  options: { eventName?: string; eventTime?: Date; size?: number; sequencer?: string; eTag?: string } = {},
 ) {
   return {
     Records: [
@@ -24,6 +24,7 @@ export function s3Event(
             key: encodeURIComponent(key).replace(/%2F/g, "/").replace(/%20/g, "+"),
             size: options.size ?? 100,
             sequencer: options.sequencer ?? "0055AED6DCD90281E5",
+            ...(options.eTag && { eTag: options.eTag }),
           },
         },
       },

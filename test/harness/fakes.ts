@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { DeliveryEngine, type EngineSettings } from "../../functions/distributor/engine";
 import type { LogEvent } from "../../functions/distributor/log-records";
 import type {
@@ -30,6 +31,13 @@ export class FakeObjects implements ObjectSource {
       for (let i = 0; i < body!.length; i += 64 * 1024) yield body!.subarray(i, i + 64 * 1024);
     }
     return { body: chunks(), contentLength: body.length, lastModified: new Date("2026-11-20T10:00:00Z") };
+  };
+  identifies = 0;
+  identify = async (bucket: string, key: string) => {
+    this.identifies++;
+    const body = this.objects.get(`${bucket}/${key}`);
+    if (!body) throw Object.assign(new Error("Not Found"), { name: "NotFound" });
+    return { eTag: `"${createHash("md5").update(body).digest("hex")}"` };
   };
 }
 

@@ -1,7 +1,8 @@
 import { Readable } from "node:stream";
-import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type {
   DestinationSession,
+  ObjectIdentity,
   ObjectSource,
   ObjectWriter,
   PutObjectRequest,
@@ -23,6 +24,14 @@ export class S3ObjectSource implements ObjectSource {
       ...(out.ContentLength !== undefined && { contentLength: out.ContentLength }),
       ...(out.LastModified && { lastModified: out.LastModified }),
       ...(out.ContentType && { contentType: out.ContentType }),
+    };
+  }
+
+  async identify(bucket: string, key: string): Promise<ObjectIdentity> {
+    const out = await (this.s3 as S3Client).send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return {
+      ...(out.VersionId && out.VersionId !== "null" && { versionId: out.VersionId }),
+      ...(out.ETag && { eTag: out.ETag }),
     };
   }
 }

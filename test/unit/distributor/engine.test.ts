@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { rejectedCount } from "../../../functions/distributor/engine";
 import { s3Event, snsEnvelope } from "../../harness/factories";
@@ -171,7 +172,7 @@ describe("DeliveryEngine", () => {
     const result = await w.engine.processMessage(message());
 
     expect(result.status).toBe("failed_permanent");
-    expect(result.objects[0]!.reason).toMatch(/NoSuchKey/);
+    expect(result.objects[0]!.reason).toMatch(/NotFound/);
   });
 
   it("does not send events too old or too far in the future, and counts them as rejected", async () => {
@@ -291,6 +292,27 @@ describe("DeliveryEngine", () => {
 
     expect(result.objects[0]!.destinations[0]!.status).toBe("failed_permanent");
     expect(w.logs.batches).toHaveLength(0);
+  });
+});
+
+describe("DeliveryEngine ledger identity", () => {
+  it("a manual run, a redriven notification and a replay of one object version share one ledger entry", async () => {
+    const w = fakeWorld();
+    const body = ndjson(2);
+    w.objects.objects.set(`${BUCKET}/${KEY}`, body);
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111"), s3Config("acme", "111111111111")]);
+    const eTag = createHash("md5").update(body).digest("hex");
+
+    const manual = await w.engine.deliverObject({ bucket: BUCKET, key: KEY, eventTime: new Date(NOW) });
+    const notified = await w.engine.processMessage(JSON.stringify(s3Event(BUCKET, KEY, { eTag })));
+
+    expect(manual.destinations.map((d) => d.status)).toEqual(["delivered", "delivered"]);
+    expect(notified.objects[0]!.destinations.map((d) => d.status)).toEqual([
+      "already_delivered",
+      "already_delivered",
+    ]);
+    expect(w.objects.identifies).toBe(1);
+    expect(w.logs.batches).toHaveLength(1);
   });
 });
 
