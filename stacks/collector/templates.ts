@@ -1,0 +1,43 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** Where the collector's chart defaults, VRL programs and values schema live. */
+export const CHART_DIR = join(__dirname, "..", "..", "charts", "vector");
+
+/** The collector's VRL program, as Vector loads it (before ${VAR} interpolation). */
+export const collectorProgram = (): string => readFileSync(join(CHART_DIR, "vrl", "logrelay.vrl"), "utf8");
+
+/** Staged object keys: the layout the distributor parses (functions/distributor/object-key.ts). */
+export const KEY_PREFIX_TEMPLATE = "{{ tenant_id }}/{{ cluster_id }}/{{ application }}/{{ pod_name }}/";
+/** Quarantined events: no tenant in the key, and no .gz suffix, so no S3 notification fires. */
+export const QUARANTINE_PREFIX_TEMPLATE = "_quarantine/{{ cluster_id }}/{{ logrelay_quarantine_reason }}/";
+export const QUARANTINE_EXTENSION = "quarantine";
+
+/**
+ * Vector's own ${VAR} / $VAR interpolation of config text ($$ is a literal $), so tests run the
+ * program exactly as the agent compiles it. Unset variables are an error here (Vector would
+ * substitute an empty string and warn).
+ */
+export function interpolate(text: string, env: Record<string, string>): string {
+  return text.replace(/\$\$|\$\{(\w+)\}|\$(\w+)/g, (match, braced?: string, bare?: string) => {
+    if (match === "$$") return "$";
+    const name = (braced ?? bare)!;
+    const value = env[name];
+    if (value === undefined)
+      throw new Error(`the VRL program uses $${name}, which the agent's environment does not set`);
+    return value;
+  });
+}
+
+/** Renders a Vector template ("{{ field }}") against an event; a missing field fails like Vector does. */
+export function renderTemplate(template: string, event: Record<string, unknown>): string {
+  return template.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (_m, field: string) => {
+    const value = event[field];
+    if (typeof value !== "string" || value === "") throw new Error(`template field ${field} is missing`);
+    return value;
+  });
+}
+
+/** Helm renders customConfig with `tpl`: Vector's {{ }} must reach Vector unevaluated. */
+export const helmEscape = (text: string): string =>
+  text.includes("{{") ? `{{ print ${JSON.stringify(text)} }}` : text;
