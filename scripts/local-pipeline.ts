@@ -7,7 +7,7 @@ import { names } from "../stacks/naming";
 import { outputs, terraformEnv, terraformOk } from "./terraform";
 
 /**
- * The local environment (environments/local.json) as Terraform stacks applied into the emulator:
+ * An emulator environment (environments/local.json by default) as Terraform stacks applied into moto:
  * used by `npm start` and by the integration tests, so both exercise the same path.
  */
 export const ROOT = resolve(__dirname, "..");
@@ -25,8 +25,10 @@ export function localWorkspace(
   workDir: string,
   endpoint: string,
   awsEnv: Record<string, string>,
+  envName = "local",
 ): LocalWorkspace {
-  const env = loadEnvironmentFile(join(ROOT, "environments", "local.json"));
+  const env = loadEnvironmentFile(join(ROOT, "environments", `${envName}.json`));
+  if (!env.emulator) throw new Error(`environments/${envName}.json is not an emulator environment`);
   const n = names(env.name);
   const outdir = join(workDir, "cdktf.out");
   const stateDir = join(workDir, "state");
@@ -53,7 +55,7 @@ export function synthLocal(ws: LocalWorkspace): Promise<void> {
       cwd: ROOT,
       env: {
         ...process.env,
-        LOGRELAY_ENVIRONMENTS: "local",
+        LOGRELAY_ENVIRONMENTS: ws.env.name,
         LOGRELAY_STATE_DIR: ws.stateDir,
         CHECKPOINT_DISABLE: "1",
         CI: "1",

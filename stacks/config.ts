@@ -61,6 +61,13 @@ export const ApiSettingsSchema = z
   })
   .strict();
 
+const Quantities = z
+  .object({
+    cpu: z.string().regex(/^\d+(\.\d+)?m?$/),
+    memory: z.string().regex(/^\d+(Ki|Mi|Gi|Ti|K|M|G|T)?$/),
+  })
+  .strict();
+
 export const ClusterSchema = z
   .object({
     id: z
@@ -70,9 +77,56 @@ export const ClusterSchema = z
     /** OIDC issuer URL of the cluster's service-account tokens (https://...). */
     oidc_issuer_url: z.string().url().startsWith("https://"),
     /** Use an existing IAM OIDC provider instead of creating one. */
-    oidc_provider_arn: z.string().startsWith("arn:").optional(),
+    oidc_provider_arn: z
+      .string()
+      .regex(/^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:oidc-provider\/.+$/, "must be an IAM OIDC provider ARN")
+      .optional(),
+    /**
+     * Audience of the service-account tokens the collector presents to STS. EKS and the pod
+     * identity webhook use sts.amazonaws.com; some ROSA setups use "openshift".
+     */
+    oidc_audience: z.string().min(1).default("sts.amazonaws.com"),
     openshift: z.boolean().default(false),
+    /** kubeconfig context of the cluster. @default the cluster id */
     kubeconfig_context: z.string().optional(),
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+      .max(63)
+      .default("logrelay"),
+    service_account: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+      .max(253)
+      .default("logrelay-collector"),
+    /** Pinned version of the upstream Vector chart (https://helm.vector.dev). */
+    chart_version: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/)
+      .default("0.57.0"),
+    pod_label_selector: z.string().min(1).optional(),
+    namespace_label_selector: z.string().min(1).optional(),
+    tenant_label: z.string().min(1).optional(),
+    priority_class: z.string().optional(),
+    tolerations: z.array(z.record(z.string(), z.string())).optional(),
+    resources: z.object({ requests: Quantities, limits: Quantities }).strict().optional(),
+    /** Run the distributor's queue worker in this cluster (instead of or beside Lambda). */
+    processor: z
+      .object({
+        image: z.string().min(1),
+        replicas: z.number().int().min(0).max(100).default(1),
+        /** Scale on queue depth with KEDA (must be installed in the cluster). */
+        keda: z
+          .object({
+            min_replicas: z.number().int().min(0).default(0),
+            max_replicas: z.number().int().min(1).default(10),
+            messages_per_replica: z.number().int().min(1).default(20),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -129,6 +183,14 @@ export const EnvironmentSchema = z
     queue: QueueSettingsSchema.default(QueueSettingsSchema.parse({})),
     staging: StagingSettingsSchema.default(StagingSettingsSchema.parse({})),
     api: ApiSettingsSchema.default(ApiSettingsSchema.parse({})),
+    /** Used when ingestion is "firehose" (seeds: 128 MB / 900 s). */
+    firehose: z
+      .object({
+        buffering_size_mb: z.number().int().min(64).max(128).default(128),
+        buffering_interval_seconds: z.number().int().min(0).max(900).default(900),
+      })
+      .strict()
+      .default({ buffering_size_mb: 128, buffering_interval_seconds: 900 }),
     log_retention_days: z
       .number()
       .int()

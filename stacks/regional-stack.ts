@@ -18,6 +18,7 @@ import { EncryptedBucket } from "./constructs/encrypted-bucket";
 import { type PolicyStatement, policyJson } from "./constructs/iam";
 import { IamHttpApi } from "./constructs/iam-http-api";
 import { NodejsFunction } from "./constructs/nodejs-function";
+import { PartitionedFirehose } from "./constructs/partitioned-firehose";
 import { QueueWithDlq } from "./constructs/queue-with-dlq";
 import { centralRoleArn } from "./global-stack";
 import { IAM_PATH, names } from "./naming";
@@ -39,6 +40,140 @@ export const DISTRIBUTOR_SERVICE = "logrelay-distributor";
 /** Principal tag the collector roles carry; the writer policy confines them to their cluster's keys. */
 export const CLUSTER_TAG = "logrelay-cluster-id";
 
+/** Names and ARNs of a regional stack's resources, known before it is applied (other stacks use them). */
+export function regionalResourceNames(env: Environment, region: string) {
+  const prefix = names(env.name).prefix(region);
+  const account = env.account_id;
+  return {
+    prefix,
+    stagingBucket: `${prefix}-${account}-staging`,
+    stagingBucketArn: `arn:aws:s3:::${prefix}-${account}-staging`,
+    deliveryQueueName: `${prefix}-delivery`,
+    deliveryQueueArn: `arn:aws:sqs:${region}:${account}:${prefix}-delivery`,
+    deliveryQueueUrl: `https://sqs.${region}.amazonaws.com/${account}/${prefix}-delivery`,
+    configTable: `${prefix}-tenant-configs`,
+    configTableArn: `arn:aws:dynamodb:${region}:${account}:table/${prefix}-tenant-configs`,
+    ledgerTable: `${prefix}-delivery-ledger`,
+    ledgerTableArn: `arn:aws:dynamodb:${region}:${account}:table/${prefix}-delivery-ledger`,
+    keyAliasArn: `arn:aws:kms:${region}:${account}:alias/${prefix}`,
+    writerPolicyArn: `arn:aws:iam::${account}:policy${IAM_PATH}${prefix}-collector-writer`,
+    firehoseStreamName: `${prefix}-ingest`,
+    firehoseStreamArn: `arn:aws:firehose:${region}:${account}:deliverystream/${prefix}-ingest`,
+    centralRoleArn: centralRoleArn(env),
+  };
+}
+export type RegionalResourceNames = ReturnType<typeof regionalResourceNames>;
+
+/** What a distributor (Lambda or in-cluster worker) may do: consume, read, look up, assume. */
+export function distributorStatements(r: {
+  queueArn: string;
+  stagingBucketArn: string;
+  keyArn: string;
+  configTableArn: string;
+  ledgerTableArn: string;
+  centralRoleArn: string;
+}): PolicyStatement[] {
+  return [
+    {
+      Sid: "ConsumeDeliveryQueue",
+      Effect: "Allow",
+      Action: [
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueAttributes",
+      ],
+      Resource: r.queueArn,
+    },
+    {
+      Sid: "ReadStagedObjects",
+      Effect: "Allow",
+      Action: "s3:GetObject",
+      Resource: `${r.stagingBucketArn}/*`,
+    },
+    { Sid: "DecryptStagedObjectsAndMessages", Effect: "Allow", Action: ["kms:Decrypt"], Resource: r.keyArn },
+    { Sid: "ReadTenantConfigs", Effect: "Allow", Action: "dynamodb:Query", Resource: r.configTableArn },
+    {
+      Sid: "UseDeliveryLedger",
+      Effect: "Allow",
+      Action: ["dynamodb:GetItem", "dynamodb:PutItem"],
+      Resource: r.ledgerTableArn,
+    },
+    { Sid: "AssumeCentralRole", Effect: "Allow", Action: "sts:AssumeRole", Resource: r.centralRoleArn },
+  ];
+}
+
+/** Quarantined events (no trusted tenant): `_quarantine/<cluster>/<reason>/...`, never notified. */
+export const QUARANTINE_PREFIX = "_quarantine/";
+
+/**
+ * What a cluster's collector may write, for the role tagged with its cluster id.
+ *
+ * direct-s3: objects whose second key segment is the cluster's id. IAM wildcards span '/', so an
+ * Allow of "any/<id>/any" alone would also admit `acme/other-cluster/<id>/pod/f` (an object
+ * claiming another cluster); the Deny removes every key where `<id>` is a later segment. The
+ * collector's VRL quarantines the rare event whose application or pod name equals the cluster id,
+ * so no legitimate write is refused.
+ * firehose: records into the ingestion stream (Firehose cannot tie records to the caller; see
+ * README), and quarantined events straight to `_quarantine/<id>/`.
+ * Both: the region's key, only through S3 for the staging bucket.
+ */
+export function collectorWriterStatements(r: {
+  ingestion: Environment["ingestion"];
+  stagingBucketArn: string;
+  keyArn: string;
+  region: string;
+  firehoseStreamArn: string;
+}): PolicyStatement[] {
+  // "$${" is Terraform's escape for a literal "${": an IAM policy variable, not interpolation.
+  const clusterId = `$\${aws:PrincipalTag/${CLUSTER_TAG}}`;
+  const encrypt: PolicyStatement = {
+    Sid: "EncryptForStagingBucketOnly",
+    Effect: "Allow",
+    Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+    Resource: r.keyArn,
+    Condition: {
+      StringEquals: {
+        "kms:ViaService": `s3.${r.region}.amazonaws.com`,
+        "kms:EncryptionContext:aws:s3:arn": r.stagingBucketArn,
+      },
+    },
+  };
+  if (r.ingestion === "direct-s3") {
+    return [
+      {
+        Sid: "PutOwnClusterObjects",
+        Effect: "Allow",
+        Action: "s3:PutObject",
+        Resource: `${r.stagingBucketArn}/*/${clusterId}/*`,
+      },
+      {
+        Sid: "ClusterIdOnlyAsSecondSegment",
+        Effect: "Deny",
+        Action: "s3:PutObject",
+        Resource: `${r.stagingBucketArn}/*/*/${clusterId}/*`,
+      },
+      encrypt,
+    ];
+  }
+  return [
+    {
+      Sid: "PutToIngestionStream",
+      Effect: "Allow",
+      // Describe: Vector's healthcheck of the sink.
+      Action: ["firehose:PutRecord", "firehose:PutRecordBatch", "firehose:DescribeDeliveryStream"],
+      Resource: r.firehoseStreamArn,
+    },
+    {
+      Sid: "PutOwnQuarantinedObjects",
+      Effect: "Allow",
+      Action: "s3:PutObject",
+      Resource: `${r.stagingBucketArn}/${QUARANTINE_PREFIX}${clusterId}/*`,
+    },
+    encrypt,
+  ];
+}
+
 /**
  * Per environment and region: the staging bucket and its notifications (S3 -> SNS -> SQS + DLQ),
  * the tenant-config and ledger tables, the distributor function, the collectors' writer policy,
@@ -54,6 +189,7 @@ export class RegionalStack extends TerraformStack {
   readonly distributor: NodejsFunction;
   readonly writerPolicy: IamPolicy;
   readonly tenantApi: IamHttpApi;
+  readonly firehose?: PartitionedFirehose;
 
   constructor(scope: Construct, env: Environment, region: string) {
     const n = names(env.name);
@@ -62,6 +198,7 @@ export class RegionalStack extends TerraformStack {
     awsProvider(this, env, { region, stackKind: "regional" });
     const account = env.account_id;
     const prefix = n.prefix(region);
+    const r = regionalResourceNames(env, region);
     const tlsOnly = !env.emulator;
 
     this.key = new KmsKey(this, "key", {
@@ -103,7 +240,7 @@ export class RegionalStack extends TerraformStack {
     new KmsAlias(this, "key-alias", { name: `alias/${prefix}`, targetKeyId: this.key.keyId });
 
     this.staging = new EncryptedBucket(this, "staging", {
-      bucketName: `${prefix}-${account}-staging`,
+      bucketName: r.stagingBucket,
       kmsKey: this.key,
       versioning: env.staging.versioning,
       expireAfterDays: env.staging.expire_after_days,
@@ -140,7 +277,7 @@ export class RegionalStack extends TerraformStack {
 
     const timeout = env.distributor.timeout_seconds;
     this.delivery = new QueueWithDlq(this, "delivery", {
-      queueName: `${prefix}-delivery`,
+      queueName: r.deliveryQueueName,
       kmsKey: this.key,
       visibilityTimeoutSeconds: Math.min(43_200, 6 * timeout),
       maxReceiveCount: env.queue.max_receive_count,
@@ -165,7 +302,7 @@ export class RegionalStack extends TerraformStack {
 
     const sse = { enabled: true, kmsKeyArn: this.key.arn };
     this.configTable = new DynamodbTable(this, "tenant-configs", {
-      name: `${prefix}-tenant-configs`,
+      name: r.configTable,
       billingMode: "PAY_PER_REQUEST",
       hashKey: "tenant_id",
       rangeKey: "type",
@@ -179,7 +316,7 @@ export class RegionalStack extends TerraformStack {
       deletionProtectionEnabled: !env.emulator,
     });
     this.ledgerTable = new DynamodbTable(this, "delivery-ledger", {
-      name: `${prefix}-delivery-ledger`,
+      name: r.ledgerTable,
       billingMode: "PAY_PER_REQUEST",
       hashKey: "pk",
       attribute: [{ name: "pk", type: "S" }],
@@ -187,39 +324,6 @@ export class RegionalStack extends TerraformStack {
       ttl: { attributeName: "ttl", enabled: true },
     });
 
-    const distributorStatements: PolicyStatement[] = [
-      {
-        Sid: "ConsumeDeliveryQueue",
-        Effect: "Allow",
-        Action: [
-          "sqs:ReceiveMessage",
-          "sqs:DeleteMessage",
-          "sqs:ChangeMessageVisibility",
-          "sqs:GetQueueAttributes",
-        ],
-        Resource: this.delivery.queue.arn,
-      },
-      {
-        Sid: "ReadStagedObjects",
-        Effect: "Allow",
-        Action: "s3:GetObject",
-        Resource: `${this.staging.arn}/*`,
-      },
-      {
-        Sid: "DecryptStagedObjectsAndMessages",
-        Effect: "Allow",
-        Action: ["kms:Decrypt"],
-        Resource: this.key.arn,
-      },
-      { Sid: "ReadTenantConfigs", Effect: "Allow", Action: "dynamodb:Query", Resource: this.configTable.arn },
-      {
-        Sid: "UseDeliveryLedger",
-        Effect: "Allow",
-        Action: ["dynamodb:GetItem", "dynamodb:PutItem"],
-        Resource: this.ledgerTable.arn,
-      },
-      { Sid: "AssumeCentralRole", Effect: "Allow", Action: "sts:AssumeRole", Resource: centralRoleArn(env) },
-    ];
     this.distributor = new NodejsFunction(this, "distributor", {
       functionName: `${prefix}-distributor`,
       roleName: n.distributorRole(region),
@@ -231,7 +335,14 @@ export class RegionalStack extends TerraformStack {
       }),
       logRetentionDays: env.log_retention_days,
       kmsKey: this.key,
-      policyStatements: distributorStatements,
+      policyStatements: distributorStatements({
+        queueArn: this.delivery.queue.arn,
+        stagingBucketArn: this.staging.arn,
+        keyArn: this.key.arn,
+        configTableArn: this.configTable.arn,
+        ledgerTableArn: this.ledgerTable.arn,
+        centralRoleArn: centralRoleArn(env),
+      }),
       environment: {
         TENANT_CONFIG_TABLE: this.configTable.name,
         DELIVERY_LEDGER_TABLE: this.ledgerTable.name,
@@ -299,29 +410,29 @@ export class RegionalStack extends TerraformStack {
     this.writerPolicy = new IamPolicy(this, "collector-writer-policy", {
       name: `${prefix}-collector-writer`,
       path: IAM_PATH,
-      description: `Collectors write staged logs under keys of their own cluster (principal tag ${CLUSTER_TAG})`,
+      description: `Collectors write staged logs of their own cluster only (principal tag ${CLUSTER_TAG})`,
       policy: policyJson(
-        {
-          Sid: "PutOwnClusterObjects",
-          Effect: "Allow",
-          Action: "s3:PutObject",
-          // "$${" is Terraform's escape for a literal "${": an IAM policy variable, not interpolation.
-          Resource: `${this.staging.arn}/*/$\${aws:PrincipalTag/${CLUSTER_TAG}}/*`,
-        },
-        {
-          Sid: "EncryptForStagingBucketOnly",
-          Effect: "Allow",
-          Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-          Resource: this.key.arn,
-          Condition: {
-            StringEquals: {
-              "kms:ViaService": `s3.${region}.amazonaws.com`,
-              "kms:EncryptionContext:aws:s3:arn": this.staging.arn,
-            },
-          },
-        },
+        ...collectorWriterStatements({
+          ingestion: env.ingestion,
+          stagingBucketArn: this.staging.arn,
+          keyArn: this.key.arn,
+          region,
+          firehoseStreamArn: r.firehoseStreamArn,
+        }),
       ),
     });
+
+    if (env.ingestion === "firehose") {
+      this.firehose = new PartitionedFirehose(this, "ingest", {
+        streamName: r.firehoseStreamName,
+        bucket: this.staging,
+        kmsKey: this.key,
+        accountId: account,
+        bufferingSizeMb: env.firehose.buffering_size_mb,
+        bufferingIntervalSeconds: env.firehose.buffering_interval_seconds,
+        logRetentionDays: env.log_retention_days,
+      });
+    }
 
     const alarmTopic = new SnsTopic(this, "alarm-topic", {
       name: `${prefix}-alarms`,
@@ -458,6 +569,7 @@ export class RegionalStack extends TerraformStack {
       central_log_distribution_role_arn: centralRoleArn(env),
       alarm_topic_arn: alarmTopic.arn,
       tenant_api_url: this.tenantApi.stage.invokeUrl,
+      ...(this.firehose && { firehose_stream_name: this.firehose.stream.name }),
     };
     for (const [name, value] of Object.entries(outputs)) new TerraformOutput(this, name, { value });
   }

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Command } from "commander";
 import { JsonLinesTelemetry } from "../../functions/distributor/adapters/json-lines-telemetry";
@@ -16,6 +18,7 @@ interface DeliverOptions {
   queueUrl?: string;
   untilEmpty?: boolean;
   visibilityTimeout: string;
+  heartbeatFile?: string;
   output: "table" | "json";
   verbose?: boolean;
 }
@@ -63,6 +66,12 @@ function summarize(objects: ObjectResult[]): string {
   return table(["TENANT", "KEY", "DESTINATION", "STATUS", "DELIVERED", "REJECTED", "REASON"], rows);
 }
 
+/** Touches `path` (creating its folder), for an exec liveness probe that checks its age. */
+export function heartbeat(path: string): () => void {
+  mkdirSync(dirname(path), { recursive: true });
+  return () => writeFileSync(path, new Date().toISOString());
+}
+
 export function registerDeliver(program: Command, io: CliIo): void {
   program
     .command("deliver")
@@ -79,6 +88,10 @@ export function registerDeliver(program: Command, io: CliIo): void {
       "--visibility-timeout <seconds>",
       "with --queue-url: visibility per message, extended while working",
       "300",
+    )
+    .option(
+      "--heartbeat-file <path>",
+      "with --queue-url: touch this file after every receive (container liveness probes)",
     )
     .option("--output <format>", "table or json", "table")
     .option("--verbose", "also print debug logs and metrics on stderr")
@@ -97,6 +110,8 @@ export function registerDeliver(program: Command, io: CliIo): void {
       }
       if (options.queueUrl && options.bucket)
         throw new CliError("use either --queue-url or --bucket/--key", 2);
+      if (options.heartbeatFile && !options.queueUrl)
+        throw new CliError("--heartbeat-file goes with --queue-url", 2);
       let settings: ReturnType<typeof loadSettings>;
       try {
         settings = loadSettings(io.env);
@@ -129,6 +144,7 @@ export function registerDeliver(program: Command, io: CliIo): void {
           {
             visibilitySeconds,
             untilEmpty: options.untilEmpty ?? false,
+            ...(options.heartbeatFile && { onCycle: heartbeat(options.heartbeatFile) }),
           },
         );
         const stats = await worker.run(io.shutdown);

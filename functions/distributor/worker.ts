@@ -30,6 +30,8 @@ export interface WorkerOptions {
   readonly visibilitySeconds?: number;
   /** Return once a receive comes back empty (drain mode for jobs and tests). @default false */
   readonly untilEmpty?: boolean;
+  /** Called after every receive, messages or not (liveness heartbeats). */
+  readonly onCycle?: () => void;
   /** Called with each message's result (reports, progress). */
   readonly onResult?: (result: MessageResult, message: QueueMessage) => void;
 }
@@ -77,6 +79,7 @@ export class SqsWorker {
         await new Promise((r) => setTimeout(r, 1000 + Math.random() * 4000));
         continue;
       }
+      this.options.onCycle?.();
       if (messages.length === 0 && this.options.untilEmpty) break;
       stats.received += messages.length;
       await Promise.all(messages.map((m) => this.handle(m, visibilitySeconds, stats)));

@@ -9,6 +9,8 @@ export const collectorProgram = (): string => readFileSync(join(CHART_DIR, "vrl"
 
 /** Staged object keys: the layout the distributor parses (functions/distributor/object-key.ts). */
 export const KEY_PREFIX_TEMPLATE = "{{ tenant_id }}/{{ cluster_id }}/{{ application }}/{{ pod_name }}/";
+/** Staged objects end in .log.gz: the S3 notification filter is the .gz suffix. */
+export const STAGED_EXTENSION = "log.gz";
 /** Quarantined events: no tenant in the key, and no .gz suffix, so no S3 notification fires. */
 export const QUARANTINE_PREFIX_TEMPLATE = "_quarantine/{{ cluster_id }}/{{ logrelay_quarantine_reason }}/";
 export const QUARANTINE_EXTENSION = "quarantine";

@@ -67,5 +67,5 @@ export function vectorEvent(message: string, timestamp: Date, extra: Record<stri
 }
 
 export function ndjsonGz(records: unknown[]): Buffer {
-  return gzipSync(Buffer.from(records.map((r) => JSON.stringify(r)).join("\n") + "\n"));
+  return gzipSync(Buffer.from(`${records.map((r) => JSON.stringify(r)).join("\n")}\n`));
 }

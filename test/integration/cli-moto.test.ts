@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -116,9 +119,19 @@ describe("logrelay deliver (CLI) against the emulator", () => {
     );
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "garbage" }));
 
-    const { code, err } = await run(["deliver", "--queue-url", QueueUrl!, "--until-empty"]);
+    const heartbeatFile = join(mkdtempSync(join(tmpdir(), "logrelay-hb-")), "probe", "alive");
+    const { code, err } = await run([
+      "deliver",
+      "--queue-url",
+      QueueUrl!,
+      "--until-empty",
+      "--heartbeat-file",
+      heartbeatFile,
+    ]);
 
     expect(err).toContain("received 2, acknowledged 2 (1 delivered, 1 failed permanently), left for retry 0");
+    // The liveness probe's file: written after each receive.
+    expect(Date.now() - Date.parse(readFileSync(heartbeatFile, "utf8"))).toBeLessThan(60_000);
     expect(code).toBe(1);
     expect(await queueDepth(sqs, QueueUrl!)).toBe(0);
   });

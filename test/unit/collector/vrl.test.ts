@@ -1,7 +1,9 @@
 import { gzipSync } from "node:zlib";
 import { check, execute, formatDiagnostic } from "@bpinternal/verel";
+import fc from "fast-check";
 import { newReadStats, readLogEvents } from "../../../functions/distributor/log-records";
 import { parseObjectKey } from "../../../functions/distributor/object-key";
+import { KEY_SEGMENT_PATTERN, TENANT_ID_PATTERN } from "../../../functions/shared/patterns";
 import {
   collectorProgram,
   interpolate,
@@ -20,6 +22,39 @@ type Case = (typeof fixtures.cases)[number] & {
 };
 const cases = fixtures.cases as Case[];
 const run = (event: unknown) => execute(program, event).event as Record<string, unknown>;
+
+type Field = "tenant" | "application" | "pod";
+/** Runs the program on an event whose tenant, application or pod is `value` (the others valid). */
+function probeSegment(field: Field, value: string) {
+  const segments: Record<Field, string> = { tenant: "acme", application: "web", pod: "web-0" };
+  segments[field] = value;
+  const { tenant, application, pod } = segments;
+  const out = run({
+    message: "m",
+    timestamp: "2026-11-22T10:15:31Z",
+    kubernetes: {
+      pod_name: pod,
+      container_name: "c",
+      namespace_labels: { "logrelay.io/tenant-id": tenant },
+      pod_labels: { app: application },
+    },
+  });
+  // What the distributor's shared patterns (and the writer policy) accept.
+  const accepted =
+    TENANT_ID_PATTERN.test(tenant) &&
+    KEY_SEGMENT_PATTERN.test(application) &&
+    KEY_SEGMENT_PATTERN.test(pod) &&
+    application !== AGENT_ENV.LOGRELAY_CLUSTER_ID &&
+    pod !== AGENT_ENV.LOGRELAY_CLUSTER_ID;
+  if (accepted && out.logrelay_quarantine_reason === undefined) {
+    expect(parseObjectKey(`${renderTemplate(KEY_PREFIX_TEMPLATE, out)}1795384129-u.log.gz`)).toMatchObject({
+      tenantId: tenant,
+      application,
+      podName: pod,
+    });
+  }
+  return { accepted, quarantined: out.logrelay_quarantine_reason !== undefined };
+}
 
 describe("collector VRL program (real VRL compiler and runtime)", () => {
   it("compiles without errors or warnings", () => {
@@ -58,6 +93,82 @@ describe("collector VRL program (real VRL compiler and runtime)", () => {
     expect(() => renderTemplate(KEY_PREFIX_TEMPLATE, out)).toThrow(/missing/);
     expect(renderTemplate(QUARANTINE_PREFIX_TEMPLATE, out)).toBe(`_quarantine/rosa-prod-1/${c.quarantine}/`);
     expect(out.message).toBe(c.event.message);
+  });
+
+  it("accepts exactly the characters and lengths the distributor's shared patterns accept", () => {
+    const punctuation = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).filter(
+      (c) => !/[A-Za-z0-9]/.test(c),
+    );
+    const characters = [
+      ...punctuation,
+      "a",
+      "z",
+      "A",
+      "Z",
+      "0",
+      "9",
+      "\t",
+      "\n",
+      "\u0000",
+      "\u007f",
+      "é",
+      "ß",
+    ];
+    const values = [
+      ...characters.map((c) => `a${c}0`),
+      ...["-", ".", "_", "A", " ", "é"].map((c) => `${c}a`),
+      ...[62, 63, 64, 252, 253, 254].map((n) => "a".repeat(n)),
+      "",
+    ];
+    const disagreements: string[] = [];
+    for (const field of ["tenant", "application", "pod"] as const) {
+      for (const value of values) {
+        const { accepted, quarantined } = probeSegment(field, value);
+        if (accepted === quarantined)
+          disagreements.push(`${field}=${JSON.stringify(value)} accepted by TS: ${accepted}`);
+      }
+    }
+    expect(disagreements).toEqual([]);
+  });
+
+  it("decides like the shared patterns for random values near the rules", () => {
+    const hostile = "abcz09AZ-._/= \t\u0000é%~";
+    const alphabet = { tenant: "ab09-", application: "aZ09-._", pod: "aZ09-._" } as const;
+    // The field's own alphabet in an alphanumeric frame, with at most one intruder.
+    const near = (field: Field) =>
+      fc
+        .tuple(
+          fc.string({ unit: fc.constantFrom(...alphabet[field].split("")), maxLength: 10 }),
+          fc.option(fc.tuple(fc.nat(10), fc.constantFrom(...hostile.split("")))),
+        )
+        .map(([inner, intruder]) =>
+          intruder
+            ? `a${inner.slice(0, intruder[0])}${intruder[1]}${inner.slice(intruder[0])}0`
+            : `a${inner}0`,
+        );
+    const probe = fc.constantFrom<Field>("tenant", "application", "pod").chain((field) =>
+      fc.tuple(
+        fc.constant(field),
+        fc.oneof(
+          { weight: 3, arbitrary: near(field) },
+          {
+            weight: 1,
+            arbitrary: fc.string({ unit: fc.constantFrom(...hostile.split("")), maxLength: 8 }),
+          },
+        ),
+      ),
+    );
+    const seen = { accepted: 0, quarantined: 0 };
+    fc.assert(
+      fc.property(probe, ([field, value]) => {
+        const { accepted, quarantined } = probeSegment(field, value);
+        seen[accepted ? "accepted" : "quarantined"]++;
+        expect([field, value, !quarantined]).toEqual([field, value, accepted]);
+      }),
+      { numRuns: 40 },
+    );
+    expect(seen.accepted).toBeGreaterThan(5);
+    expect(seen.quarantined).toBeGreaterThan(5);
   });
 
   it("what the collector writes is what the distributor reads (format contract)", async () => {

@@ -50,6 +50,19 @@ describe("SqsWorker", () => {
     expect(stats).toEqual({ received: 3, acknowledged: 2, retried: 1, delivered: 1, failedPermanent: 1 });
   });
 
+  it("calls onCycle after every receive, empty or not (liveness heartbeat)", async () => {
+    const w = fakeWorld();
+    const queue = new FakeQueue([[msg("bad", "garbage")], [], []]);
+    let cycles = 0;
+
+    await new SqsWorker(w.engine, queue, w.telemetry, { untilEmpty: true, onCycle: () => cycles++ }).run(
+      new AbortController().signal,
+    );
+
+    expect(cycles).toBe(2);
+    expect(queue.deleted).toEqual(["rh-bad"]);
+  });
+
   it("extends visibility while a long delivery runs", async () => {
     const w = fakeWorld();
     const queue = new FakeQueue([[msg("slow", "{}")], []]);

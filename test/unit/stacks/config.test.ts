@@ -6,8 +6,11 @@ import { loadEnvironmentFile, loadEnvironments, parseEnvironment } from "../../.
 describe("environment definitions", () => {
   it("the shipped environments are valid", () => {
     const envs = loadEnvironments(resolve(__dirname, "..", "..", "..", "environments"));
-    expect(envs.map((e) => e.name)).toEqual(["local", "prod"]);
-    expect(envs[0]!.emulator).toBe(true);
+    expect(envs.map((e) => [e.name, e.emulator, e.ingestion])).toEqual([
+      ["local", true, "direct-s3"],
+      ["local-firehose", true, "firehose"],
+      ["prod", false, "direct-s3"],
+    ]);
   });
 
   it("applies sizing defaults", () => {

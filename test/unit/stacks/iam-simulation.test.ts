@@ -29,6 +29,11 @@ const resolveTokens = (text: string) =>
     .replace(/\$\$\{/g, "${")
     .replace(/\$\{aws_kms_key\.key\.arn\}/g, "arn:aws:kms:us-east-1:123456789012:key/k");
 const writerPolicy = JSON.parse(resolveTokens(only(regional, "aws_iam_policy").policy));
+const firehoseEnv = env({ ingestion: "firehose" });
+const firehoseWriterPolicy = JSON.parse(
+  resolveTokens(only(synth(new RegionalStack(testApp(), firehoseEnv, "us-east-1")), "aws_iam_policy").policy),
+);
+const STREAM_ARN = "arn:aws:firehose:us-east-1:123456789012:deliverystream/logrelay-test-us-east-1-ingest";
 
 async function decide(simulation: Parameters<typeof runSimulation>[0]): Promise<string> {
   const result = await runSimulation(simulation, {});
@@ -156,18 +161,20 @@ describe("cross-account isolation, evaluated on the synthesized policies", () =>
     );
   });
 
-  const collectorPut = (cluster: string, key: string) =>
+  const collectorRequest = (cluster: string, action: string, resource: string, policy: unknown) =>
     decide({
       request: {
         principal: `arn:aws:sts::123456789012:assumed-role/logrelay-test-collector-${cluster}/vector`,
-        action: "s3:PutObject",
-        resource: { resource: `${STAGING_ARN}/${key}`, accountId: "123456789012" },
+        action,
+        resource: { resource, accountId: "123456789012" },
         contextVariables: { "aws:PrincipalTag/logrelay-cluster-id": cluster },
       },
-      identityPolicies: [{ name: "writer", policy: writerPolicy }],
+      identityPolicies: [{ name: "writer", policy: policy as typeof writerPolicy }],
       serviceControlPolicies: [],
       resourceControlPolicies: [],
     });
+  const collectorPut = (cluster: string, key: string, policy = writerPolicy) =>
+    collectorRequest(cluster, "s3:PutObject", `${STAGING_ARN}/${key}`, policy);
 
   it("a collector role writes only keys of its own cluster", async () => {
     expect(await collectorPut("cluster-1", "acme/cluster-1/payment-service/pod-1/1.log.gz")).toBe("Allowed");
@@ -175,6 +182,56 @@ describe("cross-account isolation, evaluated on the synthesized policies", () =>
       "Allowed",
     );
     expect(await collectorPut("cluster-1", "cluster-1.log.gz")).not.toBe("Allowed");
+    expect(await collectorPut("cluster-1", "_quarantine/cluster-1/invalid_tenant/1-u.quarantine")).toBe(
+      "Allowed",
+    );
+    expect(await collectorPut("cluster-1", "_quarantine/cluster-2/invalid_tenant/1-u.quarantine")).not.toBe(
+      "Allowed",
+    );
+  });
+
+  it("a collector cannot claim another cluster by using its own id as a later key segment", async () => {
+    // IAM wildcards span '/': without the Deny, "*/cluster-1/*" would match all of these.
+    expect(await collectorPut("cluster-1", "acme/cluster-2/cluster-1/pod-1/1.log.gz")).toBe(
+      "ExplicitlyDenied",
+    );
+    expect(await collectorPut("cluster-1", "acme/cluster-2/app/cluster-1/1.log.gz")).toBe("ExplicitlyDenied");
+    expect(await collectorPut("cluster-1", "cluster-2/cluster-2/x/cluster-1/1.log.gz")).toBe(
+      "ExplicitlyDenied",
+    );
+    // A tenant id equal to the cluster id is still the tenant segment.
+    expect(await collectorPut("cluster-1", "cluster-1/cluster-1/app/pod-1/1.log.gz")).toBe("Allowed");
+  });
+
+  it("in firehose mode a collector puts records into the stream and only quarantines objects itself", async () => {
+    expect(
+      await collectorRequest("cluster-1", "firehose:PutRecordBatch", STREAM_ARN, firehoseWriterPolicy),
+    ).toBe("Allowed");
+    expect(
+      await collectorRequest(
+        "cluster-1",
+        "firehose:PutRecordBatch",
+        STREAM_ARN.replace("-ingest", "-other"),
+        firehoseWriterPolicy,
+      ),
+    ).not.toBe("Allowed");
+    expect(
+      await collectorPut("cluster-1", "acme/cluster-1/payment-service/pod-1/1.log.gz", firehoseWriterPolicy),
+    ).not.toBe("Allowed");
+    expect(
+      await collectorPut(
+        "cluster-1",
+        "_quarantine/cluster-1/missing_tenant/1-u.quarantine",
+        firehoseWriterPolicy,
+      ),
+    ).toBe("Allowed");
+    expect(
+      await collectorPut(
+        "cluster-1",
+        "_quarantine/cluster-2/missing_tenant/1-u.quarantine",
+        firehoseWriterPolicy,
+      ),
+    ).not.toBe("Allowed");
   });
 
   it("the distributor role's policy has no write into any bucket", () => {

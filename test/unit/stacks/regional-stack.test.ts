@@ -220,10 +220,17 @@ describe("RegionalStack: writer policy, alarms, outputs", () => {
       Action: "s3:PutObject",
       Resource: "${aws_s3_bucket.staging_bucket_D9520E09.arn}/*/$${aws:PrincipalTag/logrelay-cluster-id}/*",
     });
-    expect(statements[1].Condition.StringEquals).toEqual({
+    expect(statements[1]).toEqual({
+      Sid: "ClusterIdOnlyAsSecondSegment",
+      Effect: "Deny",
+      Action: "s3:PutObject",
+      Resource: "${aws_s3_bucket.staging_bucket_D9520E09.arn}/*/*/$${aws:PrincipalTag/logrelay-cluster-id}/*",
+    });
+    expect(statements[2].Condition.StringEquals).toEqual({
       "kms:ViaService": "s3.us-east-1.amazonaws.com",
       "kms:EncryptionContext:aws:s3:arn": "${aws_s3_bucket.staging_bucket_D9520E09.arn}",
     });
+    expect(statements).toHaveLength(3);
   });
 
   it("alarms on the DLQ, message age, function errors and throttles, and permanent failures", () => {

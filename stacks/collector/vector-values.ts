@@ -1,0 +1,181 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import Ajv from "ajv";
+import { parse } from "yaml";
+import {
+  CHART_DIR,
+  collectorProgram,
+  helmEscape,
+  KEY_PREFIX_TEMPLATE,
+  QUARANTINE_EXTENSION,
+  QUARANTINE_PREFIX_TEMPLATE,
+  STAGED_EXTENSION,
+} from "./templates";
+
+/** Per-cluster collector settings; anything unset comes from charts/vector/values.yaml. */
+export interface CollectorSettings {
+  readonly clusterId: string;
+  readonly region: string;
+  readonly serviceAccountName: string;
+  /** The staging bucket: staged objects (direct-s3) and quarantined events (both modes). */
+  readonly stagingBucket: string;
+  /** Firehose ingestion: the delivery stream events go to instead of the bucket. */
+  readonly firehoseStreamName?: string;
+  readonly podLabelSelector?: string;
+  readonly namespaceLabelSelector?: string;
+  readonly tenantLabel?: string;
+  readonly priorityClassName?: string;
+  readonly tolerations?: readonly Record<string, string>[];
+  readonly resources?: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
+  readonly batchMaxBytes?: number;
+  readonly batchTimeoutSeconds?: number;
+  readonly diskBufferMaxBytes?: number;
+}
+
+interface ChartDefaults {
+  collector: {
+    podLabelSelector: string;
+    namespaceLabelSelector: string;
+    tenantLabel: string;
+    batchMaxBytes: number;
+    batchTimeoutSeconds: number;
+    diskBufferMaxBytes: number;
+    retryInitialBackoffSeconds: number;
+    retryMaxBackoffSeconds: number;
+    requestTimeoutSeconds: number;
+    firehoseBatchTimeoutSeconds: number;
+  };
+  [key: string]: unknown;
+}
+
+export const chartDefaults = (): ChartDefaults =>
+  parse(readFileSync(join(CHART_DIR, "values.yaml"), "utf8")) as ChartDefaults;
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateSchema = ajv.compile(JSON.parse(readFileSync(join(CHART_DIR, "values.schema.json"), "utf8")));
+
+/** Checks values against charts/vector/values.schema.json; throws listing every problem. */
+export function assertValidValues(values: unknown): void {
+  if (!validateSchema(values)) {
+    const problems = (validateSchema.errors ?? []).map((e) => `${e.instancePath || "(root)"} ${e.message}`);
+    throw new Error(
+      `collector values do not match charts/vector/values.schema.json:\n  ${problems.join("\n  ")}`,
+    );
+  }
+}
+
+/**
+ * Helm values for the upstream Vector chart: kubernetes_logs restricted by pod and namespace
+ * selectors -> the logrelay VRL program -> staged objects (or Firehose), quarantine for unsafe
+ * events, Vector's internal metrics on a Prometheus endpoint.
+ */
+export function vectorValues(settings: CollectorSettings): Record<string, unknown> {
+  const { collector: d, ...chart } = chartDefaults();
+  const batch = {
+    max_bytes: settings.batchMaxBytes ?? d.batchMaxBytes,
+    timeout_secs: settings.batchTimeoutSeconds ?? d.batchTimeoutSeconds,
+  };
+  const buffer = {
+    type: "disk",
+    max_size: settings.diskBufferMaxBytes ?? d.diskBufferMaxBytes,
+    when_full: "block",
+  };
+  // Attempts are unlimited (Vector's default): with a disk buffer and end-to-end
+  // acknowledgements, an outage delays logs instead of dropping them.
+  const request = {
+    retry_initial_backoff_secs: d.retryInitialBackoffSeconds,
+    retry_max_duration_secs: d.retryMaxBackoffSeconds,
+    timeout_secs: d.requestTimeoutSeconds,
+  };
+  const delivery = { acknowledgements: { enabled: true }, buffer, request, region: settings.region };
+  // Encryption: the bucket's default (SSE-KMS with bucket key); the writer policy allows that key.
+  // No healthcheck: it is a HeadBucket, which needs s3:ListBucket, and a collector must not be
+  // able to list other tenants' keys.
+  const s3Sink = (keyPrefix: string, extension: string, input: string) => ({
+    type: "aws_s3",
+    inputs: [input],
+    bucket: settings.stagingBucket,
+    key_prefix: helmEscape(keyPrefix),
+    filename_time_format: "%s",
+    filename_append_uuid: true,
+    filename_extension: extension,
+    compression: "gzip",
+    encoding: { codec: "json" },
+    framing: { method: "newline_delimited" },
+    healthcheck: { enabled: false },
+    batch,
+    ...delivery,
+  });
+  const staging = settings.firehoseStreamName
+    ? {
+        type: "aws_kinesis_firehose",
+        inputs: ["split._unmatched"],
+        stream_name: settings.firehoseStreamName,
+        encoding: { codec: "json" },
+        // PutRecordBatch takes at most 500 records and 4 MB; Firehose itself buffers objects.
+        batch: { max_events: 500, max_bytes: 4_000_000, timeout_secs: d.firehoseBatchTimeoutSeconds },
+        ...delivery,
+      }
+    : s3Sink(KEY_PREFIX_TEMPLATE, STAGED_EXTENSION, "split._unmatched");
+  // Quarantined events carry no trusted tenant: straight to the bucket in both modes, never to
+  // a tenant prefix (and with no .gz suffix, so no delivery is triggered).
+  const quarantine = s3Sink(QUARANTINE_PREFIX_TEMPLATE, QUARANTINE_EXTENSION, "split.quarantine");
+
+  const values = {
+    ...chart,
+    serviceAccount: { ...(chart.serviceAccount as object), create: false, name: settings.serviceAccountName },
+    podPriorityClassName: settings.priorityClassName ?? chart.podPriorityClassName,
+    tolerations: settings.tolerations ?? chart.tolerations,
+    resources: settings.resources ?? chart.resources,
+    env: [
+      { name: "LOGRELAY_CLUSTER_ID", value: settings.clusterId },
+      { name: "LOGRELAY_TENANT_LABEL", value: settings.tenantLabel ?? d.tenantLabel },
+      { name: "AWS_REGION", value: settings.region },
+    ],
+    customConfig: {
+      data_dir: "/vector-data-dir",
+      api: { enabled: true, address: "0.0.0.0:8686", playground: false },
+      sources: {
+        kubernetes: {
+          type: "kubernetes_logs",
+          extra_label_selector: settings.podLabelSelector ?? d.podLabelSelector,
+          extra_namespace_label_selector: settings.namespaceLabelSelector ?? d.namespaceLabelSelector,
+        },
+        internal_metrics: { type: "internal_metrics" },
+      },
+      transforms: {
+        logrelay: { type: "remap", inputs: ["kubernetes"], source: collectorProgram() },
+        split: {
+          type: "route",
+          inputs: ["logrelay"],
+          reroute_unmatched: true,
+          route: { quarantine: "exists(.logrelay_quarantine_reason)" },
+        },
+        quarantine_metrics: {
+          type: "log_to_metric",
+          inputs: ["split.quarantine"],
+          metrics: [
+            {
+              type: "counter",
+              field: "logrelay_quarantine_reason",
+              name: "quarantined_events_total",
+              namespace: "logrelay",
+              tags: { reason: helmEscape("{{ logrelay_quarantine_reason }}") },
+            },
+          ],
+        },
+      },
+      sinks: {
+        staging,
+        quarantine,
+        metrics: {
+          type: "prometheus_exporter",
+          inputs: ["internal_metrics", "quarantine_metrics"],
+          address: "0.0.0.0:9598",
+        },
+      },
+    },
+  };
+  assertValidValues(values);
+  return values;
+}
