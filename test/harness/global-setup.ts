@@ -6,6 +6,8 @@ import { findProviderMirror, requireTerraform } from "../../scripts/terraform";
  * the run at once with how to install it, instead of skipping tests.
  */
 export default async function globalSetup(): Promise<void> {
+  // Workers inherit this: each emulator is recorded with the run that started it.
+  process.env.LOGRELAY_TEST_RUN = String(process.pid);
   findMoto();
   requireTerraform();
   findProviderMirror();
