@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerApiServe } from "./commands/api-serve";
 import { registerDeliver } from "./commands/deliver";
+import { registerFirehose } from "./commands/firehose";
 import { registerOnboard } from "./commands/onboard";
 import { registerQueues } from "./commands/queues";
 import { registerTenants } from "./commands/tenants";
@@ -9,7 +10,9 @@ import { CliError, type CliIo, readAll } from "./io";
 /** Builds the `logrelay` operator CLI. */
 export function buildProgram(io: CliIo): Command {
   const program = new Command("logrelay")
-    .description("Operate logrelay: deliver staged logs, manage tenants, inspect queues.")
+    .description(
+      "Operate logrelay: deliver staged logs, manage tenants, inspect queues, recover Firehose errors.",
+    )
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({
@@ -20,6 +23,7 @@ export function buildProgram(io: CliIo): Command {
   registerTenants(program, io);
   registerOnboard(program, io);
   registerQueues(program, io);
+  registerFirehose(program, io);
   registerApiServe(program, io);
   return program;
 }
@@ -43,6 +47,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
 /** Entry point of the real process: signals, stdin, exit code. */
 export function main(): void {
+  // A reader that stops early (`logrelay tenants list | head`) closes the pipe: that is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   const controller = new AbortController();
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {
@@ -60,5 +71,3 @@ export function main(): void {
     process.exitCode = code;
   });
 }
-
-if (require.main === module) main();

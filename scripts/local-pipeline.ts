@@ -17,7 +17,7 @@ export interface LocalWorkspace {
   readonly outdir: string;
   readonly stateDir: string;
   readonly tfEnv: NodeJS.ProcessEnv;
-  readonly stacks: { global: string; regional: string; customers: string[] };
+  readonly stacks: { global: string; regional: string; customers: string[]; clusters: string[] };
   dir(stack: string): string;
 }
 
@@ -42,6 +42,7 @@ export function localWorkspace(
       global: n.globalStack,
       regional: n.regionStack(env.regions[0]!),
       customers: env.customers.map((c) => n.customerStack(c.tenant_id)),
+      clusters: env.clusters.map((c) => n.clusterStack(c.id)),
     },
     dir: (stack) => join(outdir, "stacks", stack),
   };
@@ -76,7 +77,10 @@ export function synthLocal(ws: LocalWorkspace): Promise<void> {
 
 export type Step = (message: string) => void;
 
-/** init + validate + apply every local stack: global first, then regional and customers in parallel. */
+/**
+ * init + validate + apply every local stack: global first, then regional and customers in
+ * parallel, then clusters (their roles attach the regional writer policy).
+ */
 export async function applyLocal(ws: LocalWorkspace, step: Step = () => {}): Promise<void> {
   const apply = async (stack: string) => {
     const started = Date.now();
@@ -87,13 +91,14 @@ export async function applyLocal(ws: LocalWorkspace, step: Step = () => {}): Pro
   };
   await apply(ws.stacks.global);
   await Promise.all([apply(ws.stacks.regional), ...ws.stacks.customers.map(apply)]);
+  await Promise.all(ws.stacks.clusters.map(apply));
 }
 
 /** `terraform plan -detailed-exitcode` of every stack: 0 = no changes, 2 = changes (with the plan). */
 export async function planLocal(
   ws: LocalWorkspace,
 ): Promise<Record<string, { code: number; output: string }>> {
-  const all = [ws.stacks.global, ws.stacks.regional, ...ws.stacks.customers];
+  const all = [ws.stacks.global, ws.stacks.regional, ...ws.stacks.customers, ...ws.stacks.clusters];
   const results = await Promise.all(
     all.map((s) => terraformOk(ws.dir(s), ["plan", "-detailed-exitcode", "-input=false"], ws.tfEnv, [0, 2])),
   );
@@ -127,7 +132,7 @@ export async function emptyBucket(s3: S3Client, bucket: string): Promise<number>
   }
 }
 
-/** Empties the buckets, then destroys customers and regional (in parallel), then global. */
+/** Empties the buckets, then destroys clusters, then customers and regional (in parallel), then global. */
 export async function destroyLocal(
   ws: LocalWorkspace,
   buckets: { client: S3Client; name: string }[],
@@ -138,6 +143,7 @@ export async function destroyLocal(
     await terraformOk(ws.dir(stack), ["destroy", "-auto-approve", "-input=false"], ws.tfEnv);
     step(`destroyed ${stack}`);
   };
+  await Promise.all(ws.stacks.clusters.map(destroy));
   await Promise.all([destroy(ws.stacks.regional), ...ws.stacks.customers.map(destroy)]);
   await destroy(ws.stacks.global);
 }

@@ -186,11 +186,14 @@ export const EnvironmentSchema = z
     /** Used when ingestion is "firehose" (seeds: 128 MB / 900 s). */
     firehose: z
       .object({
+        // Dynamic partitioning needs at least 64 MB; 128 MB is Firehose's maximum.
         buffering_size_mb: z.number().int().min(64).max(128).default(128),
-        buffering_interval_seconds: z.number().int().min(0).max(900).default(900),
+        buffering_interval_seconds: z.number().int().min(60).max(900).default(900),
+        /** json: gzipped NDJSON; parquet: Parquet converted with a Glue table (cheaper to keep and query). */
+        format: z.enum(["json", "parquet"]).default("json"),
       })
       .strict()
-      .default({ buffering_size_mb: 128, buffering_interval_seconds: 900 }),
+      .default({ buffering_size_mb: 128, buffering_interval_seconds: 900, format: "json" }),
     log_retention_days: z
       .number()
       .int()

@@ -6,6 +6,7 @@ import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
+import { S3BucketMetric } from "@cdktf/provider-aws/lib/s3-bucket-metric";
 import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
@@ -13,12 +14,14 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
+import { FIREHOSE_ERRORS_PREFIX, QUARANTINE_PREFIX } from "../functions/shared/patterns";
+import { STAGED_RECORD_COLUMNS } from "./collector/templates";
 import type { Environment } from "./config";
 import { EncryptedBucket } from "./constructs/encrypted-bucket";
 import { type PolicyStatement, policyJson } from "./constructs/iam";
 import { IamHttpApi } from "./constructs/iam-http-api";
 import { NodejsFunction } from "./constructs/nodejs-function";
-import { PartitionedFirehose } from "./constructs/partitioned-firehose";
+import { FIREHOSE_EXTENSION, PartitionedFirehose } from "./constructs/partitioned-firehose";
 import { QueueWithDlq } from "./constructs/queue-with-dlq";
 import { centralRoleArn } from "./global-stack";
 import { IAM_PATH, names } from "./naming";
@@ -103,8 +106,11 @@ export function distributorStatements(r: {
   ];
 }
 
-/** Quarantined events (no trusted tenant): `_quarantine/<cluster>/<reason>/...`, never notified. */
-export const QUARANTINE_PREFIX = "_quarantine/";
+/** The suffix of staged objects, which the bucket notification filters on. */
+export function stagedObjectSuffix(env: Environment): string {
+  if (env.ingestion === "firehose") return FIREHOSE_EXTENSION[env.firehose.format];
+  return ".gz";
+}
 
 /**
  * What a cluster's collector may write, for the role tagged with its cluster id.
@@ -270,7 +276,9 @@ export class RegionalStack extends TerraformStack {
     });
     new S3BucketNotification(this, "staging-notification", {
       bucket: this.staging.bucket.id,
-      topic: [{ topicArn: this.topic.arn, events: ["s3:ObjectCreated:*"], filterSuffix: ".gz" }],
+      topic: [
+        { topicArn: this.topic.arn, events: ["s3:ObjectCreated:*"], filterSuffix: stagedObjectSuffix(env) },
+      ],
       // S3 checks that it may publish when the notification is created.
       dependsOn: [topicPolicy],
     });
@@ -428,11 +436,21 @@ export class RegionalStack extends TerraformStack {
         bucket: this.staging,
         kmsKey: this.key,
         accountId: account,
+        region,
         bufferingSizeMb: env.firehose.buffering_size_mb,
         bufferingIntervalSeconds: env.firehose.buffering_interval_seconds,
+        format: env.firehose.format,
+        columns: STAGED_RECORD_COLUMNS,
         logRetentionDays: env.log_retention_days,
       });
     }
+    // Request metrics on the pipeline's own prefixes: every object there is data no tenant gets.
+    const prefixMetric = (id: string, prefix: string) =>
+      new S3BucketMetric(this, id, { bucket: this.staging.bucket.id, name: id, filter: { prefix } }).name;
+    const quarantineMetric = prefixMetric("quarantine", QUARANTINE_PREFIX);
+    const firehoseErrorsMetric = this.firehose
+      ? prefixMetric("firehose-errors", FIREHOSE_ERRORS_PREFIX)
+      : undefined;
 
     const alarmTopic = new SnsTopic(this, "alarm-topic", {
       name: `${prefix}-alarms`,
@@ -488,6 +506,67 @@ export class RegionalStack extends TerraformStack {
         period: 300,
         evaluationPeriods: 1,
         threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+      });
+    }
+    const objectsUnder = (id: string, filterId: string, description: string) =>
+      alarm(id, {
+        alarmDescription: description,
+        namespace: "AWS/S3",
+        metricName: "PutRequests",
+        dimensions: { BucketName: this.staging.name, FilterId: filterId },
+        statistic: "Sum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+      });
+    objectsUnder(
+      "quarantined-events",
+      quarantineMetric,
+      `Collectors quarantined events (no valid tenant, application or pod): see ${QUARANTINE_PREFIX}<cluster>/<reason>/`,
+    );
+    if (this.firehose && firehoseErrorsMetric) {
+      const stream = { DeliveryStreamName: this.firehose.stream.name };
+      objectsUnder(
+        "firehose-error-output",
+        firehoseErrorsMetric,
+        `Firehose could not partition, convert or deliver records: see ${FIREHOSE_ERRORS_PREFIX}<error type>/; re-put them with \`logrelay firehose redrive\``,
+      );
+      alarm("firehose-partition-limit", {
+        alarmDescription:
+          "Active partitions reached the stream's limit (500 by default): records go to the error output",
+        namespace: "AWS/Firehose",
+        metricName: "PartitionCountExceeded",
+        dimensions: stream,
+        statistic: "Maximum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+      });
+      alarm("firehose-throttled", {
+        alarmDescription: "Firehose throttled collector records (they retry from their disk buffers)",
+        namespace: "AWS/Firehose",
+        metricName: "ThrottledRecords",
+        dimensions: stream,
+        statistic: "Sum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+      });
+      alarm("firehose-data-freshness", {
+        alarmDescription:
+          "Records wait in Firehose longer than its buffering allows: delivery to S3 is failing",
+        namespace: "AWS/Firehose",
+        metricName: "DeliveryToS3.DataFreshness",
+        dimensions: stream,
+        statistic: "Maximum",
+        period: 300,
+        evaluationPeriods: 2,
+        // Dynamic partitioning may take 1.5x the buffering interval; then 5 minutes of grace.
+        threshold: Math.round(env.firehose.buffering_interval_seconds * 1.5) + 300,
         comparisonOperator: "GreaterThanThreshold",
       });
     }

@@ -9,10 +9,11 @@ import {
   splitOversizeMessage,
 } from "./batching";
 import { classify, describeError, MalformedMessageError } from "./errors";
-import { newReadStats, readLogEvents } from "./log-records";
+import { type LogEvent, newReadStats, type ReadStats, readLogEvents } from "./log-records";
 import { applicationFilter, matchesApplication } from "./matching";
 import { type ObjectRef, parseNotification } from "./notification";
 import { type LogObjectKey, parseObjectKey } from "./object-key";
+import { isParquetKey, readParquetEvents } from "./parquet-records";
 import type {
   CloudWatchLogsApi,
   CloudWatchLogsFactory,
@@ -326,7 +327,6 @@ export class DeliveryEngine {
     const logs = this.deps.cloudWatchLogs(session);
     const group = config.log_group_name;
     const stream = logStreamName(key, ref.eventTime);
-    const object = await this.retry(() => this.deps.objects.open(ref.bucket, ref.key, ref.versionId));
     const now = this.now();
     const maxMessageBytes = this.limits.maxEventBytes - this.limits.perEventOverheadBytes;
     const batcher = new PutLogEventsBatcher(this.limits);
@@ -339,9 +339,8 @@ export class DeliveryEngine {
       progress.eventsDelivered += batch.events.length - rejected;
       progress.bytes += batch.bytes;
     };
-    const fallbackTimestampMs = (object.lastModified ?? ref.eventTime).getTime();
     try {
-      for await (const events of readLogEvents(object.body, { fallbackTimestampMs }, stats)) {
+      for await (const events of await this.readEvents(ref, stats)) {
         for (const event of events) {
           if (!isInAcceptWindow(event.timestamp, now)) {
             progress.eventsRejected++;
@@ -373,6 +372,26 @@ export class DeliveryEngine {
         });
       }
     }
+  }
+
+  /**
+   * The object's events, streamed: gzipped or plain NDJSON, or Parquet (read by byte ranges, each
+   * read retried like any S3 call). Records without a usable time get the object's time.
+   */
+  private async readEvents(ref: ObjectRef, stats: ReadStats): Promise<AsyncIterable<LogEvent[]>> {
+    const { objects } = this.deps;
+    if (isParquetKey(ref.key)) {
+      const object = await this.retry(() => objects.ranges(ref.bucket, ref.key, ref.versionId));
+      const fallbackTimestampMs = (object.lastModified ?? ref.eventTime).getTime();
+      const ranges = {
+        ...object,
+        read: (start: number, end: number) => this.retry(() => object.read(start, end)),
+      };
+      return readParquetEvents(ranges, { fallbackTimestampMs }, stats);
+    }
+    const object = await this.retry(() => objects.open(ref.bucket, ref.key, ref.versionId));
+    const fallbackTimestampMs = (object.lastModified ?? ref.eventTime).getTime();
+    return readLogEvents(object.body, { fallbackTimestampMs }, stats);
   }
 
   private async toS3(

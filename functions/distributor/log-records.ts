@@ -96,7 +96,7 @@ export function recordToEvent(record: unknown, fallbackTimestampMs: number): Log
 }
 
 /** Yields the object's bytes, gunzipped when they start with the gzip magic number. */
-async function* decompress(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+export async function* decompress(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
   const iterator = source[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (first.done) return;

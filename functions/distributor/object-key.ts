@@ -1,4 +1,9 @@
-import { KEY_FILE_PATTERN, KEY_SEGMENT_PATTERN, TENANT_ID_PATTERN } from "../shared/patterns";
+import {
+  KEY_FILE_PATTERN,
+  KEY_SEGMENT_PATTERN,
+  PIPELINE_PREFIXES,
+  TENANT_ID_PATTERN,
+} from "../shared/patterns";
 import { MalformedKeyError } from "./errors";
 
 /**
@@ -28,6 +33,9 @@ export function parseObjectKey(key: string): LogObjectKey {
   if (key.length === 0) throw new MalformedKeyError(key, "key is empty");
   if (key.length > MAX_KEY_LENGTH)
     throw new MalformedKeyError(key.slice(0, 64), `key is over ${MAX_KEY_LENGTH} characters`);
+  for (const [prefix, what] of Object.entries(PIPELINE_PREFIXES)) {
+    if (key.startsWith(prefix)) throw new MalformedKeyError(key, `not tenant data: ${what}`);
+  }
   const parts = key.split("/");
   if (parts.length !== SEGMENTS.length) {
     throw new MalformedKeyError(

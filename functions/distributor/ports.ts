@@ -49,9 +49,19 @@ export interface ObjectIdentity {
   readonly eTag?: string;
 }
 
+/** Random access to one object (Parquet is read footer first, one row group at a time). */
+export interface ObjectRanges {
+  readonly size: number;
+  readonly lastModified?: Date;
+  /** Bytes [start, end). */
+  read(start: number, end: number): Promise<Uint8Array>;
+}
+
 /** Reads staged objects from the central bucket with the processor's own credentials. */
 export interface ObjectSource {
   open(bucket: string, key: string, versionId?: string): Promise<StagedObject>;
+  /** Size and time of the object, and reads of byte ranges of that same version. */
+  ranges(bucket: string, key: string, versionId?: string): Promise<ObjectRanges>;
   /** Identity of the current object, for notifications that carry none (manual runs, replays). */
   identify(bucket: string, key: string): Promise<ObjectIdentity>;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { QUARANTINE_PREFIX } from "../../functions/shared/patterns";
 
 /** Where the collector's chart defaults, VRL programs and values schema live. */
 export const CHART_DIR = join(__dirname, "..", "..", "charts", "vector");
@@ -12,7 +13,7 @@ export const KEY_PREFIX_TEMPLATE = "{{ tenant_id }}/{{ cluster_id }}/{{ applicat
 /** Staged objects end in .log.gz: the S3 notification filter is the .gz suffix. */
 export const STAGED_EXTENSION = "log.gz";
 /** Quarantined events: no tenant in the key, and no .gz suffix, so no S3 notification fires. */
-export const QUARANTINE_PREFIX_TEMPLATE = "_quarantine/{{ cluster_id }}/{{ logrelay_quarantine_reason }}/";
+export const QUARANTINE_PREFIX_TEMPLATE = `${QUARANTINE_PREFIX}{{ cluster_id }}/{{ logrelay_quarantine_reason }}/`;
 export const QUARANTINE_EXTENSION = "quarantine";
 
 /**
@@ -43,3 +44,20 @@ export function renderTemplate(template: string, event: Record<string, unknown>)
 /** Helm renders customConfig with `tpl`: Vector's {{ }} must reach Vector unevaluated. */
 export const helmEscape = (text: string): string =>
   text.includes("{{") ? `{{ print ${JSON.stringify(text)} }}` : text;
+
+/**
+ * The fields of a staged record, as the collector's VRL program writes them (its tests check
+ * every output against this list). The Firehose Parquet option uses them as the Glue table.
+ */
+export const STAGED_RECORD_COLUMNS = [
+  { name: "message", comment: "the original log line" },
+  { name: "timestamp", comment: "event time, RFC 3339" },
+  { name: "level", comment: "lower-case severity, when the line has one" },
+  { name: "tenant_id", comment: "from the namespace label" },
+  { name: "cluster_id", comment: "the collecting cluster" },
+  { name: "application", comment: "pod label app.kubernetes.io/name or app, else the container" },
+  { name: "pod_name", comment: "" },
+  { name: "namespace", comment: "" },
+  { name: "container", comment: "" },
+  { name: "stream", comment: "stdout or stderr" },
+] as const;

@@ -1,22 +1,42 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { CloudwatchLogStream } from "@cdktf/provider-aws/lib/cloudwatch-log-stream";
+import { GlueCatalogDatabase } from "@cdktf/provider-aws/lib/glue-catalog-database";
+import { GlueCatalogTable } from "@cdktf/provider-aws/lib/glue-catalog-table";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { KinesisFirehoseDeliveryStream } from "@cdktf/provider-aws/lib/kinesis-firehose-delivery-stream";
+import {
+  KinesisFirehoseDeliveryStream,
+  type KinesisFirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfiguration,
+} from "@cdktf/provider-aws/lib/kinesis-firehose-delivery-stream";
 import type { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
+import { FIREHOSE_ERRORS_PREFIX } from "../../functions/shared/patterns";
 import { IAM_PATH } from "../naming";
-import { policyJson } from "./iam";
+import { type PolicyStatement, policyJson } from "./iam";
+
+/** A column of the record schema (all strings: the collector writes text fields only). */
+export interface RecordColumn {
+  readonly name: string;
+  readonly comment?: string;
+}
 
 export interface PartitionedFirehoseProps {
   readonly streamName: string;
-  readonly bucket: { readonly arn: string };
+  readonly bucket: { readonly arn: string; readonly name: string };
   readonly kmsKey: { readonly arn: string };
   readonly accountId: string;
+  readonly region: string;
   /** @default 128 (the seeds' size) */
   readonly bufferingSizeMb?: number;
-  /** @default 900 */
+  /** @default 900 (the seeds' interval) */
   readonly bufferingIntervalSeconds?: number;
+  /**
+   * json: gzipped NDJSON objects (`.gz`). parquet: Parquet objects (`.parquet`, Snappy inside),
+   * converted with the schema of `columns` kept in a Glue table. @default "json"
+   */
+  readonly format?: "json" | "parquet";
+  /** The record schema; required for parquet. */
+  readonly columns?: readonly RecordColumn[];
   readonly logRetentionDays: number;
   readonly provider?: TerraformProvider;
 }
@@ -24,21 +44,36 @@ export interface PartitionedFirehoseProps {
 /** Record fields that become key segments: the same layout as direct-to-S3 staging. */
 export const PARTITION_KEYS = ["tenant_id", "cluster_id", "application", "pod_name"] as const;
 export const FIREHOSE_PREFIX = `${PARTITION_KEYS.map((k) => `!{partitionKeyFromQuery:${k}}`).join("/")}/`;
-export const FIREHOSE_ERROR_PREFIX =
-  "_firehose-errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/";
+/** Records Firehose could not partition, convert or deliver, by error type (e.g. activePartitionExceeded). */
+export const FIREHOSE_ERROR_PREFIX = `${FIREHOSE_ERRORS_PREFIX}!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/`;
+export const FIREHOSE_EXTENSION = { json: ".gz", parquet: ".parquet" } as const;
 
 /**
  * The Firehose ingestion option: collectors put JSON records, Firehose partitions them by the
- * record's tenant/cluster/application/pod (JQ extraction) into the same key layout the
- * distributor reads, newline-delimited and gzipped. Records it cannot partition (for example
- * quarantined ones, which carry no tenant) land under the error prefix.
+ * record's tenant/cluster/application/pod (JQ extraction) into the key layout the distributor
+ * reads, `<tenant>/<cluster>/<application>/<pod>/<stream>-<version>-<time>-<uuid>.gz`, gzipped
+ * NDJSON, or Parquet with the `parquet` format. Records it cannot partition, convert or deliver
+ * land under `_firehose-errors/<error type>/`, with the original record in `rawData`.
  */
 export class PartitionedFirehose extends Construct {
   readonly stream: KinesisFirehoseDeliveryStream;
+  readonly table?: GlueCatalogTable;
+  readonly fileExtension: string;
 
   constructor(scope: Construct, id: string, props: PartitionedFirehoseProps) {
     super(scope, id);
     const provider = props.provider;
+    const format = props.format ?? "json";
+    const bufferingSizeMb = props.bufferingSizeMb ?? 128;
+    if (format === "parquet" && !props.columns?.length) {
+      throw new Error("the parquet format needs the record schema: pass columns");
+    }
+    if (bufferingSizeMb < 64 || bufferingSizeMb > 128) {
+      // Dynamic partitioning needs at least 64 MB; 128 MB is Firehose's maximum.
+      throw new Error(`bufferingSizeMb must be 64-128 with dynamic partitioning, got ${bufferingSizeMb}`);
+    }
+    this.fileExtension = FIREHOSE_EXTENSION[format];
+
     const logGroup = new CloudwatchLogGroup(this, "logs", {
       name: `/aws/kinesisfirehose/${props.streamName}`,
       retentionInDays: props.logRetentionDays,
@@ -61,6 +96,65 @@ export class PartitionedFirehose extends Construct {
       }),
       provider,
     });
+
+    let conversion:
+      | KinesisFirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfiguration
+      | undefined;
+    const readSchema: PolicyStatement[] = [];
+    if (format === "parquet") {
+      const database = new GlueCatalogDatabase(this, "database", {
+        name: props.streamName.replace(/-/g, "_"),
+        description: `logrelay staged records of ${props.streamName}`,
+        provider,
+      });
+      this.table = new GlueCatalogTable(this, "table", {
+        databaseName: database.name,
+        name: "staged_records",
+        tableType: "EXTERNAL_TABLE",
+        parameters: { classification: "parquet", EXTERNAL: "TRUE" },
+        storageDescriptor: {
+          location: `s3://${props.bucket.name}/`,
+          inputFormat: "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+          outputFormat: "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+          serDeInfo: {
+            name: "parquet",
+            serializationLibrary: "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+          },
+          columns: (props.columns ?? []).map((c) => ({
+            name: c.name,
+            type: "string",
+            ...(c.comment && { comment: c.comment }),
+          })),
+        },
+        provider,
+      });
+      conversion = {
+        enabled: true,
+        inputFormatConfiguration: { deserializer: { openXJsonSerDe: {} } },
+        outputFormatConfiguration: {
+          // 64 MB row groups: the distributor reads one row group at a time.
+          serializer: { parquetSerDe: { compression: "SNAPPY", blockSizeBytes: 67_108_864 } },
+        },
+        schemaConfiguration: {
+          databaseName: database.name,
+          tableName: this.table.name,
+          roleArn: role.arn,
+          region: props.region,
+        },
+      };
+      const catalog = `arn:aws:glue:${props.region}:${props.accountId}`;
+      readSchema.push({
+        Sid: "ReadRecordSchema",
+        Effect: "Allow",
+        Action: ["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"],
+        Resource: [
+          `${catalog}:catalog`,
+          `${catalog}:database/${database.name}`,
+          `${catalog}:table/${database.name}/${this.table.name}`,
+        ],
+      });
+    }
+
     const rolePolicy = new IamRolePolicy(this, "role-policy", {
       role: role.id,
       name: "deliver-to-staging",
@@ -84,9 +178,11 @@ export class PartitionedFirehose extends Construct {
           Resource: props.kmsKey.arn,
         },
         { Sid: "ErrorLogs", Effect: "Allow", Action: "logs:PutLogEvents", Resource: `${logGroup.arn}:*` },
+        ...readSchema,
       ),
       provider,
     });
+
     this.stream = new KinesisFirehoseDeliveryStream(this, "stream", {
       name: props.streamName,
       destination: "extended_s3",
@@ -95,9 +191,12 @@ export class PartitionedFirehose extends Construct {
         roleArn: role.arn,
         bucketArn: props.bucket.arn,
         kmsKeyArn: props.kmsKey.arn,
-        bufferingSize: props.bufferingSizeMb ?? 128,
+        bufferingSize: bufferingSizeMb,
         bufferingInterval: props.bufferingIntervalSeconds ?? 900,
-        compressionFormat: "GZIP",
+        // Parquet compresses inside the file; Firehose refuses compression on top of conversion.
+        compressionFormat: format === "json" ? "GZIP" : "UNCOMPRESSED",
+        // Named explicitly: the staging bucket's notification filters on it.
+        fileExtension: this.fileExtension,
         prefix: FIREHOSE_PREFIX,
         errorOutputPrefix: FIREHOSE_ERROR_PREFIX,
         dynamicPartitioningConfiguration: { enabled: true },
@@ -114,12 +213,18 @@ export class PartitionedFirehose extends Construct {
                 },
               ],
             },
-            {
-              type: "AppendDelimiterToRecord",
-              parameters: [{ parameterName: "Delimiter", parameterValue: "\\n" }],
-            },
+            // NDJSON: one record per line (Vector puts one event per record, no newline).
+            ...(format === "json"
+              ? [
+                  {
+                    type: "AppendDelimiterToRecord",
+                    parameters: [{ parameterName: "Delimiter", parameterValue: "\\n" }],
+                  },
+                ]
+              : []),
           ],
         },
+        ...(conversion && { dataFormatConversionConfiguration: conversion }),
         cloudwatchLoggingOptions: {
           enabled: true,
           logGroupName: logGroup.name,

@@ -1,5 +1,7 @@
 import { gzipSync } from "node:zlib";
 import type { SQSRecord } from "aws-lambda";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import { STAGED_RECORD_COLUMNS } from "../../stacks/collector/templates";
 
 /** Builders for the messages and objects the distributor sees in production. */
 
@@ -68,4 +70,35 @@ export function vectorEvent(message: string, timestamp: Date, extra: Record<stri
 
 export function ndjsonGz(records: unknown[]): Buffer {
   return gzipSync(Buffer.from(`${records.map((r) => JSON.stringify(r)).join("\n")}\n`));
+}
+
+/**
+ * A Parquet object as Firehose's format conversion writes one: every column of the staged-record
+ * schema as an optional UTF-8 string, Snappy-compressed, `rowGroupSize` rows per row group.
+ */
+export function parquetObject(
+  rows: Record<string, string | null | undefined>[],
+  options: { rowGroupSize?: number; columns?: readonly string[] } = {},
+): Buffer {
+  const columns = options.columns ?? STAGED_RECORD_COLUMNS.map((c) => c.name);
+  const buffer = parquetWriteBuffer({
+    columnData: columns.map((name) => ({
+      name,
+      type: "STRING" as const,
+      nullable: true,
+      data: rows.map((r) => r[name] ?? null),
+    })),
+    codec: "SNAPPY",
+    ...(options.rowGroupSize && { rowGroupSize: options.rowGroupSize }),
+  });
+  return Buffer.from(buffer);
+}
+
+/** A key in the layout Firehose writes with logrelay's partitioning (stream, version, time, UUID). */
+export function firehoseKey(
+  segments: { tenant: string; cluster: string; application: string; pod: string },
+  extension: ".gz" | ".parquet",
+  stream = "logrelay-prod-us-east-1-ingest",
+): string {
+  return `${segments.tenant}/${segments.cluster}/${segments.application}/${segments.pod}/${stream}-1-2026-11-22-10-15-30-0b7c6f2e-7f3a-4a53-9d55-1f0e2b3c4d5e${extension}`;
 }

@@ -32,6 +32,23 @@ export class FakeObjects implements ObjectSource {
     }
     return { body: chunks(), contentLength: body.length, lastModified: new Date("2026-11-20T10:00:00Z") };
   };
+  ranges = async (bucket: string, key: string) => {
+    const body = this.objects.get(`${bucket}/${key}`);
+    if (!body) throw Object.assign(new Error("Not Found"), { name: "NotFound" });
+    return {
+      size: body.length,
+      lastModified: new Date("2026-11-20T10:00:00Z"),
+      read: async (start: number, end: number) => {
+        this.rangeReads++;
+        const fault = this.rangeFaults.shift();
+        if (fault) throw fault;
+        return new Uint8Array(body.subarray(start, end));
+      },
+    };
+  };
+  rangeReads = 0;
+  /** Errors to throw on the next range reads, in order. */
+  readonly rangeFaults: Error[] = [];
   identifies = 0;
   identify = async (bucket: string, key: string) => {
     this.identifies++;

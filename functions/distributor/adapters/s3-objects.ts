@@ -3,6 +3,7 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } 
 import type {
   DestinationSession,
   ObjectIdentity,
+  ObjectRanges,
   ObjectSource,
   ObjectWriter,
   PutObjectRequest,
@@ -24,6 +25,29 @@ export class S3ObjectSource implements ObjectSource {
       ...(out.ContentLength !== undefined && { contentLength: out.ContentLength }),
       ...(out.LastModified && { lastModified: out.LastModified }),
       ...(out.ContentType && { contentType: out.ContentType }),
+    };
+  }
+
+  async ranges(bucket: string, key: string, versionId?: string): Promise<ObjectRanges> {
+    const head = await (this.s3 as S3Client).send(
+      new HeadObjectCommand({ Bucket: bucket, Key: key, ...(versionId && { VersionId: versionId }) }),
+    );
+    if (head.ContentLength === undefined)
+      throw new Error(`HeadObject s3://${bucket}/${key} returned no size`);
+    // Later reads must see the same bytes: pin the version, or the ETag where there is none.
+    const pinned =
+      head.VersionId && head.VersionId !== "null" ? { VersionId: head.VersionId } : { IfMatch: head.ETag };
+    return {
+      size: head.ContentLength,
+      ...(head.LastModified && { lastModified: head.LastModified }),
+      read: async (start, end) => {
+        if (end <= start) return new Uint8Array(0);
+        const out = await this.s3.send(
+          new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}`, ...pinned }),
+        );
+        if (!out.Body) throw new Error(`GetObject s3://${bucket}/${key} (range) returned no body`);
+        return (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+      },
     };
   }
 
@@ -55,7 +79,7 @@ export class S3ObjectWriter implements ObjectWriter {
         Key: request.key,
         Body: body,
         ...(request.contentLength !== undefined && { ContentLength: request.contentLength }),
-        ContentType: request.contentType ?? "application/x-ndjson",
+        ContentType: contentTypeOf(request.key, request.contentType),
         ...(request.key.endsWith(".gz") && { ContentEncoding: "gzip" }),
         ACL: "bucket-owner-full-control",
         ExpectedBucketOwner: request.expectedBucketOwner,
@@ -63,4 +87,13 @@ export class S3ObjectWriter implements ObjectWriter {
       }),
     );
   }
+}
+
+/**
+ * The copy's content type: the source's, unless that says nothing (none, or the octet-stream S3
+ * and Firehose give objects written without one); then what the extension says.
+ */
+export function contentTypeOf(key: string, sourceType?: string): string {
+  if (sourceType && !/^(application|binary)\/octet-stream$/i.test(sourceType)) return sourceType;
+  return key.endsWith(".parquet") ? "application/vnd.apache.parquet" : "application/x-ndjson";
 }

@@ -9,7 +9,7 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { cloudWatchLogsFactory } from "../../../functions/distributor/adapters/cloudwatch-logs";
-import { S3ObjectWriter } from "../../../functions/distributor/adapters/s3-objects";
+import { contentTypeOf, S3ObjectWriter } from "../../../functions/distributor/adapters/s3-objects";
 import { StsCredentialBroker } from "../../../functions/distributor/adapters/sts-credential-broker";
 import { DeliveryEngine } from "../../../functions/distributor/engine";
 import type { DestinationSession } from "../../../functions/distributor/ports";
@@ -144,6 +144,18 @@ describe("S3ObjectWriter", () => {
       Metadata: { "logrelay-tenant-id": "acme" },
     });
     s3.restore();
+  });
+});
+
+describe("contentTypeOf (the customer copy's type)", () => {
+  it.each([
+    ["acme/c/a/p/f.log.gz", undefined, "application/x-ndjson"],
+    ["acme/c/a/p/f.parquet", undefined, "application/vnd.apache.parquet"],
+    ["acme/c/a/p/f.parquet", "application/octet-stream", "application/vnd.apache.parquet"],
+    ["acme/c/a/p/f.log.gz", "binary/octet-stream", "application/x-ndjson"],
+    ["acme/c/a/p/f.log.gz", "application/json", "application/json"],
+  ])("%s with source type %s -> %s", (key, source, expected) => {
+    expect(contentTypeOf(key, source)).toBe(expected);
   });
 });
 

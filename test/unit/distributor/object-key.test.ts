@@ -29,6 +29,11 @@ describe("parseObjectKey", () => {
     [`${"a".repeat(64)}/c1/app/pod/f.gz`, /tenantId/],
     ["acme/c1/app/pod/.hidden", /file/],
     ["x/".repeat(600), /over 1024 characters/],
+    ["_quarantine/c1/missing_tenant/1795384129-u.quarantine", /not tenant data: collector quarantine/],
+    [
+      "_firehose-errors/activePartitionExceeded/2026/11/22/s-1-2026-11-22-10-15-30-u.gz",
+      /not tenant data: Firehose error output.*logrelay firehose redrive/,
+    ],
   ])("refuses %j", (key, message) => {
     expect(() => parseObjectKey(key)).toThrow(message);
   });

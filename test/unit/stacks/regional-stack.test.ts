@@ -244,8 +244,20 @@ describe("RegionalStack: writer policy, alarms, outputs", () => {
         ["AWS/Lambda", "Throttles"],
         ["AWS/SQS", "ApproximateAgeOfOldestMessage"],
         ["AWS/SQS", "ApproximateNumberOfMessagesVisible"],
+        ["AWS/S3", "PutRequests"],
         ["Logrelay", "PermanentFailures"],
       ].sort(),
+    );
+    // Quarantined events are data no tenant gets: counted by a request metric on their prefix.
+    expect(only(prod, "aws_s3_bucket_metric")).toMatchObject({
+      name: "quarantine",
+      filter: { prefix: "_quarantine/" },
+    });
+    expect(named(prod, "aws_cloudwatch_metric_alarm", "alarm_name", "quarantined-events").dimensions).toEqual(
+      {
+        BucketName: "${aws_s3_bucket.staging_bucket_D9520E09.bucket}",
+        FilterId: "${aws_s3_bucket_metric.quarantine.name}",
+      },
     );
     expect(only(prod, "aws_cloudwatch_dashboard").dashboard_name).toBe("logrelay-test-us-east-1");
   });
@@ -297,5 +309,121 @@ describe("RegionalStack: tenant-config API", () => {
       "ManageTenantConfigs",
       "AssumeCentralRole",
     ]);
+  });
+});
+
+describe("RegionalStack: Firehose ingestion option", () => {
+  const firehose = (format: "json" | "parquet") =>
+    synth(
+      new RegionalStack(
+        testApp(),
+        env({
+          ingestion: "firehose",
+          firehose: { format, buffering_size_mb: 128, buffering_interval_seconds: 900 },
+        }),
+        "us-east-1",
+      ),
+    );
+  const json = firehose("json");
+  const parquet = firehose("parquet");
+
+  it("partitions records by tenant/cluster/application/pod into the layout the distributor reads", () => {
+    const s3 = only(json, "aws_kinesis_firehose_delivery_stream").extended_s3_configuration;
+    expect(s3).toMatchObject({
+      prefix:
+        "!{partitionKeyFromQuery:tenant_id}/!{partitionKeyFromQuery:cluster_id}/!{partitionKeyFromQuery:application}/!{partitionKeyFromQuery:pod_name}/",
+      error_output_prefix: "_firehose-errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/",
+      compression_format: "GZIP",
+      file_extension: ".gz",
+      buffering_size: 128,
+      buffering_interval: 900,
+      kms_key_arn: "${aws_kms_key.key.arn}",
+      dynamic_partitioning_configuration: { enabled: true },
+    });
+    expect(s3.processing_configuration.processors).toEqual([
+      {
+        type: "MetadataExtraction",
+        parameters: [
+          { parameter_name: "JsonParsingEngine", parameter_value: "JQ-1.6" },
+          {
+            parameter_name: "MetadataExtractionQuery",
+            parameter_value:
+              "{tenant_id:.tenant_id,cluster_id:.cluster_id,application:.application,pod_name:.pod_name}",
+          },
+        ],
+      },
+      {
+        type: "AppendDelimiterToRecord",
+        parameters: [{ parameter_name: "Delimiter", parameter_value: "\\n" }],
+      },
+    ]);
+    expect(only(json, "aws_kinesis_firehose_delivery_stream").server_side_encryption).toMatchObject({
+      enabled: true,
+      key_type: "CUSTOMER_MANAGED_CMK",
+    });
+    expect(only(json, "aws_s3_bucket_notification").topic[0].filter_suffix).toBe(".gz");
+  });
+
+  it("with parquet, converts with a Glue table of the staged-record columns, and notifies .parquet objects", () => {
+    const s3 = only(parquet, "aws_kinesis_firehose_delivery_stream").extended_s3_configuration;
+    expect(s3).toMatchObject({ compression_format: "UNCOMPRESSED", file_extension: ".parquet" });
+    expect(s3.processing_configuration.processors.map((p: { type: string }) => p.type)).toEqual([
+      "MetadataExtraction",
+    ]);
+    expect(s3.data_format_conversion_configuration).toMatchObject({
+      enabled: true,
+      input_format_configuration: { deserializer: { open_x_json_ser_de: {} } },
+      output_format_configuration: { serializer: { parquet_ser_de: { compression: "SNAPPY" } } },
+      schema_configuration: {
+        table_name: expect.stringMatching(/^\$\{aws_glue_catalog_table\.ingest_table_\w+\.name\}$/),
+      },
+    });
+    const table = only(parquet, "aws_glue_catalog_table");
+    expect(
+      table.storage_descriptor.columns.map((c: { name: string; type: string }) => `${c.name}:${c.type}`),
+    ).toEqual([
+      "message:string",
+      "timestamp:string",
+      "level:string",
+      "tenant_id:string",
+      "cluster_id:string",
+      "application:string",
+      "pod_name:string",
+      "namespace:string",
+      "container:string",
+      "stream:string",
+    ]);
+    const rolePolicy = JSON.parse(named(parquet, "aws_iam_role_policy", "name", "deliver-to-staging").policy);
+    expect(rolePolicy.Statement.find((st: { Sid: string }) => st.Sid === "ReadRecordSchema").Action).toEqual([
+      "glue:GetTable",
+      "glue:GetTableVersion",
+      "glue:GetTableVersions",
+    ]);
+    expect(only(parquet, "aws_s3_bucket_notification").topic[0].filter_suffix).toBe(".parquet");
+  });
+
+  it("alarms on the error output, the partition limit, throttling and data freshness", () => {
+    const alarms = Object.values(all(json, "aws_cloudwatch_metric_alarm"))
+      .filter((a) => a.namespace === "AWS/Firehose" || a.alarm_name.endsWith("firehose-error-output"))
+      .map((a) => [a.metric_name, a.threshold]);
+    expect(alarms.sort()).toEqual(
+      [
+        ["DeliveryToS3.DataFreshness", 1650],
+        ["PartitionCountExceeded", 0],
+        ["PutRequests", 0],
+        ["ThrottledRecords", 0],
+      ].sort(),
+    );
+    expect(
+      Object.values(all(json, "aws_s3_bucket_metric"))
+        .map((m) => m.filter.prefix)
+        .sort(),
+    ).toEqual(["_firehose-errors/", "_quarantine/"]);
+  });
+
+  it("refuses a buffering size Firehose refuses with dynamic partitioning", () => {
+    expect(() => env({ ingestion: "firehose", firehose: { buffering_size_mb: 32 } })).toThrow(
+      /firehose.buffering_size_mb: Too small: expected number to be >=64/,
+    );
   });
 });

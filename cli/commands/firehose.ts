@@ -1,0 +1,133 @@
+import { FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose";
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import type { Command } from "commander";
+import { FIREHOSE_ERRORS_PREFIX } from "../../functions/shared/patterns";
+import { type ErrorObjectSource, type RecordSink, redriveErrorOutput } from "../firehose-redrive";
+import { CliError, type CliIo, table } from "../io";
+
+/** Error objects under a prefix of the staging bucket. */
+export function s3ErrorObjects(s3: S3Client, bucket: string): ErrorObjectSource {
+  return {
+    async *list(prefix) {
+      let token: string | undefined;
+      do {
+        const page = await s3.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        for (const o of page.Contents ?? []) if (o.Key) yield o.Key;
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    },
+    async open(key) {
+      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (!out.Body) throw new Error(`GetObject s3://${bucket}/${key} returned no body`);
+      return out.Body as AsyncIterable<Uint8Array>;
+    },
+    async delete(key) {
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+  };
+}
+
+/** PutRecordBatch into one delivery stream; refused records come back with Firehose's reason. */
+export function firehoseSink(firehose: FirehoseClient, stream: string): RecordSink {
+  return {
+    async putBatch(records) {
+      const out = await firehose.send(
+        new PutRecordBatchCommand({ DeliveryStreamName: stream, Records: records.map((Data) => ({ Data })) }),
+      );
+      if (!out.FailedPutCount) return { failed: [] };
+      const failed = (out.RequestResponses ?? []).flatMap((r, index) =>
+        r.ErrorCode ? [{ index, reason: `${r.ErrorCode} ${r.ErrorMessage ?? ""}`.trim() }] : [],
+      );
+      return { failed };
+    },
+  };
+}
+
+const ERROR_TYPE = /^[A-Za-z][A-Za-z0-9-]*$/;
+
+export function registerFirehose(program: Command, io: CliIo): void {
+  const firehose = program
+    .command("firehose")
+    .description("the Firehose ingestion option: recover records from its error output");
+
+  firehose
+    .command("redrive")
+    .description(
+      `re-put records from ${FIREHOSE_ERRORS_PREFIX}<error type>/ of the staging bucket into the stream`,
+    )
+    .requiredOption("--bucket <name>", "the staging bucket (regional stack output staging_bucket)")
+    .requiredOption("--stream <name>", "the delivery stream (regional stack output firehose_stream_name)")
+    .option(
+      "--error-type <type>",
+      "only this error type, e.g. activePartitionExceeded (records that failed partitioning or conversion would fail again)",
+    )
+    .option("--delete", "delete each error object once all of its records are back in the stream")
+    .option("--dry-run", "read and check the error objects, put nothing")
+    .option("--output <format>", "table or json", "table")
+    .addHelpText(
+      "after",
+      "\nWithout --delete the error objects stay, so a second run re-puts their records again.\n" +
+        "Exit codes: 0 every record went back, 1 something could not (see the report), 2 bad usage.",
+    )
+    .action(
+      async (o: {
+        bucket: string;
+        stream: string;
+        errorType?: string;
+        delete?: boolean;
+        dryRun?: boolean;
+        output: string;
+      }) => {
+        if (o.output !== "table" && o.output !== "json") {
+          throw new CliError(`--output must be table or json, got ${o.output}`, 2);
+        }
+        if (o.errorType !== undefined && !ERROR_TYPE.test(o.errorType)) {
+          throw new CliError(
+            `--error-type must be a Firehose error type such as activePartitionExceeded, got ${o.errorType}`,
+            2,
+          );
+        }
+        const region = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+        if (!region) throw new CliError("AWS_REGION is required", 2);
+        const prefix = `${FIREHOSE_ERRORS_PREFIX}${o.errorType ? `${o.errorType}/` : ""}`;
+        const reports = await redriveErrorOutput(
+          s3ErrorObjects(new S3Client({ region }), o.bucket),
+          firehoseSink(new FirehoseClient({ region }), o.stream),
+          { prefix, delete: o.delete ?? false, dryRun: o.dryRun ?? false },
+          (r) => {
+            if (o.output === "table") {
+              io.stderr.write(
+                `${r.key}: ${r.redriven}/${r.records} record(s)${r.error ? `, ${r.error}` : ""}\n`,
+              );
+            }
+          },
+        );
+        if (o.output === "json") io.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+        else if (reports.length === 0) io.stdout.write(`no error objects under s3://${o.bucket}/${prefix}\n`);
+        else {
+          io.stdout.write(
+            table(
+              ["OBJECT", "RECORDS", "REDRIVEN", "FAILED", "BAD LINES", "DELETED", "PROBLEM"],
+              reports.map((r) => [
+                r.key,
+                r.records,
+                r.redriven,
+                r.failed,
+                r.badLines,
+                r.deleted ? "yes" : "no",
+                r.error ?? r.badSamples.map((b) => `line ${b.line}: ${b.reason}`).join("; "),
+              ]),
+            ),
+          );
+        }
+        const incomplete = reports.filter((r) => r.error || r.failed > 0 || r.badLines > 0);
+        if (incomplete.length > 0) {
+          throw new CliError(
+            `${incomplete.length} of ${reports.length} error object(s) were not fully redriven; they are kept`,
+          );
+        }
+      },
+    );
+}

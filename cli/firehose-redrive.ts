@@ -1,0 +1,181 @@
+import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
+import { z } from "zod";
+import { describeError } from "../functions/distributor/errors";
+import { decompress } from "../functions/distributor/log-records";
+import { DEFAULT_RETRY, type RetryHooks, type RetryPolicy, withRetry } from "../functions/distributor/retry";
+
+/**
+ * Re-puts records that Firehose wrote to its error output (for example `activePartitionExceeded`
+ * when more partitions were active than the stream allows) back into the stream, from the
+ * `rawData` of each error record. An object is deleted (with --delete) only when every one of
+ * its records went back in; anything that could not is reported with the reason.
+ */
+
+/** PutRecordBatch limits: 500 records and 4 MiB per call, 1,000 KiB per record. */
+export const PUT_RECORD_BATCH = { maxRecords: 500, maxBytes: 4 * 1024 * 1024, maxRecordBytes: 1_000 * 1024 };
+
+export interface ErrorObjectSource {
+  list(prefix: string): AsyncIterable<string>;
+  open(key: string): Promise<AsyncIterable<Uint8Array>>;
+  delete(key: string): Promise<void>;
+}
+
+export interface RecordSink {
+  /** One PutRecordBatch; resolves with the indexes Firehose refused and why. */
+  putBatch(records: Uint8Array[]): Promise<{ failed: { index: number; reason: string }[] }>;
+}
+
+export interface RedriveOptions {
+  readonly prefix: string;
+  /** Delete each object once all of its records are back in the stream. @default false */
+  readonly delete?: boolean;
+  /** Count and check only; put nothing. @default false */
+  readonly dryRun?: boolean;
+  /** Attempts per batch, and for the records a batch refused. @default 5 */
+  readonly retry?: RetryPolicy;
+  readonly retryHooks?: RetryHooks;
+}
+
+export interface ObjectReport {
+  readonly key: string;
+  records: number;
+  redriven: number;
+  failed: number;
+  /** Lines that are not error records (kept in the object: it is not deleted). */
+  badLines: number;
+  badSamples: { line: number; reason: string }[];
+  deleted: boolean;
+  error?: string;
+}
+
+/** An error record as Firehose writes it; only rawData (base64 of the original record) is needed. */
+const ErrorRecord = z
+  .object({
+    rawData: z
+      .string()
+      .min(1, "rawData is empty")
+      .regex(/^[A-Za-z0-9+/]*={0,2}$/, "rawData is not base64"),
+  })
+  .passthrough();
+
+const MAX_BAD_SAMPLES = 10;
+
+export async function redriveErrorOutput(
+  source: ErrorObjectSource,
+  sink: RecordSink,
+  options: RedriveOptions,
+  onObject: (report: ObjectReport) => void = () => {},
+): Promise<ObjectReport[]> {
+  const reports: ObjectReport[] = [];
+  for await (const key of source.list(options.prefix)) {
+    const report: ObjectReport = {
+      key,
+      records: 0,
+      redriven: 0,
+      failed: 0,
+      badLines: 0,
+      badSamples: [],
+      deleted: false,
+    };
+    try {
+      await redriveObject(key, source, sink, options, report);
+      const complete = report.failed === 0 && report.badLines === 0;
+      if (options.delete && !options.dryRun && complete) {
+        await source.delete(key);
+        report.deleted = true;
+      }
+    } catch (error) {
+      report.error = describeError(error);
+    }
+    reports.push(report);
+    onObject(report);
+  }
+  return reports;
+}
+
+async function redriveObject(
+  key: string,
+  source: ErrorObjectSource,
+  sink: RecordSink,
+  options: RedriveOptions,
+  report: ObjectReport,
+): Promise<void> {
+  const retry = <T>(op: () => Promise<T>) =>
+    withRetry(op, options.retry ?? DEFAULT_RETRY, options.retryHooks);
+  let batch: Uint8Array[] = [];
+  let batchBytes = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const records = batch;
+    batch = [];
+    batchBytes = 0;
+    if (options.dryRun) {
+      report.redriven += records.length;
+      return;
+    }
+    // Whole-call failures (throttling, 5xx) and refused records are retried; the rest counts as failed.
+    let pending = records;
+    let reasons: string[] = [];
+    const attempts = (options.retry ?? DEFAULT_RETRY).maxAttempts;
+    for (let attempt = 1; attempt <= attempts && pending.length > 0; attempt++) {
+      if (attempt > 1) await (options.retryHooks?.sleep ?? defaultSleep)(backoff(attempt, options));
+      const { failed } = await retry(() => sink.putBatch(pending));
+      report.redriven += pending.length - failed.length;
+      reasons = failed.map((f) => f.reason);
+      pending = failed.map((f) => pending[f.index]!);
+    }
+    report.failed += pending.length;
+    if (pending.length > 0) report.error = `Firehose refused ${pending.length} record(s): ${reasons[0]}`;
+  };
+
+  const body = await retry(() => source.open(key));
+  const lines = createInterface({
+    input: Readable.from(decompress(body)),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  let lineNo = 0;
+  for await (const line of lines) {
+    lineNo++;
+    if (line.trim() === "") continue;
+    const bad = (reason: string) => {
+      report.badLines++;
+      if (report.badSamples.length < MAX_BAD_SAMPLES) report.badSamples.push({ line: lineNo, reason });
+    };
+    let doc: unknown;
+    try {
+      doc = JSON.parse(line);
+    } catch {
+      bad("not JSON");
+      continue;
+    }
+    const parsed = ErrorRecord.safeParse(doc);
+    if (!parsed.success) {
+      bad(parsed.error.issues.map((i) => `${i.path.join(".") || "record"}: ${i.message}`).join("; "));
+      continue;
+    }
+    const record = Buffer.from(parsed.data.rawData, "base64");
+    if (record.length > PUT_RECORD_BATCH.maxRecordBytes) {
+      bad(`record of ${record.length} bytes is over Firehose's ${PUT_RECORD_BATCH.maxRecordBytes}`);
+      continue;
+    }
+    report.records++;
+    if (
+      batch.length >= PUT_RECORD_BATCH.maxRecords ||
+      batchBytes + record.length > PUT_RECORD_BATCH.maxBytes
+    ) {
+      await flush();
+    }
+    batch.push(record);
+    batchBytes += record.length;
+  }
+  await flush();
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function backoff(attempt: number, options: RedriveOptions): number {
+  const policy = options.retry ?? DEFAULT_RETRY;
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.floor((options.retryHooks?.random ?? Math.random)() * ceiling);
+}
