@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
@@ -6,8 +5,8 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { AssetType, TerraformAsset, type TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
-import { buildSync } from "esbuild";
 import { IAM_PATH } from "../naming";
+import { bundleNodeProgram } from "./bundle";
 import { type PolicyStatement, policyJson } from "./iam";
 
 export interface NodejsFunctionProps {
@@ -48,18 +47,7 @@ export class NodejsFunction extends Construct {
     super(scope, id);
     const provider = props.provider;
     const outdir = join(BUILD_DIR, props.functionName);
-    mkdirSync(outdir, { recursive: true });
-    buildSync({
-      entryPoints: [props.entry],
-      outfile: join(outdir, "index.js"),
-      bundle: true,
-      platform: "node",
-      target: "node20",
-      format: "cjs",
-      minify: true,
-      legalComments: "none",
-      logLevel: "error",
-    });
+    bundleNodeProgram(props.entry, join(outdir, "index.js"));
     const asset = new TerraformAsset(this, "bundle", { path: outdir, type: AssetType.ARCHIVE });
 
     this.logGroup = new CloudwatchLogGroup(this, "logs", {

@@ -1,0 +1,125 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CreateQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { buildProcessor, CONTAINERFILE } from "../../scripts/build-processor";
+import { HEARTBEAT_FILE, processorDeployment } from "../../stacks/collector/processor";
+import { regionalResourceNames } from "../../stacks/regional-stack";
+import {
+  CENTRAL_ACCOUNT,
+  clientsFor,
+  createBucket,
+  createConfigTable,
+  createLedgerTable,
+  putConfig,
+  putObject,
+  REGION,
+  readLogGroup,
+} from "../harness/aws";
+import { ndjsonGz, s3Event, snsEnvelope, vectorEvent } from "../harness/factories";
+import { useMoto } from "../harness/moto-suite";
+import { env } from "../harness/synth";
+
+const e = env({
+  clusters: [
+    {
+      id: "rosa-1",
+      region: "us-east-1",
+      oidc_issuer_url: "https://oidc.example.com/x",
+      processor: { image: "img:1" },
+    },
+  ],
+});
+const regional = regionalResourceNames(e, "us-east-1");
+const deployment = processorDeployment("logrelay", e.clusters[0]!, regional, "img:1", 1);
+const container = deployment.spec.template.spec.containers[0]!;
+
+/** What functions/distributor/Containerfile builds, without a container runtime: its one program. */
+describe("the processor image (functions/distributor/Containerfile)", () => {
+  useMoto();
+  let bundle = "";
+
+  beforeAll(() => {
+    bundle = buildProcessor();
+  }, 60_000);
+
+  it("ships the bundled CLI and runs it as the non-root user the Deployment expects", () => {
+    const text = readFileSync(CONTAINERFILE, "utf8");
+    expect(text).toMatch(/^COPY build\/processor\/logrelay\.js \/app\/logrelay\.js$/m);
+    expect(text).toMatch(/^ENTRYPOINT \["node", "\/app\/logrelay\.js"\]$/m);
+    const [, uid, gid] = /^USER (\d+):(\d+)$/m.exec(text)!;
+    expect(deployment.spec.template.spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: Number(uid),
+      runAsGroup: Number(gid),
+    });
+    expect(bundle.endsWith(join("build", "processor", "logrelay.js"))).toBe(true);
+  });
+
+  it("the bundled program, started with the Deployment's args and env, drains the queue and beats its heartbeat", async () => {
+    const table = "logrelay-image-configs";
+    const ledger = "logrelay-image-ledger";
+    const bucket = "logrelay-image-staging";
+    const key = "img-tenant/rosa-1/payment-service/pay-0/1763632800-x.log.gz";
+    await createConfigTable(table);
+    await createLedgerTable(ledger);
+    const { s3 } = await clientsFor(CENTRAL_ACCOUNT);
+    await createBucket(s3, bucket);
+    await putObject(s3, bucket, key, ndjsonGz([vectorEvent("from the image", new Date())]));
+    await putConfig(table, {
+      tenant_id: "img-tenant",
+      type: "cloudwatch",
+      log_distribution_role_arn: "arn:aws:iam::333333333333:role/LogDistribution",
+      external_id: "ext-img",
+      log_group_name: "/image/tenant",
+    });
+    const sqs = new SQSClient({ region: REGION });
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "logrelay-image-delivery" }));
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(snsEnvelope(s3Event(bucket, key))) }),
+    );
+    const heartbeat = join(mkdtempSync(join(tmpdir(), "logrelay-image-")), "alive");
+
+    // The manifest's args and env, pointed at the emulator's resources.
+    const manifestEnv = Object.fromEntries(container.env.map((v) => [v.name, v.value]));
+    const args = container.args.map((a) =>
+      a === regional.deliveryQueueUrl ? QueueUrl! : a === HEARTBEAT_FILE ? heartbeat : a,
+    );
+    expect(Object.keys(manifestEnv).sort()).toEqual([
+      "AWS_REGION",
+      "CENTRAL_LOG_DISTRIBUTION_ROLE_ARN",
+      "DELIVERY_LEDGER_TABLE",
+      "TENANT_CONFIG_TABLE",
+    ]);
+    const child = spawn(process.execPath, [bundle, ...args, "--until-empty"], {
+      env: {
+        ...process.env,
+        AWS_REGION: REGION,
+        TENANT_CONFIG_TABLE: table,
+        DELIVERY_LEDGER_TABLE: ledger,
+        CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: `arn:aws:iam::${CENTRAL_ACCOUNT}:role/logrelay-central`,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const err: Buffer[] = [];
+    child.stderr.on("data", (d: Buffer) => void err.push(d));
+    child.stdout.resume();
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+
+    expect([code, Buffer.concat(err).toString()]).toEqual([
+      0,
+      expect.stringContaining(
+        "received 1, acknowledged 1 (1 delivered, 0 failed permanently), left for retry 0",
+      ),
+    ]);
+    expect(Date.now() - statSync(heartbeat).mtimeMs).toBeLessThan(60_000);
+    const logs = (await clientsFor("333333333333")).logs;
+    const group = await readLogGroup(logs, "/image/tenant");
+    expect(
+      Object.values(group ?? {})
+        .flat()
+        .map((ev) => ev.message),
+    ).toEqual(["from the image"]);
+  }, 60_000);
+});
