@@ -151,6 +151,7 @@ export function collectorSettings(cluster: Cluster, env: Environment, regional: 
     ...(cluster.namespace_label_selector && { namespaceLabelSelector: cluster.namespace_label_selector }),
     ...(cluster.tenant_label && { tenantLabel: cluster.tenant_label }),
     ...(cluster.priority_class && { priorityClassName: cluster.priority_class }),
+    podMonitor: cluster.pod_monitor,
     ...(cluster.tolerations && { tolerations: cluster.tolerations }),
     ...(cluster.resources && { resources: cluster.resources }),
   };

@@ -108,6 +108,8 @@ export const ClusterSchema = z
     namespace_label_selector: z.string().min(1).optional(),
     tenant_label: z.string().min(1).optional(),
     priority_class: z.string().optional(),
+    /** Create a PodMonitor for Vector's metrics (needs the Prometheus operator's CRDs). */
+    pod_monitor: z.boolean().default(false),
     tolerations: z.array(z.record(z.string(), z.string())).optional(),
     resources: z.object({ requests: Quantities, limits: Quantities }).strict().optional(),
     /** Run the distributor's queue worker in this cluster (instead of or beside Lambda). */

@@ -25,6 +25,8 @@ export interface CollectorSettings {
   readonly namespaceLabelSelector?: string;
   readonly tenantLabel?: string;
   readonly priorityClassName?: string;
+  /** A PodMonitor scraping Vector's metrics endpoint. @default false */
+  readonly podMonitor?: boolean;
   readonly tolerations?: readonly Record<string, string>[];
   readonly resources?: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
   readonly batchMaxBytes?: number;
@@ -125,6 +127,7 @@ export function vectorValues(settings: CollectorSettings): Record<string, unknow
     ...chart,
     serviceAccount: { ...(chart.serviceAccount as object), create: false, name: settings.serviceAccountName },
     podPriorityClassName: settings.priorityClassName ?? chart.podPriorityClassName,
+    podMonitor: { ...(chart.podMonitor as object), enabled: settings.podMonitor ?? false },
     tolerations: settings.tolerations ?? chart.tolerations,
     resources: settings.resources ?? chart.resources,
     env: [
@@ -168,7 +171,9 @@ export function vectorValues(settings: CollectorSettings): Record<string, unknow
       sinks: {
         staging,
         quarantine,
-        metrics: {
+        // The chart names container ports after sinks: this one becomes "prom-exporter", the
+        // port its PodMonitor scrapes.
+        prom_exporter: {
           type: "prometheus_exporter",
           inputs: ["internal_metrics", "quarantine_metrics"],
           address: "0.0.0.0:9598",

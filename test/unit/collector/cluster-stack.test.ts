@@ -12,6 +12,8 @@ const k8s = require("kubernetes-models/v1") as typeof import("kubernetes-models/
 const apps = require("kubernetes-models/apps/v1") as typeof import("kubernetes-models/apps/v1");
 const rbac =
   require("kubernetes-models/rbac.authorization.k8s.io/v1") as typeof import("kubernetes-models/rbac.authorization.k8s.io/v1");
+const keda =
+  require("@kubernetes-models/keda/keda.sh/v1alpha1") as typeof import("@kubernetes-models/keda/keda.sh/v1alpha1");
 
 const ISSUER = "https://oidc.op1.openshiftapps.com/2f4k9a7c1b";
 const cluster = (extra: Record<string, unknown> = {}) => ({
@@ -207,11 +209,17 @@ describe("ClusterStack: Kubernetes side", () => {
       key_prefix: '{{ print "_quarantine/{{ cluster_id }}/{{ logrelay_quarantine_reason }}/" }}',
       filename_extension: "quarantine",
     });
-    expect(values.customConfig.sinks.metrics).toMatchObject({
+    expect(values.customConfig.sinks.prom_exporter).toMatchObject({
       type: "prometheus_exporter",
       inputs: ["internal_metrics", "quarantine_metrics"],
       address: "0.0.0.0:9598",
     });
+    // The chart names each container port after its sink (kebab-case, 15 characters at most);
+    // the PodMonitor scrapes the port named in podMonitor.port.
+    const portNames = Object.keys(values.customConfig.sinks)
+      .filter((k) => values.customConfig.sinks[k].address)
+      .map((k) => k.replace(/_/g, "-").slice(0, 15));
+    expect(portNames).toContain(values.podMonitor.port);
     expect(values.customConfig.transforms.logrelay.source).toContain("${LOGRELAY_CLUSTER_ID}");
   });
 
@@ -260,9 +268,12 @@ describe("ClusterStack: Kubernetes side", () => {
         resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "1Gi" } },
         pod_label_selector: "logging=enabled",
         tenant_label: "example.com/tenant",
+        pod_monitor: true,
       },
     );
     const values = releaseValues(j);
+    expect(values.podMonitor).toMatchObject({ enabled: true, port: "prom-exporter" });
+    expect(releaseValues(json).podMonitor.enabled).toBe(false);
     expect(values.tolerations).toEqual([
       { key: "dedicated", operator: "Equal", value: "infra", effect: "NoSchedule" },
     ]);
@@ -331,7 +342,14 @@ describe("ClusterStack: Kubernetes side", () => {
     new apps.Deployment(deployment).validate();
     expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
     const scaled = manifests.find((m) => m.kind === "ScaledObject");
-    expect(scaled.spec).toMatchObject({ maxReplicaCount: 5, triggers: [{ type: "aws-sqs-queue" }] });
+    expect(scaled.spec).toMatchObject({
+      scaleTargetRef: { name: "logrelay-processor" },
+      maxReplicaCount: 5,
+      triggers: [{ type: "aws-sqs-queue", authenticationRef: { name: "logrelay-processor" } }],
+    });
+    // KEDA's own schemas (its CRDs).
+    new keda.ScaledObject(scaled).validate();
+    new keda.TriggerAuthentication(manifests.find((m) => m.kind === "TriggerAuthentication")).validate();
   });
 
   it("the worker's role is trusted by the central role's pattern and may only do what a distributor does", () => {
