@@ -7,6 +7,10 @@
  *   npm run bench                      # generates build/bench/events-<MB>mb.ndjson.gz once
  *   npm run bench -- --file PATH.gz    # any gzipped NDJSON object
  *   npm run bench -- --mb 200          # size of the generated object (uncompressed MB)
+ *   npm run bench -- --format parquet  # the same events as Parquet (Firehose's format conversion:
+ *                                      # Snappy, row groups of about 64 MB); or --file PATH.parquet
+ *
+ * For Parquet the floor is hyparquet decoding every row group into row objects.
  *
  * The last line printed is one JSON object with the figures.
  */
@@ -22,15 +26,23 @@ import {
   readSync,
   renameSync,
   statSync,
+  writeFileSync,
 } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createGunzip, createGzip } from "node:zlib";
+import { type AsyncBuffer, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
+import { parquetWriteBuffer } from "hyparquet-writer";
 import { minimumBatches, PUT_LOG_EVENTS_LIMITS } from "../functions/distributor/batching";
 import { DeliveryEngine } from "../functions/distributor/engine";
 import type { CloudWatchLogsApi, LogLevel } from "../functions/distributor/ports";
 import { CachedTenantConfigs } from "../functions/distributor/tenant-configs";
 
 const KEY = "bench-tenant/cluster-1/payment-service/payment-5f7c9-abcde/1763632800-bench.log.gz";
+const PARQUET_KEY =
+  "bench-tenant/cluster-1/payment-service/payment-5f7c9-abcde/ingest-1-2026-11-22-10-15-30-u.parquet";
+/** About 64 MB of these events per row group, as Firehose's 64 MB block size gives. */
+const PARQUET_ROW_GROUP = 100_000;
+const isParquet = (path: string) => path.endsWith(".parquet");
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -90,7 +102,69 @@ async function generate(path: string, targetMb: number): Promise<void> {
   renameSync(tmp, path);
 }
 
+/** The events of a gzipped NDJSON file as Parquet, every field a string column. */
+async function toParquet(source: string, path: string): Promise<void> {
+  const columns: Record<string, (string | null)[]> = {
+    message: [],
+    timestamp: [],
+    tenant_id: [],
+    cluster_id: [],
+  };
+  let carry = "";
+  const gunzip = createReadStream(source).pipe(createGunzip());
+  gunzip.setEncoding("utf8");
+  const add = (line: string) => {
+    const doc = JSON.parse(line) as Record<string, unknown>;
+    for (const [name, values] of Object.entries(columns))
+      values.push(typeof doc[name] === "string" ? (doc[name] as string) : null);
+  };
+  for await (const chunk of gunzip as AsyncIterable<string>) {
+    const lines = (carry + chunk).split("\n");
+    carry = lines.pop()!;
+    for (const line of lines) if (line) add(line);
+  }
+  if (carry) add(carry);
+  const buffer = parquetWriteBuffer({
+    columnData: Object.entries(columns).map(([name, data]) => ({
+      name,
+      data,
+      type: "STRING" as const,
+      nullable: true,
+    })),
+    codec: "SNAPPY",
+    rowGroupSize: PARQUET_ROW_GROUP,
+  });
+  writeFileSync(`${path}.tmp`, Buffer.from(buffer));
+  renameSync(`${path}.tmp`, path);
+}
+
+/** Floor for Parquet: decode every row group into row objects, nothing else. */
+async function parquetFloor(path: string) {
+  const fd = openSync(path, "r");
+  const file: AsyncBuffer = {
+    byteLength: fstatSync(fd).size,
+    slice: (start, end) => {
+      const buf = Buffer.alloc((end ?? fstatSync(fd).size) - start);
+      readSync(fd, buf, 0, buf.length, start);
+      return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) as ArrayBuffer;
+    },
+  };
+  const metadata = await parquetMetadataAsync(file);
+  let events = 0;
+  let bytes = 0;
+  let rowStart = 0;
+  for (const group of metadata.row_groups) {
+    const rowEnd = rowStart + Number(group.num_rows);
+    const rows = await parquetReadObjects({ file, metadata, rowStart, rowEnd, rowFormat: "object" });
+    events += rows.length;
+    for (const row of rows) bytes += JSON.stringify(row).length + 1;
+    rowStart = rowEnd;
+  }
+  return { events, bytes };
+}
+
 async function floor(path: string) {
+  if (isParquet(path)) return parquetFloor(path);
   let events = 0;
   let bytes = 0;
   let carry = "";
@@ -179,7 +253,8 @@ async function engine(path: string) {
     },
     { region: "us-east-1", retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } },
   );
-  const result = await e.deliverObject({ bucket: "central", key: KEY, eventTime: new Date() });
+  const key = isParquet(path) ? PARQUET_KEY : KEY;
+  const result = await e.deliverObject({ bucket: "central", key, eventTime: new Date() });
   if (result.status !== "delivered") throw new Error(`engine run failed: ${result.reason}`);
   const d = result.destinations[0]!;
   return {
@@ -223,17 +298,27 @@ async function mainBench() {
   const given = arg("file");
   if (which) return phase(which, given!);
   const mb = Number(arg("mb") ?? 110);
-  const path = given ? resolve(given) : join(__dirname, "..", "build", "bench", `events-${mb}mb.ndjson.gz`);
-  if (!given && !existsSync(path)) {
-    console.log(`generating ${path} (${mb} MB uncompressed)...`);
-    await generate(path, mb);
+  const format = arg("format") ?? "ndjson";
+  if (format !== "ndjson" && format !== "parquet")
+    throw new Error(`--format must be ndjson or parquet, got ${format}`);
+  const generated = join(__dirname, "..", "build", "bench", `events-${mb}mb.ndjson.gz`);
+  let path = given ? resolve(given) : generated;
+  if (!given && !existsSync(generated)) {
+    console.log(`generating ${generated} (${mb} MB uncompressed)...`);
+    await generate(generated, mb);
   }
-  const raw = await uncompressedBytes(path);
-  const rawMb = raw / 1_000_000;
-  console.log(
-    `object: ${path}, ${(statSync(path).size / 1e6).toFixed(1)} MB gzipped, ${rawMb.toFixed(1)} MB uncompressed`,
-  );
+  if (!given && format === "parquet") {
+    path = generated.replace(/\.ndjson\.gz$/, ".parquet");
+    if (!existsSync(path)) {
+      console.log(`converting to ${path} (row groups of ${PARQUET_ROW_GROUP} events)...`);
+      await toParquet(generated, path);
+    }
+  }
   const fl = runPhase("floor", path);
+  const rawMb = (isParquet(path) ? fl.bytes : await uncompressedBytes(path)) / 1_000_000;
+  console.log(
+    `object: ${path}, ${(statSync(path).size / 1e6).toFixed(1)} MB ${isParquet(path) ? "Parquet" : "gzipped"}, ${rawMb.toFixed(1)} MB of events`,
+  );
   const en = runPhase("engine", path);
   const minBatches = minimumBatches(en.events, en.batchBytes);
   const summary = {
@@ -252,7 +337,7 @@ async function mainBench() {
     uncompressed_mb: Number(rawMb.toFixed(1)),
   };
   console.log(
-    `floor (gunzip + split + JSON.parse): ${fl.events} events in ${fl.seconds.toFixed(2)} s, peak RSS ${Math.round(fl.peakRssMb)} MB`,
+    `floor (${isParquet(path) ? "decode row groups" : "gunzip + split + JSON.parse"}): ${fl.events} events in ${fl.seconds.toFixed(2)} s, peak RSS ${Math.round(fl.peakRssMb)} MB`,
   );
   console.log(
     `engine (read, parse, filter, batch): ${en.events} events in ${en.seconds.toFixed(2)} s, peak RSS ${Math.round(en.peakRssMb)} MB`,
