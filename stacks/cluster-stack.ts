@@ -7,7 +7,7 @@ import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformOutput, TerraformStack, Token } from "cdktf";
 import type { Construct } from "constructs";
 import { stringify } from "yaml";
 import { processorRole, processorWorkload, serviceAccountAnnotations } from "./collector/processor";
@@ -106,7 +106,7 @@ export class ClusterStack extends TerraformStack {
       repository: VECTOR_CHART.repository,
       chart: VECTOR_CHART.chart,
       version: cluster.chart_version,
-      values: [stringify(this.values)],
+      values: [terraformLiteral(stringify(this.values, { aliasDuplicateObjects: false }))],
       atomic: true,
       wait: true,
       timeout: 600,
@@ -137,6 +137,16 @@ export class ClusterStack extends TerraformStack {
       subject: [{ kind: "ServiceAccount", name: cluster.service_account, namespace: cluster.namespace }],
     });
   }
+}
+
+/**
+ * Text that Terraform must pass on unchanged. Terraform reads `${...}` and `%{...}` in strings as
+ * its own templates; the values hold Vector's `${VAR}` interpolation, so both are escaped.
+ */
+export function terraformLiteral(text: string): string {
+  if (Token.isUnresolved(text)) throw new Error("terraformLiteral: the text holds a Terraform reference");
+  // Function replacers: in a replacement string "$$" would itself mean "$".
+  return text.replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
 }
 
 /** The typed collector settings of a cluster (defaults come from charts/vector/values.yaml). */

@@ -1,27 +1,13 @@
-import { rmSync } from "node:fs";
-import { join } from "node:path";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SqsQueue } from "../../functions/distributor/adapters/sqs-queue";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createEngine } from "../../functions/distributor/wiring";
 import { SqsWorker } from "../../functions/distributor/worker";
-import {
-  applyLocal,
-  destroyLocal,
-  type LocalOutputs,
-  type LocalWorkspace,
-  localOutputs,
-  localWorkspace,
-  planLocal,
-  ROOT,
-  synthLocal,
-} from "../../scripts/local-pipeline";
-import { emulatorEnv } from "../../scripts/moto";
 import { putConfigs, type SampleObject, sampleConfigs, writeSampleLogs } from "../../scripts/sample-data";
-import { accountCredentials, clientsFor, documentClient, REGION, readLogGroup } from "../harness/aws";
+import { expectNoChanges, useAppliedEnvironment } from "../harness/applied-environment";
+import { clientsFor, documentClient, REGION, readLogGroup } from "../harness/aws";
 import { MemoryTelemetry } from "../harness/memory-telemetry";
-import { useMoto } from "../harness/moto-suite";
 
 /**
  * The whole pipeline as users deploy it: `cdktf synth`, then terraform init/validate/apply of the
@@ -29,41 +15,18 @@ import { useMoto } from "../harness/moto-suite";
  * S3 -> SNS -> SQS, the distributor polling the deployed queue, and teardown.
  */
 describe("local environment applied by terraform into the emulator, end to end", () => {
-  let ws: LocalWorkspace;
-  let out: LocalOutputs;
-  let applied = false;
-  const endpoint = useMoto({
-    beforeStop: async () => {
-      if (!applied) return;
-      const acme = ws.env.customers.find((c) => c.tenant_id === "acme")!;
-      await destroyLocal(ws, [
-        { client: new S3Client({ region: REGION }), name: out.regional.staging_bucket! },
-        {
-          client: new S3Client({ region: REGION, credentials: await accountCredentials(acme.account_id) }),
-          name: acme.bucket!.name,
-        },
-      ]);
-      rmSync(ws.outdir, { recursive: true, force: true });
-      rmSync(ws.stateDir, { recursive: true, force: true });
-    },
+  const env = useAppliedEnvironment("local", (ws) => {
+    const acme = ws.env.customers.find((c) => c.tenant_id === "acme")!;
+    return [{ account: acme.account_id, name: acme.bucket!.name }];
   });
 
-  beforeAll(async () => {
-    ws = localWorkspace(join(ROOT, ".tmp", `tf-e2e-${process.pid}`), endpoint(), emulatorEnv(endpoint()));
-    await synthLocal(ws);
-    await applyLocal(ws);
-    applied = true;
-    out = await localOutputs(ws);
-  }, 600_000);
-
   it("a second plan of every stack shows no changes", async () => {
-    const plans = await planLocal(ws);
-    for (const [stack, plan] of Object.entries(plans)) {
-      expect([stack, plan.code, plan.code === 0 ? "" : plan.output]).toEqual([stack, 0, ""]);
-    }
+    await expectNoChanges(env.ws());
   }, 300_000);
 
   it("delivers each tenant's logs only into its own account, through the deployed queue", async () => {
+    const ws = env.ws();
+    const out = env.out();
     const db = documentClient();
     const roleArnOf = (tenant: string) => out.customers[tenant]!.log_distribution_role_arn!;
     await putConfigs(db, out.regional.tenant_config_table!, sampleConfigs(ws.env, roleArnOf));

@@ -1,4 +1,3 @@
-import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import {
@@ -12,30 +11,11 @@ import {
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import {
-  applyLocal,
-  destroyLocal,
-  type LocalOutputs,
-  type LocalWorkspace,
-  localOutputs,
-  localWorkspace,
-  planLocal,
-  ROOT,
-  synthLocal,
-} from "../../scripts/local-pipeline";
-import { emulatorEnv } from "../../scripts/moto";
 import { BUILD_DIR } from "../../stacks/constructs/nodejs-function";
-import {
-  accountCredentials,
-  clientsFor,
-  createBucket,
-  documentClient,
-  REGION,
-  readLogGroup,
-} from "../harness/aws";
+import { expectNoChanges, useAppliedEnvironment } from "../harness/applied-environment";
+import { clientsFor, createBucket, documentClient, REGION, readLogGroup } from "../harness/aws";
 import { runCaptured } from "../harness/cli";
 import { firehoseKey, parquetObject } from "../harness/factories";
-import { useMoto } from "../harness/moto-suite";
 
 const TENANT_ACCOUNT = "111111111111";
 const TENANT_BUCKET = "acme-firehose-archive";
@@ -46,47 +26,18 @@ const TENANT_BUCKET = "acme-firehose-archive";
  * write are fixtures in its real key layout; the rest is the deployed pipeline.
  */
 describe("firehose ingestion environment applied into the emulator", () => {
-  let ws: LocalWorkspace;
-  let out: LocalOutputs;
-  let applied = false;
-  const endpoint = useMoto({
-    beforeStop: async () => {
-      if (!applied) return;
-      await destroyLocal(ws, [
-        { client: new S3Client({ region: REGION }), name: out.regional.staging_bucket! },
-        {
-          client: new S3Client({ region: REGION, credentials: await accountCredentials(TENANT_ACCOUNT) }),
-          name: TENANT_BUCKET,
-        },
-      ]);
-      rmSync(ws.outdir, { recursive: true, force: true });
-      rmSync(ws.stateDir, { recursive: true, force: true });
-    },
-  });
-
-  beforeAll(async () => {
-    ws = localWorkspace(
-      join(ROOT, ".tmp", `tf-firehose-${process.pid}`),
-      endpoint(),
-      emulatorEnv(endpoint()),
-      "local-firehose",
-    );
-    await synthLocal(ws);
-    await applyLocal(ws);
-    applied = true;
-    out = await localOutputs(ws);
-  }, 600_000);
+  const env = useAppliedEnvironment("local-firehose", () => [
+    { account: TENANT_ACCOUNT, name: TENANT_BUCKET },
+  ]);
 
   it("creates the partitioned delivery stream and the cluster's role, and a second plan shows no changes", async () => {
-    expect(out.regional.firehose_stream_name).toBe("logrelay-local-firehose-us-east-1-ingest");
-    expect(ws.stacks.clusters).toEqual(["logrelay-local-firehose-cluster-local-cluster-1"]);
-    const plans = await planLocal(ws);
-    for (const [stack, plan] of Object.entries(plans)) {
-      expect([stack, plan.code, plan.code === 0 ? "" : plan.output]).toEqual([stack, 0, ""]);
-    }
+    expect(env.out().regional.firehose_stream_name).toBe("logrelay-local-firehose-us-east-1-ingest");
+    expect(env.ws().stacks.clusters).toEqual(["logrelay-local-firehose-cluster-local-cluster-1"]);
+    await expectNoChanges(env.ws());
   }, 300_000);
 
   it("a Parquet object in Firehose's key layout is notified and delivered by the bundled Lambda handler", async () => {
+    const out = env.out();
     const s3 = new S3Client({ region: REGION });
     const staging = out.regional.staging_bucket!;
     const tenant = await clientsFor(TENANT_ACCOUNT);
@@ -203,6 +154,7 @@ describe("firehose ingestion environment applied into the emulator", () => {
   }, 120_000);
 
   it("`logrelay firehose redrive` re-puts error-output records into the deployed stream, then deletes them", async () => {
+    const out = env.out();
     const s3 = new S3Client({ region: REGION });
     const staging = out.regional.staging_bucket!;
     const records = [1, 2].map((i) => ({

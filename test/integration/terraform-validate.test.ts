@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../../scripts/local-pipeline";
 import { stackDirs, terraformEnv, terraformOk } from "../../scripts/terraform";
@@ -54,5 +54,34 @@ describe("prod environment stacks", () => {
       encrypt: true,
       use_lockfile: true,
     });
+  }, 120_000);
+
+  it("the Helm values of every cluster stack reach Helm exactly as generated (Terraform's own reading)", async () => {
+    const dirs = stackDirs(outdir);
+    const env = terraformEnv(join(work, "terraform"));
+    const { ClusterStack } = await import("../../stacks/cluster-stack");
+    const { loadEnvironments } = await import("../../stacks/config");
+    const { App } = await import("cdktf");
+    const { stringify } = await import("yaml");
+    const prod = loadEnvironments(join(ROOT, "environments"), "prod")[0]!;
+    for (const cluster of prod.clusters) {
+      const name = `logrelay-prod-cluster-${cluster.id}`;
+      const synthesized = require(join(dirs[name]!, "cdk.tf.json"));
+      const [release] = Object.values(synthesized.resource.helm_release) as { values: string[] }[];
+      // Terraform evaluates the string as it would for the helm provider: a root module with only an output.
+      const dir = join(work, "literal", cluster.id);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        join(dir, "main.tf.json"),
+        JSON.stringify({ output: { values: { value: release!.values[0] } } }),
+      );
+      await terraformOk(dir, ["init", "-input=false"], env);
+      await terraformOk(dir, ["apply", "-auto-approve", "-input=false"], env);
+      const { output } = await terraformOk(dir, ["output", "-raw", "values"], env);
+      const generated = new ClusterStack(new App({ outdir: join(work, "literal-synth") }), prod, cluster)
+        .values;
+      expect(output).toBe(stringify(generated, { aliasDuplicateObjects: false }));
+      expect(output).toContain('"${LOGRELAY_CLUSTER_ID}"');
+    }
   }, 120_000);
 });

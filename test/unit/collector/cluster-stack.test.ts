@@ -38,7 +38,9 @@ const stackOf = (overrides: Record<string, unknown>, c: Record<string, unknown> 
 };
 const collectorRole = (j: typeof json) =>
   Object.values(all(j, "aws_iam_role")).find((r) => r.name.includes("collector"));
-const releaseValues = (j: typeof json) => parse(only(j, "helm_release").values[0]);
+/** The values as Terraform hands them to Helm: `$${` and `%%{` are Terraform's escapes (checked with terraform itself in test/integration/terraform-validate). */
+const releaseValues = (j: typeof json) =>
+  parse((only(j, "helm_release").values[0] as string).replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{"));
 
 describe("ClusterStack: AWS side", () => {
   const role = collectorRole(json);
@@ -228,6 +230,15 @@ describe("ClusterStack: Kubernetes side", () => {
     const escapes = /\{\{ print "(?:[^"\\]|\\.)*" \}\}/g;
     expect(text.match(escapes)?.length).toBe(3);
     expect(text.replace(escapes, "")).not.toContain("{{");
+  });
+
+  it("holds no text Terraform would read as its own template (only references; no provider checks this offline)", () => {
+    const text = JSON.stringify(json);
+    const templates = [...text.matchAll(/(?<!\$)\$\{[^}]*\}|(?<!%)%\{/g)].map((m) => m[0]);
+    expect(templates.filter((t) => !/^\$\{(aws_|kubernetes_|helm_|data\.)[\w.\-[\]]+\}$/.test(t))).toEqual(
+      [],
+    );
+    expect(only(json, "helm_release").values[0]).toContain('"$${LOGRELAY_CLUSTER_ID}"');
   });
 
   it("runs the agent with least privilege: read-only root, no capabilities, no escalation, limits set", () => {
