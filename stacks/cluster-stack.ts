@@ -73,11 +73,12 @@ export class ClusterStack extends TerraformStack {
     if (processor) new TerraformOutput(this, "processor_role_arn", { value: processor.role.arn });
     if (env.emulator) return;
 
-    const context = cluster.kubeconfig_context ?? cluster.id;
-    new KubernetesProvider(this, "kubernetes", { configPath: "~/.kube/config", configContext: context });
-    new HelmProvider(this, "helm", {
-      kubernetes: { configPath: "~/.kube/config", configContext: context },
-    });
+    const kubeconfig = {
+      configPath: cluster.kubeconfig_path,
+      configContext: cluster.kubeconfig_context ?? cluster.id,
+    };
+    new KubernetesProvider(this, "kubernetes", kubeconfig);
+    new HelmProvider(this, "helm", { kubernetes: kubeconfig });
     const namespace = new NamespaceV1(this, "namespace", {
       metadata: {
         name: cluster.namespace,

@@ -89,6 +89,8 @@ export const ClusterSchema = z
     openshift: z.boolean().default(false),
     /** kubeconfig context of the cluster. @default the cluster id */
     kubeconfig_context: z.string().optional(),
+    /** kubeconfig file the kubernetes and helm providers read. */
+    kubeconfig_path: z.string().min(1).default("~/.kube/config"),
     namespace: z
       .string()
       .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)

@@ -142,6 +142,17 @@ describe("ClusterStack: AWS side", () => {
 });
 
 describe("ClusterStack: Kubernetes side", () => {
+  it("reaches the cluster through its kubeconfig context (default: the cluster id) and file", () => {
+    expect(json.provider.kubernetes).toEqual([
+      { config_path: "~/.kube/config", config_context: "rosa-prod-1" },
+    ]);
+    const j = stackOf({}, { kubeconfig_context: "admin@rosa", kubeconfig_path: "/ci/kubeconfig" });
+    expect(j.provider.helm[0].kubernetes).toEqual({
+      config_path: "/ci/kubeconfig",
+      config_context: "admin@rosa",
+    });
+  });
+
   it("creates the namespace and the service account annotated with the role", () => {
     const ns = only(json, "kubernetes_namespace_v1");
     expect(ns.metadata.name).toBe("logrelay");
