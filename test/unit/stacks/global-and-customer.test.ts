@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { TerraformStack } from "cdktf";
 import { buildApp } from "../../../stacks/app";
 import { CustomerAccountStack, customerRoleSpec } from "../../../stacks/customer-account-stack";
 import { customerRoleTemplate } from "../../../stacks/customer-role";
@@ -101,9 +102,14 @@ describe("every IAM document of every stack", () => {
   };
 
   it("has no wildcard action without a written reason", () => {
-    const app = buildApp(testApp(), [env(), env({ name: "local", emulator: true })]);
+    const cluster = { id: "c1", region: "us-east-1", oidc_issuer_url: "https://oidc.example.com/c1" };
+    const app = buildApp(testApp(), [
+      env({ clusters: [{ ...cluster, openshift: true, processor: { image: "img:1", keda: {} } }] }),
+      env({ name: "local", emulator: true, clusters: [cluster] }),
+      env({ name: "fh", ingestion: "firehose", firehose: { format: "parquet" }, clusters: [cluster] }),
+    ]);
     const stacks = app.node.children.filter((c) => "toTerraform" in c);
-    expect(stacks.length).toBe(8);
+    expect(stacks.length).toBe(15);
     for (const stack of stacks) {
       for (const [where, doc] of policyDocuments(synth(stack as never))) {
         for (const s of doc.Statement) {
@@ -136,5 +142,31 @@ describe("customer CloudFormation template", () => {
     expect((props.Policies as { PolicyDocument: unknown }[])[0]!.PolicyDocument).toEqual(
       JSON.parse(only(acme, "aws_iam_role_policy").policy),
     );
+  });
+});
+
+describe("the app", () => {
+  it("declares the deploy order: global first, then regions and customers, a region before its clusters", () => {
+    const clusters = [
+      { id: "c-east", region: "us-east-1", oidc_issuer_url: "https://oidc.example.com/e" },
+      { id: "c-west", region: "eu-west-1", oidc_issuer_url: "https://oidc.example.com/w" },
+    ];
+    const app = buildApp(testApp(), [env({ regions: ["us-east-1", "eu-west-1"], clusters })]);
+
+    const order = Object.fromEntries(
+      app.node.children
+        .filter((c): c is TerraformStack => "toTerraform" in c)
+        .map((stack) => [stack.node.id, stack.dependencies.map((d) => d.node.id)]),
+    );
+
+    expect(order).toEqual({
+      "logrelay-test-global": [],
+      "logrelay-test-us-east-1": ["logrelay-test-global"],
+      "logrelay-test-eu-west-1": ["logrelay-test-global"],
+      "logrelay-test-customer-acme": ["logrelay-test-global"],
+      "logrelay-test-customer-globex": ["logrelay-test-global"],
+      "logrelay-test-cluster-c-east": ["logrelay-test-us-east-1"],
+      "logrelay-test-cluster-c-west": ["logrelay-test-eu-west-1"],
+    });
   });
 });
