@@ -34,7 +34,7 @@ import { type AsyncBuffer, parquetMetadataAsync, parquetReadObjects } from "hypa
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { minimumBatches, PUT_LOG_EVENTS_LIMITS } from "../functions/distributor/batching";
 import { DeliveryEngine } from "../functions/distributor/engine";
-import type { CloudWatchLogsApi, LogLevel } from "../functions/distributor/ports";
+import type { CloudWatchLogsApi, LogLevel, ObjectRanges } from "../functions/distributor/ports";
 import { CachedTenantConfigs } from "../functions/distributor/tenant-configs";
 
 const KEY = "bench-tenant/cluster-1/payment-service/payment-5f7c9-abcde/1763632800-bench.log.gz";
@@ -138,15 +138,27 @@ async function toParquet(source: string, path: string): Promise<void> {
   renameSync(`${path}.tmp`, path);
 }
 
+/** Byte-range reads of a local file: the engine's ObjectRanges port, and the floor's AsyncBuffer. */
+function fileRanges(path: string): ObjectRanges {
+  const fd = openSync(path, "r");
+  return {
+    size: fstatSync(fd).size,
+    read: async (start, end) => {
+      const buf = Buffer.alloc(end - start);
+      readSync(fd, buf, 0, end - start, start);
+      return buf;
+    },
+  };
+}
+
 /** Floor for Parquet: decode every row group into row objects, nothing else. */
 async function parquetFloor(path: string) {
-  const fd = openSync(path, "r");
+  const ranges = fileRanges(path);
   const file: AsyncBuffer = {
-    byteLength: fstatSync(fd).size,
-    slice: (start, end) => {
-      const buf = Buffer.alloc((end ?? fstatSync(fd).size) - start);
-      readSync(fd, buf, 0, buf.length, start);
-      return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) as ArrayBuffer;
+    byteLength: ranges.size,
+    slice: async (start, end) => {
+      const buf = await ranges.read(start, end ?? ranges.size);
+      return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
     },
   };
   const metadata = await parquetMetadataAsync(file);
@@ -208,17 +220,7 @@ async function engine(path: string) {
     {
       objects: {
         identify: async () => ({ eTag: "bench" }),
-        ranges: async () => {
-          const fd = openSync(path, "r");
-          return {
-            size: fstatSync(fd).size,
-            read: async (start, end) => {
-              const buf = Buffer.alloc(end - start);
-              readSync(fd, buf, 0, end - start, start);
-              return buf;
-            },
-          };
-        },
+        ranges: async () => fileRanges(path),
         open: async () => ({
           body: createReadStream(path, { highWaterMark: 256 * 1024 }),
           lastModified: new Date(),

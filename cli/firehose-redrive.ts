@@ -2,8 +2,15 @@ import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { z } from "zod";
 import { describeError } from "../functions/distributor/errors";
-import { decompress } from "../functions/distributor/log-records";
-import { DEFAULT_RETRY, type RetryHooks, type RetryPolicy, withRetry } from "../functions/distributor/retry";
+import { decompress, recordBadLine } from "../functions/distributor/log-records";
+import {
+  backoffDelay,
+  DEFAULT_RETRY,
+  type RetryHooks,
+  type RetryPolicy,
+  sleep,
+  withRetry,
+} from "../functions/distributor/retry";
 
 /**
  * Re-puts records that Firehose wrote to its error output (for example `activePartitionExceeded`
@@ -117,9 +124,11 @@ async function redriveObject(
     // Whole-call failures (throttling, 5xx) and refused records are retried; the rest counts as failed.
     let pending = records;
     let reasons: string[] = [];
-    const attempts = (options.retry ?? DEFAULT_RETRY).maxAttempts;
-    for (let attempt = 1; attempt <= attempts && pending.length > 0; attempt++) {
-      if (attempt > 1) await (options.retryHooks?.sleep ?? defaultSleep)(backoff(attempt, options));
+    const policy = options.retry ?? DEFAULT_RETRY;
+    for (let attempt = 1; attempt <= policy.maxAttempts && pending.length > 0; attempt++) {
+      if (attempt > 1) {
+        await (options.retryHooks?.sleep ?? sleep)(backoffDelay(attempt, policy, options.retryHooks?.random));
+      }
       const { failed } = await retry(() => sink.putBatch(pending));
       report.redriven += pending.length - failed.length;
       reasons = failed.map((f) => f.reason);
@@ -135,13 +144,10 @@ async function redriveObject(
     crlfDelay: Number.POSITIVE_INFINITY,
   });
   let lineNo = 0;
+  const bad = (reason: string) => recordBadLine(report, lineNo, reason, MAX_BAD_SAMPLES);
   for await (const line of lines) {
     lineNo++;
     if (line.trim() === "") continue;
-    const bad = (reason: string) => {
-      report.badLines++;
-      if (report.badSamples.length < MAX_BAD_SAMPLES) report.badSamples.push({ line: lineNo, reason });
-    };
     let doc: unknown;
     try {
       doc = JSON.parse(line);
@@ -170,12 +176,4 @@ async function redriveObject(
     batchBytes += record.length;
   }
   await flush();
-}
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function backoff(attempt: number, options: RedriveOptions): number {
-  const policy = options.retry ?? DEFAULT_RETRY;
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  return Math.floor((options.retryHooks?.random ?? Math.random)() * ceiling);
 }

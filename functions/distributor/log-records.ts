@@ -30,6 +30,17 @@ export interface ReadOptions {
 }
 
 export const MAX_BAD_SAMPLES = 5;
+
+/** Counts a line (or row) that could not be used, keeping the first `maxSamples` with their reason. */
+export function recordBadLine(
+  stats: Pick<ReadStats, "badLines" | "badSamples">,
+  line: number,
+  reason: string,
+  maxSamples = MAX_BAD_SAMPLES,
+): void {
+  stats.badLines++;
+  if (stats.badSamples.length < maxSamples) stats.badSamples.push({ line, reason });
+}
 export const DEFAULT_MAX_LINE_CHARS = 16 * 1024 * 1024;
 
 /** Fields that carry the event text, in order of preference. */
@@ -143,10 +154,7 @@ export async function* readLogEvents(
   let lineNo = 0;
   let skippingLongLine = false;
 
-  const bad = (reason: string) => {
-    stats.badLines++;
-    if (stats.badSamples.length < MAX_BAD_SAMPLES) stats.badSamples.push({ line: lineNo, reason });
-  };
+  const bad = (reason: string) => recordBadLine(stats, lineNo, reason);
   const parseLine = (line: string, out: LogEvent[]) => {
     lineNo++;
     const text = line.endsWith("\r") ? line.slice(0, -1) : line;

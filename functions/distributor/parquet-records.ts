@@ -1,12 +1,6 @@
 import { type AsyncBuffer, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { CorruptObjectError } from "./errors";
-import {
-  type LogEvent,
-  MAX_BAD_SAMPLES,
-  type ReadOptions,
-  type ReadStats,
-  recordToEvent,
-} from "./log-records";
+import { type LogEvent, type ReadOptions, type ReadStats, recordBadLine, recordToEvent } from "./log-records";
 import type { ObjectRanges } from "./ports";
 
 /** Staged objects in Parquet (the Firehose ingestion option with format conversion). */
@@ -76,12 +70,8 @@ export async function* readParquetEvents(
       for (const [j, row] of rows.slice(i, i + CHUNK_ROWS).entries()) {
         stats.lines++;
         const event = recordToEvent(jsonSafe(row), options.fallbackTimestampMs);
-        if (typeof event === "string") {
-          stats.badLines++;
-          if (stats.badSamples.length < MAX_BAD_SAMPLES) {
-            stats.badSamples.push({ line: rowStart + i + j + 1, reason: event });
-          }
-        } else {
+        if (typeof event === "string") recordBadLine(stats, rowStart + i + j + 1, event);
+        else {
           stats.events++;
           out.push(event);
         }

@@ -17,6 +17,16 @@ export interface RetryHooks {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Delay before the attempt after `attempt`: exponential, capped, with full jitter. */
+export function backoffDelay(
+  attempt: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return Math.floor(random() * ceiling);
+}
+
 /**
  * Runs `operation`, retrying transient failures (throttling, 5xx, timeouts: see classify) with
  * exponential backoff and full jitter; permanent failures and the last transient one are rethrown.
@@ -33,8 +43,7 @@ export async function withRetry<T>(
       return await operation();
     } catch (error) {
       if (attempt >= policy.maxAttempts || classify(error) === "permanent") throw error;
-      const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-      const delay = Math.floor(random() * ceiling);
+      const delay = backoffDelay(attempt, policy, random);
       hooks.onRetry?.(attempt, delay, error);
       await wait(delay);
     }

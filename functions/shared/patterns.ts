@@ -3,18 +3,19 @@
  * tenant API. One place, so the three can never disagree about what a valid key is.
  */
 
+export const QUARANTINE_PREFIX = "_quarantine/";
+export const FIREHOSE_ERRORS_PREFIX = "_firehose-errors/";
+
 /**
  * Prefixes of the staging bucket that hold the pipeline's own objects, never tenant data (tenant
  * ids cannot start with '_'). Each says what is there and what to do about it.
  */
-export const PIPELINE_PREFIXES = {
-  "_quarantine/":
+export const PIPELINE_PREFIXES: Readonly<Record<string, string>> = {
+  [QUARANTINE_PREFIX]:
     "collector quarantine: events without a valid tenant, application or pod name (see the reason in the key)",
-  "_firehose-errors/":
+  [FIREHOSE_ERRORS_PREFIX]:
     "Firehose error output: records it could not partition, convert or deliver; re-put them with `logrelay firehose redrive`",
-} as const;
-export const QUARANTINE_PREFIX = "_quarantine/";
-export const FIREHOSE_ERRORS_PREFIX = "_firehose-errors/";
+};
 
 /** Tenant ids are DNS labels: lowercase letters, digits and '-', 1-63 chars, no leading/trailing '-'. */
 export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;

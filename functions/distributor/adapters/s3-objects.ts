@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { isParquetKey } from "../parquet-records";
 import type {
   DestinationSession,
   ObjectIdentity,
@@ -95,5 +96,5 @@ export class S3ObjectWriter implements ObjectWriter {
  */
 export function contentTypeOf(key: string, sourceType?: string): string {
   if (sourceType && !/^(application|binary)\/octet-stream$/i.test(sourceType)) return sourceType;
-  return key.endsWith(".parquet") ? "application/vnd.apache.parquet" : "application/x-ndjson";
+  return isParquetKey(key) ? "application/vnd.apache.parquet" : "application/x-ndjson";
 }
