@@ -136,6 +136,19 @@ describe("logrelay deliver (CLI) against the emulator", () => {
     expect(await queueDepth(sqs, QueueUrl!)).toBe(0);
   });
 
+  it("the real binary ends quietly when its reader closes the pipe early (| head)", async () => {
+    const child = spawn(process.execPath, ["bin/logrelay.js", "deliver", "--help"], {
+      env: env(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.destroy();
+    const err: Buffer[] = [];
+    child.stderr.on("data", (d: Buffer) => void err.push(d));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+
+    expect([code, Buffer.concat(err).toString()]).toEqual([0, ""]);
+  });
+
   it("the real binary stops cleanly on SIGTERM while long-polling", async () => {
     const sqs = new SQSClient({ region: REGION });
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "logrelay-cli-idle" }));

@@ -113,6 +113,12 @@ describe("the processor image (functions/distributor/Containerfile)", () => {
         "received 1, acknowledged 1 (1 delivered, 0 failed permanently), left for retry 0",
       ),
     ]);
+    // One process, one worker: the bundle runs main() exactly once.
+    expect(
+      Buffer.concat(err)
+        .toString()
+        .match(/received \d+, acknowledged/g),
+    ).toHaveLength(1);
     expect(Date.now() - statSync(heartbeat).mtimeMs).toBeLessThan(60_000);
     const logs = (await clientsFor("333333333333")).logs;
     const group = await readLogGroup(logs, "/image/tenant");
