@@ -14,6 +14,7 @@
  *
  * The last line printed is one JSON object with the figures.
  */
+
 import { execFileSync } from "node:child_process";
 import { once } from "node:events";
 import {
@@ -32,6 +33,7 @@ import { dirname, join, resolve } from "node:path";
 import { createGunzip, createGzip } from "node:zlib";
 import { type AsyncBuffer, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { parquetWriteBuffer } from "hyparquet-writer";
+import { NoLedger } from "../functions/distributor/adapters/dynamodb";
 import { minimumBatches, PUT_LOG_EVENTS_LIMITS } from "../functions/distributor/batching";
 import { DeliveryEngine } from "../functions/distributor/engine";
 import type { CloudWatchLogsApi, LogLevel, ObjectRanges } from "../functions/distributor/ports";
@@ -212,8 +214,6 @@ async function engine(path: string) {
         batchBytes += Buffer.byteLength(e.message) + PUT_LOG_EVENTS_LIMITS.perEventOverheadBytes;
       return {};
     },
-    createLogGroup: async () => {},
-    createLogStream: async () => {},
   };
   const quiet = { log: (_l: LogLevel) => {}, metrics: () => {} };
   const e = new DeliveryEngine(
@@ -250,7 +250,7 @@ async function engine(path: string) {
       },
       cloudWatchLogs: () => sink,
       objectWriter: { putObject: async () => {} },
-      ledger: { durable: false, has: async () => false, record: async () => {} },
+      ledger: new NoLedger(),
       telemetry: quiet,
     },
     { region: "us-east-1", retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } },

@@ -1,7 +1,8 @@
 /**
- * Error hierarchy of the distributor. Every failure is either permanent (retrying cannot help:
- * record it and acknowledge the message) or transient (retry with backoff, then let SQS redeliver).
- * `classify` is the one place that decides which.
+ * Error hierarchy of the distributor and the one place that turns any thrown value into an
+ * outcome. Every failure is either permanent (retrying cannot help: record it and acknowledge the
+ * message) or transient (retry with backoff while time allows, then let SQS redeliver, resuming
+ * from the last checkpoint).
  */
 export abstract class LogrelayError extends Error {
   abstract readonly retryable: boolean;
@@ -23,20 +24,73 @@ export class MalformedKeyError extends LogrelayError {
   }
 }
 
+/** A delivery-config item that does not pass the shared schema: it fails only itself. */
 export class InvalidConfigError extends LogrelayError {
   override readonly name = "InvalidConfigError";
   readonly retryable = false;
 }
 
+/** The object's bytes cannot be decoded past some point (corrupt gzip, broken Parquet). */
 export class CorruptObjectError extends LogrelayError {
   override readonly name = "CorruptObjectError";
   readonly retryable = false;
+}
+
+/** The staged object is gone (expired by the bucket's lifecycle, or deleted) or was replaced. */
+export class ObjectNotFoundError extends LogrelayError {
+  override readonly name = "ObjectNotFoundError";
+  readonly retryable = false;
+  constructor(bucket: string, key: string, detail = "not found (expired or deleted?)") {
+    super(`s3://${bucket}/${key} ${detail}`);
+  }
 }
 
 /** The customer's role or resource refuses us: nothing changes until the customer fixes it. */
 export class DestinationDeniedError extends LogrelayError {
   override readonly name = "DestinationDeniedError";
   readonly retryable = false;
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The invocation's time budget ran out before the destination finished. What was acknowledged is
+ * checkpointed; the next attempt resumes there.
+ */
+export class DeadlineReachedError extends LogrelayError {
+  override readonly name = "DeadlineReachedError";
+  readonly retryable = true;
+}
+
+/**
+ * Another attempt holds a live claim on this destination (a duplicate notification, or a slow
+ * owner). Nothing was sent; the message is left for a later retry.
+ */
+export class ClaimedElsewhereError extends LogrelayError {
+  override readonly name = "ClaimedElsewhereError";
+  readonly retryable = true;
+}
+
+/** Our claim was taken over (our lease expired): stop sending at once, the new owner resumes. */
+export class ClaimLostError extends LogrelayError {
+  override readonly name = "ClaimLostError";
+  readonly retryable = true;
+}
+
+/** Reading the object's body broke off mid-stream (connection reset, timeout): reopen and resume. */
+export class InterruptedReadError extends LogrelayError {
+  override readonly name = "InterruptedReadError";
+  readonly retryable = true;
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
 }
 
 export class SettingsError extends Error {
@@ -49,28 +103,35 @@ export class TransientDeliveryError extends LogrelayError {
   readonly retryable = true;
 }
 
-const PERMANENT_AWS_ERRORS = new Set([
+const DENIED_AWS_ERRORS = new Set([
   "AccessDenied",
   "AccessDeniedException",
   "AuthorizationError",
+  "KMSAccessDeniedException",
+  "KMSDisabledException",
+  "KMSInvalidStateException",
+]);
+
+const PERMANENT_AWS_ERRORS = new Set([
+  ...DENIED_AWS_ERRORS,
   "InvalidClientTokenId",
   "UnrecognizedClientException",
   "NoSuchBucket",
-  "NoSuchKey",
-  "NotFound",
   "InvalidParameterException",
   "ValidationException",
   "ValidationError",
   "MalformedPolicyDocument",
   "RegionDisabledException",
   "InvalidAccessKeyId",
-  "KMSAccessDeniedException",
   "DataAlreadyAcceptedException",
   "InvalidBucketName",
   "PermanentRedirect",
+  "QueueDoesNotExist",
+  "AWS.SimpleQueueService.NonExistentQueue",
 ]);
 
-const TRANSIENT_AWS_ERRORS = new Set([
+/** Back-pressure and server faults: retried for as long as the time budget allows. */
+const BACKPRESSURE_AWS_ERRORS = new Set([
   "ThrottlingException",
   "Throttling",
   "ThrottledException",
@@ -86,10 +147,14 @@ const TRANSIENT_AWS_ERRORS = new Set([
   "RequestTimeout",
   "RequestTimeoutException",
   "TimeoutError",
+  "OperationAbortedException",
+]);
+
+const TRANSIENT_AWS_ERRORS = new Set([
+  ...BACKPRESSURE_AWS_ERRORS,
   "ExpiredToken",
   "ExpiredTokenException",
   "IDPCommunicationError",
-  "OperationAbortedException",
 ]);
 
 const TRANSIENT_NODE_CODES = new Set([
@@ -109,6 +174,7 @@ interface AwsLikeError {
   name?: unknown;
   code?: unknown;
   Code?: unknown;
+  message?: unknown;
   $fault?: unknown;
   $retryable?: unknown;
   $metadata?: { httpStatusCode?: unknown };
@@ -116,26 +182,61 @@ interface AwsLikeError {
 
 export type Classification = "permanent" | "transient";
 
+function fields(error: unknown) {
+  const e = (typeof error === "object" && error !== null ? error : {}) as AwsLikeError;
+  const name = typeof e.name === "string" ? e.name : "";
+  const code = typeof e.code === "string" ? e.code : typeof e.Code === "string" ? e.Code : "";
+  const status = typeof e.$metadata?.httpStatusCode === "number" ? e.$metadata.httpStatusCode : undefined;
+  return { e, name, code, status };
+}
+
 /** Decides whether retrying an error can succeed. Unknown errors count as transient (SQS redelivers, then DLQ). */
 export function classify(error: unknown): Classification {
   if (error instanceof LogrelayError) return error.retryable ? "transient" : "permanent";
   if (typeof error !== "object" || error === null) return "transient";
-  const e = error as AwsLikeError;
-  const name = typeof e.name === "string" ? e.name : "";
-  const code = typeof e.code === "string" ? e.code : typeof e.Code === "string" ? e.Code : "";
+  const { e, name, code, status } = fields(error);
   if (TRANSIENT_AWS_ERRORS.has(name) || TRANSIENT_AWS_ERRORS.has(code)) return "transient";
   if (TRANSIENT_NODE_CODES.has(code) || name === "AbortError") return "transient";
   if (e.$retryable) return "transient";
   if (PERMANENT_AWS_ERRORS.has(name) || PERMANENT_AWS_ERRORS.has(code)) return "permanent";
-  const status = typeof e.$metadata?.httpStatusCode === "number" ? e.$metadata.httpStatusCode : undefined;
   if (status === 429 || (status !== undefined && status >= 500)) return "transient";
   if (status === 403) return "permanent";
-  if (e.$fault === "server") return "transient";
   return "transient";
+}
+
+/**
+ * Throttling, 5xx and timeouts: the service is there but busy. These are retried by time (for as
+ * long as the invocation has), other transient errors by count (RETRY_MAX_ATTEMPTS per call).
+ */
+export function isBackpressure(error: unknown): boolean {
+  if (error instanceof LogrelayError) return false;
+  const { e, name, code, status } = fields(error);
+  if (BACKPRESSURE_AWS_ERRORS.has(name) || BACKPRESSURE_AWS_ERRORS.has(code)) return true;
+  if (e.$retryable && (e.$retryable as { throttling?: unknown }).throttling) return true;
+  return status === 429 || (status !== undefined && status >= 500);
+}
+
+/** An AWS refusal of our credentials' rights (role trust, policy, KMS key state). */
+export function isAccessDenied(error: unknown): boolean {
+  const { name, code, status } = fields(error);
+  return DENIED_AWS_ERRORS.has(name) || DENIED_AWS_ERRORS.has(code) || (status === 403 && name === "");
 }
 
 /** Short, log-safe description of any thrown value. */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  if (error instanceof Error) {
+    const message = error.message || "(no message)";
+    return `${error.name}: ${message}`;
+  }
   return String(error);
+}
+
+export type FailureStatus = "failed_permanent" | "failed_transient";
+
+/** The one mapping from an error to a delivery outcome: its status and the reason to report. */
+export function outcomeOf(error: unknown): { status: FailureStatus; reason: string } {
+  return {
+    status: classify(error) === "permanent" ? "failed_permanent" : "failed_transient",
+    reason: describeError(error),
+  };
 }

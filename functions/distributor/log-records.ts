@@ -178,7 +178,17 @@ export async function* readLogEvents(
     }
   };
 
-  for await (const chunk of decompress(source)) {
+  const chunks = decompress(source)[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await chunks.next();
+    } catch (error) {
+      if (!(error instanceof CorruptObjectError)) throw error;
+      throw new CorruptObjectError(`${error.message} (damage after line ${lineNo})`);
+    }
+    if (next.done) break;
+    const chunk = next.value;
     stats.bytes += chunk.length;
     const text = carry + decoder.write(chunk);
     const out: LogEvent[] = [];

@@ -57,11 +57,15 @@ export interface ObjectRanges {
   read(start: number, end: number): Promise<Uint8Array>;
 }
 
-/** Reads staged objects from the central bucket with the processor's own credentials. */
+/**
+ * Reads staged objects from the central bucket with the processor's own credentials. Every read
+ * of one delivery names the same version (`pin`), so a reopened read sees the same bytes. A
+ * missing object throws ObjectNotFoundError.
+ */
 export interface ObjectSource {
-  open(bucket: string, key: string, versionId?: string): Promise<StagedObject>;
+  open(bucket: string, key: string, pin?: ObjectIdentity): Promise<StagedObject>;
   /** Size and time of the object, and reads of byte ranges of that same version. */
-  ranges(bucket: string, key: string, versionId?: string): Promise<ObjectRanges>;
+  ranges(bucket: string, key: string, pin?: ObjectIdentity): Promise<ObjectRanges>;
   /** Identity of the current object, for notifications that carry none (manual runs, replays). */
   identify(bucket: string, key: string): Promise<ObjectIdentity>;
 }
@@ -79,11 +83,11 @@ export interface PutLogEventsResult {
 }
 
 export interface CloudWatchLogsApi {
+  /**
+   * Puts one batch; the group and stream are created when missing (the adapter remembers what it
+   * created, so a known stream costs one call). Throws DestinationDeniedError when refused.
+   */
   putLogEvents(group: string, stream: string, events: LogEvent[]): Promise<PutLogEventsResult>;
-  /** Must tolerate "already exists". */
-  createLogGroup(group: string): Promise<void>;
-  /** Must tolerate "already exists". */
-  createLogStream(group: string, stream: string): Promise<void>;
 }
 
 export type CloudWatchLogsFactory = (session: DestinationSession) => CloudWatchLogsApi;
@@ -104,11 +108,50 @@ export interface ObjectWriter {
   putObject(session: DestinationSession, request: PutObjectRequest): Promise<void>;
 }
 
-/** Remembers which (object version, destination) pairs were delivered, so retries skip them. */
+/** What one destination has done with one object version so far. */
+export interface DeliveryCounts {
+  readonly eventsDelivered: number;
+  readonly eventsRejected: number;
+  /** Events over the size limit, delivered split into several pieces (each piece counts as delivered). */
+  readonly eventsSplit: number;
+  readonly badLines: number;
+  readonly bytes: number;
+  readonly batches: number;
+}
+
+/**
+ * A destination's progress for one object version, written after every acknowledged batch. The
+ * batches of an object are deterministic (same bytes, same limits, same accept-window clock), so a
+ * later attempt re-reads and re-batches, but sends nothing up to `position`.
+ */
+export interface Checkpoint extends DeliveryCounts {
+  /** Units (events, or pieces of split events, in reading order) covered by acknowledged batches. */
+  readonly position: number;
+  /** The clock the accept window was computed with, reused on resume so batches do not move. */
+  readonly windowNowMs: number;
+  /** Version of the reading and batching rules the batches were cut with. */
+  readonly batching: string;
+}
+
+export type Claim =
+  | { readonly state: "claimed"; readonly checkpoint?: Checkpoint }
+  | { readonly state: "complete" }
+  | { readonly state: "busy"; readonly owner: string; readonly leaseUntilMs: number };
+
+/**
+ * Claims and checkpoints per (object version, destination). A claim is a lease: a conditional
+ * write that succeeds when nobody holds a live lease and the destination is not complete; only the
+ * owner may checkpoint, renew or complete (else ClaimLostError). An expired lease (crashed owner)
+ * can be taken over; the new owner gets the last checkpoint.
+ */
 export interface DeliveryLedger {
   readonly durable: boolean;
-  has(id: string): Promise<boolean>;
-  record(id: string, detail: Record<string, string | number>): Promise<void>;
+  claim(id: string, owner: string, leaseMs: number): Promise<Claim>;
+  renew(id: string, owner: string, leaseMs: number): Promise<void>;
+  checkpoint(id: string, owner: string, checkpoint: Checkpoint, leaseMs: number): Promise<void>;
+  complete(id: string, owner: string, counts: DeliveryCounts): Promise<void>;
+  /** Gives the lease up (the checkpoint stays), so the next attempt need not wait for it to expire. */
+  release(id: string, owner: string): Promise<void>;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";

@@ -1,9 +1,14 @@
-import { classify } from "./errors";
+import { classify, isBackpressure } from "./errors";
 
 export interface RetryPolicy {
-  /** Total attempts including the first; 1 means no retry. */
+  /**
+   * Attempts per call, including the first, for transient errors that are not back-pressure
+   * (connection resets, unknown errors). Throttling, 5xx and timeouts are retried by time instead,
+   * while a deadline allows (see withRetry). 1 means no retry.
+   */
   readonly maxAttempts: number;
   readonly baseDelayMs: number;
+  /** The longest single wait between two attempts. */
   readonly maxDelayMs: number;
 }
 
@@ -17,24 +22,55 @@ export interface RetryHooks {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The time an invocation has: Lambda's remaining time less a margin, the worker's per-message
+ * budget (cut short on SIGTERM to the shutdown grace). Work checks it before each step.
+ */
+export class Deadline {
+  constructor(
+    private atMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  static after(ms: number, now: () => number = Date.now): Deadline {
+    return new Deadline(now() + ms, now);
+  }
+
+  get at(): number {
+    return this.atMs;
+  }
+
+  remainingMs(): number {
+    return this.atMs - this.now();
+  }
+
+  /** Brings the deadline forward (never later): a shutdown leaves only its grace period. */
+  shortenTo(atMs: number): void {
+    this.atMs = Math.min(this.atMs, atMs);
+  }
+}
+
 /** Delay before the attempt after `attempt`: exponential, capped, with full jitter. */
 export function backoffDelay(
   attempt: number,
   policy: RetryPolicy,
   random: () => number = Math.random,
 ): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempt - 1, 30));
   return Math.floor(random() * ceiling);
 }
 
 /**
- * Runs `operation`, retrying transient failures (throttling, 5xx, timeouts: see classify) with
- * exponential backoff and full jitter; permanent failures and the last transient one are rethrown.
+ * Runs `operation`, retrying transient failures with exponential backoff and full jitter.
+ * Back-pressure (throttling, 5xx, timeouts) is retried for as long as `deadline` leaves time for
+ * the wait; without a deadline, and for other transient errors, at most `policy.maxAttempts`
+ * attempts. Permanent failures and the last transient one are rethrown.
  */
 export async function withRetry<T>(
   operation: () => Promise<T>,
   policy: RetryPolicy,
   hooks: RetryHooks = {},
+  deadline?: Deadline,
 ): Promise<T> {
   const wait = hooks.sleep ?? sleep;
   const random = hooks.random ?? Math.random;
@@ -42,8 +78,10 @@ export async function withRetry<T>(
     try {
       return await operation();
     } catch (error) {
-      if (attempt >= policy.maxAttempts || classify(error) === "permanent") throw error;
+      if (classify(error) === "permanent") throw error;
       const delay = backoffDelay(attempt, policy, random);
+      const byTime = deadline !== undefined && isBackpressure(error);
+      if (byTime ? delay >= deadline.remainingMs() : attempt >= policy.maxAttempts) throw error;
       hooks.onRetry?.(attempt, delay, error);
       await wait(delay);
     }

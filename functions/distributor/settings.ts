@@ -17,7 +17,12 @@ export const DistributorSettingsSchema = z.object({
   /** DynamoDB table (pk: string, TTL attribute `ttl`) remembering delivered (object, destination) pairs. */
   DELIVERY_LEDGER_TABLE: name.optional(),
   LEDGER_TTL_DAYS: int(1, 365, 15),
+  /** Lease of a delivery claim; a crashed owner's claim is taken over this long after its last renewal. */
+  CLAIM_LEASE_SECONDS: int(5, 900, 60),
+  /** Time one message may take in the worker and the CLI (Lambda uses its remaining time). */
+  MESSAGE_BUDGET_SECONDS: int(10, 43_200, 300),
   CONFIG_CACHE_TTL_SECONDS: int(0, 3600, 60),
+  /** Attempts per call for transient errors other than throttling/5xx (those are retried by time). */
   RETRY_MAX_ATTEMPTS: int(1, 10, 5),
   RETRY_BASE_DELAY_MS: int(1, 60_000, 100),
   RETRY_MAX_DELAY_MS: int(1, 300_000, 5_000),

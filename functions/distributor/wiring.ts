@@ -63,7 +63,8 @@ export function createEngine(settings: DistributorSettings, telemetry?: Telemetr
         maxDelayMs: settings.RETRY_MAX_DELAY_MS,
       },
       limits: { ...PUT_LIMITS, maxEventBytes: settings.MAX_EVENT_BYTES },
-      ledgerTtlDays: settings.LEDGER_TTL_DAYS,
+      claimLeaseMs: settings.CLAIM_LEASE_SECONDS * 1000,
+      messageBudgetMs: settings.MESSAGE_BUDGET_SECONDS * 1000,
     },
   );
 }

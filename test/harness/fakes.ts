@@ -1,7 +1,10 @@
 import { createHash } from "node:crypto";
 import { DeliveryEngine, type EngineSettings } from "../../functions/distributor/engine";
+import { ClaimLostError, ObjectNotFoundError } from "../../functions/distributor/errors";
 import type { LogEvent } from "../../functions/distributor/log-records";
 import type {
+  Checkpoint,
+  Claim,
   CloudWatchLogsApi,
   ConfigSource,
   CredentialBroker,
@@ -26,7 +29,7 @@ export class FakeObjects implements ObjectSource {
   open = async (bucket: string, key: string): Promise<StagedObject> => {
     this.opens++;
     const body = this.objects.get(`${bucket}/${key}`);
-    if (!body) throw Object.assign(new Error("The specified key does not exist."), { name: "NoSuchKey" });
+    if (!body) throw new ObjectNotFoundError(bucket, key);
     async function* chunks() {
       for (let i = 0; i < body!.length; i += 64 * 1024) yield body!.subarray(i, i + 64 * 1024);
     }
@@ -34,7 +37,7 @@ export class FakeObjects implements ObjectSource {
   };
   ranges = async (bucket: string, key: string) => {
     const body = this.objects.get(`${bucket}/${key}`);
-    if (!body) throw Object.assign(new Error("Not Found"), { name: "NotFound" });
+    if (!body) throw new ObjectNotFoundError(bucket, key);
     return {
       size: body.length,
       lastModified: new Date("2026-11-20T10:00:00Z"),
@@ -53,7 +56,7 @@ export class FakeObjects implements ObjectSource {
   identify = async (bucket: string, key: string) => {
     this.identifies++;
     const body = this.objects.get(`${bucket}/${key}`);
-    if (!body) throw Object.assign(new Error("Not Found"), { name: "NotFound" });
+    if (!body) throw new ObjectNotFoundError(bucket, key);
     return { eTag: `"${createHash("md5").update(body).digest("hex")}"` };
   };
 }
@@ -96,29 +99,21 @@ export class FakeLogs {
   /** Errors to throw on the next putLogEvents calls, in order. */
   readonly faults: Error[] = [];
   rejected?: PutLogEventsResult;
+  /** Accounts whose every put fails with this error (an outage of one destination). */
+  readonly down = new Map<string, Error>();
 
   factory = (session: DestinationSession): CloudWatchLogsApi => {
     const account = session.accountId;
     return {
       putLogEvents: async (group, stream, events) => {
-        const fault = this.faults.shift();
+        const fault = this.faults.shift() ?? this.down.get(account);
         if (fault) throw fault;
-        const streams = this.groups.get(`${account}:${group}`);
-        if (!streams?.has(stream)) {
-          throw Object.assign(new Error("The specified log group does not exist."), {
-            name: "ResourceNotFoundException",
-          });
-        }
+        if (!this.groups.has(`${account}:${group}`)) this.groups.set(`${account}:${group}`, new Map());
+        const streams = this.groups.get(`${account}:${group}`)!;
+        if (!streams.has(stream)) streams.set(stream, []);
         this.batches.push({ account, group, stream, events: [...events] });
         streams.get(stream)!.push(...events);
         return this.rejected ?? {};
-      },
-      createLogGroup: async (group) => {
-        if (!this.groups.has(`${account}:${group}`)) this.groups.set(`${account}:${group}`, new Map());
-      },
-      createLogStream: async (group, stream) => {
-        const streams = this.groups.get(`${account}:${group}`)!;
-        if (!streams.has(stream)) streams.set(stream, []);
       },
     };
   };
@@ -140,25 +135,69 @@ export class FakeWriter implements ObjectWriter {
   };
 }
 
+/** The ledger's claim and checkpoint rules in memory (DynamoDbDeliveryLedger's conditions). */
 export class MemoryLedger implements DeliveryLedger {
   readonly durable = true;
-  readonly entries = new Map<string, Record<string, string | number>>();
-  has = async (id: string) => this.entries.has(id);
-  record = async (id: string, detail: Record<string, string | number>) => {
-    this.entries.set(id, detail);
+  readonly entries = new Map<
+    string,
+    { state: "in_progress" | "complete"; owner: string; leaseUntil: number; checkpoint?: Checkpoint }
+  >();
+  writes = 0;
+  /** Errors to throw on the next checkpoint writes, in order. */
+  readonly checkpointFaults: Error[] = [];
+  constructor(private readonly now: () => number = Date.now) {}
+
+  claim = async (id: string, owner: string, leaseMs: number): Promise<Claim> => {
+    this.writes++;
+    const e = this.entries.get(id);
+    if (e?.state === "complete") return { state: "complete" };
+    if (e && e.owner !== owner && e.leaseUntil >= this.now())
+      return { state: "busy", owner: e.owner, leaseUntilMs: e.leaseUntil };
+    this.entries.set(id, {
+      state: "in_progress",
+      owner,
+      leaseUntil: this.now() + leaseMs,
+      checkpoint: e?.checkpoint,
+    });
+    return { state: "claimed", ...(e?.checkpoint && { checkpoint: e.checkpoint }) };
+  };
+  private held(id: string, owner: string) {
+    const e = this.entries.get(id);
+    if (!e || e.owner !== owner || e.state !== "in_progress")
+      throw new ClaimLostError(`the claim on ${id} is no longer held by ${owner}`);
+    return e;
+  }
+  renew = async (id: string, owner: string, leaseMs: number) => {
+    this.held(id, owner).leaseUntil = this.now() + leaseMs;
+  };
+  checkpoint = async (id: string, owner: string, checkpoint: Checkpoint) => {
+    this.writes++;
+    const fault = this.checkpointFaults.shift();
+    if (fault) throw fault;
+    this.held(id, owner).checkpoint = checkpoint;
+  };
+  complete = async (id: string, owner: string) => {
+    this.writes++;
+    this.held(id, owner).state = "complete";
+  };
+  release = async (id: string, owner: string) => {
+    this.held(id, owner).leaseUntil = 0;
   };
 }
 
 export const NOW = Date.parse("2026-11-20T12:00:00Z");
 
 export function fakeWorld(settings: Partial<EngineSettings> = {}) {
+  // The clock moves only when the engine sleeps (backoff), so deadlines pass in fake time.
+  const clock = { now: NOW };
   const world = {
+    clock,
     objects: new FakeObjects(),
     configs: new FakeConfigs(),
     broker: new FakeBroker(),
     logs: new FakeLogs(),
     writer: new FakeWriter(),
-    ledger: new MemoryLedger(),
+    ledger: new MemoryLedger(() => clock.now),
     telemetry: new MemoryTelemetry(),
     sleeps: [] as number[],
   };
@@ -171,12 +210,18 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}) {
       objectWriter: world.writer,
       ledger: world.ledger,
       telemetry: world.telemetry,
-      now: () => NOW,
+      now: () => clock.now,
     },
     {
       region: "us-east-1",
       retry: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000 },
-      retryHooks: { sleep: async (ms) => void world.sleeps.push(ms), random: () => 0.5 },
+      retryHooks: {
+        sleep: async (ms) => {
+          world.sleeps.push(ms);
+          clock.now += ms;
+        },
+        random: () => 0.5,
+      },
       ...settings,
     },
   );

@@ -4,6 +4,7 @@ import {
   CreateLogStreamCommand,
   PutLogEventsCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
+import { DestinationDeniedError, isAccessDenied } from "../errors";
 import type { LogEvent } from "../log-records";
 import type {
   CloudWatchLogsApi,
@@ -13,12 +14,65 @@ import type {
 } from "../ports";
 import { ClientCache } from "./client-cache";
 
-const alreadyExists = (e: unknown) => (e as { name?: unknown }).name === "ResourceAlreadyExistsException";
+const named = (e: unknown, name: string) => (e as { name?: unknown }).name === name;
 
+/** Bounded memory of names known to exist (oldest forgotten first). */
+class KnownNames {
+  private readonly names = new Set<string>();
+  constructor(private readonly max = 10_000) {}
+  has(name: string): boolean {
+    return this.names.has(name);
+  }
+  add(name: string): void {
+    if (this.names.size >= this.max) {
+      const oldest = this.names.values().next().value;
+      if (oldest !== undefined) this.names.delete(oldest);
+    }
+    this.names.add(name);
+  }
+  delete(name: string): void {
+    this.names.delete(name);
+  }
+}
+
+/**
+ * CloudWatch Logs of one destination session. A stream not known to exist is created before the
+ * first put (its group only when CreateLogStream says the group is missing); "already exists" is
+ * success, and a put that finds the stream gone (deleted meanwhile) creates it again once.
+ * Refusals (role policy, resource policy, KMS) become DestinationDeniedError.
+ */
 export class CloudWatchLogsAdapter implements CloudWatchLogsApi {
-  constructor(private readonly client: Pick<CloudWatchLogsClient, "send">) {}
+  constructor(
+    private readonly client: Pick<CloudWatchLogsClient, "send">,
+    private readonly known: KnownNames = new KnownNames(),
+  ) {}
 
   async putLogEvents(group: string, stream: string, events: LogEvent[]): Promise<PutLogEventsResult> {
+    try {
+      const name = `${group}\u0000${stream}`;
+      if (!this.known.has(name)) await this.createStream(group, stream);
+      this.known.add(name);
+      try {
+        return await this.put(group, stream, events);
+      } catch (error) {
+        if (!named(error, "ResourceNotFoundException")) throw error;
+        this.known.delete(name);
+        await this.createStream(group, stream);
+        this.known.add(name);
+        return await this.put(group, stream, events);
+      }
+    } catch (error) {
+      if (isAccessDenied(error)) {
+        throw new DestinationDeniedError(
+          `CloudWatch Logs refused ${group}: ${(error as Error).message}`,
+          error,
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async put(group: string, stream: string, events: LogEvent[]): Promise<PutLogEventsResult> {
     const out = await this.client.send(
       new PutLogEventsCommand({ logGroupName: group, logStreamName: stream, logEvents: events }),
     );
@@ -32,19 +86,23 @@ export class CloudWatchLogsAdapter implements CloudWatchLogsApi {
     };
   }
 
-  async createLogGroup(group: string): Promise<void> {
-    try {
-      await this.client.send(new CreateLogGroupCommand({ logGroupName: group }));
-    } catch (e) {
-      if (!alreadyExists(e)) throw e;
-    }
-  }
-
-  async createLogStream(group: string, stream: string): Promise<void> {
+  private async createStream(group: string, stream: string): Promise<void> {
     try {
       await this.client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
-    } catch (e) {
-      if (!alreadyExists(e)) throw e;
+      return;
+    } catch (error) {
+      if (named(error, "ResourceAlreadyExistsException")) return;
+      if (!named(error, "ResourceNotFoundException")) throw error;
+    }
+    await this.tolerateExisting(new CreateLogGroupCommand({ logGroupName: group }));
+    await this.tolerateExisting(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
+  }
+
+  private async tolerateExisting(command: CreateLogGroupCommand | CreateLogStreamCommand): Promise<void> {
+    try {
+      await this.client.send(command as CreateLogStreamCommand);
+    } catch (error) {
+      if (!named(error, "ResourceAlreadyExistsException")) throw error;
     }
   }
 }

@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DestinationDeniedError, isAccessDenied, ObjectNotFoundError } from "../errors";
 import { isParquetKey } from "../parquet-records";
 import type {
   DestinationSession,
@@ -12,13 +13,34 @@ import type {
 } from "../ports";
 import { ClientCache } from "./client-cache";
 
+const named = (e: unknown, ...names: string[]) => names.includes(String((e as { name?: unknown }).name));
+
+/** The version to read: the version id where the bucket has one, else the ETag must match. */
+function pinned(pin?: ObjectIdentity): { VersionId: string } | { IfMatch: string } | Record<string, never> {
+  if (pin?.versionId) return { VersionId: pin.versionId };
+  if (pin?.eTag) return { IfMatch: pin.eTag.startsWith('"') ? pin.eTag : `"${pin.eTag}"` };
+  return {};
+}
+
+/** Missing objects and replaced versions become ObjectNotFoundError (permanent, says which). */
+async function reading<T>(bucket: string, key: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (named(error, "NoSuchKey", "NotFound", "NoSuchVersion")) throw new ObjectNotFoundError(bucket, key);
+    if (named(error, "PreconditionFailed"))
+      throw new ObjectNotFoundError(bucket, key, "was replaced by another version while being delivered");
+    throw error;
+  }
+}
+
 /** Reads staged objects with the processor's own credentials; the body streams. */
 export class S3ObjectSource implements ObjectSource {
   constructor(private readonly s3: Pick<S3Client, "send">) {}
 
-  async open(bucket: string, key: string, versionId?: string): Promise<StagedObject> {
-    const out = await this.s3.send(
-      new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId && { VersionId: versionId }) }),
+  async open(bucket: string, key: string, pin?: ObjectIdentity): Promise<StagedObject> {
+    const out = await reading(bucket, key, () =>
+      this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...pinned(pin) })),
     );
     if (!out.Body) throw new Error(`GetObject s3://${bucket}/${key} returned no body`);
     return {
@@ -29,22 +51,25 @@ export class S3ObjectSource implements ObjectSource {
     };
   }
 
-  async ranges(bucket: string, key: string, versionId?: string): Promise<ObjectRanges> {
-    const head = await (this.s3 as S3Client).send(
-      new HeadObjectCommand({ Bucket: bucket, Key: key, ...(versionId && { VersionId: versionId }) }),
+  async ranges(bucket: string, key: string, pin?: ObjectIdentity): Promise<ObjectRanges> {
+    const head = await reading(bucket, key, () =>
+      (this.s3 as S3Client).send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...pinned(pin) })),
     );
     if (head.ContentLength === undefined)
       throw new Error(`HeadObject s3://${bucket}/${key} returned no size`);
     // Later reads must see the same bytes: pin the version, or the ETag where there is none.
-    const pinned =
-      head.VersionId && head.VersionId !== "null" ? { VersionId: head.VersionId } : { IfMatch: head.ETag };
+    const same = pinned(
+      head.VersionId && head.VersionId !== "null" ? { versionId: head.VersionId } : { eTag: head.ETag ?? "" },
+    );
     return {
       size: head.ContentLength,
       ...(head.LastModified && { lastModified: head.LastModified }),
       read: async (start, end) => {
         if (end <= start) return new Uint8Array(0);
-        const out = await this.s3.send(
-          new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}`, ...pinned }),
+        const out = await reading(bucket, key, () =>
+          this.s3.send(
+            new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}`, ...same }),
+          ),
         );
         if (!out.Body) throw new Error(`GetObject s3://${bucket}/${key} (range) returned no body`);
         return (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
@@ -53,7 +78,9 @@ export class S3ObjectSource implements ObjectSource {
   }
 
   async identify(bucket: string, key: string): Promise<ObjectIdentity> {
-    const out = await (this.s3 as S3Client).send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const out = await reading(bucket, key, () =>
+      (this.s3 as S3Client).send(new HeadObjectCommand({ Bucket: bucket, Key: key })),
+    );
     return {
       ...(out.VersionId && out.VersionId !== "null" && { versionId: out.VersionId }),
       ...(out.ETag && { eTag: out.ETag }),
@@ -74,19 +101,29 @@ export class S3ObjectWriter implements ObjectWriter {
   async putObject(session: DestinationSession, request: PutObjectRequest): Promise<void> {
     const client = this.clients.get(session, () => this.makeClient(session) as S3Client);
     const body = request.body instanceof Readable ? request.body : Readable.from(request.body);
-    await client.send(
-      new PutObjectCommand({
-        Bucket: request.bucket,
-        Key: request.key,
-        Body: body,
-        ...(request.contentLength !== undefined && { ContentLength: request.contentLength }),
-        ContentType: contentTypeOf(request.key, request.contentType),
-        ...(request.key.endsWith(".gz") && { ContentEncoding: "gzip" }),
-        ACL: "bucket-owner-full-control",
-        ExpectedBucketOwner: request.expectedBucketOwner,
-        Metadata: request.metadata,
-      }),
-    );
+    try {
+      await client.send(
+        new PutObjectCommand({
+          Bucket: request.bucket,
+          Key: request.key,
+          Body: body,
+          ...(request.contentLength !== undefined && { ContentLength: request.contentLength }),
+          ContentType: contentTypeOf(request.key, request.contentType),
+          ...(request.key.endsWith(".gz") && { ContentEncoding: "gzip" }),
+          ACL: "bucket-owner-full-control",
+          ExpectedBucketOwner: request.expectedBucketOwner,
+          Metadata: request.metadata,
+        }),
+      );
+    } catch (error) {
+      if (isAccessDenied(error)) {
+        throw new DestinationDeniedError(
+          `S3 refused s3://${request.bucket}/${request.key}: ${(error as Error).message}`,
+          error,
+        );
+      }
+      throw error;
+    }
   }
 }
 

@@ -170,6 +170,7 @@ describe("faults only a mock can make, through the real CloudWatch Logs client",
     const configs = new FakeConfigs();
     configs.items.set("acme", [cwConfig("acme", "111111111111")]);
     const sleeps: number[] = [];
+    const clock = { now: NOW };
     const engine = new DeliveryEngine(
       {
         objects,
@@ -177,14 +178,20 @@ describe("faults only a mock can make, through the real CloudWatch Logs client",
         credentials: new FakeBroker(),
         cloudWatchLogs: cloudWatchLogsFactory(() => logs),
         objectWriter: new FakeWriter(),
-        ledger: new MemoryLedger(),
+        ledger: new MemoryLedger(() => clock.now),
         telemetry: new MemoryTelemetry(),
-        now: () => NOW,
+        now: () => clock.now,
       },
       {
         region: "us-east-1",
         retry: { maxAttempts, baseDelayMs: 10, maxDelayMs: 100 },
-        retryHooks: { sleep: async (ms) => void sleeps.push(ms) },
+        messageBudgetMs: 5_000,
+        retryHooks: {
+          sleep: async (ms) => {
+            sleeps.push(ms);
+            clock.now += ms;
+          },
+        },
       },
     );
     return { engine, sleeps };
@@ -220,11 +227,26 @@ describe("faults only a mock can make, through the real CloudWatch Logs client",
     cwl.restore();
   });
 
-  it("a timeout on every attempt leaves the message for SQS to retry", async () => {
+  it("a timeout on every attempt is retried until the time budget is spent, then left for SQS to retry", async () => {
     const cwl = mockClient(CloudWatchLogsClient);
+    cwl.on(CreateLogStreamCommand).resolves({});
     cwl
       .on(PutLogEventsCommand)
       .rejects(Object.assign(new Error("Connection timed out after 3000 ms"), { name: "TimeoutError" }));
+    const { engine, sleeps } = engineWith(new CloudWatchLogsClient({ region: "us-east-1" }), 3);
+
+    const result = await deliver(engine);
+
+    expect(result.status).toBe("failed_transient");
+    expect(cwl.commandCalls(PutLogEventsCommand).length).toBeGreaterThan(3);
+    expect(sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(5_000);
+    cwl.restore();
+  });
+
+  it("a connection reset is a transient error retried RETRY_MAX_ATTEMPTS times per call", async () => {
+    const cwl = mockClient(CloudWatchLogsClient);
+    cwl.on(CreateLogStreamCommand).resolves({});
+    cwl.on(PutLogEventsCommand).rejects(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
     const { engine } = engineWith(new CloudWatchLogsClient({ region: "us-east-1" }), 3);
 
     const result = await deliver(engine);
@@ -234,25 +256,50 @@ describe("faults only a mock can make, through the real CloudWatch Logs client",
     cwl.restore();
   });
 
-  it("creates the group and stream when PutLogEvents says they are missing, tolerating a race", async () => {
+  it("creates an unknown stream before the first put (its group only when missing, tolerating a race), then remembers it", async () => {
     const cwl = mockClient(CloudWatchLogsClient);
+    cwl.on(PutLogEventsCommand).resolves({});
     cwl
-      .on(PutLogEventsCommand)
+      .on(CreateLogStreamCommand)
       .rejectsOnce(Object.assign(new Error("no group"), { name: "ResourceNotFoundException" }))
       .resolves({});
     cwl
       .on(CreateLogGroupCommand)
       .rejects(Object.assign(new Error("exists"), { name: "ResourceAlreadyExistsException" }));
+    const { engine } = engineWith(new CloudWatchLogsClient({ region: "us-east-1" }));
+
+    const result = await deliver(engine);
+    const again = await engine.processMessage(
+      JSON.stringify(s3Event("central", KEY, { eventTime: new Date(NOW), eTag: "other-version" })),
+    );
+
+    expect(result.status).toBe("delivered");
+    expect(again.status).toBe("delivered");
+    expect(cwl.commandCalls(CreateLogStreamCommand)[0]!.args[0].input).toEqual({
+      logGroupName: "/logs/acme",
+      logStreamName: "c1/app/pod/2026-11-20",
+    });
+    // Known stream: the second object costs one PutLogEvents and nothing else.
+    expect(cwl.commandCalls(CreateLogStreamCommand)).toHaveLength(2);
+    expect(cwl.commandCalls(CreateLogGroupCommand)).toHaveLength(1);
+    expect(cwl.commandCalls(PutLogEventsCommand)).toHaveLength(2);
+    cwl.restore();
+  });
+
+  it("a stream deleted behind our back is created again once", async () => {
+    const cwl = mockClient(CloudWatchLogsClient);
     cwl.on(CreateLogStreamCommand).resolves({});
+    cwl
+      .on(PutLogEventsCommand)
+      .rejectsOnce(Object.assign(new Error("no stream"), { name: "ResourceNotFoundException" }))
+      .resolves({});
     const { engine } = engineWith(new CloudWatchLogsClient({ region: "us-east-1" }));
 
     const result = await deliver(engine);
 
     expect(result.status).toBe("delivered");
-    expect(cwl.commandCalls(CreateLogStreamCommand)[0]!.args[0].input).toEqual({
-      logGroupName: "/logs/acme",
-      logStreamName: "c1/app/pod/2026-11-20",
-    });
+    expect(cwl.commandCalls(CreateLogStreamCommand)).toHaveLength(2);
+    expect(cwl.commandCalls(PutLogEventsCommand)).toHaveLength(2);
     cwl.restore();
   });
 });

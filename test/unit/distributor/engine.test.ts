@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
-import { rejectedCount } from "../../../functions/distributor/engine";
+import { rejectedCount } from "../../../functions/distributor/destinations/cloudwatch";
 import { firehoseKey, parquetObject, s3Event, snsEnvelope } from "../../harness/factories";
 import { cwConfig, fakeWorld, NOW, s3Config } from "../../harness/fakes";
 
@@ -133,11 +133,11 @@ describe("DeliveryEngine", () => {
     expect(w.logs.eventsIn("111111111111", "/logs/acme")).toHaveLength(2);
   });
 
-  it("a 5xx that outlasts the retries is a transient failure of the message", async () => {
-    const w = fakeWorld();
+  it("a 5xx is retried by time, beyond RETRY_MAX_ATTEMPTS; one that outlasts the budget is a transient failure", async () => {
+    const w = fakeWorld({ messageBudgetMs: 10_000 });
     w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(2));
     w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 100; i++) {
       w.logs.faults.push(
         Object.assign(new Error("boom"), {
           name: "ServiceUnavailableException",
@@ -150,6 +150,9 @@ describe("DeliveryEngine", () => {
 
     expect(result.status).toBe("failed_transient");
     expect(result.objects[0]!.reason).toMatch(/cloudwatch: ServiceUnavailableException/);
+    // maxAttempts is 4: by count it would have stopped after 3 waits.
+    expect(w.sleeps.length).toBeGreaterThan(10);
+    expect(w.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(10_000);
   });
 
   it("a config lookup failure is transient and nothing is delivered", async () => {

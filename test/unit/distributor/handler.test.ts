@@ -4,19 +4,22 @@ import { makeHandler } from "../../../functions/distributor/handler";
 import { s3Event, snsEnvelope, sqsRecord } from "../../harness/factories";
 import { cwConfig, fakeWorld } from "../../harness/fakes";
 
-const context = { functionName: "logrelay-distributor", awsRequestId: "req-1" } as Context;
+const context = {
+  functionName: "logrelay-distributor",
+  awsRequestId: "req-1",
+  getRemainingTimeInMillis: () => 60_000,
+} as Context;
 const KEY_OK = "acme/c1/app/pod/1.log.gz";
 const KEY_FLAKY = "flaky/c1/app/pod/1.log.gz";
 
 describe("Lambda handler", () => {
   it("reports only transiently failed messages as batchItemFailures", async () => {
-    const w = fakeWorld();
+    const w = fakeWorld({ messageBudgetMs: 5_000 });
     w.objects.objects.set(`central/${KEY_OK}`, gzipSync('{"message":"hi"}\n'));
     w.objects.objects.set(`central/${KEY_FLAKY}`, gzipSync('{"message":"hi"}\n'));
     w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
     w.configs.items.set("flaky", [cwConfig("flaky", "222222222222")]);
-    for (let i = 0; i < 4; i++)
-      w.logs.faults.push(Object.assign(new Error("down"), { name: "InternalFailure" }));
+    w.logs.down.set("222222222222", Object.assign(new Error("down"), { name: "InternalFailure" }));
     const handler = makeHandler(w.engine);
     const event: SQSEvent = {
       Records: [

@@ -29,12 +29,11 @@ const msg = (id: string, body: string): QueueMessage => ({
 
 describe("SqsWorker", () => {
   it("deletes settled messages, leaves transient failures for SQS, and stops when the queue is empty", async () => {
-    const w = fakeWorld();
+    const w = fakeWorld({ messageBudgetMs: 5_000 });
     w.objects.objects.set("central/acme/c/app/pod/1.gz", gzipSync('{"message":"x"}\n'));
     w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
     w.configs.items.set("flaky", [cwConfig("flaky", "222222222222")]);
-    for (let i = 0; i < 4; i++)
-      w.logs.faults.push(Object.assign(new Error("x"), { name: "InternalFailure" }));
+    w.logs.down.set("222222222222", Object.assign(new Error("down"), { name: "InternalFailure" }));
     const queue = new FakeQueue([
       [msg("flaky", JSON.stringify(s3Event("central", "flaky/c/app/pod/1.gz"))), msg("bad", "garbage")],
       [msg("good", JSON.stringify(s3Event("central", "acme/c/app/pod/1.gz")))],

@@ -1,0 +1,64 @@
+import type { ClaimHandle } from "../claims";
+import type { ObjectRef } from "../notification";
+import type { EventReader } from "../object-events";
+import type { LogObjectKey } from "../object-key";
+import type {
+  CloudWatchLogsFactory,
+  DeliveryCounts,
+  DestinationSession,
+  ObjectIdentity,
+  ObjectSource,
+  ObjectWriter,
+  SessionRequest,
+  Telemetry,
+} from "../ports";
+import type { Deadline } from "../retry";
+
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export const zeroCounts = (): Mutable<DeliveryCounts> => ({
+  eventsDelivered: 0,
+  eventsRejected: 0,
+  eventsSplit: 0,
+  badLines: 0,
+  bytes: 0,
+  batches: 0,
+});
+
+/** What every destination may use; built once per engine. */
+export interface DestinationDeps {
+  readonly objects: ObjectSource;
+  readonly cloudWatchLogs: CloudWatchLogsFactory;
+  readonly objectWriter: ObjectWriter;
+  readonly telemetry: Telemetry;
+  /** Runs one AWS call with the engine's retry policy, by time until `deadline`. */
+  readonly call: <T>(operation: () => Promise<T>, deadline: Deadline) => Promise<T>;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly now: () => number;
+  /** Time kept back for the checkpoint and the report: no new send starts with less left. */
+  readonly reserveMs: number;
+}
+
+/** One delivery of one object version to one destination, under a claim. */
+export interface DeliveryRun {
+  readonly ref: ObjectRef;
+  readonly key: LogObjectKey;
+  /** The object version every read of this delivery names. */
+  readonly pin: ObjectIdentity | undefined;
+  readonly events: EventReader;
+  readonly session: DestinationSession;
+  readonly claim: Pick<ClaimHandle, "checkpoint" | "save" | "assertHeld">;
+  readonly deadline: Deadline;
+  /** Updated as batches are acknowledged: what the result reports, also on failure. */
+  readonly progress: Mutable<DeliveryCounts>;
+}
+
+/** A place a tenant's logs go: where (target), with which session, and how. */
+export interface Destination {
+  readonly type: "cloudwatch" | "s3";
+  /** `cloudwatch:<region>:<account>:<log group>` or `s3://<bucket>/<prefix>`. */
+  readonly target: string;
+  /** The customer-role session it needs, narrowed by a session policy to this destination. */
+  readonly sessionRequest: SessionRequest;
+  deliver(run: DeliveryRun): Promise<void>;
+}
