@@ -15,13 +15,18 @@ export const MIN_START_MS = 10_000;
  * acknowledged, so the retry resumes there. Permanent failures were already recorded by the
  * engine (log line + metric + reason) and are acknowledged.
  */
-export function makeHandler(engine: DeliveryEngine) {
+export function makeHandler(
+  engine: DeliveryEngine,
+  timing: { readonly marginMs?: number; readonly minStartMs?: number } = {},
+) {
   const processor = new BatchProcessor(EventType.SQS);
+  const marginMs = timing.marginMs ?? LAMBDA_MARGIN_MS;
+  const minStartMs = timing.minStartMs ?? MIN_START_MS;
   return (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    const remaining = () => context.getRemainingTimeInMillis() - LAMBDA_MARGIN_MS;
+    const remaining = () => context.getRemainingTimeInMillis() - marginMs;
     const deadline = engine.newDeadline(remaining());
     const deliverRecord = async (record: SQSRecord) => {
-      if (remaining() < MIN_START_MS) {
+      if (remaining() < minStartMs) {
         throw new DeadlineReachedError(
           `message ${record.messageId} not started: the invocation is out of time`,
         );

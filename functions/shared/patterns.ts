@@ -27,8 +27,14 @@ export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
  */
 export const KEY_SEGMENT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 
-/** The file name Vector writes: as a segment, plus '=' (some time formats); at most 255 chars. */
-export const KEY_FILE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._=-]{0,254}$/;
+/**
+ * The object's file name (last key segment), as Vector's `filename_time_format` and Firehose may
+ * write it (`2026-11-28T21:54:48-<uuid>.json.gz`, `+`, spaces, ...): any characters but '/' and
+ * control characters, 1-255 of them, never '.' or '..'. It is never part of a stream name; in the
+ * customer's bucket it is the last segment of the copy's key.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it excludes
+export const KEY_FILE_PATTERN = /^(?!\.{1,2}$)[^/\u0000-\u001f\u007f]{1,255}$/u;
 
 /** Application names in desired_logs must be valid application key segments. */
 export const APPLICATION_PATTERN = KEY_SEGMENT_PATTERN;

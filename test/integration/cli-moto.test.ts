@@ -99,7 +99,7 @@ describe("logrelay deliver (CLI) against the emulator", () => {
 
     expect(code).toBe(1);
     expect(err).toMatch(
-      /logrelay: delivery failed: cli-tenant\/c\/app\/pod\/missing\.log\.gz: cloudwatch: NoSuchKey/,
+      /logrelay: delivery failed: cli-tenant\/c\/app\/pod\/missing\.log\.gz: cloudwatch: ObjectNotFoundError: s3:\/\/logrelay-cli-central\/cli-tenant\/c\/app\/pod\/missing\.log\.gz not found \(expired or deleted\?\)/,
     );
   });
 

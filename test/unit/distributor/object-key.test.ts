@@ -27,7 +27,11 @@ describe("parseObjectKey", () => {
     ["acme/c1/app\n/pod/f.gz", /application/],
     [`acme/c1/${"a".repeat(254)}/pod/f.gz`, /application/],
     [`${"a".repeat(64)}/c1/app/pod/f.gz`, /tenantId/],
-    ["acme/c1/app/pod/.hidden", /file/],
+    ["acme/c1/app/pod/..", /segment file "\.\."/],
+    ["acme/c1/app/pod/.", /segment file "\."/],
+    ["acme/c1/app/pod/f\u0007.gz", /segment file/],
+    ["acme/c1/app/pod/f\u007f.gz", /segment file/],
+    [`acme/c1/app/pod/${"f".repeat(256)}`, /segment file/],
     ["x/".repeat(600), /over 1024 characters/],
     ["_quarantine/c1/missing_tenant/1795384129-u.quarantine", /not tenant data: collector quarantine/],
     [
@@ -36,6 +40,19 @@ describe("parseObjectKey", () => {
     ],
   ])("refuses %j", (key, message) => {
     expect(() => parseObjectKey(key)).toThrow(message);
+  });
+});
+
+describe("file names S3 and Vector allow are accepted (the last segment is never a stream name)", () => {
+  it.each([
+    "2026-11-28T21:54:48-9b2c7e3a-1f0d-4c5e-8a7b-2d3e4f5a6b7c.json.gz",
+    "2026-11-28T21:54:48+01:00-x.log.gz",
+    "file with spaces (1).gz",
+    ".hidden.gz",
+    "ünïcødé-日志.gz",
+    "f".repeat(255),
+  ])("accepts %j", (file) => {
+    expect(parseObjectKey(`acme/c1/app/pod/${file}`).file).toBe(file);
   });
 });
 
