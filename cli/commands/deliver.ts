@@ -9,7 +9,7 @@ import type { MessageResult, ObjectResult } from "../../functions/distributor/en
 import { SettingsError } from "../../functions/distributor/errors";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createEngine } from "../../functions/distributor/wiring";
-import { SqsWorker } from "../../functions/distributor/worker";
+import { QueueUnusableError, SqsWorker, type WorkerStats } from "../../functions/distributor/worker";
 import { CliError, type CliIo, table } from "../io";
 
 interface DeliverOptions {
@@ -19,6 +19,7 @@ interface DeliverOptions {
   untilEmpty?: boolean;
   visibilityTimeout: string;
   heartbeatFile?: string;
+  shutdownGraceSeconds: string;
   output: "table" | "json";
   verbose?: boolean;
 }
@@ -90,6 +91,11 @@ export function registerDeliver(program: Command, io: CliIo): void {
       "300",
     )
     .option(
+      "--shutdown-grace-seconds <seconds>",
+      "with --queue-url: on SIGTERM, time the messages in hand get to finish before they checkpoint and are released",
+      "20",
+    )
+    .option(
       "--heartbeat-file <path>",
       "with --queue-url: touch this file after every receive (container liveness probes)",
     )
@@ -99,7 +105,8 @@ export function registerDeliver(program: Command, io: CliIo): void {
       "after",
       "\nSettings come from the environment: TENANT_CONFIG_TABLE, CENTRAL_LOG_DISTRIBUTION_ROLE_ARN, AWS_REGION,\n" +
         "DELIVERY_LEDGER_TABLE (optional), AWS_ENDPOINT_URL (optional, e.g. the emulator).\n" +
-        "Exit codes: 0 all settled as delivered or skipped, 1 a delivery failed, 2 bad usage or settings.",
+        "Exit codes: 0 all settled as delivered or skipped, 1 a delivery failed (or, with --queue-url, a message was\n" +
+        "left for retry, or the queue cannot be used), 2 bad usage or settings.",
     )
     .action(async (options: DeliverOptions) => {
       if (options.output !== "table" && options.output !== "json") {
@@ -137,17 +144,33 @@ export function registerDeliver(program: Command, io: CliIo): void {
             2,
           );
         }
+        const graceSeconds = Number(options.shutdownGraceSeconds);
+        if (!Number.isInteger(graceSeconds) || graceSeconds < 1 || graceSeconds > 900) {
+          throw new CliError(
+            `--shutdown-grace-seconds must be 1-900 seconds, got ${options.shutdownGraceSeconds}`,
+            2,
+          );
+        }
         const worker = new SqsWorker(
           engine,
           new SqsQueue(new SQSClient({ region: settings.AWS_REGION }), options.queueUrl),
           telemetry,
           {
             visibilitySeconds,
+            shutdownGraceSeconds: graceSeconds,
             untilEmpty: options.untilEmpty ?? false,
             ...(options.heartbeatFile && { onCycle: heartbeat(options.heartbeatFile) }),
           },
         );
-        const stats = await worker.run(io.shutdown);
+        let stats: WorkerStats;
+        try {
+          stats = await worker.run(io.shutdown);
+        } catch (error) {
+          if (!(error instanceof QueueUnusableError)) throw error;
+          throw new CliError(
+            `${error.message}. Check --queue-url ${options.queueUrl} (and AWS_REGION), and that this worker's role may receive from it`,
+          );
+        }
         io.stderr.write(
           `received ${stats.received}, acknowledged ${stats.acknowledged} (${stats.delivered} delivered, ${stats.failedPermanent} failed permanently), left for retry ${stats.retried}\n`,
         );

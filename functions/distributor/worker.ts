@@ -1,6 +1,7 @@
 import type { DeliveryEngine, MessageResult } from "./engine";
-import { describeError } from "./errors";
+import { classify, describeError } from "./errors";
 import type { Telemetry } from "./ports";
+import { backoffDelay, type Deadline, sleep } from "./retry";
 
 export interface QueueMessage {
   readonly messageId: string;
@@ -34,6 +35,16 @@ export interface WorkerOptions {
   readonly onCycle?: () => void;
   /** Called with each message's result (reports, progress). */
   readonly onResult?: (result: MessageResult, message: QueueMessage) => void;
+  /**
+   * After abort (SIGTERM), messages in hand get this long to finish; then their destinations
+   * checkpoint and stop, and the messages are released (visibility 0) for another worker. @default 20
+   */
+  readonly shutdownGraceSeconds?: number;
+}
+
+/** The queue cannot be used at all (it does not exist, or we may not read it): retrying cannot help. */
+export class QueueUnusableError extends Error {
+  override readonly name = "QueueUnusableError";
 }
 
 export interface WorkerStats {
@@ -48,8 +59,9 @@ export interface WorkerStats {
  * Long-polling SQS worker over the same engine as the Lambda handler: a message is deleted when
  * it settles (delivered, skipped or permanently failed, all recorded by the engine); a transient
  * failure is left for SQS to redeliver after its visibility timeout (then the DLQ). Visibility is
- * extended while long files are delivered. Aborting `signal` (SIGTERM) stops receiving at once
- * and returns after the messages in hand are finished.
+ * extended while long files are delivered. Aborting `signal` (SIGTERM) stops receiving at once;
+ * the messages in hand get `shutdownGraceSeconds` to finish, else they checkpoint and are released.
+ * A queue that cannot be used (missing, access denied) ends the run with QueueUnusableError.
  */
 export class SqsWorker {
   constructor(
@@ -62,33 +74,63 @@ export class SqsWorker {
   async run(signal: AbortSignal): Promise<WorkerStats> {
     const stats: WorkerStats = { received: 0, acknowledged: 0, retried: 0, delivered: 0, failedPermanent: 0 };
     const visibilitySeconds = this.options.visibilitySeconds ?? 300;
-    while (!signal.aborted) {
-      let messages: QueueMessage[];
-      try {
-        messages = await this.queue.receive({
-          maxMessages: this.options.maxMessages ?? 10,
-          waitSeconds: this.options.untilEmpty
-            ? Math.min(this.options.waitSeconds ?? 1, 20)
-            : (this.options.waitSeconds ?? 20),
-          visibilitySeconds,
-          signal,
-        });
-      } catch (error) {
-        if (signal.aborted) break;
-        this.telemetry.log("error", "receive failed; backing off", { error: describeError(error) });
-        await new Promise((r) => setTimeout(r, 1000 + Math.random() * 4000));
-        continue;
+    const inFlight = new Set<Deadline>();
+    const graceMs = (this.options.shutdownGraceSeconds ?? 20) * 1000;
+    const onAbort = () => {
+      const until = this.engine.newDeadline(graceMs).at;
+      for (const deadline of inFlight) deadline.shortenTo(until);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    let failedReceives = 0;
+    try {
+      while (!signal.aborted) {
+        let messages: QueueMessage[];
+        try {
+          messages = await this.queue.receive({
+            maxMessages: this.options.maxMessages ?? 10,
+            waitSeconds: this.options.untilEmpty
+              ? Math.min(this.options.waitSeconds ?? 1, 20)
+              : (this.options.waitSeconds ?? 20),
+            visibilitySeconds,
+            signal,
+          });
+          failedReceives = 0;
+        } catch (error) {
+          if (signal.aborted) break;
+          if (classify(error) === "permanent") {
+            throw new QueueUnusableError(`the queue cannot be received from: ${describeError(error)}`);
+          }
+          failedReceives++;
+          const delay =
+            1000 + backoffDelay(failedReceives, { maxAttempts: 1, baseDelayMs: 1000, maxDelayMs: 30_000 });
+          this.telemetry.log("error", "receive failed; backing off", {
+            error: describeError(error),
+            delay_ms: delay,
+          });
+          await sleep(delay);
+          continue;
+        }
+        this.options.onCycle?.();
+        if (messages.length === 0 && this.options.untilEmpty) break;
+        stats.received += messages.length;
+        await Promise.all(messages.map((m) => this.handle(m, visibilitySeconds, stats, inFlight, signal)));
       }
-      this.options.onCycle?.();
-      if (messages.length === 0 && this.options.untilEmpty) break;
-      stats.received += messages.length;
-      await Promise.all(messages.map((m) => this.handle(m, visibilitySeconds, stats)));
+    } finally {
+      signal.removeEventListener("abort", onAbort);
     }
     this.telemetry.log("info", "worker stopped", { ...stats, aborted: signal.aborted });
     return stats;
   }
 
-  private async handle(message: QueueMessage, visibilitySeconds: number, stats: WorkerStats): Promise<void> {
+  private async handle(
+    message: QueueMessage,
+    visibilitySeconds: number,
+    stats: WorkerStats,
+    inFlight: Set<Deadline>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const deadline = this.engine.newDeadline();
+    inFlight.add(deadline);
     const heartbeat = setInterval(
       () => {
         this.queue.extendVisibility(message.receiptHandle, visibilitySeconds).catch((error) =>
@@ -101,13 +143,17 @@ export class SqsWorker {
       Math.max(1, Math.floor(visibilitySeconds / 3)) * 1000,
     );
     try {
-      const result = await this.engine.processMessage(message.body, {
-        message_id: message.messageId,
-        receive_count: String(message.receiveCount),
-      });
+      const result = await this.engine.processMessage(
+        message.body,
+        { message_id: message.messageId, receive_count: String(message.receiveCount) },
+        deadline,
+      );
       this.options.onResult?.(result, message);
       if (result.status === "failed_transient") {
         stats.retried++;
+        // Shutting down: what was acknowledged is checkpointed; let another worker have it now.
+        if (signal.aborted)
+          await this.queue.extendVisibility(message.receiptHandle, 0).catch(() => undefined);
         return;
       }
       if (result.status === "delivered") stats.delivered++;
@@ -123,6 +169,7 @@ export class SqsWorker {
       });
     } finally {
       clearInterval(heartbeat);
+      inFlight.delete(deadline);
     }
   }
 }

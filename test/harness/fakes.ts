@@ -99,6 +99,8 @@ export class FakeLogs {
   /** Errors to throw on the next putLogEvents calls, in order. */
   readonly faults: Error[] = [];
   rejected?: PutLogEventsResult;
+  /** Called before every put (e.g. to abort a worker mid-delivery). */
+  onPut?: () => void;
   /** Accounts whose every put fails with this error (an outage of one destination). */
   readonly down = new Map<string, Error>();
 
@@ -106,6 +108,7 @@ export class FakeLogs {
     const account = session.accountId;
     return {
       putLogEvents: async (group, stream, events) => {
+        this.onPut?.();
         const fault = this.faults.shift() ?? this.down.get(account);
         if (fault) throw fault;
         if (!this.groups.has(`${account}:${group}`)) this.groups.set(`${account}:${group}`, new Map());

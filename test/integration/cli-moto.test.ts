@@ -136,6 +136,20 @@ describe("logrelay deliver (CLI) against the emulator", () => {
     expect(await queueDepth(sqs, QueueUrl!)).toBe(0);
   });
 
+  it("a queue that does not exist ends the worker at once: exit 1, one line naming the queue and the fix", async () => {
+    const sqs = new SQSClient({ region: REGION });
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "logrelay-cli-exists" }));
+    const missing = QueueUrl!.replace("logrelay-cli-exists", "logrelay-cli-nope");
+
+    const { code, err } = await run(["deliver", "--queue-url", missing]);
+
+    expect(code).toBe(1);
+    expect(err).toMatch(
+      /logrelay: the queue cannot be received from: QueueDoesNotExist: .*\. Check --queue-url .*logrelay-cli-nope/,
+    );
+    expect(err).not.toMatch(/\n\s+at /);
+  });
+
   it("the real binary ends quietly when its reader closes the pipe early (| head)", async () => {
     const child = spawn(process.execPath, ["bin/logrelay.js", "deliver", "--help"], {
       env: env(),

@@ -1,11 +1,17 @@
 import { gzipSync } from "node:zlib";
-import { type QueueMessage, type QueuePort, SqsWorker } from "../../../functions/distributor/worker";
+import {
+  type QueueMessage,
+  type QueuePort,
+  QueueUnusableError,
+  SqsWorker,
+} from "../../../functions/distributor/worker";
 import { s3Event } from "../../harness/factories";
 import { cwConfig, fakeWorld } from "../../harness/fakes";
 
 class FakeQueue implements QueuePort {
   readonly deleted: string[] = [];
   readonly extended: string[] = [];
+  readonly released: string[] = [];
   constructor(private batches: QueueMessage[][]) {}
   receive = async (options: { signal: AbortSignal }) => {
     const next = this.batches.shift();
@@ -17,7 +23,8 @@ class FakeQueue implements QueuePort {
     return [];
   };
   delete = async (handle: string) => void this.deleted.push(handle);
-  extendVisibility = async (handle: string) => void this.extended.push(handle);
+  extendVisibility = async (handle: string, seconds: number) =>
+    void (seconds === 0 ? this.released : this.extended).push(handle);
 }
 
 const msg = (id: string, body: string): QueueMessage => ({
@@ -66,6 +73,7 @@ describe("SqsWorker", () => {
     const w = fakeWorld();
     const queue = new FakeQueue([[msg("slow", "{}")], []]);
     const slowEngine = {
+      newDeadline: () => w.engine.newDeadline(),
       processMessage: async () => {
         await new Promise((r) => setTimeout(r, 2300));
         return { status: "delivered" as const, objects: [], ignored: [] };
@@ -91,5 +99,42 @@ describe("SqsWorker", () => {
 
     expect(stats.received).toBe(0);
     expect(w.telemetry.lines.at(-1)).toMatchObject({ message: "worker stopped", fields: { aborted: true } });
+  });
+
+  it("on abort, a delivery still in hand stops at the grace deadline and its message is released at once", async () => {
+    const w = fakeWorld({ messageBudgetMs: 3_600_000 });
+    w.objects.objects.set("central/acme/c/app/pod/1.gz", gzipSync('{"message":"x"}\n'));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+    w.logs.down.set("111111111111", Object.assign(new Error("slow"), { name: "ThrottlingException" }));
+    const stop = new AbortController();
+    let puts = 0;
+    w.logs.onPut = () => {
+      if (++puts === 3) stop.abort();
+    };
+    const queue = new FakeQueue([[msg("slow", JSON.stringify(s3Event("central", "acme/c/app/pod/1.gz")))]]);
+
+    const stats = await new SqsWorker(w.engine, queue, w.telemetry, { shutdownGraceSeconds: 30 }).run(
+      stop.signal,
+    );
+
+    expect(stats).toMatchObject({ received: 1, retried: 1, acknowledged: 0 });
+    expect(queue.released).toEqual(["rh-slow"]);
+    expect(queue.deleted).toEqual([]);
+    // Without the abort the hour-long budget would keep it retrying; the grace cut it to 30 s.
+    const waited = w.sleeps.reduce((a, b) => a + b, 0);
+    expect(waited).toBeGreaterThan(25_000);
+    expect(waited).toBeLessThanOrEqual(30_000);
+  });
+
+  it("a queue that cannot be used ends the run with QueueUnusableError instead of retrying forever", async () => {
+    const w = fakeWorld();
+    const queue = new FakeQueue([]);
+    queue.receive = async () => {
+      throw Object.assign(new Error("The specified queue does not exist."), { name: "QueueDoesNotExist" });
+    };
+
+    await expect(
+      new SqsWorker(w.engine, queue, w.telemetry).run(new AbortController().signal),
+    ).rejects.toThrow(QueueUnusableError);
   });
 });
