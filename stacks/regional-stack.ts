@@ -22,7 +22,7 @@ import { type PolicyStatement, policyJson } from "./constructs/iam";
 import { IamHttpApi } from "./constructs/iam-http-api";
 import { NodejsFunction } from "./constructs/nodejs-function";
 import { FIREHOSE_EXTENSION, PartitionedFirehose } from "./constructs/partitioned-firehose";
-import { QueueWithDlq } from "./constructs/queue-with-dlq";
+import { DLQ_RETENTION_SECONDS, QUEUE_RETENTION_SECONDS, QueueWithDlq } from "./constructs/queue-with-dlq";
 import { centralRoleArn } from "./global-stack";
 import { IAM_PATH, names } from "./naming";
 import { awsProvider, configureBackend } from "./provider";
@@ -63,7 +63,19 @@ export function regionalResourceNames(env: Environment, region: string) {
     firehoseStreamName: `${prefix}-ingest`,
     firehoseStreamArn: `arn:aws:firehose:${region}:${account}:deliverystream/${prefix}-ingest`,
     centralRoleArn: centralRoleArn(env),
+    ledgerTtlDays: ledgerTtlDays(env),
   };
+}
+
+/**
+ * Days a delivery-ledger entry (claim and checkpoint) is kept: longer than any copy of a
+ * notification can come back (queue retention, then DLQ retention after a redrive restarts its
+ * clock) and than a replay can find the object (staging expiry). An entry that expired earlier
+ * would let a late retry deliver again.
+ */
+export function ledgerTtlDays(env: Environment): number {
+  const queueDays = (QUEUE_RETENTION_SECONDS + DLQ_RETENTION_SECONDS) / 86_400;
+  return Math.max(queueDays, env.staging.expire_after_days) + 1;
 }
 export type RegionalResourceNames = ReturnType<typeof regionalResourceNames>;
 
@@ -99,7 +111,7 @@ export function distributorStatements(r: {
     {
       Sid: "UseDeliveryLedger",
       Effect: "Allow",
-      Action: ["dynamodb:GetItem", "dynamodb:PutItem"],
+      Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
       Resource: r.ledgerTableArn,
     },
     { Sid: "AssumeCentralRole", Effect: "Allow", Action: "sts:AssumeRole", Resource: r.centralRoleArn },
@@ -328,8 +340,11 @@ export class RegionalStack extends TerraformStack {
       billingMode: "PAY_PER_REQUEST",
       hashKey: "pk",
       attribute: [{ name: "pk", type: "S" }],
+      // Losing the ledger means duplicates: every claim and checkpoint would be forgotten.
+      pointInTimeRecovery: { enabled: true },
       serverSideEncryption: sse,
       ttl: { attributeName: "ttl", enabled: true },
+      deletionProtectionEnabled: !env.emulator,
     });
 
     this.distributor = new NodejsFunction(this, "distributor", {
@@ -354,6 +369,7 @@ export class RegionalStack extends TerraformStack {
       environment: {
         TENANT_CONFIG_TABLE: this.configTable.name,
         DELIVERY_LEDGER_TABLE: this.ledgerTable.name,
+        LEDGER_TTL_DAYS: String(r.ledgerTtlDays),
         CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: centralRoleArn(env),
         METRICS_NAMESPACE,
         POWERTOOLS_SERVICE_NAME: DISTRIBUTOR_SERVICE,

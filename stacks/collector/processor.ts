@@ -44,6 +44,7 @@ export function processorDeployment(
                 { name: "AWS_REGION", value: cluster.region },
                 { name: "TENANT_CONFIG_TABLE", value: regional.configTable },
                 { name: "DELIVERY_LEDGER_TABLE", value: regional.ledgerTable },
+                { name: "LEDGER_TTL_DAYS", value: String(regional.ledgerTtlDays) },
                 { name: "CENTRAL_LOG_DISTRIBUTION_ROLE_ARN", value: regional.centralRoleArn },
               ],
               resources: {

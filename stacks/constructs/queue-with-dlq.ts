@@ -2,6 +2,10 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import type { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
 
+/** SQS's maximum (14 days) for both: a message can live this long in each, a redrive restarting its clock. */
+export const QUEUE_RETENTION_SECONDS = 1_209_600;
+export const DLQ_RETENTION_SECONDS = 1_209_600;
+
 export interface QueueWithDlqProps {
   readonly queueName: string;
   readonly kmsKey: { readonly arn: string };
@@ -31,11 +35,11 @@ export class QueueWithDlq extends Construct {
     if (props.visibilityTimeoutSeconds < 0 || props.visibilityTimeoutSeconds > 43_200) {
       throw new Error(`visibilityTimeoutSeconds must be 0-43200, got ${props.visibilityTimeoutSeconds}`);
     }
-    const retention = props.retentionSeconds ?? 1_209_600;
+    const retention = props.retentionSeconds ?? QUEUE_RETENTION_SECONDS;
     const encryption = { kmsMasterKeyId: props.kmsKey.arn, kmsDataKeyReusePeriodSeconds: 300 };
     this.dlq = new SqsQueue(this, "dlq", {
       name: `${props.queueName}-dlq`,
-      messageRetentionSeconds: 1_209_600,
+      messageRetentionSeconds: DLQ_RETENTION_SECONDS,
       ...encryption,
       provider: props.provider,
     });

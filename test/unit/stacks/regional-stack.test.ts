@@ -1,4 +1,4 @@
-import { RegionalStack, TENANT_API_ROUTES } from "../../../stacks/regional-stack";
+import { ledgerTtlDays, RegionalStack, TENANT_API_ROUTES } from "../../../stacks/regional-stack";
 import { all, env, named, only, synth, testApp } from "../../harness/synth";
 
 const prod = synth(
@@ -119,13 +119,23 @@ describe("RegionalStack: tables", () => {
     });
   });
 
-  it("has the delivery ledger the distributor expects: string pk, TTL attribute ttl", () => {
+  it("has the delivery ledger the distributor expects: string pk, TTL attribute ttl, PITR, KMS, kept from deletion", () => {
     const ledger = tables.find((t) => t.name.endsWith("delivery-ledger"));
     expect(ledger).toMatchObject({
       hash_key: "pk",
       attribute: [{ name: "pk", type: "S" }],
       ttl: { attribute_name: "ttl", enabled: true },
+      point_in_time_recovery: { enabled: true },
+      server_side_encryption: { enabled: true, kms_key_arn: "${aws_kms_key.key.arn}" },
+      deletion_protection_enabled: true,
     });
+  });
+
+  it("keeps ledger entries longer than a notification can come back or a replay can find the object", () => {
+    const fn = named(prod, "aws_lambda_function", "function_name", "-distributor");
+    // 14 days in the queue + 14 in the DLQ (a redrive restarts the clock), staging expiry 14.
+    expect(fn.environment.variables.LEDGER_TTL_DAYS).toBe("29");
+    expect(ledgerTtlDays(env({ staging: { expire_after_days: 90 } }))).toBe(91);
   });
 });
 
@@ -143,6 +153,7 @@ describe("RegionalStack: distributor", () => {
     expect(Object.keys(fn.environment.variables).sort()).toEqual([
       "CENTRAL_LOG_DISTRIBUTION_ROLE_ARN",
       "DELIVERY_LEDGER_TABLE",
+      "LEDGER_TTL_DAYS",
       "METRICS_NAMESPACE",
       "POWERTOOLS_LOG_LEVEL",
       "POWERTOOLS_SERVICE_NAME",
@@ -200,7 +211,7 @@ describe("RegionalStack: distributor", () => {
       DecryptStagedObjectsAndMessages: [["kms:Decrypt"], "${aws_kms_key.key.arn}"],
       ReadTenantConfigs: ["dynamodb:Query", "${aws_dynamodb_table.tenant-configs.arn}"],
       UseDeliveryLedger: [
-        ["dynamodb:GetItem", "dynamodb:PutItem"],
+        ["dynamodb:GetItem", "dynamodb:UpdateItem"],
         "${aws_dynamodb_table.delivery-ledger.arn}",
       ],
       AssumeCentralRole: [
