@@ -163,7 +163,8 @@ export class CloudWatchDestination implements Destination {
     // Counting before the first unit past the checkpoint was already counted into it.
     const counting = () => seen > from.position || from.position === 0;
 
-    const send = async (batch: LogBatch) => {
+    /** `last`: the object's final batch, whose checkpoint is the completion the engine writes next. */
+    const send = async (batch: LogBatch, last = false) => {
       run.claim.assertHeld();
       if (deadline.remainingMs() < this.deps.reserveMs) {
         throw new DeadlineReachedError(
@@ -187,7 +188,7 @@ export class CloudWatchDestination implements Destination {
         windowNowMs: from.windowNowMs,
         batching: BATCHING_VERSION,
       };
-      await run.claim.save(checkpoint);
+      if (!last) await run.claim.save(checkpoint);
       onAck(checkpoint);
     };
     const add = async (event: LogEvent, size?: number) => {
@@ -228,8 +229,8 @@ export class CloudWatchDestination implements Destination {
       throw new InterruptedReadError(`reading the object failed: ${describeError(readError)}`, readError);
     }
     // A corrupt object: what was decoded before the damage is delivered, then the failure is reported.
-    const last = batcher.flush();
-    if (last) await send(last);
+    const final = batcher.flush();
+    if (final) await send(final, readError === undefined);
     progress.badLines = stats.badLines;
     this.reportBadLines(run, stats);
     if (readError instanceof CorruptObjectError) {

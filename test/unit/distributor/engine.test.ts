@@ -412,6 +412,148 @@ describe("DeliveryEngine ledger identity", () => {
   });
 });
 
+describe("DeliveryEngine: claims and checkpoints", () => {
+  const big = () => ndjson(25_000, NOW - 60_000, 200); // about 6 batches of 1 MiB
+  const messages = (w: ReturnType<typeof fakeWorld>) =>
+    w.logs.batches.flatMap((b) => b.events.map((e) => e.message));
+  const unique = (list: string[]) => new Set(list).size;
+
+  it("three copies of one notification at once: one delivers, the others are left for retry, then settle", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`${BUCKET}/${KEY}`, big());
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+    const body = JSON.stringify(s3Event(BUCKET, KEY, { eTag: "v1" }));
+
+    const first = await Promise.all([1, 2, 3].map(() => w.engine.processMessage(body)));
+    const later = await w.engine.processMessage(body);
+
+    const statuses = first.map((r) => r.objects[0]!.destinations[0]!.status).sort();
+    expect(statuses).toEqual(["delivered", "in_progress_elsewhere", "in_progress_elsewhere"]);
+    expect(first.filter((r) => r.status === "failed_transient")).toHaveLength(2);
+    expect(later.objects[0]!.destinations[0]!.status).toBe("already_delivered");
+    expect(messages(w)).toHaveLength(25_000);
+    expect(unique(messages(w))).toBe(25_000);
+  });
+
+  it("an outage mid-object checkpoints what was accepted; the next attempt resumes and sends nothing twice", async () => {
+    const w = fakeWorld({ messageBudgetMs: 20_000 });
+    w.objects.objects.set(`${BUCKET}/${KEY}`, big());
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+    let puts = 0;
+    w.logs.onPut = () => {
+      if (++puts === 3)
+        w.logs.down.set("111111111111", Object.assign(new Error("x"), { name: "ThrottlingException" }));
+    };
+    const body = JSON.stringify(s3Event(BUCKET, KEY, { eTag: "v1" }));
+
+    const first = await w.engine.processMessage(body);
+    w.logs.down.clear();
+    const second = await w.engine.processMessage(body);
+
+    expect(first.status).toBe("failed_transient");
+    expect(first.objects[0]!.destinations[0]).toMatchObject({
+      batches: 2,
+      eventsDelivered: expect.any(Number),
+    });
+    const resumed = second.objects[0]!.destinations[0]!;
+    expect(resumed).toMatchObject({ status: "delivered", eventsDelivered: 25_000 });
+    expect(resumed.resumedFrom?.batches).toBe(2);
+    expect(messages(w)).toHaveLength(25_000);
+    expect(unique(messages(w))).toBe(25_000);
+    // Metrics count each event once across the two attempts.
+    expect(w.telemetry.total("EventsDelivered", { tenant_id: "acme" })).toBe(25_000);
+  });
+
+  it("an expired claim (crashed owner) is taken over and resumes from its checkpoint", async () => {
+    const w = fakeWorld({ claimLeaseMs: 10_000 });
+    w.objects.objects.set(`${BUCKET}/${KEY}`, big());
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+    const body = JSON.stringify(s3Event(BUCKET, KEY, { eTag: "v1" }));
+    await w.engine.processMessage(body);
+    // Make the finished entry look like a crash after batch 2: in progress, owned by a dead worker.
+    const [id, entry] = [...w.ledger.entries][0]!;
+    const sentBefore = w.logs.batches.slice(0, 2).reduce((n, b) => n + b.events.length, 0);
+    w.ledger.entries.set(id, {
+      state: "in_progress",
+      owner: "dead-worker",
+      leaseUntil: w.clock.now + 10_000,
+      checkpoint: { ...entry.checkpoint!, batches: 2, position: sentBefore, eventsDelivered: sentBefore },
+    });
+    w.logs.batches.splice(2);
+
+    const blocked = await w.engine.processMessage(body);
+    w.clock.now += 10_001;
+    const takenOver = await w.engine.processMessage(body);
+
+    expect(blocked.objects[0]!.destinations[0]!.status).toBe("in_progress_elsewhere");
+    expect(blocked.objects[0]!.reason).toMatch(/ClaimedElsewhereError: claimed by dead-worker until/);
+    expect(takenOver.objects[0]!.destinations[0]).toMatchObject({
+      status: "delivered",
+      eventsDelivered: 25_000,
+    });
+    expect(messages(w)).toHaveLength(25_000);
+    expect(unique(messages(w))).toBe(25_000);
+  });
+
+  it("a checkpoint cut under other batching rules is not trusted: delivery starts again from the first event", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(10));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+    const body = JSON.stringify(s3Event(BUCKET, KEY, { eTag: "v1" }));
+    const id = `${BUCKET}/${KEY}#e:v1|cloudwatch:us-east-1:111111111111:/logs/acme`;
+    w.ledger.entries.set(id, {
+      state: "in_progress",
+      owner: "old-version",
+      leaseUntil: 0,
+      checkpoint: {
+        batching: "cw-0",
+        batches: 1,
+        position: 5,
+        windowNowMs: NOW,
+        eventsDelivered: 5,
+        eventsRejected: 0,
+        eventsSplit: 0,
+        badLines: 0,
+        bytes: 100,
+      },
+    });
+
+    const result = await w.engine.processMessage(body);
+
+    expect(result.objects[0]!.destinations[0]).toMatchObject({ status: "delivered", eventsDelivered: 10 });
+    expect(messages(w)).toHaveLength(10);
+    expect(w.telemetry.lines.some((l) => l.message.startsWith("checkpoint_version_mismatch"))).toBe(true);
+  });
+
+  it("a claim lost to another owner stops the destination before its next send", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`${BUCKET}/${KEY}`, big());
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+    let puts = 0;
+    w.logs.onPut = () => {
+      if (++puts !== 2) return;
+      for (const entry of w.ledger.entries.values()) entry.owner = "someone-else";
+    };
+
+    const result = await w.engine.processMessage(JSON.stringify(s3Event(BUCKET, KEY, { eTag: "v1" })));
+
+    expect(result.status).toBe("failed_transient");
+    expect(result.objects[0]!.reason).toMatch(/ClaimLostError/);
+    expect(w.logs.batches).toHaveLength(2);
+  });
+
+  it("a single-batch object costs two ledger writes: the claim and the completion", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(3));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+
+    await w.engine.processMessage(JSON.stringify(s3Event(BUCKET, KEY, { eTag: "v1" })));
+
+    // The last batch's checkpoint is the completion itself.
+    expect(w.ledger.writes).toBe(2);
+  });
+});
+
 describe("rejectedCount", () => {
   it.each([
     [{}, 10, 0],
