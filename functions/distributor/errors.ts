@@ -49,12 +49,6 @@ export class ObjectNotFoundError extends LogrelayError {
 export class DestinationDeniedError extends LogrelayError {
   override readonly name = "DestinationDeniedError";
   readonly retryable = false;
-  constructor(
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -85,12 +79,6 @@ export class ClaimLostError extends LogrelayError {
 export class InterruptedReadError extends LogrelayError {
   override readonly name = "InterruptedReadError";
   readonly retryable = true;
-  constructor(
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-  }
 }
 
 export class SettingsError extends Error {

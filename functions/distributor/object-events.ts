@@ -49,7 +49,7 @@ async function* wholeBody(
     if (classify(error) === "permanent") throw error;
     throw new InterruptedReadError(
       `reading ${what} broke off after ${bytes} bytes: ${describeError(error)}`,
-      error,
+      { cause: error },
     );
   }
   if (contentLength !== undefined && bytes < contentLength) {

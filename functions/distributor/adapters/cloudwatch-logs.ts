@@ -63,10 +63,9 @@ export class CloudWatchLogsAdapter implements CloudWatchLogsApi {
       }
     } catch (error) {
       if (isAccessDenied(error)) {
-        throw new DestinationDeniedError(
-          `CloudWatch Logs refused ${group}: ${(error as Error).message}`,
-          error,
-        );
+        throw new DestinationDeniedError(`CloudWatch Logs refused ${group}: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
       throw error;
     }

@@ -119,7 +119,7 @@ export class S3ObjectWriter implements ObjectWriter {
       if (isAccessDenied(error)) {
         throw new DestinationDeniedError(
           `S3 refused s3://${request.bucket}/${request.key}: ${(error as Error).message}`,
-          error,
+          { cause: error },
         );
       }
       throw error;

@@ -18,7 +18,13 @@ import { type LogEvent, newReadStats } from "../log-records";
 import type { LogObjectKey } from "../object-key";
 import type { Checkpoint, DeliveryCounts, PutLogEventsResult, SessionRequest } from "../ports";
 import { backoffDelay } from "../retry";
-import type { DeliveryRun, Destination, DestinationDeps, Mutable } from "./destination";
+import {
+  type DeliveryRun,
+  type Destination,
+  type DestinationDeps,
+  type Mutable,
+  sessionRequestFor,
+} from "./destination";
 
 /**
  * Version of the rules that cut an object into batches (reading, accept window, splitting,
@@ -85,14 +91,12 @@ export class CloudWatchDestination implements Destination {
     const accountId = accountOfRoleArn(config.log_distribution_role_arn);
     this.group = config.log_group_name;
     this.target = `cloudwatch:${region}:${accountId}:${this.group}`;
-    this.sessionRequest = {
-      roleArn: config.log_distribution_role_arn,
-      externalId: config.external_id,
-      tenantId: key.tenantId,
-      clusterId: key.clusterId,
+    this.sessionRequest = sessionRequestFor(
+      config,
+      key,
       region,
-      sessionPolicy: cloudWatchSessionPolicy(region, accountId, this.group),
-    };
+      cloudWatchSessionPolicy(region, accountId, this.group),
+    );
   }
 
   async deliver(run: DeliveryRun): Promise<void> {
@@ -226,7 +230,9 @@ export class CloudWatchDestination implements Destination {
     }
     if (readError !== undefined && !(readError instanceof CorruptObjectError)) {
       if (readError instanceof InterruptedReadError || classify(readError) === "permanent") throw readError;
-      throw new InterruptedReadError(`reading the object failed: ${describeError(readError)}`, readError);
+      throw new InterruptedReadError(`reading the object failed: ${describeError(readError)}`, {
+        cause: readError,
+      });
     }
     // A corrupt object: what was decoded before the damage is delivered, then the failure is reported.
     const final = batcher.flush();

@@ -1,3 +1,4 @@
+import type { DeliveryConfig } from "../../shared/delivery-config";
 import type { ClaimHandle } from "../claims";
 import type { ObjectRef } from "../notification";
 import type { EventReader } from "../object-events";
@@ -24,6 +25,23 @@ export const zeroCounts = (): Mutable<DeliveryCounts> => ({
   bytes: 0,
   batches: 0,
 });
+
+/** The customer-role session a destination needs: the config's role, the tenant's tags, one policy. */
+export function sessionRequestFor(
+  config: DeliveryConfig,
+  key: LogObjectKey,
+  region: string,
+  sessionPolicy: string,
+): SessionRequest {
+  return {
+    roleArn: config.log_distribution_role_arn,
+    externalId: config.external_id,
+    tenantId: key.tenantId,
+    clusterId: key.clusterId,
+    region,
+    sessionPolicy,
+  };
+}
 
 /** What every destination may use; built once per engine. */
 export interface DestinationDeps {

@@ -2,7 +2,7 @@ import type { S3Config } from "../../shared/delivery-config";
 import { accountOfRoleArn } from "../../shared/patterns";
 import type { LogObjectKey } from "../object-key";
 import type { SessionRequest } from "../ports";
-import type { DeliveryRun, Destination, DestinationDeps } from "./destination";
+import { type DeliveryRun, type Destination, type DestinationDeps, sessionRequestFor } from "./destination";
 
 /** Where an object lands in the customer's bucket: `{bucket_prefix}{tenant}/{cluster}/{app}/{pod}/{file}`. */
 export function customerObjectKey(prefix: string, key: LogObjectKey): string {
@@ -40,14 +40,12 @@ export class S3CopyDestination implements Destination {
     this.target = `s3://${config.bucket_name}/${config.bucket_prefix}`;
     this.destinationKey = customerObjectKey(config.bucket_prefix, key);
     this.owner = accountOfRoleArn(config.log_distribution_role_arn);
-    this.sessionRequest = {
-      roleArn: config.log_distribution_role_arn,
-      externalId: config.external_id,
-      tenantId: key.tenantId,
-      clusterId: key.clusterId,
+    this.sessionRequest = sessionRequestFor(
+      config,
+      key,
       region,
-      sessionPolicy: s3SessionPolicy(config.bucket_name, `${config.bucket_prefix}${key.tenantId}/`),
-    };
+      s3SessionPolicy(config.bucket_name, `${config.bucket_prefix}${key.tenantId}/`),
+    );
   }
 
   async deliver(run: DeliveryRun): Promise<void> {
