@@ -542,6 +542,21 @@ describe("DeliveryEngine: claims and checkpoints", () => {
     expect(w.logs.batches).toHaveLength(2);
   });
 
+  it("an S3 copy repeated (no ledger entry left) lands on the same key with the same bytes: idempotent", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(5));
+    w.configs.items.set("acme", [s3Config("acme", "222222222222")]);
+    const body = JSON.stringify(s3Event(BUCKET, KEY, { eTag: "v1" }));
+
+    await w.engine.processMessage(body);
+    w.ledger.entries.clear();
+    await w.engine.processMessage(body);
+
+    expect(w.writer.puts).toHaveLength(2);
+    expect(w.writer.puts[1]!.request.key).toBe(w.writer.puts[0]!.request.key);
+    expect(w.writer.puts[1]!.body.equals(w.writer.puts[0]!.body)).toBe(true);
+  });
+
   it("a single-batch object costs two ledger writes: the claim and the completion", async () => {
     const w = fakeWorld();
     w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(3));

@@ -61,4 +61,21 @@ describe("Lambda handler", () => {
 
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: "a" }]);
   });
+
+  it("starts no message when the invocation is nearly out of time: it is returned untouched", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`central/${KEY_OK}`, gzipSync('{"message":"hi"}\n'));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+    const handler = makeHandler(w.engine);
+    const late = { ...context, getRemainingTimeInMillis: () => 12_000 } as Context;
+
+    const response = await handler(
+      { Records: [sqsRecord(JSON.stringify(s3Event("central", KEY_OK)), "late-1")] },
+      late,
+    );
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "late-1" }]);
+    expect(w.configs.lookups).toBe(0);
+    expect(w.logs.batches).toHaveLength(0);
+  });
 });
