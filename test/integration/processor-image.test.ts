@@ -90,6 +90,7 @@ describe("the processor image (functions/distributor/Containerfile)", () => {
       "AWS_REGION",
       "CENTRAL_LOG_DISTRIBUTION_ROLE_ARN",
       "DELIVERY_LEDGER_TABLE",
+      "LEDGER_TTL_DAYS",
       "TENANT_CONFIG_TABLE",
     ]);
     const child = spawn(process.execPath, [bundle, ...args, "--until-empty"], {
@@ -98,6 +99,7 @@ describe("the processor image (functions/distributor/Containerfile)", () => {
         AWS_REGION: REGION,
         TENANT_CONFIG_TABLE: table,
         DELIVERY_LEDGER_TABLE: ledger,
+        LEDGER_TTL_DAYS: manifestEnv.LEDGER_TTL_DAYS,
         CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: `arn:aws:iam::${CENTRAL_ACCOUNT}:role/logrelay-central`,
       },
       stdio: ["ignore", "pipe", "pipe"],
