@@ -1,3 +1,4 @@
+import { SESSION_TAGS } from "../functions/shared/contract";
 import type { PolicyDocument, PolicyStatement } from "./constructs/iam";
 import { policy } from "./constructs/iam";
 import { customerRoleName, IAM_PATH } from "./naming";
@@ -25,7 +26,10 @@ export function customerTrustPolicy(spec: CustomerRoleSpec): PolicyDocument {
       Principal: principal,
       Action: "sts:AssumeRole",
       Condition: {
-        StringEquals: { "sts:ExternalId": spec.externalId, "aws:RequestTag/tenant_id": spec.tenantId },
+        StringEquals: {
+          "sts:ExternalId": spec.externalId,
+          [`aws:RequestTag/${SESSION_TAGS.tenant}`]: spec.tenantId,
+        },
       },
     },
     {
@@ -33,7 +37,7 @@ export function customerTrustPolicy(spec: CustomerRoleSpec): PolicyDocument {
       Effect: "Allow",
       Principal: principal,
       Action: "sts:TagSession",
-      Condition: { StringEquals: { "aws:RequestTag/tenant_id": spec.tenantId } },
+      Condition: { StringEquals: { [`aws:RequestTag/${SESSION_TAGS.tenant}`]: spec.tenantId } },
     },
   );
 }

@@ -2,13 +2,11 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
+import { SESSION_TAG_KEYS, SESSION_TAGS } from "../functions/shared/contract";
 import type { Environment } from "./config";
 import { policyJson } from "./constructs/iam";
 import { CUSTOMER_ROLE_PATTERN, IAM_PATH, names } from "./naming";
 import { awsProvider, configureBackend } from "./provider";
-
-/** Session tags the distributor sets on the customer hop; customer roles check tenant_id. */
-export const SESSION_TAG_KEYS = ["tenant_id", "cluster_id"];
 
 export function centralRoleArn(env: Environment): string {
   return `arn:aws:iam::${env.account_id}:role${IAM_PATH}${names(env.name).centralRole}`;
@@ -53,7 +51,9 @@ export class GlobalStack extends TerraformStack {
           Effect: "Allow",
           Action: "sts:AssumeRole",
           Resource: CUSTOMER_ROLE_PATTERN,
-          Condition: { Null: { "sts:ExternalId": "false", "aws:RequestTag/tenant_id": "false" } },
+          Condition: {
+            Null: { "sts:ExternalId": "false", [`aws:RequestTag/${SESSION_TAGS.tenant}`]: "false" },
+          },
         },
         {
           Sid: "TagSessionsWithTenantOnly",
@@ -61,8 +61,8 @@ export class GlobalStack extends TerraformStack {
           Action: "sts:TagSession",
           Resource: CUSTOMER_ROLE_PATTERN,
           Condition: {
-            "ForAllValues:StringEquals": { "aws:TagKeys": SESSION_TAG_KEYS },
-            Null: { "aws:RequestTag/tenant_id": "false" },
+            "ForAllValues:StringEquals": { "aws:TagKeys": [...SESSION_TAG_KEYS] },
+            Null: { [`aws:RequestTag/${SESSION_TAGS.tenant}`]: "false" },
           },
         },
       ),

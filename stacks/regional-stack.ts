@@ -14,7 +14,14 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
+import {
+  DISTRIBUTOR_SERVICE,
+  ENV,
+  METRICS_NAMESPACE,
+  TENANT_API_SERVICE,
+} from "../functions/shared/contract";
 import { FIREHOSE_ERRORS_PREFIX, QUARANTINE_PREFIX } from "../functions/shared/patterns";
+import { TENANT_API_ROUTES } from "../functions/tenant-api/routes";
 import { STAGED_RECORD_COLUMNS } from "./collector/templates";
 import type { Environment } from "./config";
 import { EncryptedBucket } from "./constructs/encrypted-bucket";
@@ -27,19 +34,6 @@ import { centralRoleArn } from "./global-stack";
 import { IAM_PATH, names } from "./naming";
 import { awsProvider, configureBackend } from "./provider";
 
-export const METRICS_NAMESPACE = "Logrelay";
-/** Every route of the tenant-config API (functions/tenant-api/router.ts). */
-export const TENANT_API_ROUTES = [
-  "GET /delivery-configs",
-  "GET /tenants/{tenant_id}/delivery-configs",
-  "POST /tenants/{tenant_id}/delivery-configs",
-  "GET /tenants/{tenant_id}/delivery-configs/{type}",
-  "PUT /tenants/{tenant_id}/delivery-configs/{type}",
-  "PATCH /tenants/{tenant_id}/delivery-configs/{type}",
-  "DELETE /tenants/{tenant_id}/delivery-configs/{type}",
-  "POST /tenants/{tenant_id}/delivery-configs/{type}/validate",
-] as const;
-export const DISTRIBUTOR_SERVICE = "logrelay-distributor";
 /** Principal tag the collector roles carry; the writer policy confines them to their cluster's keys. */
 export const CLUSTER_TAG = "logrelay-cluster-id";
 
@@ -367,13 +361,13 @@ export class RegionalStack extends TerraformStack {
         centralRoleArn: centralRoleArn(env),
       }),
       environment: {
-        TENANT_CONFIG_TABLE: this.configTable.name,
-        DELIVERY_LEDGER_TABLE: this.ledgerTable.name,
-        LEDGER_TTL_DAYS: String(r.ledgerTtlDays),
-        CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: centralRoleArn(env),
-        METRICS_NAMESPACE,
-        POWERTOOLS_SERVICE_NAME: DISTRIBUTOR_SERVICE,
-        POWERTOOLS_LOG_LEVEL: env.distributor.log_level,
+        [ENV.configTable]: this.configTable.name,
+        [ENV.ledgerTable]: this.ledgerTable.name,
+        [ENV.ledgerTtlDays]: String(r.ledgerTtlDays),
+        [ENV.centralRoleArn]: centralRoleArn(env),
+        [ENV.metricsNamespace]: METRICS_NAMESPACE,
+        [ENV.serviceName]: DISTRIBUTOR_SERVICE,
+        [ENV.logLevel]: env.distributor.log_level,
       },
     });
     new LambdaEventSourceMapping(this, "distributor-trigger", {
@@ -416,15 +410,17 @@ export class RegionalStack extends TerraformStack {
         },
       ],
       environment: {
-        TENANT_CONFIG_TABLE: this.configTable.name,
-        CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: centralRoleArn(env),
-        POWERTOOLS_SERVICE_NAME: "logrelay-tenant-api",
+        [ENV.configTable]: this.configTable.name,
+        [ENV.centralRoleArn]: centralRoleArn(env),
+        [ENV.serviceName]: TENANT_API_SERVICE,
       },
     });
     this.tenantApi = new IamHttpApi(this, "tenant-api-http", {
       apiName: `${prefix}-tenant-api`,
       fn: tenantApiFunction.fn,
       routes: TENANT_API_ROUTES,
+      // Routes had positional ids up to 0.1.0, in this same order.
+      positionalRouteOrder: TENANT_API_ROUTES,
       throttlingRateLimit: env.api.throttling_rate_limit,
       throttlingBurstLimit: env.api.throttling_burst_limit,
       logRetentionDays: env.log_retention_days,

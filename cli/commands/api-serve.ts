@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { SettingsError } from "../../functions/distributor/errors";
+import { SettingsError } from "../../functions/shared/settings";
 import { startLocalServer } from "../../functions/tenant-api/local-server";
 import { loadApiSettings } from "../../functions/tenant-api/settings";
 import { createRouter } from "../../functions/tenant-api/wiring";

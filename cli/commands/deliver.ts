@@ -6,10 +6,10 @@ import { JsonLinesTelemetry } from "../../functions/distributor/adapters/json-li
 import { PowertoolsTelemetry } from "../../functions/distributor/adapters/powertools-telemetry";
 import { SqsQueue } from "../../functions/distributor/adapters/sqs-queue";
 import type { MessageResult, ObjectResult } from "../../functions/distributor/engine";
-import { SettingsError } from "../../functions/distributor/errors";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createEngine } from "../../functions/distributor/wiring";
 import { QueueUnusableError, SqsWorker, type WorkerStats } from "../../functions/distributor/worker";
+import { SettingsError } from "../../functions/shared/settings";
 import { CliError, type CliIo, table } from "../io";
 
 interface DeliverOptions {

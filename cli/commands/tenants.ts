@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { SettingsError } from "../../functions/distributor/errors";
+import { SettingsError } from "../../functions/shared/settings";
 import { loadApiSettings } from "../../functions/tenant-api/settings";
 import { createRouter } from "../../functions/tenant-api/wiring";
 import { type ApiReply, type ApiTransport, httpTransport } from "../api-client";

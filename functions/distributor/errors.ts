@@ -1,3 +1,5 @@
+import { describeError } from "../shared/errors";
+
 /**
  * Error hierarchy of the distributor and the one place that turns any thrown value into an
  * outcome. Every failure is either permanent (retrying cannot help: record it and acknowledge the
@@ -79,10 +81,6 @@ export class ClaimLostError extends LogrelayError {
 export class InterruptedReadError extends LogrelayError {
   override readonly name = "InterruptedReadError";
   readonly retryable = true;
-}
-
-export class SettingsError extends Error {
-  override readonly name = "SettingsError";
 }
 
 /** A message with at least one destination that failed transiently: SQS must redeliver it. */
@@ -210,14 +208,7 @@ export function isAccessDenied(error: unknown): boolean {
   return DENIED_AWS_ERRORS.has(name) || DENIED_AWS_ERRORS.has(code) || (status === 403 && name === "");
 }
 
-/** Short, log-safe description of any thrown value. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const message = error.message || "(no message)";
-    return `${error.name}: ${message}`;
-  }
-  return String(error);
-}
+export { describeError };
 
 export type FailureStatus = "failed_permanent" | "failed_transient";
 

@@ -1,20 +1,18 @@
 import { z } from "zod";
-import { RegionSchema, RoleArnSchema } from "../shared/delivery-config";
-import { SettingsError } from "./errors";
+import { DISTRIBUTOR_SERVICE, METRICS_NAMESPACE } from "../shared/contract";
+import { loadSettingsWith, setting } from "../shared/settings";
 
-const int = (min: number, max: number, fallback: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
-const name = z.string().trim().min(3).max(255);
+const { int, name } = setting;
 
 /**
  * Environment of the distributor (Lambda, worker and CLI alike). Endpoints come from the SDK's
  * own AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE>, so the emulator needs no code path of its own.
  */
 export const DistributorSettingsSchema = z.object({
-  AWS_REGION: RegionSchema,
+  AWS_REGION: setting.region,
   TENANT_CONFIG_TABLE: name,
-  CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: RoleArnSchema,
-  /** DynamoDB table (pk: string, TTL attribute `ttl`) remembering delivered (object, destination) pairs. */
+  CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: setting.roleArn,
+  /** DynamoDB table (pk: string, TTL attribute `ttl`) of claims and checkpoints per (object, destination). */
   DELIVERY_LEDGER_TABLE: name.optional(),
   LEDGER_TTL_DAYS: int(1, 365, 15),
   /** Lease of a delivery claim; a crashed owner's claim is taken over this long after its last renewal. */
@@ -28,22 +26,13 @@ export const DistributorSettingsSchema = z.object({
   RETRY_MAX_DELAY_MS: int(1, 300_000, 5_000),
   /** Largest CloudWatch event incl. 26 bytes overhead; larger messages are split. */
   MAX_EVENT_BYTES: int(1024, 1_048_576, 262_144),
-  METRICS_NAMESPACE: z.string().min(1).max(255).default("Logrelay"),
-  POWERTOOLS_SERVICE_NAME: z.string().min(1).default("logrelay-distributor"),
+  METRICS_NAMESPACE: z.string().min(1).max(255).default(METRICS_NAMESPACE),
+  POWERTOOLS_SERVICE_NAME: z.string().min(1).default(DISTRIBUTOR_SERVICE),
 });
 
 export type DistributorSettings = z.infer<typeof DistributorSettingsSchema>;
 
 /** Reads and validates settings; throws one SettingsError naming every bad variable. */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): DistributorSettings {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = DistributorSettingsSchema.safeParse(cleaned);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => {
-    const variable = String(i.path[0]);
-    return env[variable] === undefined || env[variable] === ""
-      ? `${variable} is required`
-      : `${variable}=${JSON.stringify(env[variable])}: ${i.message}`;
-  });
-  throw new SettingsError(`invalid distributor settings: ${problems.join("; ")}`);
+  return loadSettingsWith(DistributorSettingsSchema, "distributor", env);
 }

@@ -1,4 +1,5 @@
 import { ApiError, badRequest } from "./errors";
+import { parseRouteKey, type RouteKey } from "./routes";
 import type { TenantConfigService } from "./service";
 
 export interface ApiRequest {
@@ -23,45 +24,55 @@ type Handler = (
 ) => Promise<{ status: number; body?: unknown }>;
 
 /**
- * Routes of the delivery-config API (seed 003 section 5, plus list-all and validate).
- * Paths: /delivery-configs, /tenants/{tenant_id}/delivery-configs[/{type}[/validate]].
+ * Routes of the delivery-config API (seed 003 section 5, plus list-all and validate), one handler
+ * per route key of ./routes.ts: the type makes the table complete, and the stack deploys the same keys.
  */
 export function makeRouter(service: TenantConfigService) {
-  const routes: [string, RegExp, Record<string, Handler>][] = [
-    [
-      "/delivery-configs",
-      /^\/delivery-configs$/,
-      { GET: async (_p, r) => ({ status: 200, body: await service.listAll(r.query.limit, r.query.cursor) }) },
-    ],
-    [
-      "/tenants/{tenant_id}/delivery-configs",
-      /^\/tenants\/([^/]+)\/delivery-configs$/,
-      {
-        GET: async ([t]) => ({ status: 200, body: { items: await service.listTenant(t!) } }),
-        POST: async ([t], _r, json) => ({ status: 201, body: await service.create(t!, json()) }),
-      },
-    ],
-    [
-      "/tenants/{tenant_id}/delivery-configs/{type}",
-      /^\/tenants\/([^/]+)\/delivery-configs\/([^/]+)$/,
-      {
-        GET: async ([t, type]) => ({ status: 200, body: await service.get(t!, type!) }),
-        PUT: async ([t, type], _r, json) => ({ status: 200, body: await service.replace(t!, type!, json()) }),
-        PATCH: async ([t, type], _r, json) => ({ status: 200, body: await service.patch(t!, type!, json()) }),
-        DELETE: async ([t, type], r) => {
-          await service.remove(t!, type!, r.query.version);
-          return { status: 204 };
-        },
-      },
-    ],
-    [
-      "/tenants/{tenant_id}/delivery-configs/{type}/validate",
-      /^\/tenants\/([^/]+)\/delivery-configs\/([^/]+)\/validate$/,
-      { POST: async ([t, type]) => ({ status: 200, body: await service.validate(t!, type!) }) },
-    ],
-  ];
+  const handlers: Record<RouteKey, Handler> = {
+    "GET /delivery-configs": async (_p, r) => ({
+      status: 200,
+      body: await service.listAll(r.query.limit, r.query.cursor),
+    }),
+    "GET /tenants/{tenant_id}/delivery-configs": async ([t]) => ({
+      status: 200,
+      body: { items: await service.listTenant(t!) },
+    }),
+    "POST /tenants/{tenant_id}/delivery-configs": async ([t], _r, json) => ({
+      status: 201,
+      body: await service.create(t!, json()),
+    }),
+    "GET /tenants/{tenant_id}/delivery-configs/{type}": async ([t, type]) => ({
+      status: 200,
+      body: await service.get(t!, type!),
+    }),
+    "PUT /tenants/{tenant_id}/delivery-configs/{type}": async ([t, type], _r, json) => ({
+      status: 200,
+      body: await service.replace(t!, type!, json()),
+    }),
+    "PATCH /tenants/{tenant_id}/delivery-configs/{type}": async ([t, type], _r, json) => ({
+      status: 200,
+      body: await service.patch(t!, type!, json()),
+    }),
+    "DELETE /tenants/{tenant_id}/delivery-configs/{type}": async ([t, type], r) => {
+      await service.remove(t!, type!, r.query.version);
+      return { status: 204 };
+    },
+    "POST /tenants/{tenant_id}/delivery-configs/{type}/validate": async ([t, type]) => ({
+      status: 200,
+      body: await service.validate(t!, type!),
+    }),
+  };
+  // Grouped by path template, so a known path with another method answers 405, not 404.
+  const byTemplate = new Map<string, { pattern: RegExp; methods: Record<string, Handler> }>();
+  for (const [routeKey, handler] of Object.entries(handlers)) {
+    const { method, template, pattern } = parseRouteKey(routeKey);
+    const entry = byTemplate.get(template) ?? { pattern, methods: {} };
+    entry.methods[method] = handler;
+    byTemplate.set(template, entry);
+  }
+  const routes = [...byTemplate].map(([name, { pattern, methods }]) => [name, pattern, methods] as const);
 
-  return async function route(req: ApiRequest): Promise<ApiResponse> {
+  const route = async function route(req: ApiRequest): Promise<ApiResponse> {
     const path = req.path.length > 1 ? req.path.replace(/\/+$/, "") : req.path;
     for (const [name, pattern, methods] of routes) {
       const match = pattern.exec(path);
@@ -110,4 +121,6 @@ export function makeRouter(service: TenantConfigService) {
       body: new ApiError(404, "NotFound", `no route for ${req.method} ${req.path}`).toBody(),
     };
   };
+  /** The route keys this router serves. */
+  return Object.assign(route, { routeKeys: Object.keys(handlers) });
 }

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { StsCredentialBroker } from "../distributor/adapters/sts-credential-broker";
+import { StsCredentialBroker } from "../shared/sts-credential-broker";
 import { AwsDestinationValidator } from "./adapters/aws-destination-validator";
 import { DynamoDbConfigRepository } from "./adapters/dynamodb-repository";
 import { makeRouter } from "./router";

@@ -1,6 +1,7 @@
 import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import type { Construct } from "constructs";
+import { ENV } from "../../functions/shared/contract";
 import type { Cluster, Environment } from "../config";
 import { IrsaRole, type OidcIssuer, STS_AUDIENCE } from "../constructs/irsa-role";
 import { names } from "../naming";
@@ -41,11 +42,11 @@ export function processorDeployment(
               image,
               args: ["deliver", "--queue-url", regional.deliveryQueueUrl, "--heartbeat-file", HEARTBEAT_FILE],
               env: [
-                { name: "AWS_REGION", value: cluster.region },
-                { name: "TENANT_CONFIG_TABLE", value: regional.configTable },
-                { name: "DELIVERY_LEDGER_TABLE", value: regional.ledgerTable },
-                { name: "LEDGER_TTL_DAYS", value: String(regional.ledgerTtlDays) },
-                { name: "CENTRAL_LOG_DISTRIBUTION_ROLE_ARN", value: regional.centralRoleArn },
+                { name: ENV.region, value: cluster.region },
+                { name: ENV.configTable, value: regional.configTable },
+                { name: ENV.ledgerTable, value: regional.ledgerTable },
+                { name: ENV.ledgerTtlDays, value: String(regional.ledgerTtlDays) },
+                { name: ENV.centralRoleArn, value: regional.centralRoleArn },
               ],
               resources: {
                 requests: { cpu: "250m", memory: "256Mi" },

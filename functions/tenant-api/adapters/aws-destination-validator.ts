@@ -1,8 +1,8 @@
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { describeError } from "../../distributor/errors";
-import type { CredentialBroker, DestinationSession } from "../../distributor/ports";
+import type { CredentialBroker, DestinationSession } from "../../shared/credentials";
 import type { DeliveryConfig } from "../../shared/delivery-config";
+import { describeError } from "../../shared/errors";
 import { accountOfRoleArn } from "../../shared/patterns";
 import type { CheckResult, DestinationValidator } from "../ports";
 

@@ -10,10 +10,10 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { cloudWatchLogsFactory } from "../../../functions/distributor/adapters/cloudwatch-logs";
 import { contentTypeOf, S3ObjectWriter } from "../../../functions/distributor/adapters/s3-objects";
-import { StsCredentialBroker } from "../../../functions/distributor/adapters/sts-credential-broker";
 import { DeliveryEngine } from "../../../functions/distributor/engine";
 import type { DestinationSession } from "../../../functions/distributor/ports";
 import { CachedTenantConfigs } from "../../../functions/distributor/tenant-configs";
+import { StsCredentialBroker } from "../../../functions/shared/sts-credential-broker";
 import { s3Event } from "../../harness/factories";
 import {
   cwConfig,

@@ -1,4 +1,7 @@
-import { ledgerTtlDays, RegionalStack, TENANT_API_ROUTES } from "../../../stacks/regional-stack";
+import { makeRouter } from "../../../functions/tenant-api/router";
+import { TENANT_API_ROUTES } from "../../../functions/tenant-api/routes";
+import type { TenantConfigService } from "../../../functions/tenant-api/service";
+import { ledgerTtlDays, RegionalStack } from "../../../stacks/regional-stack";
 import { all, env, named, only, synth, testApp } from "../../harness/synth";
 
 const prod = synth(
@@ -287,10 +290,28 @@ describe("RegionalStack: writer policy, alarms, outputs", () => {
   });
 });
 
+describe("RegionalStack: Terraform addresses", () => {
+  it("names each route by its key, and moves the state of the positional ids (route-0...) to it", () => {
+    const routes = all(prod, "aws_apigatewayv2_route");
+    const byKey = Object.fromEntries(Object.entries(routes).map(([address, r]) => [r.route_key, address]));
+    expect(byKey["POST /tenants/{tenant_id}/delivery-configs/{type}/validate"]).toMatch(
+      /^tenant-api-http_route-post-tenants-tenant_id-delivery-configs-type-validate_[0-9A-F]{8}$/,
+    );
+    const moved = (prod as unknown as { moved?: { from: string; to: string }[] }).moved ?? [];
+    const routeMoves = moved.filter((m) => m.to.startsWith("aws_apigatewayv2_route."));
+    expect(routeMoves).toHaveLength(TENANT_API_ROUTES.length);
+    // The addresses 0.1.0 gave them (synthesized from the positional ids, in the list's order).
+    expect(
+      routeMoves.find((m) => m.to === `aws_apigatewayv2_route.${byKey["GET /delivery-configs"]}`)?.from,
+    ).toBe("aws_apigatewayv2_route.tenant-api-http_route-0_1EEA2DB4");
+  });
+});
+
 describe("RegionalStack: tenant-config API", () => {
-  it("requires IAM (SigV4) authorization on every route, and serves exactly the router's routes", () => {
+  it("deploys exactly the routes the router serves, each requiring IAM (SigV4) authorization", () => {
     const routes = Object.values(all(prod, "aws_apigatewayv2_route"));
-    expect(routes.map((r) => r.route_key).sort()).toEqual([...TENANT_API_ROUTES].sort());
+    const served = makeRouter({} as TenantConfigService).routeKeys;
+    expect(routes.map((r) => r.route_key).sort()).toEqual([...served].sort());
     for (const r of routes) expect(r.authorization_type).toBe("AWS_IAM");
     expect(only(prod, "aws_apigatewayv2_api").protocol_type).toBe("HTTP");
     expect(only(prod, "aws_apigatewayv2_integration")).toMatchObject({

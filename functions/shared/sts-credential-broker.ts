@@ -1,6 +1,7 @@
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import { accountOfRoleArn } from "../../shared/patterns";
-import type { AwsCredentials, CredentialBroker, DestinationSession, SessionRequest } from "../ports";
+import { SESSION_TAGS } from "./contract";
+import type { AwsCredentials, CredentialBroker, DestinationSession, SessionRequest } from "./credentials";
+import { accountOfRoleArn } from "./patterns";
 
 export interface StsBrokerOptions {
   /** The processor's region (STS regional endpoint). */
@@ -61,8 +62,8 @@ export class StsCredentialBroker implements CredentialBroker {
       ExternalId: request.externalId,
       Policy: request.sessionPolicy,
       Tags: [
-        { Key: "tenant_id", Value: request.tenantId },
-        { Key: "cluster_id", Value: request.clusterId },
+        { Key: SESSION_TAGS.tenant, Value: request.tenantId },
+        { Key: SESSION_TAGS.cluster, Value: request.clusterId },
       ],
     });
     return { credentials, region: request.region, accountId: accountOfRoleArn(request.roleArn), cacheKey };

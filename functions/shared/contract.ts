@@ -1,0 +1,30 @@
+/**
+ * What the stacks and the functions must agree on, written once: the stacks import these values
+ * into the resources they create, the functions read them at run time.
+ */
+
+/** CloudWatch namespace of the distributor's embedded metrics (alarms and dashboard read it). */
+export const METRICS_NAMESPACE = "Logrelay";
+
+/** Powertools service names: the `service` metric dimension and log field. */
+export const DISTRIBUTOR_SERVICE = "logrelay-distributor";
+export const TENANT_API_SERVICE = "logrelay-tenant-api";
+
+/**
+ * Session tags the distributor passes on the customer-role hop; the central role's trust policy
+ * allows exactly these keys and the customer role requires `tenant_id` to equal its tenant.
+ */
+export const SESSION_TAGS = { tenant: "tenant_id", cluster: "cluster_id" } as const;
+export const SESSION_TAG_KEYS: readonly string[] = Object.values(SESSION_TAGS);
+
+/** Environment variables the stacks set and the functions' settings loaders read. */
+export const ENV = {
+  region: "AWS_REGION",
+  configTable: "TENANT_CONFIG_TABLE",
+  ledgerTable: "DELIVERY_LEDGER_TABLE",
+  ledgerTtlDays: "LEDGER_TTL_DAYS",
+  centralRoleArn: "CENTRAL_LOG_DISTRIBUTION_ROLE_ARN",
+  metricsNamespace: "METRICS_NAMESPACE",
+  serviceName: "POWERTOOLS_SERVICE_NAME",
+  logLevel: "POWERTOOLS_LOG_LEVEL",
+} as const;
