@@ -14,9 +14,8 @@ import { processorRole, processorWorkload, serviceAccountAnnotations } from "./c
 import { vectorValues } from "./collector/vector-values";
 import type { Cluster, Environment } from "./config";
 import { IrsaRole, type OidcIssuer } from "./constructs/irsa-role";
-import { names, PROJECT } from "./naming";
+import { CLUSTER_TAG, names, PROJECT, type RegionalResourceNames, regionalResourceNames } from "./naming";
 import { awsProvider, configureBackend } from "./provider";
-import { CLUSTER_TAG, type RegionalResourceNames, regionalResourceNames } from "./regional-stack";
 
 /** The upstream Vector chart; the version is pinned per cluster (`chart_version`). */
 export const VECTOR_CHART = { repository: "https://helm.vector.dev", chart: "vector" };

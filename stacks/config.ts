@@ -7,6 +7,7 @@ import {
   KEY_SEGMENT_PATTERN,
   LOG_GROUP_NAME_PATTERN,
 } from "../functions/shared/patterns";
+import { DLQ_RETENTION_SECONDS, QUEUE_RETENTION_SECONDS } from "./constructs/queue-with-dlq";
 
 /**
  * One environment definition (environments/<name>.json): where logrelay runs, its sizing knobs,
@@ -292,4 +293,15 @@ export function loadEnvironments(dir: string, only?: string): Environment[] {
       );
   }
   return wanted.map((n) => loadEnvironmentFile(join(dir, `${n}.json`)));
+}
+
+/**
+ * Days a delivery-ledger entry (claim and checkpoint) is kept: longer than any copy of a
+ * notification can come back (queue retention, then DLQ retention after a redrive restarts its
+ * clock) and than a replay can find the object (staging expiry). An entry that expired earlier
+ * would let a late retry deliver again.
+ */
+export function ledgerTtlDays(env: Environment): number {
+  const queueDays = (QUEUE_RETENTION_SECONDS + DLQ_RETENTION_SECONDS) / 86_400;
+  return Math.max(queueDays, env.staging.expire_after_days) + 1;
 }

@@ -8,9 +8,7 @@ import { policyJson } from "./constructs/iam";
 import { CUSTOMER_ROLE_PATTERN, IAM_PATH, names } from "./naming";
 import { awsProvider, configureBackend } from "./provider";
 
-export function centralRoleArn(env: Environment): string {
-  return `arn:aws:iam::${env.account_id}:role${IAM_PATH}${names(env.name).centralRole}`;
-}
+export { centralRoleArn } from "./naming";
 
 /**
  * Once per environment: the central log-distribution role, the only identity customers trust.

@@ -1,3 +1,6 @@
+import type { Environment } from "./config";
+import { ledgerTtlDays } from "./config";
+
 /**
  * Names are part of the contract between stacks (the central role trusts distributor roles by
  * name pattern; customer roles live under one path), so they are built here only.
@@ -29,3 +32,37 @@ export const customerRoleArn = (account: string, tenant: string) =>
   `arn:aws:iam::${account}:role${IAM_PATH}${customerRoleName(tenant)}`;
 /** What the central role may assume: logrelay's customer roles in any account, nothing else. */
 export const CUSTOMER_ROLE_PATTERN = `arn:aws:iam::*:role${IAM_PATH}${PROJECT}-log-distribution-*`;
+
+/** The central log-distribution role (global stack), which every distributor assumes. */
+export function centralRoleArn(env: Environment): string {
+  return `arn:aws:iam::${env.account_id}:role${IAM_PATH}${names(env.name).centralRole}`;
+}
+
+/** Principal tag the collector roles carry; the writer policy confines them to their cluster's keys. */
+export const CLUSTER_TAG = "logrelay-cluster-id";
+
+/** Names and ARNs of a regional stack's resources, known before it is applied (other stacks use them). */
+export function regionalResourceNames(env: Environment, region: string) {
+  const prefix = names(env.name).prefix(region);
+  const account = env.account_id;
+  return {
+    prefix,
+    stagingBucket: `${prefix}-${account}-staging`,
+    stagingBucketArn: `arn:aws:s3:::${prefix}-${account}-staging`,
+    deliveryQueueName: `${prefix}-delivery`,
+    deliveryQueueArn: `arn:aws:sqs:${region}:${account}:${prefix}-delivery`,
+    deliveryQueueUrl: `https://sqs.${region}.amazonaws.com/${account}/${prefix}-delivery`,
+    configTable: `${prefix}-tenant-configs`,
+    configTableArn: `arn:aws:dynamodb:${region}:${account}:table/${prefix}-tenant-configs`,
+    ledgerTable: `${prefix}-delivery-ledger`,
+    ledgerTableArn: `arn:aws:dynamodb:${region}:${account}:table/${prefix}-delivery-ledger`,
+    keyAliasArn: `arn:aws:kms:${region}:${account}:alias/${prefix}`,
+    writerPolicyArn: `arn:aws:iam::${account}:policy${IAM_PATH}${prefix}-collector-writer`,
+    firehoseStreamName: `${prefix}-ingest`,
+    firehoseStreamArn: `arn:aws:firehose:${region}:${account}:deliverystream/${prefix}-ingest`,
+    centralRoleArn: centralRoleArn(env),
+    ledgerTtlDays: ledgerTtlDays(env),
+  };
+}
+
+export type RegionalResourceNames = ReturnType<typeof regionalResourceNames>;

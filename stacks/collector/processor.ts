@@ -4,8 +4,9 @@ import type { Construct } from "constructs";
 import { ENV } from "../../functions/shared/contract";
 import type { Cluster, Environment } from "../config";
 import { IrsaRole, type OidcIssuer, STS_AUDIENCE } from "../constructs/irsa-role";
+import type { RegionalResourceNames } from "../naming";
 import { names } from "../naming";
-import { distributorStatements, type RegionalResourceNames } from "../regional-stack";
+import { distributorStatements } from "../policies";
 
 export const PROCESSOR_NAME = "logrelay-processor";
 export const HEARTBEAT_FILE = "/tmp/logrelay/alive";

@@ -17,19 +17,16 @@ export function idFrom(name: string): string {
 }
 
 /** Construct ids from the stack down to `scope` (what the stack hashes into addresses). */
-function idsBelowStack(scope: Construct): string[] {
+export function idsBelowStack(scope: Construct): string[] {
   const scopes = scope.node.scopes;
   const stack = scopes.findIndex((s) => TerraformStack.isStack(s));
   return scopes.slice(stack + 1).map((s) => s.node.id);
 }
 
 /**
- * Keeps the state of a resource that used to be created at another construct id: a `moved`
- * block from the address it had as `oldId` under `oldScope` (default: its current parent).
+ * Keeps the state of a resource that used to be created at another construct path: a `moved`
+ * block from the address it had at `oldPath` (construct ids below the stack).
  */
-export function movedFrom(resource: TerraformResource, oldId: string, oldScope?: Construct): void {
-  const scope = oldScope ?? resource.node.scope;
-  if (!scope) throw new Error("movedFrom: the resource has no parent");
-  const address = `${resource.terraformResourceType}.${makeUniqueId([...idsBelowStack(scope), oldId])}`;
-  resource.moveFromId(address);
+export function movedFrom(resource: TerraformResource, oldPath: readonly string[]): void {
+  resource.moveFromId(`${resource.terraformResourceType}.${makeUniqueId([...oldPath])}`);
 }

@@ -6,7 +6,7 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import type { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
-import { idFrom, movedFrom } from "./addresses";
+import { idFrom, idsBelowStack, movedFrom } from "./addresses";
 
 export interface IamHttpApiProps {
   readonly apiName: string;
@@ -59,7 +59,7 @@ export class IamHttpApi extends Construct {
         provider,
       });
       const position = props.positionalRouteOrder?.indexOf(routeKey) ?? -1;
-      if (position >= 0) movedFrom(route, `route-${position}`);
+      if (position >= 0) movedFrom(route, [...idsBelowStack(this), `route-${position}`]);
     }
     this.accessLogs = new CloudwatchLogGroup(this, "access-logs", {
       name: `/aws/apigateway/${props.apiName}`,

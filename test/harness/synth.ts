@@ -39,6 +39,14 @@ export function named(json: TfJson, type: string, field: string, suffix: string)
   return matches[0];
 }
 
+/** A Terraform reference `${type.address.attribute}` to the one resource of a type whose `field` ends with `suffix`. */
+export function ref(json: TfJson, type: string, field: string, suffix: string, attribute: string): string {
+  const matches = Object.entries(all(json, type)).filter(([, r]) => String(r[field]).endsWith(suffix));
+  if (matches.length !== 1)
+    throw new Error(`expected one ${type} with ${field} ending ${suffix}, found ${matches.length}`);
+  return `\${${type}.${matches[0]![0]}.${attribute}}`;
+}
+
 export function all(json: TfJson, type: string) {
   return json.resource[type] ?? {};
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { buildProcessor, CONTAINERFILE } from "../../scripts/build-processor";
 import { HEARTBEAT_FILE, processorDeployment } from "../../stacks/collector/processor";
-import { regionalResourceNames } from "../../stacks/regional-stack";
+import { regionalResourceNames } from "../../stacks/naming";
 import {
   CENTRAL_ACCOUNT,
   clientsFor,

@@ -4,7 +4,7 @@ import { ClusterStack, COLLECTOR_SCC, collectorScc } from "../../../stacks/clust
 import { kedaObjects, processorDeployment } from "../../../stacks/collector/processor";
 import { assertValidValues, vectorValues } from "../../../stacks/collector/vector-values";
 import { irsaTrustPolicy } from "../../../stacks/constructs/irsa-role";
-import { regionalResourceNames } from "../../../stacks/regional-stack";
+import { regionalResourceNames } from "../../../stacks/naming";
 import { all, env, only, synth, testApp } from "../../harness/synth";
 
 // kubernetes-models validates objects against the Kubernetes OpenAPI schemas.

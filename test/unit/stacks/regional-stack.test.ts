@@ -1,8 +1,9 @@
 import { makeRouter } from "../../../functions/tenant-api/router";
 import { TENANT_API_ROUTES } from "../../../functions/tenant-api/routes";
 import type { TenantConfigService } from "../../../functions/tenant-api/service";
-import { ledgerTtlDays, RegionalStack } from "../../../stacks/regional-stack";
-import { all, env, named, only, synth, testApp } from "../../harness/synth";
+import { ledgerTtlDays } from "../../../stacks/config";
+import { RegionalStack } from "../../../stacks/regional-stack";
+import { all, env, named, only, ref, synth, testApp } from "../../harness/synth";
 
 const prod = synth(
   new RegionalStack(
@@ -56,7 +57,7 @@ describe("RegionalStack: staging bucket", () => {
   it("notifies the topic of created .gz objects; only this bucket in this account may publish", () => {
     expect(only(prod, "aws_s3_bucket_notification").topic).toEqual([
       {
-        topic_arn: "${aws_sns_topic.objects-topic.arn}",
+        topic_arn: ref(prod, "aws_sns_topic", "name", "-objects", "arn"),
         events: ["s3:ObjectCreated:*"],
         filter_suffix: ".gz",
       },
@@ -86,7 +87,7 @@ describe("RegionalStack: queue", () => {
     });
     expect(dlq.kms_master_key_id).toBe("${aws_kms_key.key.arn}");
     expect(JSON.parse(main.redrive_policy)).toEqual({
-      deadLetterTargetArn: "${aws_sqs_queue.delivery_dlq_2E70849F.arn}",
+      deadLetterTargetArn: ref(prod, "aws_sqs_queue", "name", "-delivery-dlq", "arn"),
       maxReceiveCount: 5,
     });
   });
@@ -94,7 +95,7 @@ describe("RegionalStack: queue", () => {
   it("accepts messages only from the objects topic", () => {
     expect(JSON.parse(only(prod, "aws_sqs_queue_policy").policy).Statement).toEqual([
       expect.objectContaining({
-        Condition: { ArnEquals: { "aws:SourceArn": "${aws_sns_topic.objects-topic.arn}" } },
+        Condition: { ArnEquals: { "aws:SourceArn": ref(prod, "aws_sns_topic", "name", "-objects", "arn") } },
       }),
     ]);
   });
@@ -208,7 +209,7 @@ describe("RegionalStack: distributor", () => {
       ],
       ConsumeDeliveryQueue: [
         ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
-        "${aws_sqs_queue.delivery_queue_78B7C0B9.arn}",
+        ref(prod, "aws_sqs_queue", "name", "-delivery", "arn"),
       ],
       ReadStagedObjects: ["s3:GetObject", "${aws_s3_bucket.staging_bucket_D9520E09.arn}/*"],
       DecryptStagedObjectsAndMessages: [["kms:Decrypt"], "${aws_kms_key.key.arn}"],
@@ -291,14 +292,42 @@ describe("RegionalStack: writer policy, alarms, outputs", () => {
 });
 
 describe("RegionalStack: Terraform addresses", () => {
+  const moved = (json: typeof prod) =>
+    (json as unknown as { moved?: { from: string; to: string }[] }).moved ?? [];
+
+  it("keeps the state of everything the notifications and monitoring constructs took over", () => {
+    const from = moved(prod).map((m) => m.from);
+    // Addresses the stack had before these constructs (checked against a real apply: plan moves, never replaces).
+    expect(from).toEqual(
+      expect.arrayContaining([
+        "aws_sns_topic.objects-topic",
+        "aws_sns_topic_policy.objects-topic-policy",
+        "aws_s3_bucket_notification.staging-notification",
+        "aws_sqs_queue.delivery_queue_78B7C0B9",
+        "aws_sqs_queue.delivery_dlq_2E70849F",
+        "aws_sqs_queue_policy.delivery-queue-policy",
+        "aws_sns_topic_subscription.delivery-subscription",
+        "aws_sns_topic.alarm-topic",
+        "aws_cloudwatch_metric_alarm.dlq-not-empty",
+        "aws_cloudwatch_metric_alarm.permanent-delivery-failures",
+        "aws_cloudwatch_dashboard.dashboard",
+      ]),
+    );
+    // Every move lands on a resource that exists, and nothing is moved twice.
+    const addresses = new Set(
+      Object.entries(prod.resource).flatMap(([type, rs]) => Object.keys(rs).map((k) => `${type}.${k}`)),
+    );
+    for (const m of moved(prod)) expect(addresses.has(m.to)).toBe(true);
+    expect(new Set(from).size).toBe(from.length);
+  });
+
   it("names each route by its key, and moves the state of the positional ids (route-0...) to it", () => {
     const routes = all(prod, "aws_apigatewayv2_route");
     const byKey = Object.fromEntries(Object.entries(routes).map(([address, r]) => [r.route_key, address]));
     expect(byKey["POST /tenants/{tenant_id}/delivery-configs/{type}/validate"]).toMatch(
       /^tenant-api-http_route-post-tenants-tenant_id-delivery-configs-type-validate_[0-9A-F]{8}$/,
     );
-    const moved = (prod as unknown as { moved?: { from: string; to: string }[] }).moved ?? [];
-    const routeMoves = moved.filter((m) => m.to.startsWith("aws_apigatewayv2_route."));
+    const routeMoves = moved(prod).filter((m) => m.to.startsWith("aws_apigatewayv2_route."));
     expect(routeMoves).toHaveLength(TENANT_API_ROUTES.length);
     // The addresses 0.1.0 gave them (synthesized from the positional ids, in the list's order).
     expect(

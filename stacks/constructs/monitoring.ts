@@ -1,0 +1,107 @@
+import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
+import {
+  CloudwatchMetricAlarm,
+  type CloudwatchMetricAlarmConfig,
+} from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { S3BucketMetric } from "@cdktf/provider-aws/lib/s3-bucket-metric";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import type { TerraformProvider, TerraformResource } from "cdktf";
+import { Construct } from "constructs";
+import { idsBelowStack, movedFrom } from "./addresses";
+
+/** What an alarm must say; everything else has a default (5-minute Sum above 0, missing = OK). */
+export type AlarmSpec = Pick<CloudwatchMetricAlarmConfig, "alarmDescription" | "namespace" | "metricName"> &
+  Partial<
+    Pick<
+      CloudwatchMetricAlarmConfig,
+      "dimensions" | "statistic" | "period" | "evaluationPeriods" | "threshold" | "comparisonOperator"
+    >
+  >;
+
+export interface MonitoringProps {
+  /** Names start with it: `<prefix>-alarms`, `<prefix>-<alarm id>`, dashboard `<prefix>`. */
+  readonly prefix: string;
+  readonly region: string;
+  readonly kmsKey: { readonly arn: string };
+  /** Subscribed to the alarm topic when set. */
+  readonly alarmEmail?: string;
+  /** Alarms, by id (the id is the address and the name's suffix). */
+  readonly alarms: Readonly<Record<string, AlarmSpec>>;
+  /** Dashboard widgets: title -> metric rows (CloudWatch's `metrics` arrays). */
+  readonly widgets: Readonly<Record<string, unknown[][]>>;
+  /** Resources created directly in the stack before this construct existed: their state moves here. */
+  readonly movedFromStack?: boolean;
+  readonly provider?: TerraformProvider;
+}
+
+/**
+ * The alarm topic (and its e-mail subscription), one alarm per spec with shared defaults, and a
+ * dashboard. Alarms notify on ALARM and on OK.
+ */
+export class Monitoring extends Construct {
+  readonly alarmTopic: SnsTopic;
+  readonly alarms: Record<string, CloudwatchMetricAlarm> = {};
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const provider = props.provider;
+    const moved = (resource: TerraformResource, oldId: string) => {
+      if (props.movedFromStack) movedFrom(resource, [...idsBelowStack(scope), oldId]);
+    };
+    this.alarmTopic = new SnsTopic(this, "alarm-topic", {
+      name: `${props.prefix}-alarms`,
+      kmsMasterKeyId: props.kmsKey.arn,
+      provider,
+    });
+    moved(this.alarmTopic, "alarm-topic");
+    if (props.alarmEmail) {
+      const email = new SnsTopicSubscription(this, "alarm-email", {
+        topicArn: this.alarmTopic.arn,
+        protocol: "email",
+        endpoint: props.alarmEmail,
+        provider,
+      });
+      moved(email, "alarm-email");
+    }
+    for (const [alarmId, spec] of Object.entries(props.alarms)) {
+      const alarm = new CloudwatchMetricAlarm(this, alarmId, {
+        alarmName: `${props.prefix}-${alarmId}`,
+        alarmActions: [this.alarmTopic.arn],
+        okActions: [this.alarmTopic.arn],
+        treatMissingData: "notBreaching",
+        statistic: "Sum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        ...spec,
+        provider,
+      });
+      moved(alarm, alarmId);
+      this.alarms[alarmId] = alarm;
+    }
+    const widgets = Object.entries(props.widgets).map(([title, metrics], i) => ({
+      type: "metric",
+      x: (i % 2) * 12,
+      y: Math.floor(i / 2) * 6,
+      width: 12,
+      height: 6,
+      properties: { title, region: props.region, stat: "Sum", period: 300, metrics },
+    }));
+    const dashboard = new CloudwatchDashboard(this, "dashboard", {
+      dashboardName: props.prefix,
+      dashboardBody: JSON.stringify({ widgets }),
+      provider,
+    });
+    moved(dashboard, "dashboard");
+  }
+}
+
+/**
+ * A request-metrics filter on a bucket prefix (S3 reports PutRequests per filter id): used to
+ * alarm on objects arriving where no tenant gets them.
+ */
+export function prefixMetric(scope: Construct, id: string, bucketId: string, prefix: string): S3BucketMetric {
+  return new S3BucketMetric(scope, id, { bucket: bucketId, name: id, filter: { prefix } });
+}

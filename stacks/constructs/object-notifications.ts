@@ -1,0 +1,122 @@
+import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
+import type { TerraformProvider } from "cdktf";
+import { Construct } from "constructs";
+import { idsBelowStack, movedFrom } from "./addresses";
+import { policyJson } from "./iam";
+import { QueueWithDlq } from "./queue-with-dlq";
+
+export interface ObjectNotificationsProps {
+  /** The bucket whose new objects are announced. */
+  readonly bucket: { readonly arn: string; readonly id: string };
+  /** Only keys ending so are announced (e.g. `.gz`). */
+  readonly filterSuffix: string;
+  readonly topicName: string;
+  readonly queueName: string;
+  readonly visibilityTimeoutSeconds: number;
+  /** Receives before a message goes to the DLQ. @default 5 */
+  readonly maxReceiveCount?: number;
+  /** The account of the bucket: S3 may publish only on its behalf. */
+  readonly accountId: string;
+  readonly kmsKey: { readonly arn: string };
+  /** Emulator: moto re-serialises redrive_policy, so its diff is ignored. @default false */
+  readonly ignoreRedrivePolicyDiff?: boolean;
+  /**
+   * Where these resources lived before this construct existed (directly in the stack, under these
+   * ids): their state moves here. @default none
+   */
+  readonly previousIds?: {
+    readonly topic: string;
+    readonly topicPolicy: string;
+    readonly bucketNotification: string;
+    readonly queue: string;
+    readonly queuePolicy: string;
+    readonly subscription: string;
+  };
+  readonly provider?: TerraformProvider;
+}
+
+/**
+ * Bucket -> topic -> queue (+ DLQ): every new object is announced through SNS (so more consumers
+ * can subscribe) into an encrypted SQS queue with a dead-letter queue. Only the bucket may publish
+ * to the topic, only the topic may send to the queue.
+ */
+export class ObjectNotifications extends Construct {
+  readonly topic: SnsTopic;
+  readonly delivery: QueueWithDlq;
+
+  constructor(scope: Construct, id: string, props: ObjectNotificationsProps) {
+    super(scope, id);
+    const provider = props.provider;
+    this.topic = new SnsTopic(this, "topic", {
+      name: props.topicName,
+      kmsMasterKeyId: props.kmsKey.arn,
+      provider,
+    });
+    const topicPolicy = new SnsTopicPolicy(this, "topic-policy", {
+      arn: this.topic.arn,
+      policy: policyJson({
+        Sid: "StagingBucketPublishesOnly",
+        Effect: "Allow",
+        Principal: { Service: "s3.amazonaws.com" },
+        Action: "sns:Publish",
+        Resource: this.topic.arn,
+        Condition: {
+          ArnLike: { "aws:SourceArn": props.bucket.arn },
+          StringEquals: { "aws:SourceAccount": props.accountId },
+        },
+      }),
+      provider,
+    });
+    const notification = new S3BucketNotification(this, "bucket-notification", {
+      bucket: props.bucket.id,
+      topic: [{ topicArn: this.topic.arn, events: ["s3:ObjectCreated:*"], filterSuffix: props.filterSuffix }],
+      // S3 checks that it may publish when the notification is created.
+      dependsOn: [topicPolicy],
+      provider,
+    });
+    this.delivery = new QueueWithDlq(this, "queue", {
+      queueName: props.queueName,
+      kmsKey: props.kmsKey,
+      visibilityTimeoutSeconds: props.visibilityTimeoutSeconds,
+      ...(props.maxReceiveCount !== undefined && { maxReceiveCount: props.maxReceiveCount }),
+      ...(props.ignoreRedrivePolicyDiff !== undefined && {
+        ignoreRedrivePolicyDiff: props.ignoreRedrivePolicyDiff,
+      }),
+      ...(provider && { provider }),
+    });
+    const queuePolicy = new SqsQueuePolicy(this, "queue-policy", {
+      queueUrl: this.delivery.queue.url,
+      policy: policyJson({
+        Sid: "ObjectsTopicOnly",
+        Effect: "Allow",
+        Principal: { Service: "sns.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: this.delivery.queue.arn,
+        Condition: { ArnEquals: { "aws:SourceArn": this.topic.arn } },
+      }),
+      provider,
+    });
+    const subscription = new SnsTopicSubscription(this, "subscription", {
+      topicArn: this.topic.arn,
+      protocol: "sqs",
+      endpoint: this.delivery.queue.arn,
+      provider,
+    });
+
+    const before = props.previousIds;
+    if (before) {
+      const parent = idsBelowStack(scope);
+      movedFrom(this.topic, [...parent, before.topic]);
+      movedFrom(topicPolicy, [...parent, before.topicPolicy]);
+      movedFrom(notification, [...parent, before.bucketNotification]);
+      movedFrom(this.delivery.queue, [...parent, before.queue, "queue"]);
+      movedFrom(this.delivery.dlq, [...parent, before.queue, "dlq"]);
+      movedFrom(queuePolicy, [...parent, before.queuePolicy]);
+      movedFrom(subscription, [...parent, before.subscription]);
+    }
+  }
+}
