@@ -1,4 +1,4 @@
-// The `logrelay` process: bin/logrelay.js runs this through tsx; the processor image runs its bundle.
+// The `logrelay` process: bin/logrelay.js runs this through tsx; the in-cluster distributor image runs its bundle.
 import { main } from "./logrelay";
 
 main();

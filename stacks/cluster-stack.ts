@@ -10,10 +10,14 @@ import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account
 import { TerraformOutput, TerraformStack, Token } from "cdktf";
 import type { Construct } from "constructs";
 import { stringify } from "yaml";
-import { processorRole, processorWorkload, serviceAccountAnnotations } from "./collector/processor";
 import { vectorValues } from "./collector/vector-values";
 import type { Cluster, Environment } from "./config";
 import { IrsaRole, type OidcIssuer } from "./constructs/irsa-role";
+import {
+  inClusterDistributorRole,
+  inClusterDistributorWorkload,
+  serviceAccountAnnotations,
+} from "./in-cluster-distributor";
 import { CLUSTER_TAG, names, PROJECT, type RegionalResourceNames, regionalResourceNames } from "./naming";
 import { awsProvider, configureBackend } from "./provider";
 
@@ -60,16 +64,16 @@ export class ClusterStack extends TerraformStack {
       issuer: this.issuer,
       namespace: cluster.namespace,
       serviceAccount: cluster.service_account,
-      managedPolicyArns: [regional.writerPolicyArn],
+      managedPolicies: { "collector-writer": regional.writerPolicyArn },
       // The writer policy's only write scope: keys whose cluster segment is this tag.
       tags: { [CLUSTER_TAG]: cluster.id },
     });
-    const processor = cluster.processor
-      ? processorRole(this, env, cluster, this.issuer, regional)
+    const distributor = cluster.distributor
+      ? inClusterDistributorRole(this, env, cluster, this.issuer, regional)
       : undefined;
 
     new TerraformOutput(this, "collector_role_arn", { value: this.collector.role.arn });
-    if (processor) new TerraformOutput(this, "processor_role_arn", { value: processor.role.arn });
+    if (distributor) new TerraformOutput(this, "distributor_role_arn", { value: distributor.role.arn });
     if (env.emulator) return;
 
     const kubeconfig = {
@@ -112,9 +116,8 @@ export class ClusterStack extends TerraformStack {
       timeout: 600,
       dependsOn: [serviceAccount],
     });
-    if (cluster.processor && processor) {
-      processorWorkload(this, cluster, processor, regional, namespace.metadata.name);
-    }
+    if (distributor)
+      inClusterDistributorWorkload(this, cluster, distributor, regional, namespace.metadata.name);
   }
 
   /** OpenShift: the collector's service account (and nothing else) may use the collector SCC. */

@@ -69,7 +69,15 @@ const Quantities = z
   })
   .strict();
 
-export const ClusterSchema = z
+/** `processor` was this setting's name up to 0.1.0: still read, as `distributor`. */
+const renamedProcessor = (value: unknown) => {
+  if (typeof value !== "object" || value === null || !("processor" in value) || "distributor" in value)
+    return value;
+  const { processor, ...rest } = value as Record<string, unknown>;
+  return { ...rest, distributor: processor };
+};
+
+const ClusterObjectSchema = z
   .object({
     id: z
       .string()
@@ -116,7 +124,7 @@ export const ClusterSchema = z
     tolerations: z.array(z.record(z.string(), z.string())).optional(),
     resources: z.object({ requests: Quantities, limits: Quantities }).strict().optional(),
     /** Run the distributor's queue worker in this cluster (instead of or beside Lambda). */
-    processor: z
+    distributor: z
       .object({
         image: z.string().min(1),
         replicas: z.number().int().min(0).max(100).default(1),
@@ -134,6 +142,8 @@ export const ClusterSchema = z
       .optional(),
   })
   .strict();
+
+export const ClusterSchema = z.preprocess(renamedProcessor, ClusterObjectSchema);
 
 export const CustomerAccountSchema = z
   .object({

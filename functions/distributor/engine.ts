@@ -37,7 +37,7 @@ export type {
 export { combineStatus } from "./outcome-report";
 
 export interface EngineSettings {
-  /** The processor's region: default target_region. */
+  /** The distributor's region: default target_region. */
   readonly region: string;
   readonly retry: RetryPolicy;
   readonly limits?: PutLogEventsLimits;

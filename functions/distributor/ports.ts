@@ -35,7 +35,7 @@ export interface ObjectRanges {
 }
 
 /**
- * Reads staged objects from the central bucket with the processor's own credentials. Every read
+ * Reads staged objects from the central bucket with the distributor's own credentials. Every read
  * of one delivery names the same version (`pin`), so a reopened read sees the same bytes. A
  * missing object throws ObjectNotFoundError.
  */

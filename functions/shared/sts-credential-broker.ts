@@ -4,7 +4,7 @@ import type { AwsCredentials, CredentialBroker, DestinationSession, SessionReque
 import { accountOfRoleArn } from "./patterns";
 
 export interface StsBrokerOptions {
-  /** The processor's region (STS regional endpoint). */
+  /** The distributor's region (STS regional endpoint). */
   readonly region: string;
   readonly centralRoleArn: string;
   /** Session name prefix, visible in the customer's CloudTrail. */
@@ -17,7 +17,7 @@ export interface StsBrokerOptions {
 }
 
 /**
- * Double hop: processor credentials -> central log-distribution role -> the customer's role
+ * Double hop: distributor credentials -> central log-distribution role -> the customer's role
  * (with the tenant's ExternalId, tenant_id/cluster_id session tags and a session policy).
  * Sessions are cached per role, ExternalId, tags and policy until shortly before they expire;
  * concurrent requests for one session share one AssumeRole call.

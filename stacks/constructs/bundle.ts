@@ -4,7 +4,7 @@ import { buildSync } from "esbuild";
 
 /**
  * One self-contained CommonJS file for Node 20 (every dependency inside, ES-module-only ones
- * too): what a Lambda zip and the processor image each ship.
+ * too): what a Lambda zip and the in-cluster distributor image each ship.
  */
 export function bundleNodeProgram(entry: string, outfile: string): void {
   mkdirSync(dirname(outfile), { recursive: true });

@@ -4,6 +4,7 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import type { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
 import { IAM_PATH } from "../naming";
+import { idFrom, idsBelowStack, movedFrom } from "./addresses";
 import { type PolicyStatement, policyJson } from "./iam";
 
 /** The audience EKS and the pod identity webhook use for IRSA tokens. */
@@ -25,11 +26,17 @@ export interface IrsaRoleProps {
   readonly namespace: string;
   readonly serviceAccount: string;
   /** Managed policies to attach. @default none */
-  readonly managedPolicyArns?: readonly string[];
+  readonly managedPolicies?: Readonly<Record<string, string>>;
   /** One inline policy with these statements. @default none */
   readonly statements?: readonly PolicyStatement[];
   /** @default none */
   readonly tags?: Record<string, string>;
+  /**
+   * The construct id this role had before (in the same scope): the role and its inline policy
+   * keep their state. Managed policies attached by position (`policy-0`...) up to 0.1.0 move to
+   * their names in the order `managedPolicies` lists them. @default none
+   */
+  readonly previousId?: string;
   readonly provider?: TerraformProvider;
 }
 
@@ -78,20 +85,25 @@ export class IrsaRole extends Construct {
       ...(props.tags && { tags: props.tags }),
       provider: props.provider,
     });
-    (props.managedPolicyArns ?? []).forEach((policyArn, i) => {
-      new IamRolePolicyAttachment(this, `policy-${i}`, {
+    const parent = idsBelowStack(scope);
+    const before = [...parent, props.previousId ?? id];
+    if (props.previousId) movedFrom(this.role, [...before, "role"]);
+    Object.entries(props.managedPolicies ?? {}).forEach(([name, policyArn], i) => {
+      const attachment = new IamRolePolicyAttachment(this, `policy-${idFrom(name)}`, {
         role: this.role.name,
         policyArn,
         provider: props.provider,
       });
+      movedFrom(attachment, [...before, `policy-${i}`]);
     });
     if (props.statements && props.statements.length > 0) {
-      new IamRolePolicy(this, "inline", {
+      const inline = new IamRolePolicy(this, "inline", {
         role: this.role.id,
         name: "least-privilege",
         policy: policyJson(...props.statements),
         provider: props.provider,
       });
+      if (props.previousId) movedFrom(inline, [...before, "inline"]);
     }
   }
 }

@@ -34,7 +34,7 @@ async function reading<T>(bucket: string, key: string, call: () => Promise<T>): 
   }
 }
 
-/** Reads staged objects with the processor's own credentials; the body streams. */
+/** Reads staged objects with the distributor's own credentials; the body streams. */
 export class S3ObjectSource implements ObjectSource {
   constructor(private readonly s3: Pick<S3Client, "send">) {}
 

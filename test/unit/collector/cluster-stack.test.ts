@@ -1,9 +1,9 @@
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { parse } from "yaml";
 import { ClusterStack, COLLECTOR_SCC, collectorScc } from "../../../stacks/cluster-stack";
-import { kedaObjects, processorDeployment } from "../../../stacks/collector/processor";
 import { assertValidValues, vectorValues } from "../../../stacks/collector/vector-values";
 import { irsaTrustPolicy } from "../../../stacks/constructs/irsa-role";
+import { distributorDeployment, kedaObjects } from "../../../stacks/in-cluster-distributor";
 import { regionalResourceNames } from "../../../stacks/naming";
 import { all, env, only, synth, testApp } from "../../harness/synth";
 
@@ -27,7 +27,7 @@ const e = env({
     cluster({
       openshift: true,
       priority_class: "system-node-critical",
-      processor: { image: "registry.example.com/logrelay/processor:0.1.0", keda: { max_replicas: 5 } },
+      distributor: { image: "registry.example.com/logrelay/distributor:0.1.0", keda: { max_replicas: 5 } },
     }),
   ],
 });
@@ -41,6 +41,45 @@ const collectorRole = (j: typeof json) =>
 /** The values as Terraform hands them to Helm: `$${` and `%%{` are Terraform's escapes (checked with terraform itself in test/integration/terraform-validate). */
 const releaseValues = (j: typeof json) =>
   parse((only(j, "helm_release").values[0] as string).replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{"));
+
+describe("ClusterStack: Terraform addresses", () => {
+  it("names resources, never positions, and keeps the state of 0.1.0's addresses", () => {
+    const moves = Object.fromEntries(
+      ((json as unknown as { moved?: { from: string; to: string }[] }).moved ?? []).map((m) => [
+        m.from,
+        m.to,
+      ]),
+    );
+    // What 0.1.0 synthesized for this cluster (the in-cluster distributor was "processor" then).
+    expect(Object.keys(moves).sort()).toEqual([
+      "aws_iam_role.processor_role_2630A70E",
+      "aws_iam_role_policy.processor_inline_C268305B",
+      "aws_iam_role_policy_attachment.collector_policy-0_F0BC4AF6",
+      "kubernetes_manifest.processor-deployment",
+      "kubernetes_manifest.processor-keda-0",
+      "kubernetes_manifest.processor-keda-1",
+      "kubernetes_service_account_v1.processor-sa",
+    ]);
+    expect(moves["aws_iam_role_policy_attachment.collector_policy-0_F0BC4AF6"]).toMatch(
+      /^aws_iam_role_policy_attachment\.collector_policy-collector-writer_[0-9A-F]{8}$/,
+    );
+    expect(moves["kubernetes_manifest.processor-keda-0"]).toBe(
+      "kubernetes_manifest.distributor-keda-triggerauthentication",
+    );
+    expect(moves["kubernetes_manifest.processor-keda-1"]).toBe(
+      "kubernetes_manifest.distributor-keda-scaledobject",
+    );
+    const addresses = new Set(
+      Object.entries(json.resource).flatMap(([type, rs]) => Object.keys(rs).map((k) => `${type}.${k}`)),
+    );
+    for (const to of Object.values(moves)) expect(addresses.has(to)).toBe(true);
+  });
+
+  it("reads the 0.1.0 setting name `processor` as `distributor`", () => {
+    const legacy = env({ clusters: [cluster({ processor: { image: "img:1" } })] });
+    expect(legacy.clusters[0]!.distributor).toEqual({ image: "img:1", replicas: 1 });
+  });
+});
 
 describe("ClusterStack: AWS side", () => {
   const role = collectorRole(json);
@@ -120,7 +159,7 @@ describe("ClusterStack: AWS side", () => {
     const collector = "system:serviceaccount:logrelay:logrelay-collector";
     expect(await decide(collector, "sts.amazonaws.com")).toBe("Allowed");
     expect(await decide("system:serviceaccount:tenant-ns:default", "sts.amazonaws.com")).not.toBe("Allowed");
-    expect(await decide("system:serviceaccount:logrelay:logrelay-processor", "sts.amazonaws.com")).not.toBe(
+    expect(await decide("system:serviceaccount:logrelay:logrelay-distributor", "sts.amazonaws.com")).not.toBe(
       "Allowed",
     );
     expect(await decide(collector, "openshift")).not.toBe("Allowed");
@@ -129,7 +168,7 @@ describe("ClusterStack: AWS side", () => {
   });
 
   it("in emulator mode builds only the AWS side (no Kubernetes API there)", () => {
-    const j = stackOf({ emulator: true }, { processor: { image: "img:1" } });
+    const j = stackOf({ emulator: true }, { distributor: { image: "img:1" } });
     expect(Object.keys(j.resource).sort()).toEqual([
       "aws_iam_openid_connect_provider",
       "aws_iam_role",
@@ -137,7 +176,7 @@ describe("ClusterStack: AWS side", () => {
       "aws_iam_role_policy_attachment",
     ]);
     expect(Object.keys(j.provider)).toEqual(["aws"]);
-    expect(Object.keys(j.output ?? {}).sort()).toEqual(["collector_role_arn", "processor_role_arn"]);
+    expect(Object.keys(j.output ?? {}).sort()).toEqual(["collector_role_arn", "distributor_role_arn"]);
   });
 });
 
@@ -360,14 +399,17 @@ describe("ClusterStack: Kubernetes side", () => {
       "https://sqs.us-east-1.amazonaws.com/123456789012/logrelay-test-us-east-1-delivery",
       "--heartbeat-file",
       "/tmp/logrelay/alive",
+      // Within the pod's 120 s termination grace, with time left to checkpoint and release.
+      "--shutdown-grace-seconds",
+      "90",
     ]);
     new apps.Deployment(deployment).validate();
     expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
     const scaled = manifests.find((m) => m.kind === "ScaledObject");
     expect(scaled.spec).toMatchObject({
-      scaleTargetRef: { name: "logrelay-processor" },
+      scaleTargetRef: { name: "logrelay-distributor" },
       maxReplicaCount: 5,
-      triggers: [{ type: "aws-sqs-queue", authenticationRef: { name: "logrelay-processor" } }],
+      triggers: [{ type: "aws-sqs-queue", authenticationRef: { name: "logrelay-distributor" } }],
     });
     // KEDA's own schemas (its CRDs).
     new keda.ScaledObject(scaled).validate();
@@ -379,7 +421,7 @@ describe("ClusterStack: Kubernetes side", () => {
     expect(role.name).toBe("logrelay-test-distributor-k8s-rosa-prod-1");
     const trust = JSON.parse(role.assume_role_policy).Statement[0].Condition.StringEquals;
     expect(trust["oidc.op1.openshiftapps.com/2f4k9a7c1b:sub"]).toBe(
-      "system:serviceaccount:logrelay:logrelay-processor",
+      "system:serviceaccount:logrelay:logrelay-distributor",
     );
     const statements = JSON.parse(only(json, "aws_iam_role_policy").policy).Statement;
     expect(statements.map((s: { Sid: string }) => s.Sid)).toEqual([
@@ -397,7 +439,7 @@ describe("ClusterStack: Kubernetes side", () => {
 
   it("helpers produce schema-valid objects on their own", () => {
     const r = regionalResourceNames(e, "us-east-1");
-    new apps.Deployment(processorDeployment("logrelay", e.clusters[0]!, r, "img:1", 2)).validate();
+    new apps.Deployment(distributorDeployment("logrelay", e.clusters[0]!, r, "img:1", 2)).validate();
     expect(kedaObjects("logrelay", e.clusters[0]!, r).map((o) => o.kind)).toEqual([
       "TriggerAuthentication",
       "ScaledObject",

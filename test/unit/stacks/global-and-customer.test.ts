@@ -104,7 +104,7 @@ describe("every IAM document of every stack", () => {
   it("has no wildcard action without a written reason", () => {
     const cluster = { id: "c1", region: "us-east-1", oidc_issuer_url: "https://oidc.example.com/c1" };
     const app = buildApp(testApp(), [
-      env({ clusters: [{ ...cluster, openshift: true, processor: { image: "img:1", keda: {} } }] }),
+      env({ clusters: [{ ...cluster, openshift: true, distributor: { image: "img:1", keda: {} } }] }),
       env({ name: "local", emulator: true, clusters: [cluster] }),
       env({ name: "fh", ingestion: "firehose", firehose: { format: "parquet" }, clusters: [cluster] }),
     ]);

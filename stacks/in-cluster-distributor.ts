@@ -1,18 +1,21 @@
 import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import type { Construct } from "constructs";
-import { ENV } from "../../functions/shared/contract";
-import type { Cluster, Environment } from "../config";
-import { IrsaRole, type OidcIssuer, STS_AUDIENCE } from "../constructs/irsa-role";
-import type { RegionalResourceNames } from "../naming";
-import { names } from "../naming";
-import { distributorStatements } from "../policies";
+import { ENV } from "../functions/shared/contract";
+import type { Cluster, Environment } from "./config";
+import { idFrom, movedFrom } from "./constructs/addresses";
+import { IrsaRole, type OidcIssuer, STS_AUDIENCE } from "./constructs/irsa-role";
+import { names, type RegionalResourceNames } from "./naming";
+import { distributorStatements } from "./policies";
 
-export const PROCESSOR_NAME = "logrelay-processor";
+/** Name of the worker's Kubernetes objects (Deployment, service account, scaler). */
+export const DISTRIBUTOR_NAME = "logrelay-distributor";
 export const HEARTBEAT_FILE = "/tmp/logrelay/alive";
+/** Kubernetes' grace after SIGTERM; the worker gives messages in hand 30 s less, then checkpoints. */
+const TERMINATION_GRACE_SECONDS = 120;
 
 /** The in-cluster distributor worker as a Kubernetes Deployment (validated against the k8s schema in tests). */
-export function processorDeployment(
+export function distributorDeployment(
   namespace: string,
   cluster: Cluster,
   regional: RegionalResourceNames,
@@ -22,26 +25,34 @@ export function processorDeployment(
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name: PROCESSOR_NAME, namespace, labels: { "app.kubernetes.io/name": PROCESSOR_NAME } },
+    metadata: { name: DISTRIBUTOR_NAME, namespace, labels: { "app.kubernetes.io/name": DISTRIBUTOR_NAME } },
     spec: {
       replicas,
-      selector: { matchLabels: { "app.kubernetes.io/name": PROCESSOR_NAME } },
+      selector: { matchLabels: { "app.kubernetes.io/name": DISTRIBUTOR_NAME } },
       template: {
-        metadata: { labels: { "app.kubernetes.io/name": PROCESSOR_NAME } },
+        metadata: { labels: { "app.kubernetes.io/name": DISTRIBUTOR_NAME } },
         spec: {
-          serviceAccountName: PROCESSOR_NAME,
+          serviceAccountName: DISTRIBUTOR_NAME,
           securityContext: {
             runAsNonRoot: true,
             runAsUser: 10001,
             runAsGroup: 10001,
             seccompProfile: { type: "RuntimeDefault" as const },
           },
-          terminationGracePeriodSeconds: 120,
+          terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
           containers: [
             {
-              name: "processor",
+              name: "distributor",
               image,
-              args: ["deliver", "--queue-url", regional.deliveryQueueUrl, "--heartbeat-file", HEARTBEAT_FILE],
+              args: [
+                "deliver",
+                "--queue-url",
+                regional.deliveryQueueUrl,
+                "--heartbeat-file",
+                HEARTBEAT_FILE,
+                "--shutdown-grace-seconds",
+                String(TERMINATION_GRACE_SECONDS - 30),
+              ],
               env: [
                 { name: ENV.region, value: cluster.region },
                 { name: ENV.configTable, value: regional.configTable },
@@ -77,26 +88,26 @@ export function processorDeployment(
 
 /** KEDA: scale the worker on the delivery queue's depth, with the worker's own IRSA identity. */
 export function kedaObjects(namespace: string, cluster: Cluster, regional: RegionalResourceNames) {
-  const keda = cluster.processor!.keda!;
+  const keda = cluster.distributor!.keda!;
   return [
     {
       apiVersion: "keda.sh/v1alpha1",
       kind: "TriggerAuthentication",
-      metadata: { name: PROCESSOR_NAME, namespace },
+      metadata: { name: DISTRIBUTOR_NAME, namespace },
       spec: { podIdentity: { provider: "aws", identityOwner: "workload" } },
     },
     {
       apiVersion: "keda.sh/v1alpha1",
       kind: "ScaledObject",
-      metadata: { name: PROCESSOR_NAME, namespace },
+      metadata: { name: DISTRIBUTOR_NAME, namespace },
       spec: {
-        scaleTargetRef: { name: PROCESSOR_NAME },
+        scaleTargetRef: { name: DISTRIBUTOR_NAME },
         minReplicaCount: keda.min_replicas,
         maxReplicaCount: keda.max_replicas,
         triggers: [
           {
             type: "aws-sqs-queue",
-            authenticationRef: { name: PROCESSOR_NAME },
+            authenticationRef: { name: DISTRIBUTOR_NAME },
             metadata: {
               queueURL: regional.deliveryQueueUrl,
               queueLength: String(keda.messages_per_replica),
@@ -114,20 +125,22 @@ export function kedaObjects(namespace: string, cluster: Cluster, regional: Regio
  * role trusts it, with the same least-privilege statements. Its key is not known in this stack:
  * KMS use is limited to keys behind the regional stack's alias.
  */
-export function processorRole(
+export function inClusterDistributorRole(
   scope: Construct,
   env: Environment,
   cluster: Cluster,
   issuer: OidcIssuer,
   regional: RegionalResourceNames,
 ): IrsaRole {
-  return new IrsaRole(scope, "processor", {
+  return new IrsaRole(scope, "distributor", {
+    // The construct was "processor" up to 0.1.0: its role and policy keep their state.
+    previousId: "processor",
     // Matches the central role's trusted pattern logrelay-<env>-distributor-*.
     roleName: names(env.name).distributorRole(`k8s-${cluster.id}`).slice(0, 64),
     description: `logrelay distributor worker in cluster ${cluster.id}`,
     issuer,
     namespace: cluster.namespace,
-    serviceAccount: PROCESSOR_NAME,
+    serviceAccount: DISTRIBUTOR_NAME,
     statements: distributorStatements({
       queueArn: regional.deliveryQueueArn,
       stagingBucketArn: regional.stagingBucketArn,
@@ -147,28 +160,31 @@ export function processorRole(
 }
 
 /** The worker's service account, Deployment and (with KEDA) its scaler, in the cluster. */
-export function processorWorkload(
+export function inClusterDistributorWorkload(
   scope: Construct,
   cluster: Cluster,
   role: IrsaRole,
   regional: RegionalResourceNames,
   namespace: string,
 ): void {
-  const processor = cluster.processor!;
-  const sa = new ServiceAccountV1(scope, "processor-sa", {
+  const settings = cluster.distributor!;
+  const sa = new ServiceAccountV1(scope, "distributor-sa", {
     metadata: {
-      name: PROCESSOR_NAME,
+      name: DISTRIBUTOR_NAME,
       namespace,
       annotations: serviceAccountAnnotations(role.role.arn, cluster.oidc_audience),
     },
   });
-  new Manifest(scope, "processor-deployment", {
-    manifest: processorDeployment(namespace, cluster, regional, processor.image, processor.replicas),
+  movedFrom(sa, ["processor-sa"]);
+  const deployment = new Manifest(scope, "distributor-deployment", {
+    manifest: distributorDeployment(namespace, cluster, regional, settings.image, settings.replicas),
     dependsOn: [sa],
   });
-  if (processor.keda) {
+  movedFrom(deployment, ["processor-deployment"]);
+  if (settings.keda) {
     kedaObjects(namespace, cluster, regional).forEach((manifest, i) => {
-      new Manifest(scope, `processor-keda-${i}`, { manifest });
+      const scaler = new Manifest(scope, `distributor-keda-${idFrom(manifest.kind)}`, { manifest });
+      movedFrom(scaler, [`processor-keda-${i}`]);
     });
   }
 }

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { buildProcessor, CONTAINERFILE } from "../../scripts/build-processor";
-import { HEARTBEAT_FILE, processorDeployment } from "../../stacks/collector/processor";
+import { buildDistributorImage, CONTAINERFILE } from "../../scripts/build-distributor-image";
+import { distributorDeployment, HEARTBEAT_FILE } from "../../stacks/in-cluster-distributor";
 import { regionalResourceNames } from "../../stacks/naming";
 import {
   CENTRAL_ACCOUNT,
@@ -27,26 +27,26 @@ const e = env({
       id: "rosa-1",
       region: "us-east-1",
       oidc_issuer_url: "https://oidc.example.com/x",
-      processor: { image: "img:1" },
+      distributor: { image: "img:1" },
     },
   ],
 });
 const regional = regionalResourceNames(e, "us-east-1");
-const deployment = processorDeployment("logrelay", e.clusters[0]!, regional, "img:1", 1);
+const deployment = distributorDeployment("logrelay", e.clusters[0]!, regional, "img:1", 1);
 const container = deployment.spec.template.spec.containers[0]!;
 
 /** What functions/distributor/Containerfile builds, without a container runtime: its one program. */
-describe("the processor image (functions/distributor/Containerfile)", () => {
+describe("the in-cluster distributor image (functions/distributor/Containerfile)", () => {
   useMoto();
   let bundle = "";
 
   beforeAll(() => {
-    bundle = buildProcessor();
+    bundle = buildDistributorImage();
   }, 60_000);
 
   it("ships the bundled CLI and runs it as the non-root user the Deployment expects", () => {
     const text = readFileSync(CONTAINERFILE, "utf8");
-    expect(text).toMatch(/^COPY build\/processor\/logrelay\.js \/app\/logrelay\.js$/m);
+    expect(text).toMatch(/^COPY build\/distributor\/logrelay\.js \/app\/logrelay\.js$/m);
     expect(text).toMatch(/^ENTRYPOINT \["node", "\/app\/logrelay\.js"\]$/m);
     const [, uid, gid] = /^USER (\d+):(\d+)$/m.exec(text)!;
     expect(deployment.spec.template.spec.securityContext).toMatchObject({
@@ -54,7 +54,7 @@ describe("the processor image (functions/distributor/Containerfile)", () => {
       runAsUser: Number(uid),
       runAsGroup: Number(gid),
     });
-    expect(bundle.endsWith(join("build", "processor", "logrelay.js"))).toBe(true);
+    expect(bundle.endsWith(join("build", "distributor", "logrelay.js"))).toBe(true);
   });
 
   it("the bundled program, started with the Deployment's args and env, drains the queue and beats its heartbeat", async () => {
