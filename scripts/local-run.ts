@@ -18,7 +18,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { table } from "../cli/io";
 import { JsonLinesTelemetry } from "../functions/distributor/adapters/json-lines-telemetry";
 import { SqsQueue } from "../functions/distributor/adapters/sqs-queue";
-import type { MessageResult } from "../functions/distributor/engine";
+import type { MessageResult } from "../functions/distributor/outcome-report";
 import { loadSettings } from "../functions/distributor/settings";
 import { createEngine } from "../functions/distributor/wiring";
 import { SqsWorker } from "../functions/distributor/worker";

@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { JsonLinesTelemetry } from "../../functions/distributor/adapters/json-lines-telemetry";
 import { PowertoolsTelemetry } from "../../functions/distributor/adapters/powertools-telemetry";
 import { SqsQueue } from "../../functions/distributor/adapters/sqs-queue";
-import type { MessageResult, ObjectResult } from "../../functions/distributor/engine";
+import type { MessageResult, ObjectResult } from "../../functions/distributor/outcome-report";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createEngine } from "../../functions/distributor/wiring";
 import { QueueUnusableError, SqsWorker, type WorkerStats } from "../../functions/distributor/worker";

@@ -1,7 +1,33 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { ClaimLostError, describeError } from "./errors";
-import type { Checkpoint, Claim, DeliveryCounts, DeliveryLedger, Telemetry } from "./ports";
+import { ClaimedElsewhereError, ClaimLostError, describeError, outcomeOf } from "./errors";
+import type { ObjectRef } from "./notification";
+import type { Checkpoint, Claim, DeliveryCounts, DeliveryLedger, ObjectIdentity, Telemetry } from "./ports";
+
+/**
+ * The same object version must get the same ledger id whether it arrives by S3 notification,
+ * DLQ redrive, replay or a manual run: version id, else ETag (quotes stripped), else a HEAD's.
+ */
+export function ledgerId(ref: ObjectRef, identity: ObjectIdentity | undefined, target: string): string {
+  const version = identity?.versionId ? `v:${identity.versionId}` : `e:${identity?.eTag ?? "unknown"}`;
+  return `${ref.bucket}/${ref.key}#${version}|${target}`;
+}
+
+const strip = (eTag: string) => eTag.replace(/"/g, "");
+
+/** The identity a notification carries (version id, else ETag), if any. */
+export function knownIdentity(ref: ObjectRef): ObjectIdentity | undefined {
+  if (ref.versionId) return { versionId: ref.versionId };
+  if (ref.eTag) return { eTag: strip(ref.eTag) };
+  return undefined;
+}
+
+/** The identity of an object found by a HEAD (manual runs and replays carry none). */
+export function identityOf(ref: ObjectRef, found: ObjectIdentity): ObjectIdentity {
+  if (found.versionId) return { versionId: found.versionId };
+  if (found.eTag) return { eTag: strip(found.eTag) };
+  throw new Error(`s3://${ref.bucket}/${ref.key} has neither version id nor ETag`);
+}
 
 /** A unique owner name per attempt, readable in the ledger: host, process and a random part. */
 export function newOwnerId(): string {
@@ -89,4 +115,17 @@ export class ClaimHandle {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
+}
+
+/** The outcome of a destination whose claim was not ours: done before, or held by a live attempt. */
+export function notClaimed(claim: Exclude<Claim, { state: "claimed" }>) {
+  if (claim.state === "complete") return { status: "already_delivered" as const };
+  const until = new Date(claim.leaseUntilMs).toISOString();
+  const held = new ClaimedElsewhereError(`claimed by ${claim.owner} until ${until}; left for retry`);
+  return { status: "in_progress_elsewhere" as const, reason: outcomeOf(held).reason };
+}
+
+/** The checkpoint an attempt resumed from, for the report (metrics count only what is new). */
+export function resumedFrom(claim: ClaimHandle | undefined): { resumedFrom?: Checkpoint } {
+  return claim?.checkpoint ? { resumedFrom: claim.checkpoint } : {};
 }

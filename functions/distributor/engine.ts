@@ -1,10 +1,18 @@
 import type { DeliveryConfig } from "../shared/delivery-config";
 import { PUT_LOG_EVENTS_LIMITS, type PutLogEventsLimits } from "./batching";
-import { ClaimHandle, newOwnerId } from "./claims";
+import {
+  ClaimHandle,
+  identityOf,
+  knownIdentity,
+  ledgerId,
+  newOwnerId,
+  notClaimed,
+  resumedFrom,
+} from "./claims";
 import { type Destination, type DestinationDeps, destinationFor } from "./destinations";
 import { zeroCounts } from "./destinations/destination";
-import { ClaimedElsewhereError, InvalidConfigError, MalformedMessageError, outcomeOf } from "./errors";
-import { applicationFilter, matchesApplication } from "./matching";
+import { InvalidConfigError, MalformedMessageError, outcomeOf } from "./errors";
+import { skipReason } from "./matching";
 import { type ObjectRef, parseNotification } from "./notification";
 import { objectEvents } from "./object-events";
 import { type LogObjectKey, parseObjectKey } from "./object-key";
@@ -26,15 +34,6 @@ import type {
 } from "./ports";
 import { Deadline, type RetryHooks, type RetryPolicy, sleep, withRetry } from "./retry";
 import type { CachedTenantConfigs } from "./tenant-configs";
-
-export type {
-  DestinationResult,
-  DestinationStatus,
-  MessageResult,
-  ObjectResult,
-  OutcomeStatus,
-} from "./outcome-report";
-export { combineStatus } from "./outcome-report";
 
 export interface EngineSettings {
   /** The distributor's region: default target_region. */
@@ -188,29 +187,20 @@ export class DeliveryEngine {
     const region = config.target_region ?? this.settings.region;
     const destination = destinationFor(config, key, region, this.limits, this.destinationDeps);
     const base = { ...zeroCounts(), type: destination.type, target: destination.target };
-    if (!config.enabled) return { ...base, status: "skipped", reason: "delivery config is disabled" };
-    const filter = applicationFilter(config);
-    if (filter.unknownGroups.length > 0) {
+    const skipped = skipReason(config, key.application, (unknownGroups) =>
       this.deps.telemetry.log("warn", "delivery config names unknown application groups", {
         tenant_id: key.tenantId,
         type: config.type,
-        unknown_groups: filter.unknownGroups,
-      });
-    }
-    if (!matchesApplication(filter, key.application))
-      return { ...base, status: "skipped", reason: `application ${key.application} not selected` };
-
+        unknown_groups: unknownGroups,
+      }),
+    );
+    if (skipped) return { ...base, status: "skipped", reason: skipped };
     const progress = zeroCounts();
     let claim: ClaimHandle | undefined;
     try {
       const identity = await pin();
       const acquired = await this.claim(ref, identity, destination, deadline);
-      if (!(acquired instanceof ClaimHandle)) {
-        if (acquired.state === "complete") return { ...base, status: "already_delivered" };
-        const until = new Date(acquired.leaseUntilMs).toISOString();
-        const held = new ClaimedElsewhereError(`claimed by ${acquired.owner} until ${until}; left for retry`);
-        return { ...base, status: "in_progress_elsewhere", reason: outcomeOf(held).reason };
-      }
+      if (!(acquired instanceof ClaimHandle)) return { ...base, ...notClaimed(acquired) };
       claim = acquired;
       const session = await this.deps.credentials.destinationSession(destination.sessionRequest);
       const call = <T>(operation: () => Promise<T>) => this.call(operation, deadline);
@@ -225,10 +215,10 @@ export class DeliveryEngine {
         progress,
       });
       await claim.complete(progress);
-      return { ...base, ...progress, status: "delivered", ...resumed(claim) };
+      return { ...base, ...progress, status: "delivered", ...resumedFrom(claim) };
     } catch (error) {
       await claim?.release();
-      return { ...base, ...progress, ...outcomeOf(error), ...(claim && resumed(claim)) };
+      return { ...base, ...progress, ...outcomeOf(error), ...resumedFrom(claim) };
     }
   }
 
@@ -238,10 +228,9 @@ export class DeliveryEngine {
     destination: Destination,
     deadline: Deadline,
   ) {
-    const version = identity?.versionId ? `v:${identity.versionId}` : `e:${identity?.eTag ?? "unknown"}`;
     return ClaimHandle.acquire({
       ledger: this.deps.ledger,
-      id: `${ref.bucket}/${ref.key}#${version}|${destination.target}`,
+      id: ledgerId(ref, identity, destination.target),
       owner: newOwnerId(),
       leaseMs: this.settings.claimLeaseMs ?? 60_000,
       telemetry: this.deps.telemetry,
@@ -249,27 +238,15 @@ export class DeliveryEngine {
     });
   }
 
-  /**
-   * The same object version must get the same ledger id whether it arrives by S3 notification,
-   * DLQ redrive, replay or a manual run: version id, else ETag (quotes stripped), else a HEAD.
-   * Without a durable ledger nothing needs the id, so no HEAD is made.
-   */
+  /** Without a durable ledger nothing needs the object's identity, so no HEAD is made for it. */
   private async objectVersion(ref: ObjectRef, deadline: Deadline): Promise<ObjectIdentity | undefined> {
-    const strip = (eTag: string) => eTag.replace(/"/g, "");
-    if (ref.versionId) return { versionId: ref.versionId };
-    if (ref.eTag) return { eTag: strip(ref.eTag) };
-    if (!this.deps.ledger.durable) return undefined;
-    const id = await this.call(() => this.deps.objects.identify(ref.bucket, ref.key), deadline);
-    if (id.versionId) return { versionId: id.versionId };
-    if (id.eTag) return { eTag: strip(id.eTag) };
-    throw new Error(`s3://${ref.bucket}/${ref.key} has neither version id nor ETag`);
+    const known = knownIdentity(ref);
+    if (known || !this.deps.ledger.durable) return known;
+    const found = await this.call(() => this.deps.objects.identify(ref.bucket, ref.key), deadline);
+    return identityOf(ref, found);
   }
 
   private call<T>(operation: () => Promise<T>, deadline: Deadline): Promise<T> {
     return withRetry(operation, this.settings.retry, this.settings.retryHooks, deadline);
   }
-}
-
-function resumed(claim: ClaimHandle): { resumedFrom?: DestinationResult["resumedFrom"] } {
-  return claim.checkpoint ? { resumedFrom: claim.checkpoint } : {};
 }

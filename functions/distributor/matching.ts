@@ -31,3 +31,18 @@ export function applicationFilter(
 export function matchesApplication(filter: ApplicationFilter, application: string): boolean {
   return filter.applications === undefined || filter.applications.has(application);
 }
+
+/**
+ * Why a config does not take this object (disabled, application not selected), or undefined when
+ * it does. Unknown group names are handed to `warn`.
+ */
+export function skipReason(
+  config: Pick<DeliveryConfig, "enabled" | "desired_logs" | "groups">,
+  application: string,
+  warn: (unknownGroups: string[]) => void,
+): string | undefined {
+  if (!config.enabled) return "delivery config is disabled";
+  const filter = applicationFilter(config);
+  if (filter.unknownGroups.length > 0) warn(filter.unknownGroups);
+  return matchesApplication(filter, application) ? undefined : `application ${application} not selected`;
+}

@@ -145,3 +145,22 @@ export interface Telemetry {
   /** Metrics for one set of dimensions, e.g. { tenant_id, destination }; {} for service-wide. */
   metrics(dimensions: Record<string, string>, data: MetricDatum[]): void;
 }
+
+export interface QueueMessage {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly body: string;
+  readonly receiveCount: number;
+}
+
+/** The SQS operations the long-polling worker needs. */
+export interface QueuePort {
+  receive(options: {
+    maxMessages: number;
+    waitSeconds: number;
+    visibilitySeconds: number;
+    signal: AbortSignal;
+  }): Promise<QueueMessage[]>;
+  delete(receiptHandle: string): Promise<void>;
+  extendVisibility(receiptHandle: string, seconds: number): Promise<void>;
+}

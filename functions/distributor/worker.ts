@@ -1,26 +1,8 @@
-import type { DeliveryEngine, MessageResult } from "./engine";
+import type { DeliveryEngine } from "./engine";
 import { classify, describeError } from "./errors";
-import type { Telemetry } from "./ports";
+import type { MessageResult } from "./outcome-report";
+import type { QueueMessage, QueuePort, Telemetry } from "./ports";
 import { backoffDelay, type Deadline, sleep } from "./retry";
-
-export interface QueueMessage {
-  readonly messageId: string;
-  readonly receiptHandle: string;
-  readonly body: string;
-  readonly receiveCount: number;
-}
-
-/** The SQS operations the long-polling worker needs. */
-export interface QueuePort {
-  receive(options: {
-    maxMessages: number;
-    waitSeconds: number;
-    visibilitySeconds: number;
-    signal: AbortSignal;
-  }): Promise<QueueMessage[]>;
-  delete(receiptHandle: string): Promise<void>;
-  extendVisibility(receiptHandle: string, seconds: number): Promise<void>;
-}
 
 export interface WorkerOptions {
   /** Messages per receive (1-10). @default 10 */

@@ -4,7 +4,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { QueueMessage, QueuePort } from "../worker";
+import type { QueueMessage, QueuePort } from "../ports";
 
 export class SqsQueue implements QueuePort {
   constructor(

@@ -1,10 +1,6 @@
 import { gzipSync } from "node:zlib";
-import {
-  type QueueMessage,
-  type QueuePort,
-  QueueUnusableError,
-  SqsWorker,
-} from "../../../functions/distributor/worker";
+import type { QueueMessage, QueuePort } from "../../../functions/distributor/ports";
+import { QueueUnusableError, SqsWorker } from "../../../functions/distributor/worker";
 import { s3Event } from "../../harness/factories";
 import { cwConfig, fakeWorld } from "../../harness/fakes";
 
