@@ -3,14 +3,7 @@ import { Readable } from "node:stream";
 import { z } from "zod";
 import { describeError } from "../functions/distributor/errors";
 import { decompress, recordBadLine } from "../functions/distributor/log-records";
-import {
-  backoffDelay,
-  DEFAULT_RETRY,
-  type RetryHooks,
-  type RetryPolicy,
-  sleep,
-  withRetry,
-} from "../functions/distributor/retry";
+import { DEFAULT_RETRY, type RetryHooks, type RetryPolicy, withRetry } from "../functions/distributor/retry";
 
 /**
  * Re-puts records that Firehose wrote to its error output (for example `activePartitionExceeded`
@@ -101,6 +94,11 @@ export async function redriveErrorOutput(
   return reports;
 }
 
+/** Some records of a batch were refused: transient (retried with the rest of the batch's budget). */
+class RecordsRefusedError extends Error {
+  override readonly name = "RecordsRefusedError";
+}
+
 async function redriveObject(
   key: string,
   source: ErrorObjectSource,
@@ -121,21 +119,25 @@ async function redriveObject(
       report.redriven += records.length;
       return;
     }
-    // Whole-call failures (throttling, 5xx) and refused records are retried; the rest counts as failed.
+    // One level of retries: whole-call failures (throttling, 5xx) and refused records alike; each
+    // attempt sends only what is still pending.
     let pending = records;
-    let reasons: string[] = [];
-    const policy = options.retry ?? DEFAULT_RETRY;
-    for (let attempt = 1; attempt <= policy.maxAttempts && pending.length > 0; attempt++) {
-      if (attempt > 1) {
-        await (options.retryHooks?.sleep ?? sleep)(backoffDelay(attempt, policy, options.retryHooks?.random));
-      }
-      const { failed } = await retry(() => sink.putBatch(pending));
-      report.redriven += pending.length - failed.length;
-      reasons = failed.map((f) => f.reason);
-      pending = failed.map((f) => pending[f.index]!);
+    try {
+      await retry(async () => {
+        const { failed } = await sink.putBatch(pending);
+        report.redriven += pending.length - failed.length;
+        const refused = failed.map((f) => pending[f.index]!);
+        if (refused.length > 0) {
+          pending = refused;
+          throw new RecordsRefusedError(`Firehose refused ${refused.length} record(s): ${failed[0]!.reason}`);
+        }
+        pending = [];
+      });
+    } catch (error) {
+      if (!(error instanceof RecordsRefusedError)) throw error;
+      report.error = error.message;
     }
     report.failed += pending.length;
-    if (pending.length > 0) report.error = `Firehose refused ${pending.length} record(s): ${reasons[0]}`;
   };
 
   const body = await retry(() => source.open(key));

@@ -1,9 +1,9 @@
 import type { Command } from "commander";
-import { SettingsError } from "../../functions/shared/settings";
 import { startLocalServer } from "../../functions/tenant-api/local-server";
 import { loadApiSettings } from "../../functions/tenant-api/settings";
 import { createRouter } from "../../functions/tenant-api/wiring";
-import { CliError, type CliIo } from "../io";
+import { settingsOrUsage } from "../context";
+import type { CliIo } from "../io";
 
 export function registerApiServe(program: Command, io: CliIo): void {
   program
@@ -13,13 +13,7 @@ export function registerApiServe(program: Command, io: CliIo): void {
     .description("serve the API on 127.0.0.1 for development (no auth; the deployed API requires IAM)")
     .option("--port <n>", "port", "8080")
     .action(async (o: { port: string }) => {
-      let settings: ReturnType<typeof loadApiSettings>;
-      try {
-        settings = loadApiSettings(io.env);
-      } catch (e) {
-        if (e instanceof SettingsError) throw new CliError(e.message, 2);
-        throw e;
-      }
+      const settings = settingsOrUsage(() => loadApiSettings(io.env));
       const server = await startLocalServer(createRouter(settings), Number(o.port), (line) =>
         io.stderr.write(`${line}\n`),
       );

@@ -9,7 +9,7 @@ import type { MessageResult, ObjectResult } from "../../functions/distributor/ou
 import { loadSettings } from "../../functions/distributor/settings";
 import { createEngine } from "../../functions/distributor/wiring";
 import { QueueUnusableError, SqsWorker, type WorkerStats } from "../../functions/distributor/worker";
-import { SettingsError } from "../../functions/shared/settings";
+import { type OutputFormat, outputOption, settingsOrUsage } from "../context";
 import { CliError, type CliIo, table } from "../io";
 
 interface DeliverOptions {
@@ -20,7 +20,7 @@ interface DeliverOptions {
   visibilityTimeout: string;
   heartbeatFile?: string;
   shutdownGraceSeconds: string;
-  output: "table" | "json";
+  output: OutputFormat;
   verbose?: boolean;
 }
 
@@ -99,7 +99,7 @@ export function registerDeliver(program: Command, io: CliIo): void {
       "--heartbeat-file <path>",
       "with --queue-url: touch this file after every receive (container liveness probes)",
     )
-    .option("--output <format>", "table or json", "table")
+    .addOption(outputOption())
     .option("--verbose", "also print debug logs and metrics on stderr")
     .addHelpText(
       "after",
@@ -109,9 +109,6 @@ export function registerDeliver(program: Command, io: CliIo): void {
         "left for retry, or the queue cannot be used), 2 bad usage or settings.",
     )
     .action(async (options: DeliverOptions) => {
-      if (options.output !== "table" && options.output !== "json") {
-        throw new CliError(`--output must be table or json, got ${options.output}`, 2);
-      }
       if ((options.bucket === undefined) !== (options.key === undefined)) {
         throw new CliError("--bucket and --key go together", 2);
       }
@@ -119,13 +116,7 @@ export function registerDeliver(program: Command, io: CliIo): void {
         throw new CliError("use either --queue-url or --bucket/--key", 2);
       if (options.heartbeatFile && !options.queueUrl)
         throw new CliError("--heartbeat-file goes with --queue-url", 2);
-      let settings: ReturnType<typeof loadSettings>;
-      try {
-        settings = loadSettings(io.env);
-      } catch (e) {
-        if (e instanceof SettingsError) throw new CliError(e.message, 2);
-        throw e;
-      }
+      const settings = settingsOrUsage(() => loadSettings(io.env));
       const polling = options.queueUrl !== undefined;
       // The worker is a long-running service: EMF metrics on stdout like in Lambda. One-shot runs keep stdout for results.
       const telemetry = polling

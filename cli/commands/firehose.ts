@@ -2,6 +2,7 @@ import { FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose"
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import type { Command } from "commander";
 import { FIREHOSE_ERRORS_PREFIX } from "../../functions/shared/patterns";
+import { awsRegion, outputOption } from "../context";
 import { type ErrorObjectSource, type RecordSink, redriveErrorOutput } from "../firehose-redrive";
 import { CliError, type CliIo, table } from "../io";
 
@@ -65,7 +66,7 @@ export function registerFirehose(program: Command, io: CliIo): void {
     )
     .option("--delete", "delete each error object once all of its records are back in the stream")
     .option("--dry-run", "read and check the error objects, put nothing")
-    .option("--output <format>", "table or json", "table")
+    .addOption(outputOption())
     .addHelpText(
       "after",
       "\nWithout --delete the error objects stay, so a second run re-puts their records again.\n" +
@@ -80,17 +81,13 @@ export function registerFirehose(program: Command, io: CliIo): void {
         dryRun?: boolean;
         output: string;
       }) => {
-        if (o.output !== "table" && o.output !== "json") {
-          throw new CliError(`--output must be table or json, got ${o.output}`, 2);
-        }
         if (o.errorType !== undefined && !ERROR_TYPE.test(o.errorType)) {
           throw new CliError(
             `--error-type must be a Firehose error type such as activePartitionExceeded, got ${o.errorType}`,
             2,
           );
         }
-        const region = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
-        if (!region) throw new CliError("AWS_REGION is required", 2);
+        const region = await awsRegion(io);
         const prefix = `${FIREHOSE_ERRORS_PREFIX}${o.errorType ? `${o.errorType}/` : ""}`;
         const reports = await redriveErrorOutput(
           s3ErrorObjects(new S3Client({ region }), o.bucket),

@@ -11,13 +11,8 @@ import type { Command } from "commander";
 import { MalformedMessageError } from "../../functions/distributor/errors";
 import { parseNotification } from "../../functions/distributor/notification";
 import { TenantIdSchema } from "../../functions/shared/delivery-config";
+import { awsRegion, outputOption } from "../context";
 import { CliError, type CliIo, table } from "../io";
-
-const region = (io: CliIo) => {
-  const r = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
-  if (!r) throw new CliError("AWS_REGION is required", 2);
-  return r;
-};
 
 const positiveInt = (text: string, name: string) => {
   const n = Number(text);
@@ -46,9 +41,9 @@ export function registerQueues(program: Command, io: CliIo): void {
     .description("show messages in the DLQ without removing them")
     .requiredOption("--dlq-url <url>", "the DLQ (regional stack output delivery_dlq_url)")
     .option("--max <n>", "at most this many messages", "50")
-    .option("--output <format>", "table or json", "table")
+    .addOption(outputOption())
     .action(async (o: { dlqUrl: string; max: string; output: string }) => {
-      const sqs = new SQSClient({ region: region(io) });
+      const sqs = new SQSClient({ region: await awsRegion(io) });
       const max = positiveInt(o.max, "--max");
       const seen = new Map<
         string,
@@ -116,7 +111,7 @@ export function registerQueues(program: Command, io: CliIo): void {
     .requiredOption("--queue-url <url>", "the delivery queue (regional stack output delivery_queue_url)")
     .option("--max <n>", "at most this many messages", "1000")
     .action(async (o: { dlqUrl: string; queueUrl: string; max: string }) => {
-      const sqs = new SQSClient({ region: region(io) });
+      const sqs = new SQSClient({ region: await awsRegion(io) });
       const max = positiveInt(o.max, "--max");
       let moved = 0;
       while (moved < max) {
@@ -168,8 +163,8 @@ export function registerQueues(program: Command, io: CliIo): void {
         if (Number.isNaN(since)) throw new CliError(`--since ${o.since} is not an ISO-8601 time`, 2);
         if (Number.isNaN(until)) throw new CliError(`--until ${o.until} is not an ISO-8601 time`, 2);
         if (until <= since) throw new CliError("--until must be after --since", 2);
-        const s3 = new S3Client({ region: region(io) });
-        const sqs = new SQSClient({ region: region(io) });
+        const s3 = new S3Client({ region: await awsRegion(io) });
+        const sqs = new SQSClient({ region: await awsRegion(io) });
         let token: string | undefined;
         let listed = 0;
         let sent = 0;

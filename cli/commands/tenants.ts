@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { SettingsError } from "../../functions/shared/settings";
 import { loadApiSettings } from "../../functions/tenant-api/settings";
 import { createRouter } from "../../functions/tenant-api/wiring";
 import { type ApiReply, type ApiTransport, httpTransport } from "../api-client";
+import { awsRegion, outputOption, settingsOrUsage } from "../context";
 import { CliError, type CliIo, table } from "../io";
 
 interface ConnectionOptions {
@@ -13,35 +13,27 @@ interface ConnectionOptions {
 }
 
 /** --api-url (SigV4 over HTTPS) or --table / TENANT_CONFIG_TABLE (the same service, in-process). */
-export function transportFor(options: ConnectionOptions, io: CliIo): ApiTransport {
+export async function transportFor(options: ConnectionOptions, io: CliIo): Promise<ApiTransport> {
   const apiUrl = options.apiUrl ?? io.env.LOGRELAY_API_URL;
-  if (apiUrl) {
-    const region = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
-    if (!region) throw new CliError("AWS_REGION is required to sign API requests", 2);
-    return httpTransport(apiUrl, region);
-  }
-  try {
-    const settings = loadApiSettings({
-      ...io.env,
-      ...(options.table && { TENANT_CONFIG_TABLE: options.table }),
-      // Direct mode only needs the central role for `validate`; a placeholder keeps the others working.
-      CENTRAL_LOG_DISTRIBUTION_ROLE_ARN:
-        io.env.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN ?? "arn:aws:iam::000000000000:role/unset",
-    });
-    const route = createRouter(settings);
-    return async (req) => {
-      const res = await route(req);
-      return { status: res.status, body: res.body };
-    };
-  } catch (e) {
-    if (e instanceof SettingsError) {
-      throw new CliError(
-        `no API to talk to: pass --api-url URL (or LOGRELAY_API_URL), or --table NAME (or TENANT_CONFIG_TABLE) with AWS_REGION. ${e.message}`,
-        2,
-      );
-    }
-    throw e;
-  }
+  if (apiUrl) return httpTransport(apiUrl, await awsRegion(io));
+  const hint =
+    "no API to talk to: pass --api-url URL (or LOGRELAY_API_URL), or --table NAME (or TENANT_CONFIG_TABLE) with AWS_REGION. ";
+  const settings = settingsOrUsage(
+    () =>
+      loadApiSettings({
+        ...io.env,
+        ...(options.table && { TENANT_CONFIG_TABLE: options.table }),
+        // Direct mode only needs the central role for `validate`; a placeholder keeps the others working.
+        CENTRAL_LOG_DISTRIBUTION_ROLE_ARN:
+          io.env.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN ?? "arn:aws:iam::000000000000:role/unset",
+      }),
+    hint,
+  );
+  const route = createRouter(settings);
+  return async (req) => {
+    const res = await route(req);
+    return { status: res.status, body: res.body };
+  };
 }
 
 /** Turns an error reply into a CliError listing field messages. */
@@ -132,12 +124,8 @@ export function registerTenants(program: Command, io: CliIo): void {
     cmd
       .option("--api-url <url>", "tenant API base URL (default LOGRELAY_API_URL); requests are SigV4-signed")
       .option("--table <name>", "talk to this DynamoDB table directly (default TENANT_CONFIG_TABLE)")
-      .option("--output <format>", "table or json", "table");
-  const api = (o: ConnectionOptions) => {
-    if (o.output !== "table" && o.output !== "json")
-      throw new CliError(`--output must be table or json, got ${o.output}`, 2);
-    return transportFor(o, io);
-  };
+      .addOption(outputOption());
+  const api = (o: ConnectionOptions) => transportFor(o, io);
 
   connect(
     tenants
@@ -146,7 +134,7 @@ export function registerTenants(program: Command, io: CliIo): void {
   )
     .option("--tenant <id>", "only this tenant")
     .action(async (o: ConnectionOptions & { tenant?: string }) => {
-      const call = api(o);
+      const call = await api(o);
       if (o.tenant) {
         const reply = expectOk(
           await call({
@@ -183,7 +171,7 @@ export function registerTenants(program: Command, io: CliIo): void {
       .argument("<type>", "cloudwatch or s3"),
   ).action(async (tenant: string, type: string, o: ConnectionOptions) => {
     const reply = expectOk(
-      await api(o)({
+      await (await api(o))({
         method: "GET",
         path: `/tenants/${encodeURIComponent(tenant)}/delivery-configs/${encodeURIComponent(type)}`,
         query: {},
@@ -205,9 +193,12 @@ export function registerTenants(program: Command, io: CliIo): void {
     const path = `/tenants/${encodeURIComponent(tenant)}/delivery-configs`;
     const reply =
       version === undefined
-        ? expectOk(await api(o)({ method: "POST", path, query: {}, body: JSON.stringify(body) }), [201])
+        ? expectOk(
+            await (await api(o))({ method: "POST", path, query: {}, body: JSON.stringify(body) }),
+            [201],
+          )
         : expectOk(
-            await api(o)({
+            await (await api(o))({
               method: "PUT",
               path: `${path}/${encodeURIComponent(String(body.type))}`,
               query: {},
@@ -234,7 +225,7 @@ export function registerTenants(program: Command, io: CliIo): void {
       const changes = parseAssignments(o.set);
       if (Object.keys(changes).length === 0) throw new CliError("nothing to change: pass --set key=value", 2);
       const reply = expectOk(
-        await api(o)({
+        await (await api(o))({
           method: "PATCH",
           path: `/tenants/${encodeURIComponent(tenant)}/delivery-configs/${encodeURIComponent(type)}`,
           query: {},
@@ -255,7 +246,7 @@ export function registerTenants(program: Command, io: CliIo): void {
   ).action(async (tenant: string, type: string, o: ConnectionOptions & { version?: string }) => {
     const version = versionOf(o.version);
     expectOk(
-      await api(o)({
+      await (await api(o))({
         method: "DELETE",
         path: `/tenants/${encodeURIComponent(tenant)}/delivery-configs/${encodeURIComponent(type)}`,
         query: version === undefined ? {} : { version: String(version) },
@@ -281,7 +272,7 @@ export function registerTenants(program: Command, io: CliIo): void {
       );
     }
     const reply = expectOk(
-      await api(o)({
+      await (await api(o))({
         method: "POST",
         path: `/tenants/${encodeURIComponent(tenant)}/delivery-configs/${encodeURIComponent(type)}/validate`,
         query: {},

@@ -1,0 +1,46 @@
+import { STSClient } from "@aws-sdk/client-sts";
+import { Option } from "commander";
+import { SettingsError } from "../functions/shared/settings";
+import { CliError, type CliIo } from "./io";
+
+/**
+ * What every command shares: the output option, the AWS region, settings errors as usage errors.
+ * One place, so commands cannot drift apart.
+ */
+
+export type OutputFormat = "table" | "json";
+
+/** `-o, --output table|json`: commander refuses other values (exit 2) and lists the choices. */
+export function outputOption(): Option {
+  return new Option("-o, --output <format>", "output format").choices(["table", "json"]).default("table");
+}
+
+/**
+ * The AWS region as the SDK finds it: AWS_REGION, else the region of the profile (AWS_PROFILE) in
+ * the shared config files. A usage error (exit 2) when there is none.
+ */
+export async function awsRegion(io: CliIo): Promise<string> {
+  const fromEnv = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+  if (fromEnv) return fromEnv;
+  try {
+    const client = new STSClient({ ...(io.env.AWS_PROFILE && { profile: io.env.AWS_PROFILE }) });
+    const region = await client.config.region();
+    if (region) return region;
+  } catch {
+    // no region in the provider chain: said below
+  }
+  throw new CliError(
+    "no AWS region: set AWS_REGION, or a region in your AWS profile (AWS_PROFILE, ~/.aws/config)",
+    2,
+  );
+}
+
+/** Loads settings; a missing or invalid setting is a usage error naming it (exit 2). */
+export function settingsOrUsage<T>(load: () => T, hint = ""): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof SettingsError) throw new CliError(`${hint}${error.message}`, 2);
+    throw error;
+  }
+}
