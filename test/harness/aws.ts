@@ -6,6 +6,7 @@ import {
 } from "@aws-sdk/client-cloudwatch-logs";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 
@@ -100,4 +101,39 @@ export async function readLogGroup(logs: CloudWatchLogsClient, group: string) {
     result[s.logStreamName!] = events;
   }
   return result;
+}
+
+/** The central role suites name (the emulator does not check it exists). */
+export const CENTRAL_ROLE_ARN = `arn:aws:iam::${CENTRAL_ACCOUNT}:role/logrelay-central`;
+
+/**
+ * The distributor's settings for a suite, over the emulator's environment: its tables, the
+ * central role, retries fast enough for tests; `extra` wins.
+ */
+export function distributorEnv(
+  tables: { readonly config: string; readonly ledger?: string },
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    TENANT_CONFIG_TABLE: tables.config,
+    ...(tables.ledger && { DELIVERY_LEDGER_TABLE: tables.ledger }),
+    CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: CENTRAL_ROLE_ARN,
+    RETRY_BASE_DELAY_MS: "1",
+    ...extra,
+  };
+}
+
+/** Messages in a queue, visible and in flight. */
+export async function queueDepth(sqs: SQSClient, url: string): Promise<number> {
+  const a = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  return (
+    Number(a.Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
 }

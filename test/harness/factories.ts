@@ -102,3 +102,11 @@ export function firehoseKey(
 ): string {
   return `${segments.tenant}/${segments.cluster}/${segments.application}/${segments.pod}/${stream}-1-2026-11-22-10-15-30-0b7c6f2e-7f3a-4a53-9d55-1f0e2b3c4d5e${extension}`;
 }
+
+/** An error as the AWS SDK builds it from a service's answer: name, message, HTTP status. */
+export const awsError = (name: string, status?: number, extra: Record<string, unknown> = {}) =>
+  Object.assign(new Error(name), {
+    name,
+    ...(status && { $metadata: { httpStatusCode: status } }),
+    ...extra,
+  });

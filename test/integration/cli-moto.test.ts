@@ -2,19 +2,16 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  SendMessageCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import {
   CENTRAL_ACCOUNT,
   clientsFor,
   createBucket,
   createConfigTable,
+  distributorEnv,
   putConfig,
   putObject,
+  queueDepth,
   REGION,
   readLogGroup,
 } from "../harness/aws";
@@ -27,27 +24,9 @@ const TABLE = "logrelay-cli-configs";
 const ACCOUNT = "444444444444";
 const KEY = "cli-tenant/cluster-7/payment-service/pod-1/1763632800-x.log.gz";
 
-const env = () => ({
-  ...process.env,
-  TENANT_CONFIG_TABLE: TABLE,
-  CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: `arn:aws:iam::${CENTRAL_ACCOUNT}:role/logrelay-central`,
-  RETRY_BASE_DELAY_MS: "1",
-});
+const env = () => distributorEnv({ config: TABLE });
 
 const run = (argv: string[], stdin = "") => runCaptured(argv, env(), stdin);
-
-async function queueDepth(sqs: SQSClient, url: string) {
-  const a = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    }),
-  );
-  return (
-    Number(a.Attributes!.ApproximateNumberOfMessages) +
-    Number(a.Attributes!.ApproximateNumberOfMessagesNotVisible)
-  );
-}
 
 describe("logrelay deliver (CLI) against the emulator", () => {
   useMoto();

@@ -2,12 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  SendMessageCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent } from "aws-lambda";
 import { SqsQueue } from "../../functions/distributor/adapters/sqs-queue";
 import { makeHandler } from "../../functions/distributor/handler";
@@ -20,7 +15,9 @@ import {
   createBucket,
   createConfigTable,
   createLedgerTable,
+  distributorEnv,
   putConfig,
+  queueDepth,
   REGION,
   readLogGroup,
 } from "../harness/aws";
@@ -41,17 +38,17 @@ const LEDGER_TABLE = "faults-delivery-ledger";
 const ACCOUNT = "333333333333";
 const ROOT = join(__dirname, "..", "..");
 
-const baseEnv = () => ({
-  ...process.env,
-  TENANT_CONFIG_TABLE: CONFIG_TABLE,
-  DELIVERY_LEDGER_TABLE: LEDGER_TABLE,
-  CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: `arn:aws:iam::${CENTRAL_ACCOUNT}:role/logrelay-central`,
-  CONFIG_CACHE_TTL_SECONDS: "0",
-  RETRY_BASE_DELAY_MS: "5",
-  RETRY_MAX_DELAY_MS: "40",
-  CLAIM_LEASE_SECONDS: "5",
-  MESSAGE_BUDGET_SECONDS: "120",
-});
+const baseEnv = () =>
+  distributorEnv(
+    { config: CONFIG_TABLE, ledger: LEDGER_TABLE },
+    {
+      CONFIG_CACHE_TTL_SECONDS: "0",
+      RETRY_BASE_DELAY_MS: "5",
+      RETRY_MAX_DELAY_MS: "40",
+      CLAIM_LEASE_SECONDS: "5",
+      MESSAGE_BUDGET_SECONDS: "120",
+    },
+  );
 
 const engineFor = (telemetry = new MemoryTelemetry(), extra: Record<string, string> = {}) =>
   createEngine(loadSettings({ ...baseEnv(), ...extra }), telemetry);
@@ -403,10 +400,7 @@ describe("exactly-once delivery under faults (fault proxy in front of the emulat
       expect(code).toBe(0);
       expect(t.missing).toBe(0);
       expect(t.duplicates).toBeLessThanOrEqual(oneBatch(events));
-      const left = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages"] }),
-      );
-      expect(left.Attributes?.ApproximateNumberOfMessages).toBe("0");
+      expect(await queueDepth(sqs, url)).toBe(0);
     }, 120_000);
   });
 });

@@ -8,6 +8,7 @@ import {
   createBucket,
   createConfigTable,
   createLedgerTable,
+  distributorEnv,
   putConfig,
   putObject,
   readLogGroup,
@@ -24,14 +25,9 @@ const ACCOUNT_B = "222222222222";
 const role = (account: string) => `arn:aws:iam::${account}:role/logrelay/LogDistribution`;
 
 const settings = () =>
-  loadSettings({
-    ...process.env,
-    TENANT_CONFIG_TABLE: CONFIG_TABLE,
-    DELIVERY_LEDGER_TABLE: LEDGER_TABLE,
-    CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: `arn:aws:iam::${CENTRAL_ACCOUNT}:role/logrelay-central`,
-    CONFIG_CACHE_TTL_SECONDS: "0",
-    RETRY_BASE_DELAY_MS: "1",
-  });
+  loadSettings(
+    distributorEnv({ config: CONFIG_TABLE, ledger: LEDGER_TABLE }, { CONFIG_CACHE_TTL_SECONDS: "0" }),
+  );
 
 async function stage(key: string, body: Buffer): Promise<string> {
   const { s3 } = await clientsFor(CENTRAL_ACCOUNT);

@@ -2,17 +2,14 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  SendMessageCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import {
   CENTRAL_ACCOUNT,
   clientsFor,
   createConfigTable,
   createLedgerTable,
+  distributorEnv,
+  queueDepth,
   REGION,
   readLogGroup,
 } from "../harness/aws";
@@ -29,13 +26,8 @@ const CENTRAL_ROLE = `arn:aws:iam::${CENTRAL_ACCOUNT}:role/logrelay/logrelay-loc
 /** An operator's day against the emulator: onboard, configure, validate, deliver, redrive, replay. */
 describe("operator CLI end to end", () => {
   useMoto();
-  const env = () => ({
-    ...process.env,
-    TENANT_CONFIG_TABLE: TABLE,
-    DELIVERY_LEDGER_TABLE: LEDGER,
-    CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: CENTRAL_ROLE,
-    RETRY_BASE_DELAY_MS: "1",
-  });
+  const env = () =>
+    distributorEnv({ config: TABLE, ledger: LEDGER }, { CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: CENTRAL_ROLE });
   const cli = (...argv: string[]) => runCaptured(argv, env());
   const out = mkdtempSync(join(tmpdir(), "onboard-"));
   let queueUrl: string;
@@ -152,15 +144,7 @@ describe("operator CLI end to end", () => {
     expect(inspect.out).toContain(key);
     const redrive = await cli("dlq", "redrive", "--dlq-url", dlqUrl, "--queue-url", queueUrl);
     expect(redrive.out).toContain("redrove 1 message(s)");
-    const depth = async (url: string) =>
-      Number(
-        (
-          await sqs.send(
-            new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages"] }),
-          )
-        ).Attributes!.ApproximateNumberOfMessages,
-      );
-    expect([await depth(dlqUrl), await depth(queueUrl)]).toEqual([0, 1]);
+    expect([await queueDepth(sqs, dlqUrl), await queueDepth(sqs, queueUrl)]).toEqual([0, 1]);
 
     const replay = await cli(
       "replay",
@@ -174,7 +158,7 @@ describe("operator CLI end to end", () => {
       queueUrl,
     );
     expect(replay.out).toContain(`replayed ${key}`);
-    expect(await depth(queueUrl)).toBe(2);
+    expect(await queueDepth(sqs, queueUrl)).toBe(2);
 
     // Both the redriven and the replayed notification settle; the ledger keeps the events single.
     const drained = await cli("deliver", "--queue-url", queueUrl, "--until-empty");

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { CorruptObjectError } from "../../../functions/distributor/errors";
-import { newReadStats } from "../../../functions/distributor/log-records";
-import { isParquetKey, readParquetEvents } from "../../../functions/distributor/parquet-records";
-import type { ObjectRanges } from "../../../functions/distributor/ports";
-import { firehoseKey, parquetObject } from "../../harness/factories";
+import { CorruptObjectError } from "../../../../functions/distributor/errors";
+import { newReadStats } from "../../../../functions/distributor/log-records";
+import { isParquetKey, readParquetEvents } from "../../../../functions/distributor/parquet-records";
+import type { ObjectRanges } from "../../../../functions/distributor/ports";
+import { firehoseKey, parquetObject } from "../../../harness/factories";
 
 /** An object in memory, counting its range reads; `fail` decides which reads throw. */
 function ranges(body: Buffer, fail: (n: number) => Error | undefined = () => undefined) {

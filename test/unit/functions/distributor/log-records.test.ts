@@ -5,7 +5,7 @@ import {
   parseTimestamp,
   readLogEvents,
   recordToEvent,
-} from "../../../functions/distributor/log-records";
+} from "../../../../functions/distributor/log-records";
 
 async function readAll(data: Buffer, chunkSize = 7, maxLineChars?: number) {
   async function* chunks() {

@@ -7,8 +7,8 @@ import {
   minimumBatches,
   PutLogEventsBatcher,
   splitOversizeMessage,
-} from "../../../functions/distributor/batching";
-import type { LogEvent } from "../../../functions/distributor/log-records";
+} from "../../../../functions/distributor/batching";
+import type { LogEvent } from "../../../../functions/distributor/log-records";
 
 function batchAll(events: LogEvent[], limits = L): LogBatch[] {
   const batcher = new PutLogEventsBatcher(limits);

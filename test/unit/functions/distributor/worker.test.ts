@@ -1,8 +1,8 @@
 import { gzipSync } from "node:zlib";
-import type { QueueMessage, QueuePort } from "../../../functions/distributor/ports";
-import { QueueUnusableError, SqsWorker } from "../../../functions/distributor/worker";
-import { s3Event } from "../../harness/factories";
-import { cwConfig, fakeWorld } from "../../harness/fakes";
+import type { QueueMessage, QueuePort } from "../../../../functions/distributor/ports";
+import { QueueUnusableError, SqsWorker } from "../../../../functions/distributor/worker";
+import { s3Event } from "../../../harness/factories";
+import { cwConfig, fakeWorld } from "../../../harness/fakes";
 
 class FakeQueue implements QueuePort {
   readonly deleted: string[] = [];

@@ -1,4 +1,4 @@
-import { applicationFilter, matchesApplication } from "../../../functions/distributor/matching";
+import { applicationFilter, matchesApplication } from "../../../../functions/distributor/matching";
 
 const filter = (desired_logs: string[], groups: string[]) => applicationFilter({ desired_logs, groups });
 

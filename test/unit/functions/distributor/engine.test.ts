@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
-import { rejectedCount } from "../../../functions/distributor/destinations/cloudwatch";
-import { firehoseKey, parquetObject, s3Event, snsEnvelope } from "../../harness/factories";
-import { cwConfig, fakeWorld, NOW, s3Config } from "../../harness/fakes";
+import { rejectedCount } from "../../../../functions/distributor/destinations/cloudwatch";
+import { firehoseKey, parquetObject, s3Event, snsEnvelope } from "../../../harness/factories";
+import { cwConfig, fakeWorld, NOW, s3Config } from "../../../harness/fakes";
 
 const BUCKET = "logrelay-central";
 const KEY = "acme/cluster-1/payment-service/payment-1/1763632800-u.log.gz";

@@ -1,5 +1,5 @@
-import { parseNotification } from "../../../functions/distributor/notification";
-import { s3Event, snsEnvelope } from "../../harness/factories";
+import { parseNotification } from "../../../../functions/distributor/notification";
+import { s3Event, snsEnvelope } from "../../../harness/factories";
 
 describe("parseNotification", () => {
   it("unwraps an SNS envelope holding an S3 event and decodes the key once", () => {

@@ -1,4 +1,4 @@
-import { loadSettings } from "../../../functions/distributor/settings";
+import { loadSettings } from "../../../../functions/distributor/settings";
 
 const valid = {
   AWS_REGION: "eu-central-1",

@@ -1,8 +1,8 @@
 import { gzipSync } from "node:zlib";
 import type { Context, SQSEvent } from "aws-lambda";
-import { makeHandler } from "../../../functions/distributor/handler";
-import { s3Event, snsEnvelope, sqsRecord } from "../../harness/factories";
-import { cwConfig, fakeWorld } from "../../harness/fakes";
+import { makeHandler } from "../../../../functions/distributor/handler";
+import { s3Event, snsEnvelope, sqsRecord } from "../../../harness/factories";
+import { cwConfig, fakeWorld } from "../../../harness/fakes";
 
 const context = {
   functionName: "logrelay-distributor",

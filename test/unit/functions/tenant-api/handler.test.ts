@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
-import { makeApiHandler, toApiRequest } from "../../../functions/tenant-api/handler";
-import type { ConfigRepository, StoredConfig } from "../../../functions/tenant-api/ports";
-import { makeRouter } from "../../../functions/tenant-api/router";
-import { TENANT_API_ROUTES } from "../../../functions/tenant-api/routes";
-import { TenantConfigService } from "../../../functions/tenant-api/service";
+import { makeApiHandler, toApiRequest } from "../../../../functions/tenant-api/handler";
+import type { ConfigRepository, StoredConfig } from "../../../../functions/tenant-api/ports";
+import { makeRouter } from "../../../../functions/tenant-api/router";
+import { TENANT_API_ROUTES } from "../../../../functions/tenant-api/routes";
+import { TenantConfigService } from "../../../../functions/tenant-api/service";
 
 class MemoryRepo implements ConfigRepository {
   readonly items = new Map<string, StoredConfig>();

@@ -1,4 +1,4 @@
-import { decodeEventKey, parseObjectKey } from "../../../functions/distributor/object-key";
+import { decodeEventKey, parseObjectKey } from "../../../../functions/distributor/object-key";
 
 describe("parseObjectKey", () => {
   it("reads the five segments of a staged key", () => {

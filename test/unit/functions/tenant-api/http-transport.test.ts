@@ -2,12 +2,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { httpTransport } from "../../../cli/api-client";
-import { startLocalServer } from "../../../functions/tenant-api/local-server";
-import type { ConfigRepository, StoredConfig } from "../../../functions/tenant-api/ports";
-import { makeRouter } from "../../../functions/tenant-api/router";
-import { TenantConfigService } from "../../../functions/tenant-api/service";
-import { runCaptured } from "../../harness/cli";
+import { httpTransport } from "../../../../cli/api-client";
+import { startLocalServer } from "../../../../functions/tenant-api/local-server";
+import type { ConfigRepository, StoredConfig } from "../../../../functions/tenant-api/ports";
+import { makeRouter } from "../../../../functions/tenant-api/router";
+import { TenantConfigService } from "../../../../functions/tenant-api/service";
+import { runCaptured } from "../../../harness/cli";
 
 const store = new Map<string, StoredConfig>();
 const repo: ConfigRepository = {
@@ -36,7 +36,12 @@ describe("CLI over HTTP against the local API server", () => {
       0,
     );
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    close = () => new Promise((r) => server.close(() => r()));
+    close = () =>
+      new Promise((r) => {
+        // Keep-alive sockets of the client would hold the worker open after the suite.
+        server.closeAllConnections();
+        server.close(() => r());
+      });
   });
   afterAll(async () => {
     await close();
