@@ -10,7 +10,7 @@ import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account
 import { TerraformOutput, TerraformStack, Token } from "cdktf";
 import type { Construct } from "constructs";
 import { stringify } from "yaml";
-import { vectorValues } from "./collector/vector-values";
+import { collectorAlertRules, vectorValues } from "./collector/vector-values";
 import type { Cluster, Environment } from "./config";
 import { IrsaRole, type OidcIssuer } from "./constructs/irsa-role";
 import {
@@ -116,6 +116,9 @@ export class ClusterStack extends TerraformStack {
       timeout: 600,
       dependsOn: [serviceAccount],
     });
+    if (cluster.pod_monitor) {
+      new Manifest(this, "collector-alerts", { manifest: collectorAlertRules(namespace.metadata.name) });
+    }
     if (distributor)
       inClusterDistributorWorkload(this, cluster, distributor, regional, namespace.metadata.name);
   }
@@ -165,6 +168,10 @@ export function collectorSettings(cluster: Cluster, env: Environment, regional: 
     ...(cluster.tenant_label && { tenantLabel: cluster.tenant_label }),
     ...(cluster.priority_class && { priorityClassName: cluster.priority_class }),
     podMonitor: cluster.pod_monitor,
+    ...(cluster.tenant_rate_limit?.events_per_minute && {
+      tenantEventsPerMinute: cluster.tenant_rate_limit.events_per_minute,
+    }),
+    ...(cluster.tenant_rate_limit && { tenantRateOverrides: cluster.tenant_rate_limit.overrides }),
     ...(cluster.tolerations && { tolerations: cluster.tolerations }),
     ...(cluster.resources && { resources: cluster.resources }),
   };

@@ -121,6 +121,17 @@ const ClusterObjectSchema = z
     priority_class: z.string().optional(),
     /** Create a PodMonitor for Vector's metrics (needs the Prometheus operator's CRDs). */
     pod_monitor: z.boolean().default(false),
+    /**
+     * Per-tenant rate limit at the collector, in events per minute per node (more are dropped and
+     * counted); `overrides` set other limits for some tenants. @default chart (60,000)
+     */
+    tenant_rate_limit: z
+      .object({
+        events_per_minute: z.number().int().min(1).max(100_000_000).optional(),
+        overrides: z.record(TenantIdSchema, z.number().int().min(1).max(100_000_000)).default({}),
+      })
+      .strict()
+      .optional(),
     tolerations: z.array(z.record(z.string(), z.string())).optional(),
     resources: z.object({ requests: Quantities, limits: Quantities }).strict().optional(),
     /** Run the distributor's queue worker in this cluster (instead of or beside Lambda). */

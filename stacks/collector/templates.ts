@@ -8,6 +8,22 @@ export const CHART_DIR = join(__dirname, "..", "..", "charts", "vector");
 /** The collector's VRL program, as Vector loads it (before ${VAR} interpolation). */
 export const collectorProgram = (): string => readFileSync(join(CHART_DIR, "vrl", "logrelay.vrl"), "utf8");
 
+/** The multi-line merge's `starts_when` condition: does this line start a new event? */
+export const multilineStartCondition = (): string =>
+  readFileSync(join(CHART_DIR, "vrl", "multiline-start.vrl"), "utf8");
+
+/**
+ * How the `multiline` reduce transform merges a container's lines (Vector 0.56 `reduce`):
+ * consecutive events of one file and stream, a new one started where the condition says so, the
+ * messages joined by newlines; at most `maxEvents` lines, flushed `expireAfterMs` after the last.
+ */
+export const MULTILINE = {
+  groupBy: ["file", "stream"],
+  maxEvents: 500,
+  expireAfterMs: 2_000,
+  flushPeriodMs: 500,
+} as const;
+
 /** Staged object keys: the layout the distributor parses (functions/distributor/object-key.ts). */
 export const KEY_PREFIX_TEMPLATE = "{{ tenant_id }}/{{ cluster_id }}/{{ application }}/{{ pod_name }}/";
 /** Staged objects end in .log.gz: the S3 notification filter is the .gz suffix. */

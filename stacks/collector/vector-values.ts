@@ -7,6 +7,8 @@ import {
   collectorProgram,
   helmEscape,
   KEY_PREFIX_TEMPLATE,
+  MULTILINE,
+  multilineStartCondition,
   QUARANTINE_EXTENSION,
   QUARANTINE_PREFIX_TEMPLATE,
   STAGED_EXTENSION,
@@ -32,6 +34,48 @@ export interface CollectorSettings {
   readonly batchMaxBytes?: number;
   readonly batchTimeoutSeconds?: number;
   readonly diskBufferMaxBytes?: number;
+  /** Events per minute each tenant may send from one node; more are dropped and counted. */
+  readonly tenantEventsPerMinute?: number;
+  /** Per-tenant limits (events per minute per node) that replace the default. */
+  readonly tenantRateOverrides?: Readonly<Record<string, number>>;
+}
+
+/** Vector component id of a tenant's own throttle (tenant ids are DNS labels). */
+export const tenantThrottleId = (tenantId: string) => `throttle_${tenantId.replace(/-/g, "_")}`;
+
+/**
+ * Per-tenant rate limits at the source: a `throttle` keyed by tenant (each tenant has its own
+ * budget of `threshold` events per 60 s window, spread evenly), one for the default and one per
+ * override, fed by a route on the tenant. Dropped events are counted per tenant (the `key` tag of
+ * `vector_events_discarded_total`).
+ */
+function tenantThrottles(
+  input: string,
+  defaultPerMinute: number,
+  overrides: Readonly<Record<string, number>>,
+) {
+  const throttle = (inputs: string[], threshold: number) => ({
+    type: "throttle",
+    inputs,
+    key_field: helmEscape("{{ tenant_id }}"),
+    threshold,
+    window_secs: 60,
+    internal_metrics: { emit_events_discarded_per_key: true },
+  });
+  const tenants = Object.keys(overrides).sort();
+  if (tenants.length === 0) return { throttle_default: throttle([input], defaultPerMinute) };
+  return {
+    tenant_limits: {
+      type: "route",
+      inputs: [input],
+      reroute_unmatched: true,
+      route: Object.fromEntries(tenants.map((t) => [t, `.tenant_id == ${JSON.stringify(t)}`])),
+    },
+    throttle_default: throttle(["tenant_limits._unmatched"], defaultPerMinute),
+    ...Object.fromEntries(
+      tenants.map((t) => [tenantThrottleId(t), throttle([`tenant_limits.${t}`], overrides[t]!)]),
+    ),
+  };
 }
 
 interface ChartDefaults {
@@ -46,6 +90,7 @@ interface ChartDefaults {
     retryMaxBackoffSeconds: number;
     requestTimeoutSeconds: number;
     firehoseBatchTimeoutSeconds: number;
+    tenantEventsPerMinute: number;
   };
   [key: string]: unknown;
 }
@@ -93,9 +138,9 @@ export function vectorValues(settings: CollectorSettings): Record<string, unknow
   // Encryption: the bucket's default (SSE-KMS with bucket key); the writer policy allows that key.
   // No healthcheck: it is a HeadBucket, which needs s3:ListBucket, and a collector must not be
   // able to list other tenants' keys.
-  const s3Sink = (keyPrefix: string, extension: string, input: string) => ({
+  const s3Sink = (keyPrefix: string, extension: string, inputs: string[]) => ({
     type: "aws_s3",
-    inputs: [input],
+    inputs,
     bucket: settings.stagingBucket,
     key_prefix: helmEscape(keyPrefix),
     filename_time_format: "%s",
@@ -108,20 +153,26 @@ export function vectorValues(settings: CollectorSettings): Record<string, unknow
     batch,
     ...delivery,
   });
+  const throttles = tenantThrottles(
+    "split._unmatched",
+    settings.tenantEventsPerMinute ?? d.tenantEventsPerMinute,
+    settings.tenantRateOverrides ?? {},
+  );
+  const throttled = Object.keys(throttles).filter((id) => id.startsWith("throttle_"));
   const staging = settings.firehoseStreamName
     ? {
         type: "aws_kinesis_firehose",
-        inputs: ["split._unmatched"],
+        inputs: throttled,
         stream_name: settings.firehoseStreamName,
         encoding: { codec: "json" },
         // PutRecordBatch takes at most 500 records and 4 MB; Firehose itself buffers objects.
         batch: { max_events: 500, max_bytes: 4_000_000, timeout_secs: d.firehoseBatchTimeoutSeconds },
         ...delivery,
       }
-    : s3Sink(KEY_PREFIX_TEMPLATE, STAGED_EXTENSION, "split._unmatched");
+    : s3Sink(KEY_PREFIX_TEMPLATE, STAGED_EXTENSION, throttled);
   // Quarantined events carry no trusted tenant: straight to the bucket in both modes, never to
   // a tenant prefix (and with no .gz suffix, so no delivery is triggered).
-  const quarantine = s3Sink(QUARANTINE_PREFIX_TEMPLATE, QUARANTINE_EXTENSION, "split.quarantine");
+  const quarantine = s3Sink(QUARANTINE_PREFIX_TEMPLATE, QUARANTINE_EXTENSION, ["split.quarantine"]);
 
   const values = {
     ...chart,
@@ -147,13 +198,26 @@ export function vectorValues(settings: CollectorSettings): Record<string, unknow
         internal_metrics: { type: "internal_metrics" },
       },
       transforms: {
-        logrelay: { type: "remap", inputs: ["kubernetes"], source: collectorProgram() },
+        // Multi-line events (stack traces, tracebacks, panics) become one event per container
+        // before the program runs; CRI partial lines are already merged by the source.
+        multiline: {
+          type: "reduce",
+          inputs: ["kubernetes"],
+          group_by: [...MULTILINE.groupBy],
+          merge_strategies: { message: "concat_newline" },
+          starts_when: { type: "vrl", source: multilineStartCondition() },
+          max_events: MULTILINE.maxEvents,
+          expire_after_ms: MULTILINE.expireAfterMs,
+          flush_period_ms: MULTILINE.flushPeriodMs,
+        },
+        logrelay: { type: "remap", inputs: ["multiline"], source: collectorProgram() },
         split: {
           type: "route",
           inputs: ["logrelay"],
           reroute_unmatched: true,
           route: { quarantine: "exists(.logrelay_quarantine_reason)" },
         },
+        ...throttles,
         quarantine_metrics: {
           type: "log_to_metric",
           inputs: ["split.quarantine"],
@@ -183,4 +247,48 @@ export function vectorValues(settings: CollectorSettings): Record<string, unknow
   };
   assertValidValues(values);
   return values;
+}
+
+/**
+ * Prometheus alert rules for the collector (offered with the PodMonitor): a tenant over its rate
+ * limit (the throttles' per-key discard counter), and quarantined events. Needs the Prometheus
+ * operator's PrometheusRule CRD, like the PodMonitor.
+ */
+export function collectorAlertRules(namespace: string): Record<string, unknown> {
+  return {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PrometheusRule",
+    metadata: { name: "logrelay-collector", namespace, labels: { "app.kubernetes.io/name": "vector" } },
+    spec: {
+      groups: [
+        {
+          name: "logrelay-collector",
+          rules: [
+            {
+              alert: "LogrelayTenantRateLimited",
+              expr: 'sum by (key) (rate(vector_events_discarded_total{component_id=~"throttle_.+"}[5m])) > 0',
+              for: "5m",
+              labels: { severity: "warning" },
+              annotations: {
+                summary: "The collector drops logs of tenant {{ $labels.key }} over its rate limit",
+                description:
+                  "Tenant {{ $labels.key }} logs more than its tenant_rate_limit on some nodes; the excess is dropped at the source. Raise its override or find the noisy pod.",
+              },
+            },
+            {
+              alert: "LogrelayEventsQuarantined",
+              expr: "sum by (reason) (rate(logrelay_quarantined_events_total[5m])) > 0",
+              for: "15m",
+              labels: { severity: "warning" },
+              annotations: {
+                summary: "The collector quarantines events ({{ $labels.reason }})",
+                description:
+                  "Events without a valid tenant, application or pod go to _quarantine/<cluster>/<reason>/.",
+              },
+            },
+          ],
+        },
+      ],
+    },
+  };
 }

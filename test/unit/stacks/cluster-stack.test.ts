@@ -241,7 +241,7 @@ describe("ClusterStack: Kubernetes side", () => {
     });
     expect(values.customConfig.sinks.staging).toMatchObject({
       type: "aws_s3",
-      inputs: ["split._unmatched"],
+      inputs: ["throttle_default"],
       bucket: "logrelay-test-us-east-1-123456789012-staging",
       // Helm evaluates customConfig with `tpl`: Vector's templates are escaped to reach Vector as written.
       key_prefix: '{{ print "{{ tenant_id }}/{{ cluster_id }}/{{ application }}/{{ pod_name }}/" }}',
@@ -278,7 +278,8 @@ describe("ClusterStack: Kubernetes side", () => {
   it("leaves no Vector template for Helm's tpl to evaluate (only {{ print ... }} escapes)", () => {
     const text: string = only(json, "helm_release").values[0];
     const escapes = /\{\{ print "(?:[^"\\]|\\.)*" \}\}/g;
-    expect(text.match(escapes)?.length).toBe(3);
+    // The staged key prefix, the quarantine prefix and its metric tag, the throttle's tenant key.
+    expect(text.match(escapes)?.length).toBe(4);
     expect(text.replace(escapes, "")).not.toContain("{{");
   });
 
@@ -319,6 +320,73 @@ describe("ClusterStack: Kubernetes side", () => {
         ],
       },
     }).validate();
+  });
+
+  it("rate-limits each tenant at the source: one throttle keyed by tenant, 60,000 events/min by default", () => {
+    const { transforms, sinks } = releaseValues(json).customConfig;
+
+    expect(transforms.throttle_default).toEqual({
+      type: "throttle",
+      inputs: ["split._unmatched"],
+      // Helm's tpl renders this to Vector's template {{ tenant_id }}.
+      key_field: '{{ print "{{ tenant_id }}" }}',
+      threshold: 60000,
+      window_secs: 60,
+      internal_metrics: { emit_events_discarded_per_key: true },
+    });
+    expect(sinks.staging.inputs).toEqual(["throttle_default"]);
+    // Quarantined events are not tenant data: never throttled by a tenant's budget.
+    expect(sinks.quarantine.inputs).toEqual(["split.quarantine"]);
+  });
+
+  it("gives tenants with an override their own throttle, fed by a route on the tenant", () => {
+    const j = stackOf(
+      {},
+      { tenant_rate_limit: { events_per_minute: 30000, overrides: { "big-bank": 600000, acme: 1200 } } },
+    );
+    const { transforms, sinks } = releaseValues(j).customConfig;
+
+    expect(transforms.tenant_limits).toEqual({
+      type: "route",
+      inputs: ["split._unmatched"],
+      reroute_unmatched: true,
+      route: { acme: '.tenant_id == "acme"', "big-bank": '.tenant_id == "big-bank"' },
+    });
+    expect([transforms.throttle_default.inputs, transforms.throttle_default.threshold]).toEqual([
+      ["tenant_limits._unmatched"],
+      30000,
+    ]);
+    expect([transforms.throttle_big_bank.inputs, transforms.throttle_big_bank.threshold]).toEqual([
+      ["tenant_limits.big-bank"],
+      600000,
+    ]);
+    expect(transforms.throttle_acme.threshold).toBe(1200);
+    expect(sinks.staging.inputs.sort()).toEqual(["throttle_acme", "throttle_big_bank", "throttle_default"]);
+  });
+
+  it("refuses an override for something that is not a tenant id, naming it", () => {
+    expect(() => stackOf({}, { tenant_rate_limit: { overrides: { "Not A Tenant": 5 } } })).toThrow(
+      /tenant_rate_limit/,
+    );
+  });
+
+  it("offers alert rules with the PodMonitor: a tenant over its limit (per tenant), quarantined events", () => {
+    const withMonitor = stackOf({}, { pod_monitor: true });
+    const rules = Object.values(all(withMonitor, "kubernetes_manifest"))
+      .map((m) => m.manifest)
+      .find((m) => m.kind === "PrometheusRule");
+
+    const alerts = rules.spec.groups[0].rules;
+    expect(alerts.map((r: { alert: string }) => r.alert)).toEqual([
+      "LogrelayTenantRateLimited",
+      "LogrelayEventsQuarantined",
+    ]);
+    expect(alerts[0].expr).toBe(
+      'sum by (key) (rate(vector_events_discarded_total{component_id=~"throttle_.+"}[5m])) > 0',
+    );
+    expect(
+      Object.values(all(json, "kubernetes_manifest")).some((m) => m.manifest.kind === "PrometheusRule"),
+    ).toBe(false);
   });
 
   it("passes the tolerations, resources and selectors knobs through", () => {
