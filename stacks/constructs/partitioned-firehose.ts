@@ -10,7 +10,11 @@ import {
 } from "@cdktf/provider-aws/lib/kinesis-firehose-delivery-stream";
 import type { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
-import { FIREHOSE_ERRORS_PREFIX } from "../../functions/shared/patterns";
+import {
+  FIREHOSE_ERRORS_PREFIX,
+  KEY_SEGMENT_PATTERN,
+  TENANT_ID_PATTERN,
+} from "../../functions/shared/patterns";
 import { IAM_PATH } from "../naming";
 import { type PolicyStatement, policyJson } from "./iam";
 
@@ -47,6 +51,26 @@ export const FIREHOSE_PREFIX = `${PARTITION_KEYS.map((k) => `!{partitionKeyFromQ
 /** Records Firehose could not partition, convert or deliver, by error type (e.g. activePartitionExceeded). */
 export const FIREHOSE_ERROR_PREFIX = `${FIREHOSE_ERRORS_PREFIX}!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/`;
 export const FIREHOSE_EXTENSION = { json: ".gz", parquet: ".parquet" } as const;
+
+const SEGMENT_RULES: Record<(typeof PARTITION_KEYS)[number], RegExp> = {
+  tenant_id: TENANT_ID_PATTERN,
+  cluster_id: KEY_SEGMENT_PATTERN,
+  application: KEY_SEGMENT_PATTERN,
+  pod_name: KEY_SEGMENT_PATTERN,
+};
+
+/**
+ * The JQ 1.6 query Firehose runs to extract the partition keys. Each value must pass the same
+ * rule the distributor applies to that key segment (functions/shared/patterns.ts); otherwise the
+ * query fails and Firehose writes the record to its error output instead of a key no tenant gets.
+ */
+export function partitionQuery(): string {
+  const keys = PARTITION_KEYS.map(
+    (k) =>
+      `${k}: (.${k} | if type == "string" and test(${JSON.stringify(SEGMENT_RULES[k].source)}) then . else error("${k} is missing or not a valid key segment") end)`,
+  );
+  return `{${keys.join(", ")}}`;
+}
 
 /**
  * The Firehose ingestion option: collectors put JSON records, Firehose partitions them by the
@@ -209,7 +233,7 @@ export class PartitionedFirehose extends Construct {
                 { parameterName: "JsonParsingEngine", parameterValue: "JQ-1.6" },
                 {
                   parameterName: "MetadataExtractionQuery",
-                  parameterValue: `{${PARTITION_KEYS.map((k) => `${k}:.${k}`).join(",")}}`,
+                  parameterValue: partitionQuery(),
                 },
               ],
             },

@@ -1,5 +1,5 @@
 import { gzipSync } from "node:zlib";
-import { check, execute, formatDiagnostic } from "@bpinternal/verel";
+import { check, formatDiagnostic } from "@bpinternal/verel";
 import fc from "fast-check";
 import { newReadStats, readLogEvents } from "../../../functions/distributor/log-records";
 import { parseObjectKey } from "../../../functions/distributor/object-key";
@@ -12,16 +12,16 @@ import {
   renderTemplate,
 } from "../../../stacks/collector/templates";
 import fixtures from "../../fixtures/kubernetes-log-events.json";
+import { AGENT_ENV, agentProgram, runCollector } from "../../harness/collector";
 
-const AGENT_ENV = { LOGRELAY_CLUSTER_ID: "rosa-prod-1", LOGRELAY_TENANT_LABEL: "logrelay.io/tenant-id" };
-const program = interpolate(collectorProgram(), AGENT_ENV);
+const program = agentProgram;
 type Case = (typeof fixtures.cases)[number] & {
   expect?: Record<string, string>;
   key_prefix?: string;
   quarantine?: string;
 };
 const cases = fixtures.cases as Case[];
-const run = (event: unknown) => execute(program, event).event as Record<string, unknown>;
+const run = runCollector;
 
 type Field = "tenant" | "application" | "pod";
 /** Runs the program on an event whose tenant, application or pod is `value` (the others valid). */

@@ -2,6 +2,7 @@ import { makeRouter } from "../../../functions/tenant-api/router";
 import { TENANT_API_ROUTES } from "../../../functions/tenant-api/routes";
 import type { TenantConfigService } from "../../../functions/tenant-api/service";
 import { ledgerTtlDays } from "../../../stacks/config";
+import { partitionQuery } from "../../../stacks/constructs/partitioned-firehose";
 import { RegionalStack } from "../../../stacks/regional-stack";
 import { all, env, named, only, ref, synth, testApp } from "../../harness/synth";
 
@@ -408,8 +409,7 @@ describe("RegionalStack: Firehose ingestion option", () => {
           { parameter_name: "JsonParsingEngine", parameter_value: "JQ-1.6" },
           {
             parameter_name: "MetadataExtractionQuery",
-            parameter_value:
-              "{tenant_id:.tenant_id,cluster_id:.cluster_id,application:.application,pod_name:.pod_name}",
+            parameter_value: partitionQuery(),
           },
         ],
       },
