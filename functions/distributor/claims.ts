@@ -42,6 +42,7 @@ export interface ClaimOptions {
   readonly telemetry: Telemetry;
   /** Wraps each ledger call (retries by time). */
   readonly call: <T>(operation: () => Promise<T>) => Promise<T>;
+  readonly now?: () => number;
 }
 
 /**
@@ -52,11 +53,17 @@ export interface ClaimOptions {
 export class ClaimHandle {
   private lost?: ClaimLostError;
   private timer?: NodeJS.Timeout;
+  /** Until when the lease is ours for sure (last write that extended it, plus the lease). */
+  private heldUntil: number;
+  private readonly now: () => number;
 
   private constructor(
     private readonly options: ClaimOptions,
     readonly checkpoint: Checkpoint | undefined,
-  ) {}
+  ) {
+    this.now = options.now ?? Date.now;
+    this.heldUntil = this.now() + options.leaseMs;
+  }
 
   /** Claims the destination: a handle when ours, else what stands in the way. */
   static async acquire(options: ClaimOptions): Promise<ClaimHandle | Exclude<Claim, { state: "claimed" }>> {
@@ -69,12 +76,12 @@ export class ClaimHandle {
   }
 
   private startRenewal(): void {
-    const { ledger, id, owner, leaseMs, telemetry } = this.options;
+    const { id, leaseMs, telemetry } = this.options;
     this.timer = setInterval(
       () => {
-        ledger.renew(id, owner, leaseMs).catch((error) => {
-          if (error instanceof ClaimLostError) this.lost = error;
-          else telemetry.log("warn", "could not renew a delivery claim", { id, error: describeError(error) });
+        this.renew().catch((error) => {
+          if (!(error instanceof ClaimLostError))
+            telemetry.log("warn", "could not renew a delivery claim", { id, error: describeError(error) });
         });
       },
       Math.max(1_000, Math.floor(leaseMs / 3)),
@@ -82,15 +89,40 @@ export class ClaimHandle {
     this.timer.unref();
   }
 
+  private async renew(): Promise<void> {
+    const { ledger, id, owner, leaseMs } = this.options;
+    const asked = this.now();
+    try {
+      await ledger.renew(id, owner, leaseMs);
+      this.heldUntil = asked + leaseMs;
+    } catch (error) {
+      if (error instanceof ClaimLostError) this.lost = error;
+      throw error;
+    }
+  }
+
   /** Throws when another attempt has taken the claim over: nothing more may be sent. */
   assertHeld(): void {
     if (this.lost) throw this.lost;
   }
 
+  /**
+   * Before a send: the claim must be ours and stay ours while the send runs. With less than half
+   * the lease left (renewals delayed by a busy process or a slow ledger), it is renewed first, so
+   * a live owner is never overtaken between two sends.
+   */
+  async ensureHeld(): Promise<void> {
+    this.assertHeld();
+    if (!this.options.ledger.durable) return;
+    if (this.heldUntil - this.now() < this.options.leaseMs / 2) await this.options.call(() => this.renew());
+  }
+
   async save(checkpoint: Checkpoint): Promise<void> {
     this.assertHeld();
     const { ledger, id, owner, leaseMs } = this.options;
+    const asked = this.now();
     await this.options.call(() => ledger.checkpoint(id, owner, checkpoint, leaseMs));
+    this.heldUntil = asked + leaseMs;
   }
 
   async complete(counts: DeliveryCounts): Promise<void> {

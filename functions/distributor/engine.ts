@@ -235,6 +235,7 @@ export class DeliveryEngine {
       leaseMs: this.settings.claimLeaseMs ?? 60_000,
       telemetry: this.deps.telemetry,
       call: (operation) => this.call(operation, deadline),
+      now: this.now,
     });
   }
 

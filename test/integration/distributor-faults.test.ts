@@ -45,7 +45,8 @@ const baseEnv = () =>
       CONFIG_CACHE_TTL_SECONDS: "0",
       RETRY_BASE_DELAY_MS: "5",
       RETRY_MAX_DELAY_MS: "40",
-      CLAIM_LEASE_SECONDS: "5",
+      // Shorter than the killed worker's 30 s visibility, so the next worker takes over.
+      CLAIM_LEASE_SECONDS: "10",
       MESSAGE_BUDGET_SECONDS: "120",
     },
   );
@@ -387,7 +388,7 @@ describe("exactly-once delivery under faults (fault proxy in front of the emulat
       await killed;
       const partial = await tally(group, events);
 
-      // The message comes back after its 30 s visibility; the claim's 5 s lease is long gone.
+      // The message comes back after its 30 s visibility; the claim's 10 s lease is long gone.
       await new Promise((r) => setTimeout(r, 31_000));
       proxy.setRules([]);
       const second = startWorker(url, ["--until-empty"]);

@@ -169,7 +169,7 @@ export class CloudWatchDestination implements Destination {
 
     /** `last`: the object's final batch, whose checkpoint is the completion the engine writes next. */
     const send = async (batch: LogBatch, last = false) => {
-      run.claim.assertHeld();
+      await run.claim.ensureHeld();
       if (deadline.remainingMs() < this.deps.reserveMs) {
         throw new DeadlineReachedError(
           `time budget reached after ${progress.batches} batches (${progress.eventsDelivered} events); the next attempt resumes there`,

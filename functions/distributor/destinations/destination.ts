@@ -65,7 +65,7 @@ export interface DeliveryRun {
   readonly pin: ObjectIdentity | undefined;
   readonly events: EventReader;
   readonly session: DestinationSession;
-  readonly claim: Pick<ClaimHandle, "checkpoint" | "save" | "assertHeld">;
+  readonly claim: Pick<ClaimHandle, "checkpoint" | "save" | "assertHeld" | "ensureHeld">;
   readonly deadline: Deadline;
   /** Updated as batches are acknowledged: what the result reports, also on failure. */
   readonly progress: Mutable<DeliveryCounts>;

@@ -52,7 +52,7 @@ export class S3CopyDestination implements Destination {
     const { ref } = run;
     // A consumed body cannot be replayed: each attempt reopens the same version.
     await this.deps.call(async () => {
-      run.claim.assertHeld();
+      await run.claim.ensureHeld();
       const object = await this.deps.objects.open(ref.bucket, ref.key, run.pin);
       await this.deps.objectWriter.putObject(run.session, {
         bucket: this.config.bucket_name,
