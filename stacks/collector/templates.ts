@@ -77,3 +77,48 @@ export const STAGED_RECORD_COLUMNS = [
   { name: "container", comment: "" },
   { name: "stream", comment: "stdout or stderr" },
 ] as const;
+
+/**
+ * The Vector the collector runs and the VRL it compiles the programs with: chart 0.57.0 has
+ * appVersion 0.56.0, and Vector 0.56.0 builds with the vrl crate 0.33.1 and its whole standard
+ * library (Vector's `base` feature enables `vrl/stdlib`). The tests compile the programs with
+ * @bpinternal/verel, which embeds vrl 0.25.0.
+ */
+export const PINNED_VECTOR = {
+  chartVersion: "0.57.0",
+  vectorVersion: "0.56.0",
+  vrlVersion: "0.33.1",
+  testCompilerVrlVersion: "0.25.0",
+} as const;
+
+/**
+ * Every VRL function the collector's programs call (logrelay.vrl, multiline-start.vrl), each
+ * checked present in the standard library of both VRL versions above (src/stdlib of the vrl
+ * repository at tags v0.33.1 and v0.25.0). A program that calls anything else fails its test
+ * until the function is checked and added here.
+ */
+export const VRL_FUNCTIONS_USED = [
+  "downcase",
+  "encode_json",
+  "format_timestamp",
+  "from_unix_timestamp",
+  "get",
+  "is_float",
+  "is_integer",
+  "is_object",
+  "is_string",
+  "is_timestamp",
+  "match",
+  "now",
+  "object",
+  "parse_json",
+  "parse_regex",
+  "parse_timestamp",
+  "replace",
+  "string",
+  "timestamp",
+  "to_float",
+  "to_int",
+  "to_string",
+  "to_unix_timestamp",
+] as const;
