@@ -37,7 +37,7 @@ import { NoLedger } from "../functions/distributor/adapters/dynamodb";
 import { minimumBatches, PUT_LOG_EVENTS_LIMITS } from "../functions/distributor/batching";
 import { DeliveryEngine } from "../functions/distributor/engine";
 import type { CloudWatchLogsApi, LogLevel, ObjectRanges } from "../functions/distributor/ports";
-import { CachedTenantConfigs } from "../functions/distributor/tenant-configs";
+import { CachedRegistry, CachedTenantConfigs } from "../functions/distributor/tenant-configs";
 
 const KEY = "bench-tenant/cluster-1/payment-service/payment-5f7c9-abcde/1763632800-bench.log.gz";
 const PARQUET_KEY =
@@ -238,6 +238,10 @@ async function engine(path: string) {
             },
           ],
         },
+        60_000,
+      ),
+      registry: new CachedRegistry(
+        { registrationOf: async () => ({ tenant_id: "bench-tenant", accounts: ["111111111111"] }) },
         60_000,
       ),
       credentials: {

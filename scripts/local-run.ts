@@ -24,7 +24,7 @@ import { createEngine } from "../functions/distributor/wiring";
 import { SqsWorker } from "../functions/distributor/worker";
 import { applyLocal, localOutputs, localWorkspace, ROOT, synthLocal } from "./local-pipeline";
 import { emulatorEnv, startMoto } from "./moto";
-import { putConfigs, sampleConfigs, writeSampleLogs } from "./sample-data";
+import { putConfigs, putRegistrations, sampleConfigs, writeSampleLogs } from "./sample-data";
 import { findProviderMirror, requireTerraform } from "./terraform";
 
 const say = (message: string) => process.stdout.write(`${message}\n`);
@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     say("3/5 registering sample tenants");
     const configs = sampleConfigs(ws.env, (t) => out.customers[t]!.log_distribution_role_arn!);
     const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    await putRegistrations(db, out.regional.tenant_registry_table!, configs);
     await putConfigs(db, out.regional.tenant_config_table!, configs);
     for (const c of configs) {
       const where = c.type === "cloudwatch" ? c.log_group_name : `s3://${c.bucket_name}/${c.bucket_prefix}`;
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
     const settings = loadSettings({
       ...process.env,
       TENANT_CONFIG_TABLE: out.regional.tenant_config_table,
+      TENANT_REGISTRY_TABLE: out.regional.tenant_registry_table,
       DELIVERY_LEDGER_TABLE: out.regional.delivery_ledger_table,
       CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: out.regional.central_log_distribution_role_arn,
     });

@@ -3,6 +3,7 @@ import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { DeliveryConfig } from "../functions/shared/delivery-config";
 import { DeliveryConfigSchema } from "../functions/shared/delivery-config";
+import { accountOfRoleArn } from "../functions/shared/patterns";
 import type { Environment } from "../stacks/config";
 
 /** Sample tenants for the local environment: acme to CloudWatch + S3, globex API logs to CloudWatch. */
@@ -48,6 +49,25 @@ export async function putConfigs(
   for (const c of configs) {
     await db.send(
       new PutCommand({ TableName: table, Item: { ...c, created_at: now, updated_at: now, version: 1 } }),
+    );
+  }
+}
+
+/** Registers each sample tenant for the account its configs name, as a platform admin would. */
+export async function putRegistrations(
+  db: DynamoDBDocumentClient,
+  table: string,
+  configs: DeliveryConfig[],
+): Promise<void> {
+  const accounts = new Map<string, Set<string>>();
+  for (const c of configs) {
+    const account = accountOfRoleArn(c.log_distribution_role_arn);
+    accounts.set(c.tenant_id, (accounts.get(c.tenant_id) ?? new Set()).add(account));
+  }
+  const now = new Date().toISOString();
+  for (const [tenant_id, set] of accounts) {
+    await db.send(
+      new PutCommand({ TableName: table, Item: { tenant_id, accounts: [...set], updated_at: now } }),
     );
   }
 }

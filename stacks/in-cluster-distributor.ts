@@ -56,6 +56,7 @@ export function distributorDeployment(
               env: [
                 { name: ENV.region, value: cluster.region },
                 { name: ENV.configTable, value: regional.configTable },
+                { name: ENV.registryTable, value: regional.registryTable },
                 { name: ENV.ledgerTable, value: regional.ledgerTable },
                 { name: ENV.ledgerTtlDays, value: String(regional.ledgerTtlDays) },
                 { name: ENV.centralRoleArn, value: regional.centralRoleArn },
@@ -146,6 +147,7 @@ export function inClusterDistributorRole(
       stagingBucketArn: regional.stagingBucketArn,
       keyArn: `arn:aws:kms:${cluster.region}:${env.account_id}:key/*`,
       configTableArn: regional.configTableArn,
+      registryTableArn: regional.registryTableArn,
       ledgerTableArn: regional.ledgerTableArn,
       centralRoleArn: regional.centralRoleArn,
     }).map((s) =>

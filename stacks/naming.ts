@@ -54,6 +54,8 @@ export function regionalResourceNames(env: Environment, region: string) {
     deliveryQueueUrl: `https://sqs.${region}.amazonaws.com/${account}/${prefix}-delivery`,
     configTable: `${prefix}-tenant-configs`,
     configTableArn: `arn:aws:dynamodb:${region}:${account}:table/${prefix}-tenant-configs`,
+    registryTable: `${prefix}-tenant-registry`,
+    registryTableArn: `arn:aws:dynamodb:${region}:${account}:table/${prefix}-tenant-registry`,
     ledgerTable: `${prefix}-delivery-ledger`,
     ledgerTableArn: `arn:aws:dynamodb:${region}:${account}:table/${prefix}-delivery-ledger`,
     keyAliasArn: `arn:aws:kms:${region}:${account}:alias/${prefix}`,

@@ -11,6 +11,7 @@ export function distributorStatements(r: {
   stagingBucketArn: string;
   keyArn: string;
   configTableArn: string;
+  registryTableArn: string;
   ledgerTableArn: string;
   centralRoleArn: string;
 }): PolicyStatement[] {
@@ -34,6 +35,7 @@ export function distributorStatements(r: {
     },
     { Sid: "DecryptStagedObjectsAndMessages", Effect: "Allow", Action: ["kms:Decrypt"], Resource: r.keyArn },
     { Sid: "ReadTenantConfigs", Effect: "Allow", Action: "dynamodb:Query", Resource: r.configTableArn },
+    { Sid: "ReadTenantRegistry", Effect: "Allow", Action: "dynamodb:GetItem", Resource: r.registryTableArn },
     {
       Sid: "UseDeliveryLedger",
       Effect: "Allow",
@@ -44,9 +46,14 @@ export function distributorStatements(r: {
   ];
 }
 
-/** What the tenant-config API may do: manage configs, and assume the central role for `validate`. */
+/**
+ * What the tenant-config API may do: manage configs and the registry (its registry routes are
+ * for platform admins: API Gateway's IAM authorization decides who reaches them), and assume the
+ * central role for `validate`.
+ */
 export function tenantApiStatements(r: {
   configTableArn: string;
+  registryTableArn: string;
   centralRoleArn: string;
 }): PolicyStatement[] {
   return [
@@ -61,6 +68,12 @@ export function tenantApiStatements(r: {
         "dynamodb:Scan",
       ],
       Resource: r.configTableArn,
+    },
+    {
+      Sid: "ManageTenantRegistry",
+      Effect: "Allow",
+      Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"],
+      Resource: r.registryTableArn,
     },
     // validate assumes customer roles exactly as the distributor does.
     { Sid: "AssumeCentralRole", Effect: "Allow", Action: "sts:AssumeRole", Resource: r.centralRoleArn },

@@ -57,6 +57,13 @@ export function regionalAlarms(
       prefixMetric(scope, "quarantine", bucketId, QUARANTINE_PREFIX).name,
       `Collectors quarantined events (no valid tenant, application or pod): see ${QUARANTINE_PREFIX}<cluster>/<reason>/`,
     ),
+    "registry-refusals": {
+      alarmDescription:
+        "The tenant registry refused deliveries: a config names an account not registered for its tenant, an unregistered tenant, or a cluster not allowed to carry a tenant's logs",
+      namespace: METRICS_NAMESPACE,
+      metricName: "RegistryRefusals",
+      dimensions: { service: DISTRIBUTOR_SERVICE },
+    },
     "permanent-delivery-failures": {
       alarmDescription: "Deliveries failed permanently (bad keys, invalid configs, denied customer roles)",
       namespace: METRICS_NAMESPACE,

@@ -51,6 +51,7 @@ export class RegionalStack extends TerraformStack {
   readonly topic: SnsTopic;
   readonly delivery: QueueWithDlq;
   readonly configTable: DynamodbTable;
+  readonly registryTable: DynamodbTable;
   readonly ledgerTable: DynamodbTable;
   readonly distributor: NodejsFunction;
   readonly writerPolicy: IamPolicy;
@@ -125,6 +126,16 @@ export class RegionalStack extends TerraformStack {
       ttl: { attributeName: "ttl", enabled: true },
       deletionProtectionEnabled: !env.emulator,
     });
+    // The platform's record of which accounts (and clusters) each tenant's logs may use.
+    this.registryTable = new DynamodbTable(this, "tenant-registry", {
+      name: r.registryTable,
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: "tenant_id",
+      attribute: [{ name: "tenant_id", type: "S" }],
+      pointInTimeRecovery: { enabled: true },
+      serverSideEncryption: sse,
+      deletionProtectionEnabled: !env.emulator,
+    });
     this.ledgerTable = new DynamodbTable(this, "delivery-ledger", {
       name: r.ledgerTable,
       billingMode: "PAY_PER_REQUEST",
@@ -153,11 +164,13 @@ export class RegionalStack extends TerraformStack {
         stagingBucketArn: this.staging.arn,
         keyArn: this.key.arn,
         configTableArn: this.configTable.arn,
+        registryTableArn: this.registryTable.arn,
         ledgerTableArn: this.ledgerTable.arn,
         centralRoleArn: r.centralRoleArn,
       }),
       environment: {
         [ENV.configTable]: this.configTable.name,
+        [ENV.registryTable]: this.registryTable.name,
         [ENV.ledgerTable]: this.ledgerTable.name,
         [ENV.ledgerTtlDays]: String(r.ledgerTtlDays),
         [ENV.centralRoleArn]: r.centralRoleArn,
@@ -186,10 +199,12 @@ export class RegionalStack extends TerraformStack {
       kmsKey: this.key,
       policyStatements: tenantApiStatements({
         configTableArn: this.configTable.arn,
+        registryTableArn: this.registryTable.arn,
         centralRoleArn: r.centralRoleArn,
       }),
       environment: {
         [ENV.configTable]: this.configTable.name,
+        [ENV.registryTable]: this.registryTable.name,
         [ENV.centralRoleArn]: r.centralRoleArn,
         [ENV.serviceName]: TENANT_API_SERVICE,
       },
@@ -281,6 +296,7 @@ export class RegionalStack extends TerraformStack {
       delivery_queue_url: this.delivery.queue.url,
       delivery_dlq_url: this.delivery.dlq.url,
       tenant_config_table: this.configTable.name,
+      tenant_registry_table: this.registryTable.name,
       delivery_ledger_table: this.ledgerTable.name,
       distributor_function: this.distributor.fn.functionName,
       distributor_log_group: this.distributor.logGroup.name,

@@ -7,6 +7,7 @@ import { BUCKET_NAME_PATTERN, LOG_GROUP_NAME_PATTERN } from "../../functions/sha
 import { customerRoleTemplate } from "../../stacks/customer-role";
 import { customerRoleArn } from "../../stacks/naming";
 import { CliError, type CliIo } from "../io";
+import { type ConnectionOptions, expectOk, transportFor } from "./tenants";
 
 interface OnboardOptions {
   account: string;
@@ -15,6 +16,9 @@ interface OnboardOptions {
   bucket?: string;
   bucketPrefix: string;
   out: string;
+  apiUrl?: string;
+  table?: string;
+  registryTable?: string;
 }
 
 /** A fresh ExternalId for one tenant: never shared, hard to guess, within sts:ExternalId rules. */
@@ -40,7 +44,10 @@ export function registerOnboard(program: Command, io: CliIo): void {
     .option("--bucket <name>", "also deliver to this S3 bucket in the customer's account")
     .option("--bucket-prefix <prefix>", "key prefix in that bucket", "ROSA/cluster-logs/")
     .option("--out <dir>", "where to write the files", "onboarding")
-    .action((tenant: string, o: OnboardOptions) => {
+    .option("--api-url <url>", "register the tenant through this tenant API (default LOGRELAY_API_URL)")
+    .option("--table <name>", "or directly: the config table (default TENANT_CONFIG_TABLE)")
+    .option("--registry-table <name>", "and the registry table (default TENANT_REGISTRY_TABLE)")
+    .action(async (tenant: string, o: OnboardOptions) => {
       if (!TenantIdSchema.safeParse(tenant).success)
         throw new CliError(`tenant id ${JSON.stringify(tenant)} must be a DNS label (a-z, 0-9, '-')`, 2);
       if (!/^\d{12}$/.test(o.account))
@@ -108,6 +115,7 @@ export function registerOnboard(program: Command, io: CliIo): void {
       });
       const entryPath = join(o.out, `${tenant}-customer-stack.json`);
       writeFileSync(entryPath, `${JSON.stringify(customerEntry, null, 2)}\n`);
+      const registered = await registerAccount(io, o, tenant, o.account);
 
       io.stdout.write(
         [
@@ -119,6 +127,10 @@ export function registerOnboard(program: Command, io: CliIo): void {
           `  ${entryPath}   entry for "customers" in environments/<env>.json (Terraform customer-account stack)`,
           ...configPaths.map((p) => `  ${p}   delivery config`),
           "",
+          registered
+            ? `Registered: tenant ${tenant} may deliver to ${registered.join(", ")}`
+            : `Not registered yet (no --api-url or --table): logrelay tenants register ${tenant} --account ${o.account}`,
+          "",
           "Next steps:",
           `  1. The customer deploys the role in account ${o.account}, either`,
           `       aws cloudformation deploy --stack-name logrelay-${tenant} --template-file ${templatePath} --capabilities CAPABILITY_NAMED_IAM`,
@@ -129,4 +141,27 @@ export function registerOnboard(program: Command, io: CliIo): void {
         ].join("\n"),
       );
     });
+}
+
+/**
+ * Adds the account to the tenant's registration (creating it), when an API or the tables are
+ * configured: the platform's record that this tenant's logs may go to that account. Returns the
+ * registered accounts, or undefined when there is nothing to register with.
+ */
+async function registerAccount(
+  io: CliIo,
+  o: Pick<ConnectionOptions, "apiUrl" | "table" | "registryTable">,
+  tenant: string,
+  account: string,
+): Promise<string[] | undefined> {
+  if (!(o.apiUrl ?? io.env.LOGRELAY_API_URL ?? o.table ?? io.env.TENANT_CONFIG_TABLE)) return undefined;
+  const call = await transportFor({ ...o, output: "table" }, io);
+  const path = `/registry/${encodeURIComponent(tenant)}`;
+  const current = await call({ method: "GET", path, query: {} });
+  const known =
+    current.status === 200 ? (current.body as { accounts: string[]; clusters?: string[] }) : undefined;
+  const accounts = [...new Set([...(known?.accounts ?? []), account])];
+  const body = JSON.stringify({ accounts, ...(known?.clusters && { clusters: known.clusters }) });
+  expectOk(await call({ method: "PUT", path, query: {}, body }));
+  return accounts;
 }

@@ -6,9 +6,10 @@ import { type ApiReply, type ApiTransport, httpTransport } from "../api-client";
 import { awsRegion, outputOption, settingsOrUsage } from "../context";
 import { CliError, type CliIo, table } from "../io";
 
-interface ConnectionOptions {
+export interface ConnectionOptions {
   apiUrl?: string;
   table?: string;
+  registryTable?: string;
   output: string;
 }
 
@@ -17,12 +18,13 @@ export async function transportFor(options: ConnectionOptions, io: CliIo): Promi
   const apiUrl = options.apiUrl ?? io.env.LOGRELAY_API_URL;
   if (apiUrl) return httpTransport(apiUrl, await awsRegion(io));
   const hint =
-    "no API to talk to: pass --api-url URL (or LOGRELAY_API_URL), or --table NAME (or TENANT_CONFIG_TABLE) with AWS_REGION. ";
+    "no API to talk to: pass --api-url URL (or LOGRELAY_API_URL), or --table NAME and --registry-table NAME (or TENANT_CONFIG_TABLE and TENANT_REGISTRY_TABLE) with AWS_REGION. ";
   const settings = settingsOrUsage(
     () =>
       loadApiSettings({
         ...io.env,
         ...(options.table && { TENANT_CONFIG_TABLE: options.table }),
+        ...(options.registryTable && { TENANT_REGISTRY_TABLE: options.registryTable }),
         // Direct mode only needs the central role for `validate`; a placeholder keeps the others working.
         CENTRAL_LOG_DISTRIBUTION_ROLE_ARN:
           io.env.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN ?? "arn:aws:iam::000000000000:role/unset",
@@ -124,6 +126,10 @@ export function registerTenants(program: Command, io: CliIo): void {
     cmd
       .option("--api-url <url>", "tenant API base URL (default LOGRELAY_API_URL); requests are SigV4-signed")
       .option("--table <name>", "talk to this DynamoDB table directly (default TENANT_CONFIG_TABLE)")
+      .option(
+        "--registry-table <name>",
+        "with --table: the tenant registry table (default TENANT_REGISTRY_TABLE)",
+      )
       .addOption(outputOption());
   const api = (o: ConnectionOptions) => transportFor(o, io);
 
@@ -298,4 +304,96 @@ export function registerTenants(program: Command, io: CliIo): void {
           .join(", ")}`,
       );
   });
+
+  connect(
+    tenants
+      .command("register")
+      .description(
+        "register a tenant (platform admins): the accounts its logs may go to, and the clusters that may carry them",
+      )
+      .argument("<tenant>")
+      .addHelpText(
+        "after",
+        "\nExamples:\n  logrelay tenants register acme --account 111111111111 --api-url URL\n" +
+          "  logrelay tenants register acme --account 111111111111 --account 222222222222 --clusters rosa-1,rosa-2 --table T --registry-table R",
+      ),
+  )
+    .requiredOption("--account <id>", "a 12-digit account id (repeat for several)", collect, [])
+    .option("--clusters <ids>", "only these clusters may carry the tenant's logs (comma-separated)")
+    .action(async (tenant: string, o: ConnectionOptions & { account: string[]; clusters?: string }) => {
+      const clusters = o.clusters
+        ?.split(",")
+        .map((c) => c.trim())
+        .filter((c) => c !== "");
+      const reply = expectOk(
+        await (await api(o))({
+          method: "PUT",
+          path: `/registry/${encodeURIComponent(tenant)}`,
+          query: {},
+          body: JSON.stringify({ accounts: o.account, ...(clusters && { clusters }) }),
+        }),
+      );
+      printRegistrations(io, o.output, [reply.body]);
+    });
+
+  connect(
+    tenants
+      .command("unregister")
+      .description("remove a tenant's registration: its logs go nowhere until registered again")
+      .argument("<tenant>"),
+  ).action(async (tenant: string, o: ConnectionOptions) => {
+    expectOk(
+      await (await api(o))({ method: "DELETE", path: `/registry/${encodeURIComponent(tenant)}`, query: {} }),
+      [204],
+    );
+    io.stdout.write(
+      o.output === "json" ? `${JSON.stringify({ unregistered: tenant })}\n` : `unregistered ${tenant}\n`,
+    );
+  });
+
+  connect(
+    tenants
+      .command("registry")
+      .command("list")
+      .description("list registered tenants, their accounts and clusters"),
+  ).action(async (o: ConnectionOptions) => {
+    const call = await api(o);
+    const items: Registration[] = [];
+    let cursor: string | undefined;
+    do {
+      const reply = expectOk(
+        await call({ method: "GET", path: "/registry", query: { limit: "100", ...(cursor && { cursor }) } }),
+      );
+      items.push(...reply.body.items);
+      cursor = reply.body.cursor;
+    } while (cursor);
+    printRegistrations(io, o.output, items);
+  });
+}
+
+interface Registration {
+  tenant_id: string;
+  accounts: string[];
+  clusters?: string[];
+  updated_at?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function printRegistrations(io: CliIo, output: string, items: Registration[]): void {
+  if (output === "json") {
+    io.stdout.write(`${JSON.stringify(items.length === 1 ? items[0] : items, null, 2)}\n`);
+    return;
+  }
+  io.stdout.write(
+    table(
+      ["TENANT", "ACCOUNTS", "CLUSTERS", "UPDATED"],
+      items.map((r) => [
+        r.tenant_id,
+        r.accounts.join(","),
+        r.clusters?.join(",") ?? "(any)",
+        r.updated_at ?? "",
+      ]),
+    ),
+  );
 }

@@ -1,4 +1,6 @@
 import type { DeliveryConfig } from "../shared/delivery-config";
+import { accountOfRoleArn } from "../shared/patterns";
+import { registryRefusal, type TenantRegistration } from "../shared/tenant-registry";
 import { PUT_LOG_EVENTS_LIMITS, type PutLogEventsLimits } from "./batching";
 import {
   ClaimHandle,
@@ -11,7 +13,7 @@ import {
 } from "./claims";
 import { type Destination, type DestinationDeps, destinationFor } from "./destinations";
 import { zeroCounts } from "./destinations/destination";
-import { InvalidConfigError, MalformedMessageError, outcomeOf } from "./errors";
+import { InvalidConfigError, MalformedMessageError, NotRegisteredError, outcomeOf } from "./errors";
 import { skipReason } from "./matching";
 import { type ObjectRef, parseNotification } from "./notification";
 import { objectEvents } from "./object-events";
@@ -33,7 +35,7 @@ import type {
   Telemetry,
 } from "./ports";
 import { Deadline, type RetryHooks, type RetryPolicy, sleep, withRetry } from "./retry";
-import type { CachedTenantConfigs } from "./tenant-configs";
+import type { CachedRegistry, CachedTenantConfigs } from "./tenant-configs";
 
 export interface EngineSettings {
   /** The distributor's region: default target_region. */
@@ -52,6 +54,8 @@ export interface EngineSettings {
 export interface EngineDeps {
   readonly objects: ObjectSource;
   readonly configs: CachedTenantConfigs;
+  /** The tenant registry: which accounts (and clusters) a tenant's logs may go to. */
+  readonly registry: CachedRegistry;
   readonly credentials: CredentialBroker;
   readonly cloudWatchLogs: CloudWatchLogsFactory;
   readonly objectWriter: ObjectWriter;
@@ -146,11 +150,25 @@ export class DeliveryEngine {
     }
     const tenantId = key.tenantId;
     let configs: Awaited<ReturnType<CachedTenantConfigs["forTenant"]>>;
+    let registration: TenantRegistration | undefined;
     try {
-      configs = await this.deps.configs.forTenant(tenantId);
+      [registration, configs] = await Promise.all([
+        this.deps.registry.forTenant(tenantId),
+        this.deps.configs.forTenant(tenantId),
+      ]);
     } catch (error) {
       const { status, reason } = outcomeOf(error);
-      return finish({ tenantId, status, reason: `reading delivery configs: ${reason}`, destinations: [] });
+      return finish({
+        tenantId,
+        status,
+        reason: `reading the registry and configs: ${reason}`,
+        destinations: [],
+      });
+    }
+    const refused = registryRefusal(tenantId, registration, { clusterId: key.clusterId });
+    if (refused) {
+      this.report.registryRefusal(tenantId);
+      return finish({ tenantId, ...outcomeOf(new NotRegisteredError(refused)), destinations: [] });
     }
     if (configs.valid.length === 0 && configs.invalid.length === 0) {
       return finish({
@@ -171,7 +189,9 @@ export class DeliveryEngine {
       version ??= this.objectVersion(ref, deadline);
       return version;
     };
-    const tasks = configs.valid.map((config) => this.deliverTo(config, ref, key, pin, deadline));
+    const tasks = configs.valid.map((config) =>
+      this.deliverTo(config, registration!, ref, key, pin, deadline),
+    );
     const destinations = [...invalid, ...(await Promise.all(tasks))];
     return finish({ tenantId, status: combineStatus(destinations.map((d) => d.status)), destinations });
   }
@@ -179,6 +199,7 @@ export class DeliveryEngine {
   /** One destination, isolated: whatever happens here is this destination's result only. */
   private async deliverTo(
     config: DeliveryConfig,
+    registration: TenantRegistration,
     ref: ObjectRef,
     key: LogObjectKey,
     pin: () => Promise<ObjectIdentity | undefined>,
@@ -195,6 +216,13 @@ export class DeliveryEngine {
       }),
     );
     if (skipped) return { ...base, status: "skipped", reason: skipped };
+    // Where a tenant's logs may go is the registry's word, not the (tenant-editable) config's.
+    const accountId = accountOfRoleArn(config.log_distribution_role_arn);
+    const refused = registryRefusal(key.tenantId, registration, { accountId });
+    if (refused) {
+      this.report.registryRefusal(key.tenantId);
+      return { ...base, ...outcomeOf(new NotRegisteredError(refused)) };
+    }
     const progress = zeroCounts();
     let claim: ClaimHandle | undefined;
     try {

@@ -38,6 +38,15 @@ export class CorruptObjectError extends LogrelayError {
   readonly retryable = false;
 }
 
+/**
+ * The tenant registry refuses the delivery: the tenant is not registered, the destination's account
+ * is not one of its accounts, or the object's cluster may not carry its logs. Nothing is sent.
+ */
+export class NotRegisteredError extends LogrelayError {
+  override readonly name = "NotRegisteredError";
+  readonly retryable = false;
+}
+
 /** The staged object is gone (expired by the bucket's lifecycle, or deleted) or was replaced. */
 export class ObjectNotFoundError extends LogrelayError {
   override readonly name = "ObjectNotFoundError";

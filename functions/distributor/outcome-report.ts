@@ -69,6 +69,12 @@ export class OutcomeReport {
     this.permanentFailure();
   }
 
+  /** A delivery the tenant registry refused (alarmed service-wide; per tenant for the dashboard). */
+  registryRefusal(tenantId: string): void {
+    this.telemetry.metrics({}, [{ name: "RegistryRefusals", value: 1, unit: "Count" }]);
+    this.telemetry.metrics({ tenant_id: tenantId }, [{ name: "RegistryRefusals", value: 1, unit: "Count" }]);
+  }
+
   ignored(ignored: string[], context: Record<string, string>): void {
     if (ignored.length > 0)
       this.telemetry.log("info", "notification records ignored", { ...context, ignored });

@@ -47,6 +47,11 @@ export interface ObjectSource {
   identify(bucket: string, key: string): Promise<ObjectIdentity>;
 }
 
+/** A tenant's registration, as stored (validated by the cache), or undefined when there is none. */
+export interface RegistrySource {
+  registrationOf(tenantId: string): Promise<Record<string, unknown> | undefined>;
+}
+
 /** Raw delivery-config items of one tenant, as stored (validated by the engine). */
 export interface ConfigSource {
   itemsFor(tenantId: string): Promise<Record<string, unknown>[]>;

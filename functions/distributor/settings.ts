@@ -11,6 +11,8 @@ const { int, name } = setting;
 export const DistributorSettingsSchema = z.object({
   AWS_REGION: setting.region,
   TENANT_CONFIG_TABLE: name,
+  /** The tenant registry (pk tenant_id): which accounts and clusters each tenant's logs may use. */
+  TENANT_REGISTRY_TABLE: name,
   CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: setting.roleArn,
   /** DynamoDB table (pk: string, TTL attribute `ttl`) of claims and checkpoints per (object, destination). */
   DELIVERY_LEDGER_TABLE: name.optional(),

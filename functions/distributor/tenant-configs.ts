@@ -1,5 +1,6 @@
 import { type DeliveryConfig, DeliveryConfigSchema, describeIssues } from "../shared/delivery-config";
-import type { ConfigSource } from "./ports";
+import { type TenantRegistration, TenantRegistrationSchema } from "../shared/tenant-registry";
+import type { ConfigSource, RegistrySource } from "./ports";
 
 /** A config item that failed validation: it fails only itself, the tenant's others still deliver. */
 export interface InvalidConfig {
@@ -46,6 +47,43 @@ export class CachedTenantConfigs {
     const hit = this.entries.get(tenantId);
     if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
     const value = this.source.itemsFor(tenantId).then((items) => validateConfigItems(tenantId, items));
+    if (this.ttlMs > 0) {
+      this.entries.set(tenantId, { at: this.now(), value });
+      value.catch(() => this.entries.delete(tenantId));
+    }
+    return value;
+  }
+}
+
+/**
+ * Caches each tenant's registration for `ttlMs`, unknown tenants too (negative caching: thousands
+ * of tenants without a registration cost one read each per TTL). A stored item that does not pass
+ * the schema counts as no registration (fail closed) and is reported once per read.
+ */
+export class CachedRegistry {
+  private readonly entries = new Map<
+    string,
+    { at: number; value: Promise<TenantRegistration | undefined> }
+  >();
+
+  constructor(
+    private readonly source: RegistrySource,
+    private readonly ttlMs: number,
+    private readonly onInvalid: (tenantId: string, problems: string[]) => void = () => {},
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  forTenant(tenantId: string): Promise<TenantRegistration | undefined> {
+    const hit = this.entries.get(tenantId);
+    if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
+    const value = this.source.registrationOf(tenantId).then((item) => {
+      if (item === undefined) return undefined;
+      const { updated_at: _serverOwned, ...registration } = item;
+      const parsed = TenantRegistrationSchema.safeParse(registration);
+      if (parsed.success && parsed.data.tenant_id === tenantId) return parsed.data;
+      this.onInvalid(tenantId, parsed.success ? ["tenant_id does not match"] : describeIssues(parsed.error));
+      return undefined;
+    });
     if (this.ttlMs > 0) {
       this.entries.set(tenantId, { at: this.now(), value });
       value.catch(() => this.entries.delete(tenantId));

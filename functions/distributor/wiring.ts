@@ -4,14 +4,19 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { StsCredentialBroker } from "../shared/sts-credential-broker";
 import { cloudWatchLogsFactory } from "./adapters/cloudwatch-logs";
-import { DynamoDbConfigSource, DynamoDbDeliveryLedger, NoLedger } from "./adapters/dynamodb";
+import {
+  DynamoDbConfigSource,
+  DynamoDbDeliveryLedger,
+  DynamoDbRegistrySource,
+  NoLedger,
+} from "./adapters/dynamodb";
 import { PowertoolsTelemetry } from "./adapters/powertools-telemetry";
 import { S3ObjectSource, S3ObjectWriter } from "./adapters/s3-objects";
 import { PUT_LOG_EVENTS_LIMITS as PUT_LIMITS } from "./batching";
 import { DeliveryEngine } from "./engine";
 import type { Telemetry } from "./ports";
 import type { DistributorSettings } from "./settings";
-import { CachedTenantConfigs } from "./tenant-configs";
+import { CachedRegistry, CachedTenantConfigs } from "./tenant-configs";
 
 /**
  * The only place that builds AWS clients for the distributor, once per process.
@@ -41,6 +46,12 @@ export function createEngine(settings: DistributorSettings, telemetry?: Telemetr
       configs: new CachedTenantConfigs(
         new DynamoDbConfigSource(db, settings.TENANT_CONFIG_TABLE),
         settings.CONFIG_CACHE_TTL_SECONDS * 1000,
+      ),
+      registry: new CachedRegistry(
+        new DynamoDbRegistrySource(db, settings.TENANT_REGISTRY_TABLE),
+        settings.CONFIG_CACHE_TTL_SECONDS * 1000,
+        (tenant_id, problems) =>
+          tel.log("error", "invalid tenant registration: treated as none", { tenant_id, problems }),
       ),
       credentials: new StsCredentialBroker({
         region,

@@ -21,6 +21,7 @@ export const SESSION_TAG_KEYS: readonly string[] = Object.values(SESSION_TAGS);
 export const ENV = {
   region: "AWS_REGION",
   configTable: "TENANT_CONFIG_TABLE",
+  registryTable: "TENANT_REGISTRY_TABLE",
   ledgerTable: "DELIVERY_LEDGER_TABLE",
   ledgerTtlDays: "LEDGER_TTL_DAYS",
   centralRoleArn: "CENTRAL_LOG_DISTRIBUTION_ROLE_ARN",

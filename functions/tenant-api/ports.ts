@@ -1,4 +1,5 @@
 import type { DeliveryConfig } from "../shared/delivery-config";
+import type { TenantRegistration } from "../shared/tenant-registry";
 
 /** A stored delivery config with the fields the server owns. */
 export type StoredConfig = DeliveryConfig & { created_at: string; updated_at: string; version: number };
@@ -20,6 +21,18 @@ export interface ConfigRepository {
   replace(item: StoredConfig, expectedVersion: number): Promise<boolean>;
   /** Returns false when the item is missing or (with a version) its version differs. */
   delete(tenantId: string, type: string, expectedVersion?: number): Promise<boolean>;
+}
+
+/** A tenant's registration with the time it was last written. */
+export type StoredRegistration = TenantRegistration & { updated_at: string };
+
+/** The tenant registry (platform admins only: the API's registry routes). */
+export interface RegistryRepository {
+  list(limit: number, cursor?: string): Promise<Page<Record<string, unknown>>>;
+  get(tenantId: string): Promise<Record<string, unknown> | undefined>;
+  put(item: StoredRegistration): Promise<void>;
+  /** Returns false when there was nothing to delete. */
+  delete(tenantId: string): Promise<boolean>;
 }
 
 export interface CheckResult {

@@ -61,6 +61,19 @@ export function makeRouter(service: TenantConfigService) {
       status: 200,
       body: await service.validate(t!, type!),
     }),
+    "GET /registry": async (_p, r) => ({
+      status: 200,
+      body: await service.listRegistrations(r.query.limit, r.query.cursor),
+    }),
+    "GET /registry/{tenant_id}": async ([t]) => ({ status: 200, body: await service.getRegistration(t!) }),
+    "PUT /registry/{tenant_id}": async ([t], _r, json) => ({
+      status: 200,
+      body: await service.register(t!, json()),
+    }),
+    "DELETE /registry/{tenant_id}": async ([t]) => {
+      await service.unregister(t!);
+      return { status: 204 };
+    },
   };
   // Grouped by path template, so a known path with another method answers 405, not 404.
   const byTemplate = new Map<string, { pattern: RegExp; methods: Record<string, Handler> }>();

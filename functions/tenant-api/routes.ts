@@ -11,6 +11,10 @@ export const TENANT_API_ROUTES = [
   "PATCH /tenants/{tenant_id}/delivery-configs/{type}",
   "DELETE /tenants/{tenant_id}/delivery-configs/{type}",
   "POST /tenants/{tenant_id}/delivery-configs/{type}/validate",
+  "GET /registry",
+  "GET /registry/{tenant_id}",
+  "PUT /registry/{tenant_id}",
+  "DELETE /registry/{tenant_id}",
 ] as const;
 
 export type RouteKey = (typeof TENANT_API_ROUTES)[number];

@@ -1,6 +1,16 @@
 import { type DeliveryConfig, DeliveryConfigSchema, TenantIdSchema } from "../shared/delivery-config";
+import { accountOfRoleArn } from "../shared/patterns";
+import { TenantRegistrationSchema } from "../shared/tenant-registry";
 import { ApiError, badRequest, conflict, notFound } from "./errors";
-import type { CheckResult, ConfigRepository, DestinationValidator, Page, StoredConfig } from "./ports";
+import type {
+  CheckResult,
+  ConfigRepository,
+  DestinationValidator,
+  Page,
+  RegistryRepository,
+  StoredConfig,
+  StoredRegistration,
+} from "./ports";
 import { parseWritable, VersionSchema } from "./schemas";
 
 export const DEFAULT_PAGE_SIZE = 25;
@@ -12,6 +22,14 @@ function checkTenant(tenantId: string): void {
       tenant_id: ["tenant_id must be a DNS label: a-z, 0-9 and '-', 1-63 characters"],
     });
   }
+}
+
+function pageSize(limitText?: string): number {
+  const limit = limitText === undefined ? DEFAULT_PAGE_SIZE : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw badRequest("invalid limit", { limit: [`must be an integer from 1 to ${MAX_PAGE_SIZE}`] });
+  }
+  return limit;
 }
 
 function checkType(type: string): void {
@@ -43,29 +61,72 @@ function readStored(item: Record<string, unknown>): StoredConfig {
   };
 }
 
+/** A config as lists show it: without the tenant's ExternalId (only a single GET returns it). */
+export type ListedConfig = Omit<StoredConfig, "external_id">;
+const withoutSecret = ({ external_id: _secret, ...rest }: StoredConfig): ListedConfig => rest;
+
 /**
- * The delivery-config operations, shared by the HTTP API, the local server and the CLI's direct
- * mode. The tenant in the path wins: a different tenant_id in the body is a 400.
+ * The delivery-config and registry operations, shared by the HTTP API, the local server and the
+ * CLI's direct mode. The tenant in the path wins: a different tenant_id in the body is a 400. A
+ * config may only name an account the tenant is registered for.
  */
 export class TenantConfigService {
   constructor(
     private readonly repo: ConfigRepository,
+    private readonly registry: RegistryRepository,
     private readonly validator: DestinationValidator,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async listAll(limitText?: string, cursor?: string): Promise<Page<StoredConfig>> {
-    const limit = limitText === undefined ? DEFAULT_PAGE_SIZE : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-      throw badRequest("invalid limit", { limit: [`must be an integer from 1 to ${MAX_PAGE_SIZE}`] });
-    }
-    const page = await this.repo.list(limit, cursor);
-    return { items: page.items.map(readStored), ...(page.cursor && { cursor: page.cursor }) };
+  async listRegistrations(limitText?: string, cursor?: string): Promise<Page<StoredRegistration>> {
+    const page = await this.registry.list(pageSize(limitText), cursor);
+    return {
+      items: page.items.map((item) => this.readRegistration(item)),
+      ...(page.cursor && { cursor: page.cursor }),
+    };
   }
 
-  async listTenant(tenantId: string): Promise<StoredConfig[]> {
+  async getRegistration(tenantId: string): Promise<StoredRegistration> {
     checkTenant(tenantId);
-    return (await this.repo.listTenant(tenantId)).map(readStored);
+    const item = await this.registry.get(tenantId);
+    if (!item) throw notFound(`registration of tenant ${tenantId}`);
+    return this.readRegistration(item);
+  }
+
+  /** Registers (or re-registers) a tenant: its accounts and, optionally, its clusters. */
+  async register(tenantId: string, body: unknown): Promise<StoredRegistration> {
+    checkTenant(tenantId);
+    const input = this.forTenant(tenantId, asObject(body));
+    const parsed = TenantRegistrationSchema.safeParse(input);
+    if (!parsed.success) {
+      const fields: Record<string, string[]> = {};
+      for (const issue of parsed.error.issues) {
+        const field = issue.path.join(".") || "(body)";
+        (fields[field] ??= []).push(issue.message);
+      }
+      throw badRequest("invalid registration", fields);
+    }
+    const stored = { ...parsed.data, updated_at: this.now().toISOString() };
+    await this.registry.put(stored);
+    return stored;
+  }
+
+  async unregister(tenantId: string): Promise<void> {
+    checkTenant(tenantId);
+    if (!(await this.registry.delete(tenantId))) throw notFound(`registration of tenant ${tenantId}`);
+  }
+
+  async listAll(limitText?: string, cursor?: string): Promise<Page<ListedConfig>> {
+    const page = await this.repo.list(pageSize(limitText), cursor);
+    return {
+      items: page.items.map((item) => withoutSecret(readStored(item))),
+      ...(page.cursor && { cursor: page.cursor }),
+    };
+  }
+
+  async listTenant(tenantId: string): Promise<ListedConfig[]> {
+    checkTenant(tenantId);
+    return (await this.repo.listTenant(tenantId)).map((item) => withoutSecret(readStored(item)));
   }
 
   async get(tenantId: string, type: string): Promise<StoredConfig> {
@@ -80,6 +141,7 @@ export class TenantConfigService {
     checkTenant(tenantId);
     const input = this.forTenant(tenantId, asObject(body));
     const config = parseWritable(input);
+    await this.assertRegistered(tenantId, config.log_distribution_role_arn);
     const at = this.now().toISOString();
     const stored = { ...this.complete(tenantId, config), created_at: at, updated_at: at, version: 1 };
     if (!(await this.repo.create(stored))) {
@@ -142,6 +204,40 @@ export class TenantConfigService {
     return { ...body, tenant_id: tenantId };
   }
 
+  /** Where a tenant's logs may go is the registry's word: a config may name only its accounts. */
+  private async assertRegistered(tenantId: string, roleArn: string): Promise<void> {
+    const item = await this.registry.get(tenantId);
+    if (!item) {
+      throw badRequest(`tenant ${tenantId} is not registered`, {
+        tenant_id: [
+          `${tenantId} is not registered: a platform admin registers it (logrelay tenants register)`,
+        ],
+      });
+    }
+    const { accounts } = this.readRegistration(item);
+    const account = accountOfRoleArn(roleArn);
+    if (!accounts.includes(account)) {
+      throw badRequest(`account ${account} is not registered for tenant ${tenantId}`, {
+        log_distribution_role_arn: [
+          `account ${account} is not one of tenant ${tenantId}'s registered accounts (${accounts.join(", ")})`,
+        ],
+      });
+    }
+  }
+
+  private readRegistration(item: Record<string, unknown>): StoredRegistration {
+    const { updated_at, ...rest } = item;
+    const parsed = TenantRegistrationSchema.safeParse(rest);
+    if (!parsed.success) {
+      throw new ApiError(
+        500,
+        "CorruptItem",
+        `stored registration of ${item.tenant_id} does not match the schema`,
+      );
+    }
+    return { ...parsed.data, updated_at: String(updated_at ?? "") };
+  }
+
   private complete(tenantId: string, config: ReturnType<typeof parseWritable>): DeliveryConfig {
     return DeliveryConfigSchema.parse({ ...config, tenant_id: tenantId });
   }
@@ -165,6 +261,7 @@ export class TenantConfigService {
     if (body.type !== current.type)
       throw badRequest("type cannot change", { type: [`must be ${current.type}`] });
     const config = parseWritable(body);
+    await this.assertRegistered(current.tenant_id, config.log_distribution_role_arn);
     const stored = {
       ...this.complete(current.tenant_id, config),
       created_at: current.created_at,

@@ -6,6 +6,7 @@ import { loadSettingsWith, setting } from "../shared/settings";
 const ApiSettingsSchema = z.object({
   AWS_REGION: setting.region,
   TENANT_CONFIG_TABLE: setting.name,
+  TENANT_REGISTRY_TABLE: setting.name,
   CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: setting.roleArn,
   POWERTOOLS_SERVICE_NAME: z.string().min(1).default(TENANT_API_SERVICE),
 });

@@ -2,7 +2,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { StsCredentialBroker } from "../shared/sts-credential-broker";
 import { AwsDestinationValidator } from "./adapters/aws-destination-validator";
-import { DynamoDbConfigRepository } from "./adapters/dynamodb-repository";
+import { DynamoDbConfigRepository, DynamoDbRegistryRepository } from "./adapters/dynamodb-repository";
 import { makeRouter } from "./router";
 import { TenantConfigService } from "./service";
 import type { ApiSettings } from "./settings";
@@ -19,6 +19,7 @@ export function createService(settings: ApiSettings): TenantConfigService {
   });
   return new TenantConfigService(
     new DynamoDbConfigRepository(db, settings.TENANT_CONFIG_TABLE),
+    new DynamoDbRegistryRepository(db, settings.TENANT_REGISTRY_TABLE),
     new AwsDestinationValidator(broker, settings.AWS_REGION, settings.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN),
   );
 }

@@ -48,6 +48,32 @@ export async function createConfigTable(name: string): Promise<void> {
   );
 }
 
+export async function createRegistryTable(name: string): Promise<void> {
+  await new DynamoDBClient({ region: REGION }).send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [{ AttributeName: "tenant_id", AttributeType: "S" }],
+      KeySchema: [{ AttributeName: "tenant_id", KeyType: "HASH" }],
+    }),
+  );
+}
+
+/** Registers a tenant as a platform admin would: the accounts (and clusters) its logs may use. */
+export async function registerTenant(
+  table: string,
+  tenantId: string,
+  accounts: string[],
+  clusters?: string[],
+): Promise<void> {
+  await documentClient().send(
+    new PutCommand({
+      TableName: table,
+      Item: { tenant_id: tenantId, accounts, ...(clusters && { clusters }) },
+    }),
+  );
+}
+
 export async function createLedgerTable(name: string): Promise<void> {
   await new DynamoDBClient({ region: REGION }).send(
     new CreateTableCommand({
@@ -111,12 +137,13 @@ export const CENTRAL_ROLE_ARN = `arn:aws:iam::${CENTRAL_ACCOUNT}:role/logrelay-c
  * central role, retries fast enough for tests; `extra` wins.
  */
 export function distributorEnv(
-  tables: { readonly config: string; readonly ledger?: string },
+  tables: { readonly config: string; readonly registry: string; readonly ledger?: string },
   extra: Record<string, string> = {},
 ): NodeJS.ProcessEnv {
   return {
     ...process.env,
     TENANT_CONFIG_TABLE: tables.config,
+    TENANT_REGISTRY_TABLE: tables.registry,
     ...(tables.ledger && { DELIVERY_LEDGER_TABLE: tables.ledger }),
     CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: CENTRAL_ROLE_ARN,
     RETRY_BASE_DELAY_MS: "1",

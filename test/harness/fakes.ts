@@ -14,10 +14,11 @@ import type {
   ObjectWriter,
   PutLogEventsResult,
   PutObjectRequest,
+  RegistrySource,
   SessionRequest,
   StagedObject,
 } from "../../functions/distributor/ports";
-import { CachedTenantConfigs } from "../../functions/distributor/tenant-configs";
+import { CachedRegistry, CachedTenantConfigs } from "../../functions/distributor/tenant-configs";
 import { accountOfRoleArn } from "../../functions/shared/patterns";
 import { MemoryTelemetry } from "./memory-telemetry";
 
@@ -69,6 +70,27 @@ export class FakeConfigs implements ConfigSource {
     this.lookups++;
     if (this.failWith) throw this.failWith;
     return this.items.get(tenantId) ?? [];
+  };
+}
+
+/**
+ * The tenant registry. A tenant set in `registrations` has exactly that; one that is not is
+ * registered, as onboarding would, for the accounts its configs in `configs` name, unless it is
+ * in `unregistered`.
+ */
+export class FakeRegistry implements RegistrySource {
+  readonly registrations = new Map<string, Record<string, unknown>>();
+  readonly unregistered = new Set<string>();
+  reads = 0;
+  constructor(private readonly configs: FakeConfigs) {}
+  registrationOf = async (tenantId: string) => {
+    this.reads++;
+    if (this.registrations.has(tenantId)) return this.registrations.get(tenantId);
+    if (this.unregistered.has(tenantId)) return undefined;
+    const accounts = (this.configs.items.get(tenantId) ?? [])
+      .map((i) => /^arn:aws:iam::(\d{12}):/.exec(String(i.log_distribution_role_arn))?.[1])
+      .filter((a): a is string => a !== undefined);
+    return { tenant_id: tenantId, accounts: accounts.length > 0 ? [...new Set(accounts)] : ["000000000000"] };
   };
 }
 
@@ -193,10 +215,12 @@ export const NOW = Date.parse("2026-11-20T12:00:00Z");
 export function fakeWorld(settings: Partial<EngineSettings> = {}) {
   // The clock moves only when the engine sleeps (backoff), so deadlines pass in fake time.
   const clock = { now: NOW };
+  const configs = new FakeConfigs();
   const world = {
     clock,
     objects: new FakeObjects(),
-    configs: new FakeConfigs(),
+    configs,
+    registry: new FakeRegistry(configs),
     broker: new FakeBroker(),
     logs: new FakeLogs(),
     writer: new FakeWriter(),
@@ -208,6 +232,7 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}) {
     {
       objects: world.objects,
       configs: new CachedTenantConfigs(world.configs, 0),
+      registry: new CachedRegistry(world.registry, 0),
       credentials: world.broker,
       cloudWatchLogs: world.logs.factory,
       objectWriter: world.writer,

@@ -75,7 +75,17 @@ export function operationOf(req: IncomingMessage, body: string): string {
   }
 }
 
+/**
+ * moto evaluates DynamoDB condition expressions without a lock: measured here, 5 concurrent
+ * conditional claims of one item were all granted in 2 of 30 rounds. DynamoDB serializes the
+ * writes to an item, so the proxy forwards DynamoDB requests one at a time, which gives the
+ * emulator DynamoDB's atomic conditional writes (the claims' guarantee rests on them).
+ */
+const isDynamoDb = (req: IncomingMessage) =>
+  String(req.headers["x-amz-target"] ?? "").startsWith("DynamoDB_");
+
 export class FaultProxy {
+  private dynamoDbTurn: Promise<void> = Promise.resolve();
   /** Calls seen per operation, and how many of them a rule answered. */
   readonly calls = new Map<string, number>();
   readonly injected = new Map<string, number>();
@@ -134,6 +144,17 @@ export class FaultProxy {
       return;
     }
     if (action?.kind === "delay") await new Promise((r) => setTimeout(r, action.ms));
+    if (!isDynamoDb(req)) {
+      this.forward(req, body, res, action);
+      return;
+    }
+    const previous = this.dynamoDbTurn;
+    let done!: () => void;
+    this.dynamoDbTurn = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    await previous;
+    res.once("close", done);
     this.forward(req, body, res, action);
   }
 

@@ -8,12 +8,14 @@ import {
   clientsFor,
   createBucket,
   createConfigTable,
+  createRegistryTable,
   distributorEnv,
   putConfig,
   putObject,
   queueDepth,
   REGION,
   readLogGroup,
+  registerTenant,
 } from "../harness/aws";
 import { runCaptured } from "../harness/cli";
 import { ndjsonGz, s3Event, snsEnvelope, vectorEvent } from "../harness/factories";
@@ -24,7 +26,8 @@ const TABLE = "logrelay-cli-configs";
 const ACCOUNT = "444444444444";
 const KEY = "cli-tenant/cluster-7/payment-service/pod-1/1763632800-x.log.gz";
 
-const env = () => distributorEnv({ config: TABLE });
+const REGISTRY = "logrelay-cli-registry";
+const env = () => distributorEnv({ config: TABLE, registry: REGISTRY });
 
 const run = (argv: string[], stdin = "") => runCaptured(argv, env(), stdin);
 
@@ -33,6 +36,8 @@ describe("logrelay deliver (CLI) against the emulator", () => {
 
   beforeAll(async () => {
     await createConfigTable(TABLE);
+    await createRegistryTable(REGISTRY);
+    await registerTenant(REGISTRY, "cli-tenant", [ACCOUNT]);
     const { s3 } = await clientsFor(CENTRAL_ACCOUNT);
     await createBucket(s3, BUCKET);
     await putObject(s3, BUCKET, KEY, ndjsonGz([vectorEvent("from the cli", new Date())]));

@@ -15,11 +15,13 @@ import {
   createBucket,
   createConfigTable,
   createLedgerTable,
+  createRegistryTable,
   distributorEnv,
   putConfig,
   queueDepth,
   REGION,
   readLogGroup,
+  registerTenant,
 } from "../harness/aws";
 import { s3Event, snsEnvelope, sqsRecord } from "../harness/factories";
 import { FaultProxy, jsonError, queryError, s3Error, throttle } from "../harness/fault-proxy";
@@ -35,12 +37,13 @@ import { useMoto } from "../harness/moto-suite";
 const BUCKET = "logrelay-central-faults";
 const CONFIG_TABLE = "faults-tenant-configs";
 const LEDGER_TABLE = "faults-delivery-ledger";
+const REGISTRY_TABLE = "faults-tenant-registry";
 const ACCOUNT = "333333333333";
 const ROOT = join(__dirname, "..", "..");
 
 const baseEnv = () =>
   distributorEnv(
-    { config: CONFIG_TABLE, ledger: LEDGER_TABLE },
+    { config: CONFIG_TABLE, registry: REGISTRY_TABLE, ledger: LEDGER_TABLE },
     {
       CONFIG_CACHE_TTL_SECONDS: "0",
       RETRY_BASE_DELAY_MS: "5",
@@ -74,6 +77,7 @@ async function stage(tenant: string, object: number, events: { message: string }
 
 async function configure(tenant: string): Promise<string> {
   const group = `/logrelay/${tenant}`;
+  await registerTenant(REGISTRY_TABLE, tenant, [ACCOUNT]);
   await putConfig(CONFIG_TABLE, {
     tenant_id: tenant,
     type: "cloudwatch",
@@ -118,6 +122,7 @@ describe("exactly-once delivery under faults (fault proxy in front of the emulat
     proxy = new FaultProxy(moto());
     process.env.AWS_ENDPOINT_URL = await proxy.start();
     await createConfigTable(CONFIG_TABLE);
+    await createRegistryTable(REGISTRY_TABLE);
     await createLedgerTable(LEDGER_TABLE);
     await createBucket((await clientsFor(CENTRAL_ACCOUNT)).s3, BUCKET);
   });

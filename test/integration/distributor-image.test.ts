@@ -12,10 +12,12 @@ import {
   createBucket,
   createConfigTable,
   createLedgerTable,
+  createRegistryTable,
   putConfig,
   putObject,
   REGION,
   readLogGroup,
+  registerTenant,
 } from "../harness/aws";
 import { ndjsonGz, s3Event, snsEnvelope, vectorEvent } from "../harness/factories";
 import { useMoto } from "../harness/moto-suite";
@@ -62,7 +64,10 @@ describe("the in-cluster distributor image (functions/distributor/Containerfile)
     const ledger = "logrelay-image-ledger";
     const bucket = "logrelay-image-staging";
     const key = "img-tenant/rosa-1/payment-service/pay-0/1763632800-x.log.gz";
+    const registry = "logrelay-image-registry";
     await createConfigTable(table);
+    await createRegistryTable(registry);
+    await registerTenant(registry, "img-tenant", ["333333333333"]);
     await createLedgerTable(ledger);
     const { s3 } = await clientsFor(CENTRAL_ACCOUNT);
     await createBucket(s3, bucket);
@@ -92,12 +97,14 @@ describe("the in-cluster distributor image (functions/distributor/Containerfile)
       "DELIVERY_LEDGER_TABLE",
       "LEDGER_TTL_DAYS",
       "TENANT_CONFIG_TABLE",
+      "TENANT_REGISTRY_TABLE",
     ]);
     const child = spawn(process.execPath, [bundle, ...args, "--until-empty"], {
       env: {
         ...process.env,
         AWS_REGION: REGION,
         TENANT_CONFIG_TABLE: table,
+        TENANT_REGISTRY_TABLE: registry,
         DELIVERY_LEDGER_TABLE: ledger,
         LEDGER_TTL_DAYS: manifestEnv.LEDGER_TTL_DAYS,
         CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: `arn:aws:iam::${CENTRAL_ACCOUNT}:role/logrelay-central`,

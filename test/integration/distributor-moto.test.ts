@@ -1,4 +1,5 @@
 import { gzipSync } from "node:zlib";
+import { DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createEngine } from "../../functions/distributor/wiring";
@@ -8,10 +9,12 @@ import {
   createBucket,
   createConfigTable,
   createLedgerTable,
+  createRegistryTable,
   distributorEnv,
   putConfig,
   putObject,
   readLogGroup,
+  registerTenant,
 } from "../harness/aws";
 import { ndjsonGz, s3Event, snsEnvelope, vectorEvent } from "../harness/factories";
 import { MemoryTelemetry } from "../harness/memory-telemetry";
@@ -20,13 +23,17 @@ import { useMoto } from "../harness/moto-suite";
 const CENTRAL_BUCKET = "logrelay-central-test";
 const CONFIG_TABLE = "logrelay-tenant-configs";
 const LEDGER_TABLE = "logrelay-delivery-ledger";
+const REGISTRY_TABLE = "logrelay-tenant-registry";
 const ACCOUNT_A = "111111111111";
 const ACCOUNT_B = "222222222222";
 const role = (account: string) => `arn:aws:iam::${account}:role/logrelay/LogDistribution`;
 
 const settings = () =>
   loadSettings(
-    distributorEnv({ config: CONFIG_TABLE, ledger: LEDGER_TABLE }, { CONFIG_CACHE_TTL_SECONDS: "0" }),
+    distributorEnv(
+      { config: CONFIG_TABLE, registry: REGISTRY_TABLE, ledger: LEDGER_TABLE },
+      { CONFIG_CACHE_TTL_SECONDS: "0" },
+    ),
   );
 
 async function stage(key: string, body: Buffer): Promise<string> {
@@ -46,6 +53,11 @@ describe("distributor against the moto emulator, two customer accounts", () => {
 
   beforeAll(async () => {
     await createConfigTable(CONFIG_TABLE);
+    await createRegistryTable(REGISTRY_TABLE);
+    await registerTenant(REGISTRY_TABLE, "tenant-a", [ACCOUNT_A]);
+    await registerTenant(REGISTRY_TABLE, "tenant-b", [ACCOUNT_B]);
+    await registerTenant(REGISTRY_TABLE, "tenant-off", [ACCOUNT_B]);
+    await registerTenant(REGISTRY_TABLE, "tenant-noconf", [ACCOUNT_B]);
     await createLedgerTable(LEDGER_TABLE);
     await createBucket((await clientsFor(CENTRAL_ACCOUNT)).s3, CENTRAL_BUCKET);
     await createBucket((await clientsFor(ACCOUNT_A)).s3, "tenant-a-archive");
@@ -141,7 +153,18 @@ describe("distributor against the moto emulator, two customer accounts", () => {
 
   it.each([
     ["a disabled tenant", "tenant-off/c/app/pod/1.log.gz", "skipped", "delivery config is disabled"],
-    ["an unknown tenant", "tenant-nobody/c/app/pod/1.log.gz", "skipped", "tenant has no delivery config"],
+    [
+      "an unregistered tenant",
+      "tenant-nobody/c/app/pod/1.log.gz",
+      "failed_permanent",
+      "NotRegisteredError: tenant tenant-nobody is not registered",
+    ],
+    [
+      "a registered tenant without configs",
+      "tenant-noconf/c/app/pod/1.log.gz",
+      "skipped",
+      "tenant has no delivery config",
+    ],
     [
       "an application no config selects",
       "tenant-b/c/payment-service/pod/1.log.gz",
@@ -182,5 +205,32 @@ describe("distributor against the moto emulator, two customer accounts", () => {
     const s3 = result.objects[0]!.destinations.find((d) => d.type === "s3")!;
     expect(s3.status).toBe("delivered");
     expect(telemetry.total("PermanentFailures")).toBe(1);
+  });
+
+  it("a config naming an unregistered account Z is not delivered: account Z receives no log group at all", async () => {
+    const ACCOUNT_Z = "999999999999";
+    await registerTenant(REGISTRY_TABLE, "tenant-z", [ACCOUNT_A]);
+    await putConfig(CONFIG_TABLE, {
+      tenant_id: "tenant-z",
+      type: "cloudwatch",
+      log_distribution_role_arn: role(ACCOUNT_Z),
+      external_id: "ext-tenant-z-1234",
+      log_group_name: "/logrelay/tenant-z",
+    });
+    const key = "tenant-z/cluster-1/payment-service/pay-0/1700000000-z.log.gz";
+
+    const result = await createEngine(settings(), new MemoryTelemetry()).processMessage(
+      await stage(key, ndjsonGz(events("tenant-z", 5))),
+    );
+
+    expect(result.objects[0]!.destinations[0]).toMatchObject({
+      status: "failed_permanent",
+      eventsDelivered: 0,
+      reason: expect.stringContaining(`account ${ACCOUNT_Z} is not registered for tenant tenant-z`),
+    });
+    const z = await clientsFor(ACCOUNT_Z);
+    expect(await readLogGroup(z.logs, "/logrelay/tenant-z")).toBeUndefined();
+    const groups = await z.logs.send(new DescribeLogGroupsCommand({}));
+    expect(groups.logGroups ?? []).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import {
   clientsFor,
   createConfigTable,
   createLedgerTable,
+  createRegistryTable,
   distributorEnv,
   queueDepth,
   REGION,
@@ -19,6 +20,7 @@ import { useMoto } from "../harness/moto-suite";
 
 const TABLE = "ops-configs";
 const LEDGER = "ops-ledger";
+const REGISTRY = "ops-registry";
 const BUCKET = "ops-staging";
 const CUSTOMER = "555555555555";
 const CENTRAL_ROLE = `arn:aws:iam::${CENTRAL_ACCOUNT}:role/logrelay/logrelay-local-central-log-distribution`;
@@ -27,7 +29,10 @@ const CENTRAL_ROLE = `arn:aws:iam::${CENTRAL_ACCOUNT}:role/logrelay/logrelay-loc
 describe("operator CLI end to end", () => {
   useMoto();
   const env = () =>
-    distributorEnv({ config: TABLE, ledger: LEDGER }, { CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: CENTRAL_ROLE });
+    distributorEnv(
+      { config: TABLE, registry: REGISTRY, ledger: LEDGER },
+      { CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: CENTRAL_ROLE },
+    );
   const cli = (...argv: string[]) => runCaptured(argv, env());
   const out = mkdtempSync(join(tmpdir(), "onboard-"));
   let queueUrl: string;
@@ -35,6 +40,7 @@ describe("operator CLI end to end", () => {
 
   beforeAll(async () => {
     await createConfigTable(TABLE);
+    await createRegistryTable(REGISTRY);
     await createLedgerTable(LEDGER);
     const central = await clientsFor(CENTRAL_ACCOUNT);
     await central.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
@@ -73,6 +79,10 @@ describe("operator CLI end to end", () => {
       external_id: externalId,
     });
     expect(first.out).toContain("logrelay tenants put initech --file");
+    // Onboarding registers the tenant for its account: the platform's record, not the config's.
+    expect(first.out).toContain(`Registered: tenant initech may deliver to ${CUSTOMER}`);
+    const registry = await cli("tenants", "registry", "list", "-o", "json");
+    expect(JSON.parse(registry.out)).toMatchObject({ tenant_id: "initech", accounts: [CUSTOMER] });
   });
 
   it("puts the configs, lists and gets them, and refuses a bad one with the field", async () => {

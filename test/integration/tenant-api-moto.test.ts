@@ -2,10 +2,11 @@ import { CreateBucketCommand, GetObjectCommand } from "@aws-sdk/client-s3";
 import { makeRouter } from "../../functions/tenant-api/router";
 import { loadApiSettings } from "../../functions/tenant-api/settings";
 import { createService } from "../../functions/tenant-api/wiring";
-import { CENTRAL_ACCOUNT, clientsFor, createConfigTable } from "../harness/aws";
+import { CENTRAL_ACCOUNT, clientsFor, createConfigTable, createRegistryTable } from "../harness/aws";
 import { useMoto } from "../harness/moto-suite";
 
 const TABLE = "logrelay-api-configs";
+const REGISTRY = "api-tenant-registry";
 const ROLE_A = "arn:aws:iam::111111111111:role/logrelay/logrelay-log-distribution-acme";
 
 const cw = (extra: Record<string, unknown> = {}) => ({
@@ -32,15 +33,45 @@ describe("tenant-config API against the emulator's DynamoDB", () => {
 
   beforeAll(async () => {
     await createConfigTable(TABLE);
+    await createRegistryTable(REGISTRY);
     route = makeRouter(
       createService(
         loadApiSettings({
           ...process.env,
           TENANT_CONFIG_TABLE: TABLE,
+          TENANT_REGISTRY_TABLE: REGISTRY,
           CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: `arn:aws:iam::${CENTRAL_ACCOUNT}:role/logrelay/logrelay-local-central-log-distribution`,
         }),
       ),
     );
+    // A platform admin registers the tenants this suite configures, for ROLE_A's account.
+    const tenants = [
+      "acme",
+      "dup",
+      "race",
+      "val",
+      "valcw",
+      ...Array.from({ length: 23 }, (_, i) => `page-${String(i).padStart(2, "0")}`),
+    ];
+    for (const t of tenants) {
+      expect((await call("PUT", `/registry/${t}`, { accounts: ["111111111111"] })).status).toBe(200);
+    }
+  });
+
+  it("refuses, at write time, a config whose role is in an account the tenant is not registered for", async () => {
+    const res = await call(
+      "POST",
+      "/tenants/acme/delivery-configs",
+      cw({
+        log_distribution_role_arn: "arn:aws:iam::999999999999:role/logrelay/logrelay-log-distribution-acme",
+      }),
+    );
+
+    expect(res.status).toBe(400);
+    expect(res.body.error.fields.log_distribution_role_arn[0]).toMatch(
+      /account 999999999999 is not one of tenant acme/,
+    );
+    expect((await call("GET", "/tenants/acme/delivery-configs")).body.items).toEqual([]);
   });
 
   it("creates (201), reads, lists, replaces, patches and deletes a config", async () => {

@@ -4,7 +4,13 @@ import { SqsQueue } from "../../functions/distributor/adapters/sqs-queue";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createEngine } from "../../functions/distributor/wiring";
 import { SqsWorker } from "../../functions/distributor/worker";
-import { putConfigs, type SampleObject, sampleConfigs, writeSampleLogs } from "../../scripts/sample-data";
+import {
+  putConfigs,
+  putRegistrations,
+  type SampleObject,
+  sampleConfigs,
+  writeSampleLogs,
+} from "../../scripts/sample-data";
 import { expectNoChanges, useAppliedEnvironment } from "../harness/applied-environment";
 import { clientsFor, documentClient, REGION, readLogGroup } from "../harness/aws";
 import { MemoryTelemetry } from "../harness/memory-telemetry";
@@ -29,12 +35,15 @@ describe("local environment applied by terraform into the emulator, end to end",
     const out = env.out();
     const db = documentClient();
     const roleArnOf = (tenant: string) => out.customers[tenant]!.log_distribution_role_arn!;
-    await putConfigs(db, out.regional.tenant_config_table!, sampleConfigs(ws.env, roleArnOf));
+    const configs = sampleConfigs(ws.env, roleArnOf);
+    await putRegistrations(db, out.regional.tenant_registry_table!, configs);
+    await putConfigs(db, out.regional.tenant_config_table!, configs);
     const objects = await writeSampleLogs(new S3Client({ region: REGION }), out.regional.staging_bucket!);
 
     const settings = loadSettings({
       ...process.env,
       TENANT_CONFIG_TABLE: out.regional.tenant_config_table,
+      TENANT_REGISTRY_TABLE: out.regional.tenant_registry_table,
       DELIVERY_LEDGER_TABLE: out.regional.delivery_ledger_table,
       CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: out.regional.central_log_distribution_role_arn,
     });

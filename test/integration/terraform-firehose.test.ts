@@ -51,6 +51,12 @@ describe("firehose ingestion environment applied into the emulator", () => {
       version: 1,
     };
     const db = documentClient();
+    await db.send(
+      new PutCommand({
+        TableName: out.regional.tenant_registry_table!,
+        Item: { tenant_id: "acme", accounts: [TENANT_ACCOUNT] },
+      }),
+    );
     for (const item of [
       { ...common, type: "cloudwatch", log_group_name: "/logrelay/acme" },
       { ...common, type: "s3", bucket_name: TENANT_BUCKET, bucket_prefix: "firehose/" },
@@ -118,6 +124,7 @@ describe("firehose ingestion environment applied into the emulator", () => {
     // The zip's code, as synthesized for this environment, with the function's settings.
     Object.assign(process.env, {
       TENANT_CONFIG_TABLE: out.regional.tenant_config_table,
+      TENANT_REGISTRY_TABLE: out.regional.tenant_registry_table,
       DELIVERY_LEDGER_TABLE: out.regional.delivery_ledger_table,
       CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: out.regional.central_log_distribution_role_arn,
       POWERTOOLS_SERVICE_NAME: "logrelay-distributor",

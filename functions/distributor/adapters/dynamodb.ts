@@ -1,7 +1,14 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ClaimLostError } from "../errors";
-import type { Checkpoint, Claim, ConfigSource, DeliveryCounts, DeliveryLedger } from "../ports";
+import type {
+  Checkpoint,
+  Claim,
+  ConfigSource,
+  DeliveryCounts,
+  DeliveryLedger,
+  RegistrySource,
+} from "../ports";
 
 /** Reads every delivery-config item of a tenant (partition key tenant_id), across pages. */
 export class DynamoDbConfigSource implements ConfigSource {
@@ -27,6 +34,19 @@ export class DynamoDbConfigSource implements ConfigSource {
       start = page.LastEvaluatedKey;
     } while (start);
     return items;
+  }
+}
+
+/** The tenant registry: one item per tenant (partition key tenant_id). */
+export class DynamoDbRegistrySource implements RegistrySource {
+  constructor(
+    private readonly db: Pick<DynamoDBDocumentClient, "send">,
+    private readonly table: string,
+  ) {}
+
+  async registrationOf(tenantId: string): Promise<Record<string, unknown> | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { tenant_id: tenantId } }));
+    return out.Item;
   }
 }
 

@@ -8,7 +8,7 @@ import {
   ScanCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { badRequest } from "../errors";
-import type { ConfigRepository, Page, StoredConfig } from "../ports";
+import type { ConfigRepository, Page, RegistryRepository, StoredConfig, StoredRegistration } from "../ports";
 
 const conditionFailed = (e: unknown) =>
   e instanceof ConditionalCheckFailedException ||
@@ -19,10 +19,13 @@ function encodeCursor(key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(key)).toString("base64url");
 }
 
-function decodeCursor(cursor: string): Record<string, unknown> {
+function decodeCursor(
+  cursor: string,
+  keyNames: readonly string[] = ["tenant_id", "type"],
+): Record<string, unknown> {
   try {
     const key = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Record<string, unknown>;
-    if (typeof key.tenant_id === "string" && typeof key.type === "string" && Object.keys(key).length === 2)
+    if (keyNames.every((k) => typeof key[k] === "string") && Object.keys(key).length === keyNames.length)
       return key;
   } catch {
     // fall through
@@ -121,5 +124,45 @@ export class DynamoDbConfigRepository implements ConfigRepository {
       if (conditionFailed(e)) return false;
       throw e;
     }
+  }
+}
+
+/** The tenant registry table (partition key tenant_id). */
+export class DynamoDbRegistryRepository implements RegistryRepository {
+  constructor(
+    private readonly db: Pick<DynamoDBDocumentClient, "send">,
+    private readonly table: string,
+  ) {}
+
+  async list(limit: number, cursor?: string): Promise<Page<Record<string, unknown>>> {
+    const out = await this.db.send(
+      new ScanCommand({
+        TableName: this.table,
+        Limit: limit,
+        ...(cursor && { ExclusiveStartKey: decodeCursor(cursor, ["tenant_id"]) }),
+      }),
+    );
+    return {
+      items: out.Items ?? [],
+      ...(out.LastEvaluatedKey && { cursor: encodeCursor(out.LastEvaluatedKey) }),
+    };
+  }
+
+  async get(tenantId: string): Promise<Record<string, unknown> | undefined> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { tenant_id: tenantId }, ConsistentRead: true }),
+    );
+    return out.Item;
+  }
+
+  async put(item: StoredRegistration): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
+  }
+
+  async delete(tenantId: string): Promise<boolean> {
+    const out = await this.db.send(
+      new DeleteCommand({ TableName: this.table, Key: { tenant_id: tenantId }, ReturnValues: "ALL_OLD" }),
+    );
+    return out.Attributes !== undefined;
   }
 }

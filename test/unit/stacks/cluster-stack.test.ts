@@ -497,6 +497,7 @@ describe("ClusterStack: Kubernetes side", () => {
       "ReadStagedObjects",
       "DecryptStagedObjectsAndMessages",
       "ReadTenantConfigs",
+      "ReadTenantRegistry",
       "UseDeliveryLedger",
       "AssumeCentralRole",
     ]);

@@ -163,6 +163,7 @@ describe("RegionalStack: distributor", () => {
       "POWERTOOLS_LOG_LEVEL",
       "POWERTOOLS_SERVICE_NAME",
       "TENANT_CONFIG_TABLE",
+      "TENANT_REGISTRY_TABLE",
     ]);
     expect(fn.environment.variables.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN).toBe(
       "arn:aws:iam::123456789012:role/logrelay/logrelay-test-central-log-distribution",
@@ -215,6 +216,7 @@ describe("RegionalStack: distributor", () => {
       ReadStagedObjects: ["s3:GetObject", "${aws_s3_bucket.staging_bucket_D9520E09.arn}/*"],
       DecryptStagedObjectsAndMessages: [["kms:Decrypt"], "${aws_kms_key.key.arn}"],
       ReadTenantConfigs: ["dynamodb:Query", "${aws_dynamodb_table.tenant-configs.arn}"],
+      ReadTenantRegistry: ["dynamodb:GetItem", "${aws_dynamodb_table.tenant-registry.arn}"],
       UseDeliveryLedger: [
         ["dynamodb:GetItem", "dynamodb:UpdateItem"],
         "${aws_dynamodb_table.delivery-ledger.arn}",
@@ -262,6 +264,7 @@ describe("RegionalStack: writer policy, alarms, outputs", () => {
         ["AWS/SQS", "ApproximateNumberOfMessagesVisible"],
         ["AWS/S3", "PutRequests"],
         ["Logrelay", "PermanentFailures"],
+        ["Logrelay", "RegistryRefusals"],
       ].sort(),
     );
     // Quarantined events are data no tenant gets: counted by a request metric on their prefix.
@@ -362,13 +365,14 @@ describe("RegionalStack: tenant-config API", () => {
     expect(stage.access_log_settings.destination_arn).toMatch(/aws_cloudwatch_log_group\.tenant-api-http/);
   });
 
-  it("the API function may manage configs and assume the central role, nothing else", () => {
+  it("the API function may manage configs and the registry, and assume the central role, nothing else", () => {
     const policy = JSON.parse(
       Object.values(all(prod, "aws_iam_role_policy")).find((p) => p.role.includes("tenant-api")).policy,
     );
     expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual([
       "OwnLogs",
       "ManageTenantConfigs",
+      "ManageTenantRegistry",
       "AssumeCentralRole",
     ]);
   });

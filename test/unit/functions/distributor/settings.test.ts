@@ -3,6 +3,7 @@ import { loadSettings } from "../../../../functions/distributor/settings";
 const valid = {
   AWS_REGION: "eu-central-1",
   TENANT_CONFIG_TABLE: "logrelay-prod-tenant-configs",
+  TENANT_REGISTRY_TABLE: "logrelay-prod-tenant-registry",
   CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: "arn:aws:iam::123456789012:role/logrelay/central-log-distribution",
 };
 
@@ -19,7 +20,7 @@ describe("loadSettings", () => {
 
   it("names every missing variable", () => {
     expect(() => loadSettings({ AWS_REGION: "eu-central-1" })).toThrow(
-      "invalid distributor settings: TENANT_CONFIG_TABLE is required; CENTRAL_LOG_DISTRIBUTION_ROLE_ARN is required",
+      "invalid distributor settings: TENANT_CONFIG_TABLE is required; TENANT_REGISTRY_TABLE is required; CENTRAL_LOG_DISTRIBUTION_ROLE_ARN is required",
     );
   });
 

@@ -4,6 +4,7 @@ import type { ConfigRepository, StoredConfig } from "../../../../functions/tenan
 import { makeRouter } from "../../../../functions/tenant-api/router";
 import { TENANT_API_ROUTES } from "../../../../functions/tenant-api/routes";
 import { TenantConfigService } from "../../../../functions/tenant-api/service";
+import { MemoryRegistry } from "../../../harness/registry";
 
 class MemoryRepo implements ConfigRepository {
   readonly items = new Map<string, StoredConfig>();
@@ -50,7 +51,13 @@ describe("tenant API Lambda handler", () => {
       info: (_m: string, f: Record<string, unknown>) => void lines.push(f),
       error: (_m: string, f: Record<string, unknown>) => void lines.push(f),
     };
-    const service = new TenantConfigService(new MemoryRepo(), { validate: async () => [] });
+    const service = new TenantConfigService(
+      new MemoryRepo(),
+      MemoryRegistry.with({ acme: ["111111111111"] }),
+      {
+        validate: async () => [],
+      },
+    );
     return { lines, handler: makeApiHandler(makeRouter(service), logger as never) };
   };
 
@@ -112,5 +119,90 @@ describe("tenant API Lambda handler", () => {
       path: "/delivery-configs",
       query: {},
     });
+  });
+});
+
+describe("tenant registry: write-time refusal, admin routes, no ExternalId in lists", () => {
+  const setup = () => {
+    const registry = MemoryRegistry.with({ acme: ["111111111111"], globex: ["222222222222"] });
+    const service = new TenantConfigService(new MemoryRepo(), registry, { validate: async () => [] });
+    const logger = { info: () => {}, error: () => {} };
+    const handler = makeApiHandler(makeRouter(service), logger as never);
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await handler(event(method, path, body === undefined ? undefined : JSON.stringify(body)));
+      return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };
+    };
+    return { registry, call };
+  };
+
+  it("refuses a config naming another tenant's account, naming the field (globex with acme's role)", async () => {
+    const { call } = setup();
+
+    const res = await call("POST", "/tenants/globex/delivery-configs", config);
+
+    expect(res.status).toBe(400);
+    expect(res.body.error.fields).toEqual({
+      log_distribution_role_arn: [
+        "account 111111111111 is not one of tenant globex's registered accounts (222222222222)",
+      ],
+    });
+  });
+
+  it("refuses a config for an unregistered tenant, and a PUT or PATCH that moves a config to another account", async () => {
+    const { call } = setup();
+    expect((await call("POST", "/tenants/initech/delivery-configs", config)).body.error.fields).toEqual({
+      tenant_id: ["initech is not registered: a platform admin registers it (logrelay tenants register)"],
+    });
+    await call("POST", "/tenants/acme/delivery-configs", config);
+
+    const moved = { log_distribution_role_arn: "arn:aws:iam::999999999999:role/logrelay/r", version: 1 };
+    const patched = await call("PATCH", "/tenants/acme/delivery-configs/cloudwatch", moved);
+    const replaced = await call("PUT", "/tenants/acme/delivery-configs/cloudwatch", { ...config, ...moved });
+
+    expect([patched.status, replaced.status]).toEqual([400, 400]);
+    expect(patched.body.error.fields.log_distribution_role_arn[0]).toMatch(
+      /account 999999999999 is not one of/,
+    );
+  });
+
+  it("lists configs without the ExternalId; a single GET still returns it", async () => {
+    const { call } = setup();
+    await call("POST", "/tenants/acme/delivery-configs", config);
+
+    const all = await call("GET", "/delivery-configs");
+    const tenant = await call("GET", "/tenants/acme/delivery-configs");
+    const one = await call("GET", "/tenants/acme/delivery-configs/cloudwatch");
+
+    expect(all.body.items[0]).not.toHaveProperty("external_id");
+    expect(tenant.body.items[0]).not.toHaveProperty("external_id");
+    expect(JSON.stringify([all.body, tenant.body])).not.toContain(config.external_id);
+    expect(one.body.external_id).toBe(config.external_id);
+  });
+
+  it("registers, reads, lists and unregisters tenants (admin routes), validating the body", async () => {
+    const { call, registry } = setup();
+
+    const put = await call("PUT", "/registry/initech", { accounts: ["555555555555"], clusters: ["rosa-1"] });
+    const got = await call("GET", "/registry/initech");
+    const listed = await call("GET", "/registry");
+    const bad = await call("PUT", "/registry/initech", { accounts: ["12345"], extra: true });
+    const gone = await call("DELETE", "/registry/initech");
+    const again = await call("DELETE", "/registry/initech");
+
+    expect([put.status, got.status, listed.status]).toEqual([200, 200, 200]);
+    expect(got.body).toMatchObject({
+      tenant_id: "initech",
+      accounts: ["555555555555"],
+      clusters: ["rosa-1"],
+    });
+    expect(listed.body.items.map((r: { tenant_id: string }) => r.tenant_id).sort()).toEqual([
+      "acme",
+      "globex",
+      "initech",
+    ]);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.fields).toMatchObject({ "accounts.0": ["must be a 12-digit AWS account id"] });
+    expect([gone.status, again.status]).toEqual([204, 404]);
+    expect(registry.items.has("initech")).toBe(false);
   });
 });

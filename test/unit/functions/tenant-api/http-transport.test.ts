@@ -8,6 +8,7 @@ import type { ConfigRepository, StoredConfig } from "../../../../functions/tenan
 import { makeRouter } from "../../../../functions/tenant-api/router";
 import { TenantConfigService } from "../../../../functions/tenant-api/service";
 import { runCaptured } from "../../../harness/cli";
+import { MemoryRegistry } from "../../../harness/registry";
 
 const store = new Map<string, StoredConfig>();
 const repo: ConfigRepository = {
@@ -32,7 +33,11 @@ describe("CLI over HTTP against the local API server", () => {
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
     const server = await startLocalServer(
-      makeRouter(new TenantConfigService(repo, { validate: async () => [] })),
+      makeRouter(
+        new TenantConfigService(repo, MemoryRegistry.with({ acme: ["111111111111"] }), {
+          validate: async () => [],
+        }),
+      ),
       0,
     );
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;

@@ -8,13 +8,14 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { cloudWatchLogsFactory } from "../../../../../functions/distributor/adapters/cloudwatch-logs";
 import { DeliveryEngine } from "../../../../../functions/distributor/engine";
-import { CachedTenantConfigs } from "../../../../../functions/distributor/tenant-configs";
+import { CachedRegistry, CachedTenantConfigs } from "../../../../../functions/distributor/tenant-configs";
 import { s3Event } from "../../../../harness/factories";
 import {
   cwConfig,
   FakeBroker,
   FakeConfigs,
   FakeObjects,
+  FakeRegistry,
   FakeWriter,
   MemoryLedger,
   NOW,
@@ -40,6 +41,7 @@ describe("faults only a mock can make, through the real CloudWatch Logs client",
       {
         objects,
         configs: new CachedTenantConfigs(configs, 0),
+        registry: new CachedRegistry(new FakeRegistry(configs), 0),
         credentials: new FakeBroker(),
         cloudWatchLogs: cloudWatchLogsFactory(() => logs),
         objectWriter: new FakeWriter(),
