@@ -11,7 +11,7 @@ import type {
   StoredConfig,
   StoredRegistration,
 } from "./ports";
-import { parseWritable, VersionSchema } from "./schemas";
+import { fieldErrors, parseWritable, VersionSchema } from "./schemas";
 
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
@@ -98,14 +98,7 @@ export class TenantConfigService {
     checkTenant(tenantId);
     const input = this.forTenant(tenantId, asObject(body));
     const parsed = TenantRegistrationSchema.safeParse(input);
-    if (!parsed.success) {
-      const fields: Record<string, string[]> = {};
-      for (const issue of parsed.error.issues) {
-        const field = issue.path.join(".") || "(body)";
-        (fields[field] ??= []).push(issue.message);
-      }
-      throw badRequest("invalid registration", fields);
-    }
+    if (!parsed.success) throw badRequest("invalid registration", fieldErrors(parsed.error));
     const stored = { ...parsed.data, updated_at: this.now().toISOString() };
     await this.registry.put(stored);
     return stored;
