@@ -5,15 +5,15 @@ import type { Construct } from "constructs";
 import { SESSION_TAG_KEYS, SESSION_TAGS } from "../functions/shared/contract";
 import type { Environment } from "./config";
 import { policyJson } from "./constructs/iam";
-import { CUSTOMER_ROLE_PATTERN, IAM_PATH, names } from "./naming";
+import { CUSTOMER_ROLE_PATTERN, centralRoleCallers, IAM_PATH, names } from "./naming";
 import { awsProvider, configureBackend } from "./provider";
 
 export { centralRoleArn } from "./naming";
 
 /**
  * Once per environment: the central log-distribution role, the only identity customers trust.
- * Trusted only by the environment's distributor and tenant-API roles (by name, so regional stacks can
- * be added without touching this one). It may assume only logrelay customer roles, only with an
+ * Trusted only by the environment's distributor, tenant-API and in-cluster distributor roles, by
+ * their exact ARNs (derived from the environment: a new region or cluster updates this stack). It may assume only logrelay customer roles, only with an
  * ExternalId and the tenant session tags, and holds no S3, logs or other data permission.
  */
 export class GlobalStack extends TerraformStack {
@@ -33,11 +33,11 @@ export class GlobalStack extends TerraformStack {
       assumeRolePolicy: policyJson({
         Sid: "DistributorAndTenantApiRolesOnly",
         Effect: "Allow",
-        // The account root as principal plus a PrincipalArn condition: trust policies cannot name
+        // The account root as principal plus exact PrincipalArn values: trust policies cannot name
         // roles that do not exist yet, and distributor roles are created by the regional stacks.
         Principal: { AWS: `arn:aws:iam::${env.account_id}:root` },
         Action: "sts:AssumeRole",
-        Condition: { ArnLike: { "aws:PrincipalArn": n.centralRoleCallers(env.account_id) } },
+        Condition: { ArnEquals: { "aws:PrincipalArn": centralRoleCallers(env) } },
       }),
     });
     new IamRolePolicy(this, "central-role-policy", {

@@ -136,8 +136,8 @@ export function inClusterDistributorRole(
   return new IrsaRole(scope, "distributor", {
     // The construct was "processor" up to 0.1.0: its role and policy keep their state.
     previousId: "processor",
-    // Matches the central role's trusted pattern logrelay-<env>-distributor-*.
-    roleName: names(env.name).distributorRole(`k8s-${cluster.id}`).slice(0, 64),
+    // One of the exact principals the central role trusts (naming.ts, centralRoleCallers).
+    roleName: names(env.name).inClusterDistributorRole(cluster.id),
     description: `logrelay distributor worker in cluster ${cluster.id}`,
     issuer,
     namespace: cluster.namespace,

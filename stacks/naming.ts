@@ -18,11 +18,9 @@ export const names = (env: string) => ({
   centralRole: `${PROJECT}-${env}-central-log-distribution`,
   distributorRole: (region: string) => `${PROJECT}-${env}-distributor-${region}`,
   tenantApiRole: (region: string) => `${PROJECT}-${env}-tenant-api-${region}`,
-  /** Patterns (IAM ArnLike) of the roles that may assume the central role: distributors and tenant APIs. */
-  centralRoleCallers: (account: string) => [
-    `arn:aws:iam::${account}:role${IAM_PATH}${PROJECT}-${env}-distributor-*`,
-    `arn:aws:iam::${account}:role${IAM_PATH}${PROJECT}-${env}-tenant-api-*`,
-  ],
+  /** The IRSA role of a cluster's in-cluster distributor (IAM role names have at most 64 characters). */
+  inClusterDistributorRole: (clusterId: string) =>
+    `${PROJECT}-${env}-distributor-k8s-${clusterId}`.slice(0, 64),
   prefix: (region: string) => `${PROJECT}-${env}-${region}`,
 });
 
@@ -32,6 +30,20 @@ export const customerRoleArn = (account: string, tenant: string) =>
   `arn:aws:iam::${account}:role${IAM_PATH}${customerRoleName(tenant)}`;
 /** What the central role may assume: logrelay's customer roles in any account, nothing else. */
 export const CUSTOMER_ROLE_PATTERN = `arn:aws:iam::*:role${IAM_PATH}${PROJECT}-log-distribution-*`;
+
+/**
+ * Exactly the roles that may assume the central role: each region's distributor and tenant API,
+ * and each cluster's in-cluster distributor. Exact ARNs, not a name pattern: a new role whose name
+ * merely looks like a distributor's gets nothing. Adding a region or cluster updates the global stack.
+ */
+export function centralRoleCallers(env: Environment): string[] {
+  const n = names(env.name);
+  const arn = (role: string) => `arn:aws:iam::${env.account_id}:role${IAM_PATH}${role}`;
+  return [
+    ...env.regions.flatMap((region) => [arn(n.distributorRole(region)), arn(n.tenantApiRole(region))]),
+    ...env.clusters.filter((c) => c.distributor).map((c) => arn(n.inClusterDistributorRole(c.id))),
+  ];
+}
 
 /** The central log-distribution role (global stack), which every distributor assumes. */
 export function centralRoleArn(env: Environment): string {

@@ -26,10 +26,10 @@ describe("GlobalStack: central log-distribution role", () => {
         Principal: { AWS: "arn:aws:iam::123456789012:root" },
         Action: "sts:AssumeRole",
         Condition: {
-          ArnLike: {
+          ArnEquals: {
             "aws:PrincipalArn": [
-              "arn:aws:iam::123456789012:role/logrelay/logrelay-test-distributor-*",
-              "arn:aws:iam::123456789012:role/logrelay/logrelay-test-tenant-api-*",
+              "arn:aws:iam::123456789012:role/logrelay/logrelay-test-distributor-us-east-1",
+              "arn:aws:iam::123456789012:role/logrelay/logrelay-test-tenant-api-us-east-1",
             ],
           },
         },

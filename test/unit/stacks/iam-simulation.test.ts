@@ -65,6 +65,62 @@ const assume = (
     resourcePolicy: trustOf(trustJson),
   });
 
+describe("who may assume the central role (exact principals, no name patterns)", () => {
+  const withCluster = env({
+    clusters: [
+      {
+        id: "rosa-1",
+        region: "us-east-1",
+        oidc_issuer_url: "https://oidc.example.com/r",
+        distributor: { image: "i:1" },
+      },
+    ],
+  });
+  const trust = JSON.parse(
+    only(synth(new GlobalStack(testApp(), withCluster)), "aws_iam_role").assume_role_policy,
+  );
+  const caller = (principal: string) =>
+    decide({
+      request: {
+        principal,
+        action: "sts:AssumeRole",
+        resource: { resource: CENTRAL, accountId: "123456789012" },
+        // What AWS sets for every caller (the simulator needs it said).
+        contextVariables: { "aws:PrincipalArn": principal },
+      },
+      identityPolicies: [
+        {
+          name: "may-assume",
+          policy: {
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }],
+          },
+        },
+      ],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: trust,
+    });
+  const role = (name: string) => `arn:aws:iam::123456789012:role/logrelay/${name}`;
+
+  it.each([
+    "logrelay-test-distributor-us-east-1",
+    "logrelay-test-tenant-api-us-east-1",
+    "logrelay-test-distributor-k8s-rosa-1",
+  ])("%s may", async (name) => {
+    expect(await caller(role(name))).toBe("Allowed");
+  });
+
+  it.each([
+    // Each of these matched the old pattern logrelay-test-distributor-* / -tenant-api-*.
+    "logrelay-test-distributor-us-east-1-copy",
+    "logrelay-test-distributor-k8s-rosa-2",
+    "logrelay-test-tenant-api-eu-west-1",
+  ])("a new role named like one, %s, may not", async (name) => {
+    expect(await caller(role(name))).not.toBe("Allowed");
+  });
+});
+
 describe("cross-account isolation, evaluated on the synthesized policies", () => {
   it("the central role with tenant A's ExternalId and tag can assume A's role", async () => {
     expect(await assume(ROLE_A, customerA, "111111111111", "acme-ext-1", "acme")).toBe("Allowed");
