@@ -185,3 +185,30 @@ export function regionalKeyStatements(account: string, region: string): PolicySt
     },
   ];
 }
+
+/**
+ * Example identity policy for a tenant's operator: may call the tenant API only on
+ * `/tenants/<tenant>/...` (its own configs and their validation), not the registry, not the
+ * all-tenant listing. `apiArn` is the API's execute-api ARN (`arn:aws:execute-api:<region>:<account>:<api id>`).
+ */
+export function tenantOperatorApiPolicy(apiArn: string, tenantId: string) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "OwnTenantRoutesOnly",
+        Effect: "Allow",
+        Action: "execute-api:Invoke",
+        Resource: [`${apiArn}/*/*/tenants/${tenantId}/*`, `${apiArn}/*/*/tenants/${tenantId}`],
+      },
+    ],
+  };
+}
+
+/** Example identity policy for a platform admin: every route, the registry and the all-tenant listing included. */
+export function platformAdminApiPolicy(apiArn: string) {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Sid: "AllRoutes", Effect: "Allow", Action: "execute-api:Invoke", Resource: `${apiArn}/*` }],
+  };
+}
