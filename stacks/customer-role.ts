@@ -69,6 +69,16 @@ export function customerPermissions(spec: CustomerRoleSpec): PolicyDocument {
         StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "s3:ResourceAccount": spec.accountId },
       },
     });
+    // A bucket encrypted with a customer-managed key: the key's data keys, only through S3 (which
+    // uses them only for the puts this role may make). The key's policy must let this account's IAM
+    // policies grant its use (the default key policy does).
+    statements.push({
+      Sid: "UseBucketKeyThroughS3",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: `arn:aws:kms:*:${spec.accountId}:key/*`,
+      Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } },
+    });
   }
   return policy(...statements);
 }

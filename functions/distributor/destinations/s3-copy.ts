@@ -9,12 +9,24 @@ export function customerObjectKey(prefix: string, key: LogObjectKey): string {
   return `${prefix}${key.tenantId}/${key.clusterId}/${key.application}/${key.podName}/${key.file}`;
 }
 
-/** Session policy of the customer-role hop: PutObject under the tenant's prefix of one bucket. */
-export function s3SessionPolicy(bucket: string, keyPrefix: string): string {
+/**
+ * Session policy of the customer-role hop: PutObject under the tenant's prefix of one bucket, and
+ * the customer's KMS key only through S3 in the bucket's region (a bucket with SSE-KMS needs
+ * GenerateDataKey and Decrypt on the writer's session; the session policy intersects with the
+ * role's, so without this statement such a put is refused). S3 uses the key only for requests the
+ * session may make, i.e. puts under the prefix.
+ */
+export function s3SessionPolicy(bucket: string, keyPrefix: string, region: string): string {
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
       { Effect: "Allow", Action: ["s3:PutObject"], Resource: [`arn:aws:s3:::${bucket}/${keyPrefix}*`] },
+      {
+        Effect: "Allow",
+        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+        Resource: "*",
+        Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } },
+      },
     ],
   });
 }
@@ -44,7 +56,7 @@ export class S3CopyDestination implements Destination {
       config,
       key,
       region,
-      s3SessionPolicy(config.bucket_name, `${config.bucket_prefix}${key.tenantId}/`),
+      s3SessionPolicy(config.bucket_name, `${config.bucket_prefix}${key.tenantId}/`, region),
     );
   }
 

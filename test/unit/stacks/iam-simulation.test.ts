@@ -1,5 +1,7 @@
 import { runSimulation } from "@cloud-copilot/iam-simulate";
+import { s3SessionPolicy } from "../../../functions/distributor/destinations/s3-copy";
 import { CustomerAccountStack } from "../../../stacks/customer-account-stack";
+import { customerRoleTemplate } from "../../../stacks/customer-role";
 import { GlobalStack } from "../../../stacks/global-stack";
 import { RegionalStack } from "../../../stacks/regional-stack";
 import { all, env, only, synth, testApp } from "../../harness/synth";
@@ -215,6 +217,86 @@ describe("cross-account isolation, evaluated on the synthesized policies", () =>
     expect(await customerWrites("s3:PutObject", "arn:aws:s3:::globex-private/logs/acme/f.log.gz")).not.toBe(
       "Allowed",
     );
+  });
+
+  describe("delivery into a bucket encrypted with the customer's KMS key (SSE-KMS)", () => {
+    // The simulator takes no session policy: the session's rights are the role's policy AND the
+    // session policy, so each is evaluated as an identity policy and both must allow.
+    const sessionPolicy = JSON.parse(s3SessionPolicy("acme-logs", "logs/acme/", "us-east-1"));
+    const KEY = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    // KMS always consults the key policy; the default one lets the account's IAM policies decide.
+    const DEFAULT_KEY_POLICY = {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { AWS: "arn:aws:iam::111111111111:root" },
+          Action: "kms:*",
+          Resource: "*",
+        },
+      ],
+    };
+    const kms = (policy: object, action: string, context: Record<string, string>) =>
+      decide({
+        request: {
+          principal: "arn:aws:sts::111111111111:assumed-role/logrelay-log-distribution-acme/s",
+          action,
+          resource: { resource: KEY, accountId: "111111111111" },
+          contextVariables: context,
+        },
+        identityPolicies: [{ name: "p", policy: policy as typeof sessionPolicy }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        resourcePolicy: DEFAULT_KEY_POLICY,
+      });
+    const both = async (action: string, context: Record<string, string>) => [
+      await kms(permissionsOf(customerA), action, context),
+      await kms(sessionPolicy, action, context),
+    ];
+    const viaS3 = { "kms:ViaService": "s3.us-east-1.amazonaws.com" };
+
+    it.each(["kms:GenerateDataKey", "kms:Decrypt"])(
+      "%s through S3: role and session both allow",
+      async (action) => {
+        expect(await both(action, viaS3)).toEqual(["Allowed", "Allowed"]);
+      },
+    );
+
+    it("not directly, not through another service, not other key actions, not another account's key", async () => {
+      expect(await both("kms:Decrypt", {})).toEqual(["ImplicitlyDenied", "ImplicitlyDenied"]);
+      expect(await both("kms:Decrypt", { "kms:ViaService": "ec2.us-east-1.amazonaws.com" })).not.toContain(
+        "Allowed",
+      );
+      expect(await both("kms:ScheduleKeyDeletion", viaS3)).not.toContain("Allowed");
+      const otherKey = await decide({
+        request: {
+          principal: "arn:aws:sts::111111111111:assumed-role/logrelay-log-distribution-acme/s",
+          action: "kms:GenerateDataKey",
+          resource: { resource: "arn:aws:kms:us-east-1:222222222222:key/k", accountId: "222222222222" },
+          contextVariables: viaS3,
+        },
+        identityPolicies: [{ name: "role", policy: permissionsOf(customerA) }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+      });
+      expect(otherKey).not.toBe("Allowed");
+    });
+
+    it("the CloudFormation template grants the customer role the same", () => {
+      const template = customerRoleTemplate({
+        tenantId: "acme",
+        accountId: "111111111111",
+        externalId: "acme-ext-1",
+        centralRoleArn: CENTRAL,
+        logGroupPrefix: "/logrelay/",
+        bucket: { name: "acme-logs", prefix: "logs/" },
+      }) as {
+        Resources: { LogDistributionRole: { Properties: { Policies: { PolicyDocument: unknown }[] } } };
+      };
+      expect(template.Resources.LogDistributionRole.Properties.Policies[0]!.PolicyDocument).toEqual(
+        permissionsOf(customerA),
+      );
+    });
   });
 
   const collectorRequest = (cluster: string, action: string, resource: string, policy: unknown) =>
