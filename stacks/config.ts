@@ -1,7 +1,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
-import { ExternalIdSchema, RegionSchema, TenantIdSchema } from "../functions/shared/delivery-config";
+import {
+  BucketPrefixSchema,
+  ExternalIdSchema,
+  RegionSchema,
+  TenantIdSchema,
+} from "../functions/shared/delivery-config";
 import {
   BUCKET_NAME_PATTERN,
   KEY_SEGMENT_PATTERN,
@@ -68,6 +73,9 @@ const Quantities = z
     memory: z.string().regex(/^\d+(Ki|Mi|Gi|Ti|K|M|G|T)?$/),
   })
   .strict();
+
+/** The in-cluster distributor's service account (stacks/in-cluster-distributor.ts names its objects so). */
+export const DISTRIBUTOR_SERVICE_ACCOUNT = "logrelay-distributor";
 
 /** `processor` was this setting's name up to 0.1.0: still read, as `distributor`. */
 const renamedProcessor = (value: unknown) => {
@@ -167,7 +175,7 @@ export const CustomerAccountSchema = z
     bucket: z
       .object({
         name: z.string().regex(BUCKET_NAME_PATTERN),
-        prefix: z.string().default("ROSA/cluster-logs/"),
+        prefix: BucketPrefixSchema.default("ROSA/cluster-logs/"),
         /** Create the bucket too (encrypted, private); otherwise it must exist. */
         create: z.boolean().default(false),
       })
@@ -244,6 +252,25 @@ export const EnvironmentSchema = z
           message: `duplicate tenant ${c.tenant_id}`,
         });
       seen.add(c.tenant_id);
+    });
+    // Two clusters on one OIDC issuer (ROSA's reusable OIDC configurations) would get byte-identical
+    // trust policies: each could assume the other's roles. Their subjects must differ.
+    const subjects = new Map<string, string>();
+    const issuerOf = (url: string) => url.replace(/\/+$/, "").toLowerCase();
+    env.clusters.forEach((c, i) => {
+      const accounts = [c.service_account, ...(c.distributor ? [DISTRIBUTOR_SERVICE_ACCOUNT] : [])];
+      for (const sa of accounts) {
+        const subject = `${issuerOf(c.oidc_issuer_url)} system:serviceaccount:${c.namespace}:${sa}`;
+        const other = subjects.get(subject);
+        if (other) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["clusters", i, "namespace"],
+            message: `clusters ${other} and ${c.id} share the OIDC issuer ${c.oidc_issuer_url} and the subject system:serviceaccount:${c.namespace}:${sa}: either could assume the other's roles; give one of them another namespace (or service_account)`,
+          });
+        }
+        subjects.set(subject, c.id);
+      }
     });
     env.clusters.forEach((c, i) => {
       if (!env.regions.includes(c.region)) {

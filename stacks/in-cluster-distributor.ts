@@ -2,14 +2,14 @@ import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import type { Construct } from "constructs";
 import { ENV } from "../functions/shared/contract";
-import type { Cluster, Environment } from "./config";
+import { type Cluster, DISTRIBUTOR_SERVICE_ACCOUNT, type Environment } from "./config";
 import { idFrom, movedFrom } from "./constructs/addresses";
 import { IrsaRole, type OidcIssuer, STS_AUDIENCE } from "./constructs/irsa-role";
 import { names, type RegionalResourceNames } from "./naming";
 import { distributorStatements } from "./policies";
 
 /** Name of the worker's Kubernetes objects (Deployment, service account, scaler). */
-export const DISTRIBUTOR_NAME = "logrelay-distributor";
+export const DISTRIBUTOR_NAME = DISTRIBUTOR_SERVICE_ACCOUNT;
 export const HEARTBEAT_FILE = "/tmp/logrelay/alive";
 /** Kubernetes' grace after SIGTERM; the worker gives messages in hand 30 s less, then checkpoints. */
 const TERMINATION_GRACE_SECONDS = 120;

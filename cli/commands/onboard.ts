@@ -2,7 +2,12 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { DeliveryConfigSchema, RoleArnSchema, TenantIdSchema } from "../../functions/shared/delivery-config";
+import {
+  BucketPrefixSchema,
+  DeliveryConfigSchema,
+  RoleArnSchema,
+  TenantIdSchema,
+} from "../../functions/shared/delivery-config";
 import { BUCKET_NAME_PATTERN, LOG_GROUP_NAME_PATTERN } from "../../functions/shared/patterns";
 import { customerRoleTemplate } from "../../stacks/customer-role";
 import { customerRoleArn } from "../../stacks/naming";
@@ -63,6 +68,12 @@ export function registerOnboard(program: Command, io: CliIo): void {
         throw new CliError(`--log-group-prefix ${o.logGroupPrefix} is not a log group name prefix`, 2);
       if (o.bucket && !BUCKET_NAME_PATTERN.test(o.bucket))
         throw new CliError(`--bucket ${o.bucket} is not a valid bucket name`, 2);
+      if (!BucketPrefixSchema.safeParse(o.bucketPrefix).success) {
+        throw new CliError(
+          `--bucket-prefix ${JSON.stringify(o.bucketPrefix)} must be empty or '/'-terminated segments of letters, digits and !_.'()- (no *, ?, . or ..), e.g. ROSA/cluster-logs/`,
+          2,
+        );
+      }
 
       const externalId = newExternalId(tenant);
       const roleArn = customerRoleArn(o.account, tenant);

@@ -2,6 +2,7 @@ import { z } from "zod";
 import {
   APPLICATION_PATTERN,
   BUCKET_NAME_PATTERN,
+  BUCKET_PREFIX_PATTERN,
   EXTERNAL_ID_PATTERN,
   LOG_GROUP_NAME_PATTERN,
   REGION_PATTERN,
@@ -28,6 +29,14 @@ export const RoleArnSchema = z
 export const ExternalIdSchema = z
   .string()
   .regex(EXTERNAL_ID_PATTERN, "external_id must be 2-1224 characters of letters, digits and +=,.@:/-");
+/** A key prefix in a customer's bucket (BUCKET_PREFIX_PATTERN): used by configs, onboarding and customer stacks. */
+export const BucketPrefixSchema = z
+  .string()
+  .max(512)
+  .regex(
+    BUCKET_PREFIX_PATTERN,
+    "bucket_prefix must be empty or '/'-terminated segments of letters, digits and !_.'()- (no *, ?, . or ..)",
+  );
 export const RegionSchema = z.string().regex(REGION_PATTERN, "must be an AWS region such as us-east-1");
 
 /** DynamoDB may hand back string sets; accept them as arrays. */
@@ -67,15 +76,7 @@ export const S3ConfigSchema = z.object({
     .string()
     .regex(BUCKET_NAME_PATTERN, "bucket_name must be 3-63 characters: a-z, 0-9, '.', '-'")
     .refine((b) => !b.includes(".."), "bucket_name must not contain '..'"),
-  bucket_prefix: z
-    .string()
-    .max(512)
-    .regex(/^(?:[A-Za-z0-9!_.*'()-]+\/)*$/, "bucket_prefix must be empty or '/'-terminated safe segments")
-    .refine(
-      (p) => !p.split("/").some((s) => s === "." || s === ".."),
-      "bucket_prefix must not contain . or ..",
-    )
-    .default("ROSA/cluster-logs/"),
+  bucket_prefix: BucketPrefixSchema.default("ROSA/cluster-logs/"),
 });
 
 export const DeliveryConfigSchema = z.discriminatedUnion("type", [CloudWatchConfigSchema, S3ConfigSchema]);

@@ -52,6 +52,13 @@ export const LOG_GROUP_NAME_PATTERN = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 /** S3 bucket names (general purpose): 3-63 chars, lowercase, digits, '.', '-', alphanumeric ends. */
 export const BUCKET_NAME_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
+/**
+ * A key prefix in a customer's bucket: empty, or '/'-terminated segments of S3's safe characters,
+ * without `*` or `?` (a session or role policy built from the prefix would match other keys) and
+ * without `.` or `..` segments. The one rule for configs, onboarding and customer stacks.
+ */
+export const BUCKET_PREFIX_PATTERN = /^(?:(?!\.{1,2}\/)[A-Za-z0-9!_.'()-]+\/)*$/;
+
 /** AWS region names such as us-east-1, eu-central-2, us-gov-west-1, cn-north-1. */
 export const REGION_PATTERN = /^(?:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)$/;
 

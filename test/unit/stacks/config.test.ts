@@ -47,6 +47,35 @@ describe("environment definitions", () => {
       { clusters: [{ id: "c1", region: "eu-west-1", oidc_issuer_url: "https://oidc.example.com/c1" }] },
       'clusters.0.region: cluster region eu-west-1 has no regional stack: add it to "regions"',
     ],
+    [
+      {
+        clusters: [
+          { id: "rosa-a", region: "us-east-1", oidc_issuer_url: "https://oidc.example.com/shared" },
+          { id: "rosa-b", region: "us-east-1", oidc_issuer_url: "https://oidc.example.com/shared/" },
+        ],
+      },
+      "clusters.1.namespace: clusters rosa-a and rosa-b share the OIDC issuer https://oidc.example.com/shared/ and the subject system:serviceaccount:logrelay:logrelay-collector: either could assume the other's roles",
+    ],
+    [
+      {
+        clusters: [
+          {
+            id: "rosa-a",
+            region: "us-east-1",
+            oidc_issuer_url: "https://oidc.example.com/s",
+            distributor: { image: "i" },
+          },
+          {
+            id: "rosa-b",
+            region: "us-east-1",
+            oidc_issuer_url: "https://oidc.example.com/s",
+            service_account: "vector-b",
+            distributor: { image: "i" },
+          },
+        ],
+      },
+      "subject system:serviceaccount:logrelay:logrelay-distributor",
+    ],
   ])("refuses %j naming the field and the fix", (override, message) => {
     expect(() =>
       parseEnvironment(
@@ -54,6 +83,27 @@ describe("environment definitions", () => {
         "dev.json",
       ),
     ).toThrow(message);
+  });
+
+  it("accepts clusters sharing an issuer when their subjects differ (another namespace)", () => {
+    const e = parseEnvironment(
+      {
+        name: "dev",
+        account_id: "123456789012",
+        regions: ["us-east-1"],
+        clusters: [
+          { id: "rosa-a", region: "us-east-1", oidc_issuer_url: "https://oidc.example.com/shared" },
+          {
+            id: "rosa-b",
+            region: "us-east-1",
+            oidc_issuer_url: "https://oidc.example.com/shared",
+            namespace: "logrelay-b",
+          },
+        ],
+      },
+      "dev.json",
+    );
+    expect(e.clusters.map((c) => c.namespace)).toEqual(["logrelay", "logrelay-b"]);
   });
 
   it("names the file, and refuses a name that does not match it", () => {
