@@ -57,6 +57,7 @@ export function distributorDeployment(
                 { name: ENV.region, value: cluster.region },
                 { name: ENV.configTable, value: regional.configTable },
                 { name: ENV.registryTable, value: regional.registryTable },
+                { name: ENV.stagingBuckets, value: regional.stagingBucket },
                 { name: ENV.ledgerTable, value: regional.ledgerTable },
                 { name: ENV.ledgerTtlDays, value: String(regional.ledgerTtlDays) },
                 { name: ENV.centralRoleArn, value: regional.centralRoleArn },
@@ -150,11 +151,15 @@ export function inClusterDistributorRole(
       registryTableArn: regional.registryTableArn,
       ledgerTableArn: regional.ledgerTableArn,
       centralRoleArn: regional.centralRoleArn,
+      region: cluster.region,
     }).map((s) =>
       s.Sid === "DecryptStagedObjectsAndMessages"
         ? {
             ...s,
-            Condition: { "ForAnyValue:StringEquals": { "kms:ResourceAliases": `alias/${regional.prefix}` } },
+            Condition: {
+              ...s.Condition,
+              "ForAnyValue:StringEquals": { "kms:ResourceAliases": `alias/${regional.prefix}` },
+            },
           }
         : s,
     ),

@@ -14,6 +14,7 @@ export function distributorStatements(r: {
   registryTableArn: string;
   ledgerTableArn: string;
   centralRoleArn: string;
+  region: string;
 }): PolicyStatement[] {
   return [
     {
@@ -33,7 +34,16 @@ export function distributorStatements(r: {
       Action: "s3:GetObject",
       Resource: `${r.stagingBucketArn}/*`,
     },
-    { Sid: "DecryptStagedObjectsAndMessages", Effect: "Allow", Action: ["kms:Decrypt"], Resource: r.keyArn },
+    {
+      // Only as S3 (staged objects) and SQS (messages) use it on the distributor's behalf.
+      Sid: "DecryptStagedObjectsAndMessages",
+      Effect: "Allow",
+      Action: ["kms:Decrypt"],
+      Resource: r.keyArn,
+      Condition: {
+        StringEquals: { "kms:ViaService": [`s3.${r.region}.amazonaws.com`, `sqs.${r.region}.amazonaws.com`] },
+      },
+    },
     { Sid: "ReadTenantConfigs", Effect: "Allow", Action: "dynamodb:Query", Resource: r.configTableArn },
     { Sid: "ReadTenantRegistry", Effect: "Allow", Action: "dynamodb:GetItem", Resource: r.registryTableArn },
     {

@@ -167,11 +167,13 @@ export class RegionalStack extends TerraformStack {
         registryTableArn: this.registryTable.arn,
         ledgerTableArn: this.ledgerTable.arn,
         centralRoleArn: r.centralRoleArn,
+        region,
       }),
       environment: {
         [ENV.configTable]: this.configTable.name,
         [ENV.registryTable]: this.registryTable.name,
         [ENV.ledgerTable]: this.ledgerTable.name,
+        [ENV.stagingBuckets]: r.stagingBucket,
         [ENV.ledgerTtlDays]: String(r.ledgerTtlDays),
         [ENV.centralRoleArn]: r.centralRoleArn,
         [ENV.metricsNamespace]: METRICS_NAMESPACE,

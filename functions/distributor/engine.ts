@@ -49,6 +49,8 @@ export interface EngineSettings {
   readonly claimLeaseMs?: number;
   /** No new send starts with less time than this left (kept for checkpoint and report). @default 3000 */
   readonly reserveMs?: number;
+  /** The only buckets objects may come from; others are refused. @default any */
+  readonly stagingBuckets?: readonly string[];
 }
 
 export interface EngineDeps {
@@ -142,6 +144,13 @@ export class DeliveryEngine {
         latencyMs: Math.max(0, this.now() - ref.eventTime.getTime()),
       };
     };
+    const allowed = this.settings.stagingBuckets;
+    if (allowed && !allowed.includes(ref.bucket)) {
+      const error = new MalformedMessageError(
+        `bucket ${ref.bucket} is not a staging bucket of this distributor (${allowed.join(", ")}): notification refused`,
+      );
+      return finish({ status: "failed_permanent", reason: outcomeOf(error).reason, destinations: [] });
+    }
     let key: LogObjectKey;
     try {
       key = parseObjectKey(ref.key);

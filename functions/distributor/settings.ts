@@ -14,6 +14,19 @@ export const DistributorSettingsSchema = z.object({
   /** The tenant registry (pk tenant_id): which accounts and clusters each tenant's logs may use. */
   TENANT_REGISTRY_TABLE: name,
   CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: setting.roleArn,
+  /**
+   * The staging buckets notifications may name (comma-separated); an object in any other bucket
+   * is refused permanently. The stacks set it; unset, any bucket the distributor can read is used.
+   */
+  STAGING_BUCKETS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v
+        ?.split(",")
+        .map((b) => b.trim())
+        .filter((b) => b !== ""),
+    ),
   /** DynamoDB table (pk: string, TTL attribute `ttl`) of claims and checkpoints per (object, destination). */
   DELIVERY_LEDGER_TABLE: name.optional(),
   LEDGER_TTL_DAYS: int(1, 365, 15),

@@ -75,6 +75,7 @@ export function createEngine(settings: DistributorSettings, telemetry?: Telemetr
       },
       limits: { ...PUT_LIMITS, maxEventBytes: settings.MAX_EVENT_BYTES },
       claimLeaseMs: settings.CLAIM_LEASE_SECONDS * 1000,
+      ...(settings.STAGING_BUCKETS && { stagingBuckets: settings.STAGING_BUCKETS }),
       messageBudgetMs: settings.MESSAGE_BUDGET_SECONDS * 1000,
     },
   );

@@ -23,6 +23,7 @@ export const ENV = {
   configTable: "TENANT_CONFIG_TABLE",
   registryTable: "TENANT_REGISTRY_TABLE",
   ledgerTable: "DELIVERY_LEDGER_TABLE",
+  stagingBuckets: "STAGING_BUCKETS",
   ledgerTtlDays: "LEDGER_TTL_DAYS",
   centralRoleArn: "CENTRAL_LOG_DISTRIBUTION_ROLE_ARN",
   metricsNamespace: "METRICS_NAMESPACE",

@@ -484,7 +484,7 @@ describe("ClusterStack: Kubernetes side", () => {
     new keda.TriggerAuthentication(manifests.find((m) => m.kind === "TriggerAuthentication")).validate();
   });
 
-  it("the worker's role is trusted by the central role's pattern and may only do what a distributor does", () => {
+  it("the worker's role is one the central role trusts and may only do what a distributor does", () => {
     const role = Object.values(all(json, "aws_iam_role")).find((r) => r.name.includes("distributor-k8s"));
     expect(role.name).toBe("logrelay-test-distributor-k8s-rosa-prod-1");
     const trust = JSON.parse(role.assume_role_policy).Statement[0].Condition.StringEquals;
@@ -502,6 +502,7 @@ describe("ClusterStack: Kubernetes side", () => {
       "AssumeCentralRole",
     ]);
     expect(statements[2].Condition).toEqual({
+      StringEquals: { "kms:ViaService": ["s3.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"] },
       "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/logrelay-test-us-east-1" },
     });
   });

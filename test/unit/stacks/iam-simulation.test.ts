@@ -372,6 +372,43 @@ describe("cross-account isolation, evaluated on the synthesized policies", () =>
     ).not.toBe("Allowed");
   });
 
+  it("the distributor decrypts with the regional key only through S3 and SQS", async () => {
+    const distributorPolicy = JSON.parse(
+      resolveTokens(
+        Object.values(all(regional, "aws_iam_role_policy")).find((p) => p.role.includes("distributor"))
+          .policy,
+      ),
+    );
+    const decrypt = (context: Record<string, string>) =>
+      decide({
+        request: {
+          principal: "arn:aws:sts::123456789012:assumed-role/logrelay-test-distributor-us-east-1/fn",
+          action: "kms:Decrypt",
+          resource: { resource: "arn:aws:kms:us-east-1:123456789012:key/k", accountId: "123456789012" },
+          contextVariables: context,
+        },
+        identityPolicies: [{ name: "distributor", policy: distributorPolicy }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        resourcePolicy: {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { AWS: "arn:aws:iam::123456789012:root" },
+              Action: "kms:*",
+              Resource: "*",
+            },
+          ],
+        },
+      });
+
+    expect(await decrypt({ "kms:ViaService": "s3.us-east-1.amazonaws.com" })).toBe("Allowed");
+    expect(await decrypt({ "kms:ViaService": "sqs.us-east-1.amazonaws.com" })).toBe("Allowed");
+    expect(await decrypt({})).not.toBe("Allowed");
+    expect(await decrypt({ "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" })).not.toBe("Allowed");
+  });
+
   it("the distributor role's policy has no write into any bucket", () => {
     const policies = Object.values(all(regional, "aws_iam_role_policy")).map((p) => JSON.parse(p.policy));
     const writes = policies

@@ -162,6 +162,7 @@ describe("RegionalStack: distributor", () => {
       "METRICS_NAMESPACE",
       "POWERTOOLS_LOG_LEVEL",
       "POWERTOOLS_SERVICE_NAME",
+      "STAGING_BUCKETS",
       "TENANT_CONFIG_TABLE",
       "TENANT_REGISTRY_TABLE",
     ]);

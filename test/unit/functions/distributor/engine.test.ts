@@ -414,6 +414,22 @@ describe("DeliveryEngine ledger identity", () => {
   });
 });
 
+describe("DeliveryEngine: the staging-bucket allow-list", () => {
+  it("refuses an object in another bucket permanently, with the reason, before reading anything", async () => {
+    const w = fakeWorld({ stagingBuckets: [BUCKET] });
+    w.objects.objects.set(`attacker-bucket/${KEY}`, ndjson(3));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+
+    const result = await w.engine.processMessage(JSON.stringify(s3Event("attacker-bucket", KEY)));
+
+    expect(result.objects[0]).toMatchObject({
+      status: "failed_permanent",
+      reason: `MalformedMessageError: bucket attacker-bucket is not a staging bucket of this distributor (${BUCKET}): notification refused`,
+    });
+    expect([w.objects.opens, w.configs.lookups, w.logs.batches.length]).toEqual([0, 0, 0]);
+  });
+});
+
 describe("DeliveryEngine: the tenant registry decides where logs may go", () => {
   it("refuses a destination in an account the tenant is not registered for: nothing sent, reason names the account", async () => {
     const w = fakeWorld();
