@@ -11,6 +11,7 @@ import {
   BUCKET_NAME_PATTERN,
   KEY_SEGMENT_PATTERN,
   LOG_GROUP_NAME_PATTERN,
+  ROLE_ARN_PATTERN,
 } from "../functions/shared/patterns";
 import { DLQ_RETENTION_SECONDS, QUEUE_RETENTION_SECONDS } from "./constructs/queue-with-dlq";
 
@@ -41,6 +42,11 @@ export const DistributorSizingSchema = z
 export const QueueSettingsSchema = z
   .object({
     max_receive_count: positive(1000).default(5),
+    /**
+     * Roles allowed to send to the delivery queue besides the objects topic: the operators who run
+     * `logrelay replay` and `logrelay dlq redrive`. Anyone else is denied. @default none
+     */
+    operator_roles: z.array(z.string().regex(ROLE_ARN_PATTERN, "must be a role ARN")).default([]),
     /** Alarm when the oldest message is older than this. */
     oldest_message_alarm_seconds: positive(14 * 86_400).default(900),
   })

@@ -97,6 +97,7 @@ export class RegionalStack extends TerraformStack {
       visibilityTimeoutSeconds: Math.min(43_200, 6 * timeout),
       maxReceiveCount: env.queue.max_receive_count,
       accountId: account,
+      queueSenders: env.queue.operator_roles,
       kmsKey: this.key,
       ignoreRedrivePolicyDiff: env.emulator,
       previousIds: {

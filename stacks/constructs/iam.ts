@@ -8,6 +8,8 @@ export type ConditionOperator =
   | "StringNotEquals"
   | "ArnLike"
   | "ArnEquals"
+  | "ArnNotEquals"
+  | "ArnNotLike"
   | "Bool"
   | "Null"
   | "NumericLessThanEquals"

@@ -21,6 +21,12 @@ export interface ObjectNotificationsProps {
   readonly maxReceiveCount?: number;
   /** The account of the bucket: S3 may publish only on its behalf. */
   readonly accountId: string;
+  /**
+   * Roles that may send to the queue besides the topic (operators running `logrelay replay` or
+   * `dlq redrive`). Everyone else is denied, even with sqs:SendMessage in their own policies.
+   * @default none
+   */
+  readonly queueSenders?: readonly string[];
   readonly kmsKey: { readonly arn: string };
   /** Emulator: moto re-serialises redrive_policy, so its diff is ignored. @default false */
   readonly ignoreRedrivePolicyDiff?: boolean;
@@ -58,17 +64,28 @@ export class ObjectNotifications extends Construct {
     });
     const topicPolicy = new SnsTopicPolicy(this, "topic-policy", {
       arn: this.topic.arn,
-      policy: policyJson({
-        Sid: "StagingBucketPublishesOnly",
-        Effect: "Allow",
-        Principal: { Service: "s3.amazonaws.com" },
-        Action: "sns:Publish",
-        Resource: this.topic.arn,
-        Condition: {
-          ArnLike: { "aws:SourceArn": props.bucket.arn },
-          StringEquals: { "aws:SourceAccount": props.accountId },
+      policy: policyJson(
+        {
+          Sid: "StagingBucketPublishesOnly",
+          Effect: "Allow",
+          Principal: { Service: "s3.amazonaws.com" },
+          Action: "sns:Publish",
+          Resource: this.topic.arn,
+          Condition: {
+            ArnLike: { "aws:SourceArn": props.bucket.arn },
+            StringEquals: { "aws:SourceAccount": props.accountId },
+          },
         },
-      }),
+        {
+          // Identity policies with sns:Publish (same account) cannot inject notifications either.
+          Sid: "NobodyElsePublishes",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "sns:Publish",
+          Resource: this.topic.arn,
+          Condition: { ArnNotEquals: { "aws:SourceArn": props.bucket.arn } },
+        },
+      ),
       provider,
     });
     const notification = new S3BucketNotification(this, "bucket-notification", {
@@ -90,14 +107,31 @@ export class ObjectNotifications extends Construct {
     });
     const queuePolicy = new SqsQueuePolicy(this, "queue-policy", {
       queueUrl: this.delivery.queue.url,
-      policy: policyJson({
-        Sid: "ObjectsTopicOnly",
-        Effect: "Allow",
-        Principal: { Service: "sns.amazonaws.com" },
-        Action: "sqs:SendMessage",
-        Resource: this.delivery.queue.arn,
-        Condition: { ArnEquals: { "aws:SourceArn": this.topic.arn } },
-      }),
+      policy: policyJson(
+        {
+          Sid: "ObjectsTopicOnly",
+          Effect: "Allow",
+          Principal: { Service: "sns.amazonaws.com" },
+          Action: "sqs:SendMessage",
+          Resource: this.delivery.queue.arn,
+          Condition: { ArnEquals: { "aws:SourceArn": this.topic.arn } },
+        },
+        {
+          // Identity policies with sqs:SendMessage cannot inject notifications; listed operator
+          // roles (replay, DLQ redrive) excepted.
+          Sid: "NobodyElseSends",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "sqs:SendMessage",
+          Resource: this.delivery.queue.arn,
+          Condition: {
+            ArnNotEquals: { "aws:SourceArn": this.topic.arn },
+            ...((props.queueSenders ?? []).length > 0 && {
+              ArnNotLike: { "aws:PrincipalArn": [...(props.queueSenders ?? [])] },
+            }),
+          },
+        },
+      ),
       provider,
     });
     const subscription = new SnsTopicSubscription(this, "subscription", {

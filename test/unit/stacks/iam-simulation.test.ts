@@ -67,6 +67,81 @@ const assume = (
     resourcePolicy: trustOf(trustJson),
   });
 
+describe("notifications come only from the staging bucket and the topic (no injection)", () => {
+  const operator = "arn:aws:iam::123456789012:role/ops/logrelay-operator";
+  const withOperator = synth(
+    new RegionalStack(testApp(), env({ queue: { operator_roles: [operator] } }), "us-east-1"),
+  );
+  const TOPIC = "arn:aws:sns:us-east-1:123456789012:logrelay-test-us-east-1-objects";
+  const QUEUE = "arn:aws:sqs:us-east-1:123456789012:logrelay-test-us-east-1-delivery";
+  const resolve = (text: string) =>
+    resolveTokens(text)
+      .replace(/\$\{aws_sns_topic\.[^}]*\.arn\}/g, TOPIC)
+      .replace(/\$\{aws_sqs_queue\.[^}]*queue[^}]*\.arn\}/g, QUEUE);
+  const policyOf = (json: typeof regional, type: string) => JSON.parse(resolve(only(json, type).policy));
+  const call = (
+    json: typeof regional,
+    type: string,
+    principal: string,
+    action: string,
+    resource: string,
+    context: Record<string, string> = {},
+  ) =>
+    decide({
+      request: {
+        principal,
+        action,
+        resource: { resource, accountId: "123456789012" },
+        contextVariables: { "aws:PrincipalArn": principal, ...context },
+      },
+      // A same-account principal whose own policy allows everything on SNS and SQS.
+      identityPolicies: principal.startsWith("arn:")
+        ? [
+            {
+              name: "broad",
+              policy: {
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Action: ["sns:*", "sqs:*"], Resource: "*" }],
+              },
+            },
+          ]
+        : [],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: policyOf(json, type),
+    });
+  const someone = "arn:aws:iam::123456789012:role/app-with-broad-rights";
+
+  it("the topic: S3 publishes for the staging bucket; a same-account principal with sns:Publish may not", async () => {
+    expect(
+      await call(regional, "aws_sns_topic_policy", "s3.amazonaws.com", "sns:Publish", TOPIC, {
+        "aws:SourceArn": STAGING_ARN,
+        "aws:SourceAccount": "123456789012",
+      }),
+    ).toBe("Allowed");
+    expect(await call(regional, "aws_sns_topic_policy", someone, "sns:Publish", TOPIC)).toBe(
+      "ExplicitlyDenied",
+    );
+  });
+
+  it("the queue: the topic sends; a same-account principal with sqs:SendMessage may not, a listed operator may", async () => {
+    expect(
+      await call(regional, "aws_sqs_queue_policy", "sns.amazonaws.com", "sqs:SendMessage", QUEUE, {
+        "aws:SourceArn": TOPIC,
+      }),
+    ).toBe("Allowed");
+    expect(await call(regional, "aws_sqs_queue_policy", someone, "sqs:SendMessage", QUEUE)).toBe(
+      "ExplicitlyDenied",
+    );
+    expect(await call(withOperator, "aws_sqs_queue_policy", operator, "sqs:SendMessage", QUEUE)).toBe(
+      "Allowed",
+    );
+    expect(await call(withOperator, "aws_sqs_queue_policy", someone, "sqs:SendMessage", QUEUE)).toBe(
+      "ExplicitlyDenied",
+    );
+  });
+});
+
 describe("who may assume the central role (exact principals, no name patterns)", () => {
   const withCluster = env({
     clusters: [

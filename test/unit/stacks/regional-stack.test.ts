@@ -93,10 +93,15 @@ describe("RegionalStack: queue", () => {
     });
   });
 
-  it("accepts messages only from the objects topic", () => {
+  it("accepts messages only from the objects topic, and denies every other sender", () => {
+    const topic = ref(prod, "aws_sns_topic", "name", "-objects", "arn");
     expect(JSON.parse(only(prod, "aws_sqs_queue_policy").policy).Statement).toEqual([
+      expect.objectContaining({ Effect: "Allow", Condition: { ArnEquals: { "aws:SourceArn": topic } } }),
       expect.objectContaining({
-        Condition: { ArnEquals: { "aws:SourceArn": ref(prod, "aws_sns_topic", "name", "-objects", "arn") } },
+        Effect: "Deny",
+        Principal: "*",
+        Action: "sqs:SendMessage",
+        Condition: { ArnNotEquals: { "aws:SourceArn": topic } },
       }),
     ]);
   });
