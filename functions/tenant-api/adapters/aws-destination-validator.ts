@@ -59,17 +59,19 @@ export class AwsDestinationValidator implements DestinationValidator {
         sessionPolicy: validationPolicy(config, region),
       });
     } catch (error) {
-      return [
-        {
-          check: "assume-customer-role",
-          ok: false,
-          detail: describeError(error),
-          hint:
-            `In account ${accountOfRoleArn(config.log_distribution_role_arn)}, deploy the logrelay role (customer stack or template from ` +
-            `\`logrelay onboard ${config.tenant_id}\`) so that it trusts ${this.centralRoleArn} with this config's ExternalId ` +
-            `and tenant tag ${config.tenant_id}; check log_distribution_role_arn and external_id.`,
-        },
+      const account = accountOfRoleArn(config.log_distribution_role_arn);
+      const platform = [
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "UnrecognizedClientException",
       ];
+      const hint = platform.includes(errorName(error))
+        ? `logrelay's own credentials were refused before the customer's role was tried: check the API's role and CENTRAL_LOG_DISTRIBUTION_ROLE_ARN (${this.centralRoleArn}).`
+        : `In account ${account}, deploy the logrelay role (customer stack or template from ` +
+          `\`logrelay onboard ${config.tenant_id}\`) so that it trusts ${this.centralRoleArn} with this config's ExternalId ` +
+          `and tenant tag ${config.tenant_id}; check log_distribution_role_arn and external_id.`;
+      return [{ check: "assume-customer-role", ok: false, detail: short(error), hint }];
     }
     const assumed: CheckResult = {
       check: "assume-customer-role",
@@ -104,8 +106,10 @@ export class AwsDestinationValidator implements DestinationValidator {
       return {
         check: "log-group-reachable",
         ok: false,
-        detail: describeError(error),
-        hint: `The role must allow logs:DescribeLogGroups and writing to log groups whose names cover ${config.log_group_name}.`,
+        detail: short(error),
+        hint: /AccessDenied/.test(errorName(error))
+          ? `The role refuses: it must allow logs:DescribeLogGroups, and writing to log groups whose names cover ${config.log_group_name} (its log-group prefix).`
+          : `CloudWatch Logs in ${session.region} could not be reached (${errorName(error)}): check target_region and try again.`,
       };
     }
   }
@@ -132,12 +136,26 @@ export class AwsDestinationValidator implements DestinationValidator {
       );
       return { check: "bucket-writable", ok: true, detail: `wrote s3://${config.bucket_name}/${key}` };
     } catch (error) {
-      return {
-        check: "bucket-writable",
-        ok: false,
-        detail: describeError(error),
-        hint: `The bucket ${config.bucket_name} must exist in account ${session.accountId} and the role must allow s3:PutObject on ${config.bucket_prefix}${config.tenant_id}/*.`,
-      };
+      const name = errorName(error);
+      const where = `${config.bucket_prefix}${config.tenant_id}/*`;
+      const hint =
+        name === "NoSuchBucket"
+          ? `The bucket ${config.bucket_name} must exist in account ${session.accountId} (create it, or fix bucket_name).`
+          : /^KMS|kms/.test(name) || /KMS/.test((error as Error).message ?? "")
+            ? `The bucket's KMS key refuses: its key policy must let account ${session.accountId}'s IAM policies use it, and the role allows kms:GenerateDataKey through S3.`
+            : name === "AccessDenied" || name === "Forbidden"
+              ? `The bucket ${config.bucket_name} must belong to account ${session.accountId}, and the role (and the bucket policy) must allow s3:PutObject on ${where} with bucket-owner-full-control.`
+              : `S3 could not be written (${name}): the bucket ${config.bucket_name} must exist in account ${session.accountId} and the role must allow s3:PutObject on ${where}.`;
+      return { check: "bucket-writable", ok: false, detail: short(error), hint };
     }
   }
+}
+
+const errorName = (error: unknown): string => (error instanceof Error ? error.name : "Error");
+
+/** The error's name and the first line of its message: enough to act on, nothing raw. */
+function short(error: unknown): string {
+  const text = describeError(error);
+  const firstLine = text.split("\n")[0] ?? text;
+  return firstLine.length > 300 ? `${firstLine.slice(0, 300)}...` : firstLine;
 }
