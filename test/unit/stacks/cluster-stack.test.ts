@@ -520,6 +520,27 @@ describe("ClusterStack: Kubernetes side", () => {
 describe("collector values", () => {
   const base = { clusterId: "c1", region: "us-east-1", serviceAccountName: "sa", stagingBucket: "b-staging" };
 
+  it("mounts only the pod log directory (read-only) and Vector's data dir, never the host's /var/lib", () => {
+    const values = releaseValues(json);
+
+    expect(values.defaultVolumes).toEqual([{ name: "var-log-pods", hostPath: { path: "/var/log/pods/" } }]);
+    expect(values.defaultVolumeMounts).toEqual([
+      { name: "var-log-pods", mountPath: "/var/log/pods/", readOnly: true },
+    ]);
+    const hostPaths = [
+      ...values.defaultVolumes.map((v: { hostPath: { path: string } }) => v.hostPath.path),
+      values.persistence.hostPath.path,
+    ];
+    // kubelet keeps every pod's projected service-account token under /var/lib/kubelet.
+    for (const path of hostPaths) expect("/var/lib/kubelet/pods/x/volumes/".startsWith(path)).toBe(false);
+    expect(() =>
+      assertValidValues({
+        ...values,
+        defaultVolumes: [{ name: "var-lib", hostPath: { path: "/var/lib/" } }],
+      }),
+    ).toThrow(/\/defaultVolumes\/0\/hostPath\/path must be equal to one of the allowed values/);
+  });
+
   it("refuses values that break the schema (e.g. a writable root filesystem)", () => {
     const values = vectorValues(base);
     expect(() =>
