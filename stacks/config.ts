@@ -80,6 +80,9 @@ const Quantities = z
   })
   .strict();
 
+/** The in-cluster distributor's default namespace (apart from the privileged collector's). */
+export const DISTRIBUTOR_NAMESPACE = "logrelay-distributor";
+
 /** The in-cluster distributor's service account (stacks/in-cluster-distributor.ts names its objects so). */
 export const DISTRIBUTOR_SERVICE_ACCOUNT = "logrelay-distributor";
 
@@ -152,6 +155,15 @@ const ClusterObjectSchema = z
     distributor: z
       .object({
         image: z.string().min(1),
+        /**
+         * Its own namespace, at Pod Security "restricted": never beside the root collector, whose
+         * namespace must allow hostPath volumes. @default logrelay-distributor
+         */
+        namespace: z
+          .string()
+          .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+          .max(63)
+          .default(DISTRIBUTOR_NAMESPACE),
         replicas: z.number().int().min(0).max(100).default(1),
         /** Scale on queue depth with KEDA (must be installed in the cluster). */
         keda: z
@@ -264,15 +276,20 @@ export const EnvironmentSchema = z
     const subjects = new Map<string, string>();
     const issuerOf = (url: string) => url.replace(/\/+$/, "").toLowerCase();
     env.clusters.forEach((c, i) => {
-      const accounts = [c.service_account, ...(c.distributor ? [DISTRIBUTOR_SERVICE_ACCOUNT] : [])];
-      for (const sa of accounts) {
-        const subject = `${issuerOf(c.oidc_issuer_url)} system:serviceaccount:${c.namespace}:${sa}`;
+      const accounts: [string, string][] = [
+        [c.namespace, c.service_account],
+        ...(c.distributor
+          ? [[c.distributor.namespace, DISTRIBUTOR_SERVICE_ACCOUNT] as [string, string]]
+          : []),
+      ];
+      for (const [ns, sa] of accounts) {
+        const subject = `${issuerOf(c.oidc_issuer_url)} system:serviceaccount:${ns}:${sa}`;
         const other = subjects.get(subject);
         if (other) {
           ctx.addIssue({
             code: "custom",
             path: ["clusters", i, "namespace"],
-            message: `clusters ${other} and ${c.id} share the OIDC issuer ${c.oidc_issuer_url} and the subject system:serviceaccount:${c.namespace}:${sa}: either could assume the other's roles; give one of them another namespace (or service_account)`,
+            message: `clusters ${other} and ${c.id} share the OIDC issuer ${c.oidc_issuer_url} and the subject system:serviceaccount:${ns}:${sa}: either could assume the other's roles; give one of them another namespace (or service_account)`,
           });
         }
         subjects.set(subject, c.id);

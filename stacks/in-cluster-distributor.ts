@@ -1,4 +1,5 @@
 import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
+import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import type { Construct } from "constructs";
 import { ENV } from "../functions/shared/contract";
@@ -141,7 +142,7 @@ export function inClusterDistributorRole(
     roleName: names(env.name).inClusterDistributorRole(cluster.id),
     description: `logrelay distributor worker in cluster ${cluster.id}`,
     issuer,
-    namespace: cluster.namespace,
+    namespace: cluster.distributor!.namespace,
     serviceAccount: DISTRIBUTOR_NAME,
     statements: distributorStatements({
       queueArn: regional.deliveryQueueArn,
@@ -172,10 +173,25 @@ export function inClusterDistributorWorkload(
   cluster: Cluster,
   role: IrsaRole,
   regional: RegionalResourceNames,
-  namespace: string,
 ): void {
   const settings = cluster.distributor!;
+  // Apart from the collector (root, hostPath, "privileged" namespace): a compromised agent on the
+  // node cannot reach this role's token through a shared namespace.
+  const ns = new NamespaceV1(scope, "distributor-namespace", {
+    metadata: {
+      name: settings.namespace,
+      labels: {
+        "app.kubernetes.io/managed-by": "logrelay",
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+      },
+    },
+  });
+  // Literal, not a reference: kubernetes_manifest needs the namespace at plan time (dependsOn orders it).
+  const namespace = settings.namespace;
   const sa = new ServiceAccountV1(scope, "distributor-sa", {
+    dependsOn: [ns],
     metadata: {
       name: DISTRIBUTOR_NAME,
       namespace,
@@ -185,12 +201,15 @@ export function inClusterDistributorWorkload(
   movedFrom(sa, ["processor-sa"]);
   const deployment = new Manifest(scope, "distributor-deployment", {
     manifest: distributorDeployment(namespace, cluster, regional, settings.image, settings.replicas),
-    dependsOn: [sa],
+    dependsOn: [ns, sa],
   });
   movedFrom(deployment, ["processor-deployment"]);
   if (settings.keda) {
     kedaObjects(namespace, cluster, regional).forEach((manifest, i) => {
-      const scaler = new Manifest(scope, `distributor-keda-${idFrom(manifest.kind)}`, { manifest });
+      const scaler = new Manifest(scope, `distributor-keda-${idFrom(manifest.kind)}`, {
+        manifest,
+        dependsOn: [ns],
+      });
       movedFrom(scaler, [`processor-keda-${i}`]);
     });
   }

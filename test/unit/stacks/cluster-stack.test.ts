@@ -77,7 +77,11 @@ describe("ClusterStack: Terraform addresses", () => {
 
   it("reads the 0.1.0 setting name `processor` as `distributor`", () => {
     const legacy = env({ clusters: [cluster({ processor: { image: "img:1" } })] });
-    expect(legacy.clusters[0]!.distributor).toEqual({ image: "img:1", replicas: 1 });
+    expect(legacy.clusters[0]!.distributor).toEqual({
+      image: "img:1",
+      replicas: 1,
+      namespace: "logrelay-distributor",
+    });
   });
 });
 
@@ -159,9 +163,9 @@ describe("ClusterStack: AWS side", () => {
     const collector = "system:serviceaccount:logrelay:logrelay-collector";
     expect(await decide(collector, "sts.amazonaws.com")).toBe("Allowed");
     expect(await decide("system:serviceaccount:tenant-ns:default", "sts.amazonaws.com")).not.toBe("Allowed");
-    expect(await decide("system:serviceaccount:logrelay:logrelay-distributor", "sts.amazonaws.com")).not.toBe(
-      "Allowed",
-    );
+    expect(
+      await decide("system:serviceaccount:logrelay-distributor:logrelay-distributor", "sts.amazonaws.com"),
+    ).not.toBe("Allowed");
     expect(await decide(collector, "openshift")).not.toBe("Allowed");
     const otherCluster = "arn:aws:iam::123456789012:oidc-provider/oidc.other.example.com";
     expect(await decide(collector, "sts.amazonaws.com", otherCluster)).not.toBe("Allowed");
@@ -193,8 +197,9 @@ describe("ClusterStack: Kubernetes side", () => {
   });
 
   it("creates the namespace and the service account annotated with the role", () => {
-    const ns = only(json, "kubernetes_namespace_v1");
-    expect(ns.metadata.name).toBe("logrelay");
+    const ns = Object.values(all(json, "kubernetes_namespace_v1")).find(
+      (n) => n.metadata.name === "logrelay",
+    );
     expect(ns.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("privileged");
     const sa = Object.values(all(json, "kubernetes_service_account_v1")).find(
       (s) => s.metadata.name === "logrelay-collector",
@@ -489,7 +494,7 @@ describe("ClusterStack: Kubernetes side", () => {
     expect(role.name).toBe("logrelay-test-distributor-k8s-rosa-prod-1");
     const trust = JSON.parse(role.assume_role_policy).Statement[0].Condition.StringEquals;
     expect(trust["oidc.op1.openshiftapps.com/2f4k9a7c1b:sub"]).toBe(
-      "system:serviceaccount:logrelay:logrelay-distributor",
+      "system:serviceaccount:logrelay-distributor:logrelay-distributor",
     );
     const statements = JSON.parse(only(json, "aws_iam_role_policy").policy).Statement;
     expect(statements.map((s: { Sid: string }) => s.Sid)).toEqual([
@@ -519,6 +524,34 @@ describe("ClusterStack: Kubernetes side", () => {
 
 describe("collector values", () => {
   const base = { clusterId: "c1", region: "us-east-1", serviceAccountName: "sa", stagingBucket: "b-staging" };
+
+  it("runs the in-cluster distributor in a namespace of its own at Pod Security restricted", () => {
+    const namespaces = Object.values(all(json, "kubernetes_namespace_v1")).map((n) => n.metadata);
+    const own = namespaces.find((n) => n.name === "logrelay-distributor");
+    expect(own.labels).toMatchObject({
+      "pod-security.kubernetes.io/enforce": "restricted",
+      "pod-security.kubernetes.io/warn": "restricted",
+    });
+    const manifests = Object.values(all(json, "kubernetes_manifest")).map((m) => m.manifest);
+    const workload = manifests.filter((m) =>
+      ["Deployment", "ScaledObject", "TriggerAuthentication"].includes(m.kind),
+    );
+    expect(workload.map((m) => m.metadata.namespace)).toEqual(workload.map(() => "logrelay-distributor"));
+    const sa = Object.values(all(json, "kubernetes_service_account_v1")).find(
+      (s) => s.metadata.name === "logrelay-distributor",
+    );
+    expect(sa.metadata.namespace).toBe("logrelay-distributor");
+    // What "restricted" asks of the pod: non-root, seccomp, no escalation, no capabilities.
+    const pod = workload.find((m) => m.kind === "Deployment").spec.template.spec;
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(pod.containers[0].securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+    });
+  });
 
   it("mounts only the pod log directory (read-only) and Vector's data dir, never the host's /var/lib", () => {
     const values = releaseValues(json);

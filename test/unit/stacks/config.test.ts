@@ -74,7 +74,7 @@ describe("environment definitions", () => {
           },
         ],
       },
-      "subject system:serviceaccount:logrelay:logrelay-distributor",
+      "subject system:serviceaccount:logrelay-distributor:logrelay-distributor",
     ],
   ])("refuses %j naming the field and the fix", (override, message) => {
     expect(() =>
