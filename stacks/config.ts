@@ -187,8 +187,12 @@ export const CustomerAccountSchema = z
     tenant_id: TenantIdSchema,
     account_id: AccountId,
     external_id: ExternalIdSchema,
-    /** The role may only write to log groups whose names start with this. */
-    log_group_prefix: z.string().regex(LOG_GROUP_NAME_PATTERN).default("/logrelay/"),
+    /**
+     * The role may only write to log groups whose names start with this. @default
+     * `/logrelay/<tenant_id>/`: per tenant, so tenants sharing an account cannot write each other's
+     * log groups.
+     */
+    log_group_prefix: z.string().regex(LOG_GROUP_NAME_PATTERN).optional(),
     /** S3 delivery target; the role may only write under `<prefix><tenant_id>/`. */
     bucket: z
       .object({
@@ -202,7 +206,11 @@ export const CustomerAccountSchema = z
     /** Role Terraform assumes to deploy into that account (e.g. OrganizationAccountAccessRole). */
     deploy_role_arn: z.string().startsWith("arn:").optional(),
   })
-  .strict();
+  .strict()
+  .transform((c) => ({ ...c, log_group_prefix: c.log_group_prefix ?? defaultLogGroupPrefix(c.tenant_id) }));
+
+/** Each tenant's own log-group prefix unless set: `/logrelay/<tenant>/`. */
+export const defaultLogGroupPrefix = (tenantId: string) => `/logrelay/${tenantId}/`;
 
 export const EnvironmentSchema = z
   .object({
@@ -261,6 +269,23 @@ export const EnvironmentSchema = z
   })
   .strict()
   .superRefine((env, ctx) => {
+    // Two tenants in one account whose prefixes overlap could write each other's log groups.
+    env.customers.forEach((c, i) => {
+      const other = env.customers.find(
+        (o, j) =>
+          j < i &&
+          o.account_id === c.account_id &&
+          (o.log_group_prefix.startsWith(c.log_group_prefix) ||
+            c.log_group_prefix.startsWith(o.log_group_prefix)),
+      );
+      if (other) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["customers", i, "log_group_prefix"],
+          message: `tenants ${other.tenant_id} and ${c.tenant_id} share account ${c.account_id} and their log-group prefixes (${other.log_group_prefix}, ${c.log_group_prefix}) overlap: each could write the other's log groups; give each its own prefix (the default is /logrelay/<tenant>/)`,
+        });
+      }
+    });
     const seen = new Set<string>();
     env.customers.forEach((c, i) => {
       if (seen.has(c.tenant_id))

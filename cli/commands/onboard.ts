@@ -9,6 +9,7 @@ import {
   TenantIdSchema,
 } from "../../functions/shared/delivery-config";
 import { BUCKET_NAME_PATTERN, LOG_GROUP_NAME_PATTERN } from "../../functions/shared/patterns";
+import { defaultLogGroupPrefix } from "../../stacks/config";
 import { customerRoleTemplate } from "../../stacks/customer-role";
 import { customerRoleArn } from "../../stacks/naming";
 import { CliError, type CliIo } from "../io";
@@ -17,7 +18,7 @@ import { type ConnectionOptions, expectOk, transportFor } from "./tenants";
 interface OnboardOptions {
   account: string;
   centralRoleArn?: string;
-  logGroupPrefix: string;
+  logGroupPrefix?: string;
   bucket?: string;
   bucketPrefix: string;
   out: string;
@@ -43,8 +44,7 @@ export function registerOnboard(program: Command, io: CliIo): void {
     )
     .option(
       "--log-group-prefix <prefix>",
-      "the role may write only to log groups starting with this",
-      "/logrelay/",
+      "the role may write only to log groups starting with this (default /logrelay/<tenant>/)",
     )
     .option("--bucket <name>", "also deliver to this S3 bucket in the customer's account")
     .option("--bucket-prefix <prefix>", "key prefix in that bucket", "ROSA/cluster-logs/")
@@ -64,8 +64,9 @@ export function registerOnboard(program: Command, io: CliIo): void {
           2,
         );
       }
-      if (!LOG_GROUP_NAME_PATTERN.test(o.logGroupPrefix))
-        throw new CliError(`--log-group-prefix ${o.logGroupPrefix} is not a log group name prefix`, 2);
+      const logGroupPrefix = o.logGroupPrefix ?? defaultLogGroupPrefix(tenant);
+      if (!LOG_GROUP_NAME_PATTERN.test(logGroupPrefix))
+        throw new CliError(`--log-group-prefix ${logGroupPrefix} is not a log group name prefix`, 2);
       if (o.bucket && !BUCKET_NAME_PATTERN.test(o.bucket))
         throw new CliError(`--bucket ${o.bucket} is not a valid bucket name`, 2);
       if (!BucketPrefixSchema.safeParse(o.bucketPrefix).success) {
@@ -83,7 +84,7 @@ export function registerOnboard(program: Command, io: CliIo): void {
         accountId: o.account,
         externalId,
         centralRoleArn: central,
-        logGroupPrefix: o.logGroupPrefix,
+        logGroupPrefix,
         ...(bucket && { bucket }),
       };
       const configs = [
@@ -92,7 +93,7 @@ export function registerOnboard(program: Command, io: CliIo): void {
           type: "cloudwatch",
           log_distribution_role_arn: roleArn,
           external_id: externalId,
-          log_group_name: `${o.logGroupPrefix}${tenant}`,
+          log_group_name: `${logGroupPrefix}${tenant}`,
         }),
         ...(bucket
           ? [
@@ -111,7 +112,7 @@ export function registerOnboard(program: Command, io: CliIo): void {
         tenant_id: tenant,
         account_id: o.account,
         external_id: externalId,
-        log_group_prefix: o.logGroupPrefix,
+        log_group_prefix: logGroupPrefix,
         ...(bucket && { bucket }),
       };
 

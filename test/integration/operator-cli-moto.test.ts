@@ -92,7 +92,7 @@ describe("operator CLI end to end", () => {
     expect((await cli("tenants", "put", "initech", "--file", join(out, "initech-s3.json"))).code).toBe(0);
 
     const list = await cli("tenants", "list");
-    expect(list.out).toMatch(/initech\s+cloudwatch\s+true\s+\/logrelay\/initech/);
+    expect(list.out).toMatch(/initech\s+cloudwatch\s+true\s+\/logrelay\/initech\/initech/);
     expect(list.out).toMatch(/initech\s+s3\s+true\s+s3:\/\/initech-archive\/ROSA\/cluster-logs\//);
     const got = JSON.parse((await cli("tenants", "get", "initech", "s3", "--output", "json")).out);
     expect(got[0]).toMatchObject({ bucket_name: "initech-archive", version: 1 });
@@ -136,7 +136,7 @@ describe("operator CLI end to end", () => {
 
     const delivered = await cli("deliver", "--bucket", BUCKET, "--key", key);
     expect(delivered.code).toBe(0);
-    const group = await readLogGroup((await clientsFor(CUSTOMER)).logs, "/logrelay/initech");
+    const group = await readLogGroup((await clientsFor(CUSTOMER)).logs, "/logrelay/initech/initech");
     expect(
       Object.values(group!)
         .flat()
@@ -173,7 +173,7 @@ describe("operator CLI end to end", () => {
     // Both the redriven and the replayed notification settle; the ledger keeps the events single.
     const drained = await cli("deliver", "--queue-url", queueUrl, "--until-empty");
     expect(drained.code).toBe(0);
-    const after = await readLogGroup((await clientsFor(CUSTOMER)).logs, "/logrelay/initech");
+    const after = await readLogGroup((await clientsFor(CUSTOMER)).logs, "/logrelay/initech/initech");
     expect(Object.values(after!).flat()).toHaveLength(1);
   });
 

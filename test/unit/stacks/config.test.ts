@@ -85,6 +85,40 @@ describe("environment definitions", () => {
     ).toThrow(message);
   });
 
+  it("gives each tenant its own log-group prefix by default, and refuses overlapping prefixes in one account", () => {
+    const base = { name: "dev", account_id: "123456789012", regions: ["us-east-1"] };
+    const e = parseEnvironment(
+      {
+        ...base,
+        customers: [
+          { tenant_id: "acme", account_id: "111111111111", external_id: "ext-1" },
+          { tenant_id: "acme-eu", account_id: "111111111111", external_id: "ext-2" },
+        ],
+      },
+      "dev.json",
+    );
+    expect(e.customers.map((c) => c.log_group_prefix)).toEqual(["/logrelay/acme/", "/logrelay/acme-eu/"]);
+    expect(() =>
+      parseEnvironment(
+        {
+          ...base,
+          customers: [
+            {
+              tenant_id: "acme",
+              account_id: "111111111111",
+              external_id: "ext-1",
+              log_group_prefix: "/logrelay/",
+            },
+            { tenant_id: "globex", account_id: "111111111111", external_id: "ext-2" },
+          ],
+        },
+        "dev.json",
+      ),
+    ).toThrow(
+      "customers.1.log_group_prefix: tenants acme and globex share account 111111111111 and their log-group prefixes (/logrelay/, /logrelay/globex/) overlap",
+    );
+  });
+
   it("accepts clusters sharing an issuer when their subjects differ (another namespace)", () => {
     const e = parseEnvironment(
       {

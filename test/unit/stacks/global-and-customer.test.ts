@@ -70,8 +70,8 @@ describe("CustomerAccountStack", () => {
   it("writes only under its log-group prefix and its bucket prefix", () => {
     const byId = Object.fromEntries(permissions.Statement.map((s: { Sid: string }) => [s.Sid, s]));
     expect(byId.WriteLogsUnderPrefix.Resource).toEqual([
-      "arn:aws:logs:*:111111111111:log-group:/logrelay/*",
-      "arn:aws:logs:*:111111111111:log-group:/logrelay/*:log-stream:*",
+      "arn:aws:logs:*:111111111111:log-group:/logrelay/acme/*",
+      "arn:aws:logs:*:111111111111:log-group:/logrelay/acme/*:log-stream:*",
     ]);
     expect(byId.PutObjectsUnderTenantPrefix).toMatchObject({
       Action: "s3:PutObject",

@@ -267,9 +267,16 @@ describe("cross-account isolation, evaluated on the synthesized policies", () =>
     expect(
       await customerWrites(
         "logs:PutLogEvents",
-        "arn:aws:logs:us-east-1:111111111111:log-group:/logrelay/acme:log-stream:c1/app/pod/2026-11-20",
+        "arn:aws:logs:us-east-1:111111111111:log-group:/logrelay/acme/acme:log-stream:c1/app/pod/2026-11-20",
       ),
     ).toBe("Allowed");
+    // Another tenant's default prefix in the same account.
+    expect(
+      await customerWrites(
+        "logs:PutLogEvents",
+        "arn:aws:logs:us-east-1:111111111111:log-group:/logrelay/globex/globex:log-stream:x",
+      ),
+    ).not.toBe("Allowed");
     expect(
       await customerWrites(
         "logs:PutLogEvents",
@@ -363,7 +370,7 @@ describe("cross-account isolation, evaluated on the synthesized policies", () =>
         accountId: "111111111111",
         externalId: "acme-ext-1",
         centralRoleArn: CENTRAL,
-        logGroupPrefix: "/logrelay/",
+        logGroupPrefix: "/logrelay/acme/",
         bucket: { name: "acme-logs", prefix: "logs/" },
       }) as {
         Resources: { LogDistributionRole: { Properties: { Policies: { PolicyDocument: unknown }[] } } };
