@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
+import type { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
@@ -33,6 +33,7 @@ import {
 } from "./policies";
 import { awsProvider, configureBackend } from "./provider";
 import { regionalAlarms } from "./regional-alarms";
+import { regionalTables } from "./regional-tables";
 
 /** The suffix of staged objects, which the bucket notification filters on. */
 export function stagedObjectSuffix(env: Environment): string {
@@ -112,42 +113,11 @@ export class RegionalStack extends TerraformStack {
     this.topic = notifications.topic;
     this.delivery = notifications.delivery;
 
-    const sse = { enabled: true, kmsKeyArn: this.key.arn };
-    this.configTable = new DynamodbTable(this, "tenant-configs", {
-      name: r.configTable,
-      billingMode: "PAY_PER_REQUEST",
-      hashKey: "tenant_id",
-      rangeKey: "type",
-      attribute: [
-        { name: "tenant_id", type: "S" },
-        { name: "type", type: "S" },
-      ],
-      pointInTimeRecovery: { enabled: true },
-      serverSideEncryption: sse,
-      ttl: { attributeName: "ttl", enabled: true },
-      deletionProtectionEnabled: !env.emulator,
-    });
-    // The platform's record of which accounts (and clusters) each tenant's logs may use.
-    this.registryTable = new DynamodbTable(this, "tenant-registry", {
-      name: r.registryTable,
-      billingMode: "PAY_PER_REQUEST",
-      hashKey: "tenant_id",
-      attribute: [{ name: "tenant_id", type: "S" }],
-      pointInTimeRecovery: { enabled: true },
-      serverSideEncryption: sse,
-      deletionProtectionEnabled: !env.emulator,
-    });
-    this.ledgerTable = new DynamodbTable(this, "delivery-ledger", {
-      name: r.ledgerTable,
-      billingMode: "PAY_PER_REQUEST",
-      hashKey: "pk",
-      attribute: [{ name: "pk", type: "S" }],
-      // Losing the ledger means duplicates: every claim and checkpoint would be forgotten.
-      pointInTimeRecovery: { enabled: true },
-      serverSideEncryption: sse,
-      ttl: { attributeName: "ttl", enabled: true },
-      deletionProtectionEnabled: !env.emulator,
-    });
+    ({
+      configTable: this.configTable,
+      registryTable: this.registryTable,
+      ledgerTable: this.ledgerTable,
+    } = regionalTables(this, env, r, this.key));
 
     this.distributor = new NodejsFunction(this, "distributor", {
       functionName: `${prefix}-distributor`,

@@ -1,6 +1,7 @@
 import type { DeliveryConfig } from "../shared/delivery-config";
 import { accountOfRoleArn } from "../shared/patterns";
 import { registryRefusal, type TenantRegistration } from "../shared/tenant-registry";
+import { type AdmissionDeps, admit } from "./admission";
 import { PUT_LOG_EVENTS_LIMITS, type PutLogEventsLimits } from "./batching";
 import {
   ClaimHandle,
@@ -13,11 +14,11 @@ import {
 } from "./claims";
 import { type Destination, type DestinationDeps, destinationFor } from "./destinations";
 import { zeroCounts } from "./destinations/destination";
-import { InvalidConfigError, MalformedMessageError, NotRegisteredError, outcomeOf } from "./errors";
+import { MalformedMessageError, NotRegisteredError, outcomeOf } from "./errors";
 import { skipReason } from "./matching";
 import { type ObjectRef, parseNotification } from "./notification";
 import { objectEvents } from "./object-events";
-import { type LogObjectKey, parseObjectKey } from "./object-key";
+import type { LogObjectKey } from "./object-key";
 import {
   combineStatus,
   type DestinationResult,
@@ -77,6 +78,7 @@ export class DeliveryEngine {
   private readonly limits: PutLogEventsLimits;
   private readonly report: OutcomeReport;
   private readonly destinationDeps: DestinationDeps;
+  private readonly admission: AdmissionDeps;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -85,6 +87,12 @@ export class DeliveryEngine {
     this.now = deps.now ?? Date.now;
     this.limits = settings.limits ?? PUT_LOG_EVENTS_LIMITS;
     this.report = new OutcomeReport(deps.telemetry);
+    this.admission = {
+      registry: deps.registry,
+      configs: deps.configs,
+      report: this.report,
+      ...(settings.stagingBuckets && { stagingBuckets: settings.stagingBuckets }),
+    };
     this.destinationDeps = {
       objects: deps.objects,
       cloudWatchLogs: deps.cloudWatchLogs,
@@ -144,65 +152,20 @@ export class DeliveryEngine {
         latencyMs: Math.max(0, this.now() - ref.eventTime.getTime()),
       };
     };
-    const allowed = this.settings.stagingBuckets;
-    if (allowed && !allowed.includes(ref.bucket)) {
-      const error = new MalformedMessageError(
-        `bucket ${ref.bucket} is not a staging bucket of this distributor (${allowed.join(", ")}): notification refused`,
-      );
-      return finish({ status: "failed_permanent", reason: outcomeOf(error).reason, destinations: [] });
-    }
-    let key: LogObjectKey;
-    try {
-      key = parseObjectKey(ref.key);
-    } catch (error) {
-      return finish({ status: "failed_permanent", reason: outcomeOf(error).reason, destinations: [] });
-    }
-    const tenantId = key.tenantId;
-    let configs: Awaited<ReturnType<CachedTenantConfigs["forTenant"]>>;
-    let registration: TenantRegistration | undefined;
-    try {
-      [registration, configs] = await Promise.all([
-        this.deps.registry.forTenant(tenantId),
-        this.deps.configs.forTenant(tenantId),
-      ]);
-    } catch (error) {
-      const { status, reason } = outcomeOf(error);
-      return finish({
-        tenantId,
-        status,
-        reason: `reading the registry and configs: ${reason}`,
-        destinations: [],
-      });
-    }
-    const refused = registryRefusal(tenantId, registration, { clusterId: key.clusterId });
-    if (refused) {
-      this.report.registryRefusal(tenantId);
-      return finish({ tenantId, ...outcomeOf(new NotRegisteredError(refused)), destinations: [] });
-    }
-    if (configs.valid.length === 0 && configs.invalid.length === 0) {
-      return finish({
-        tenantId,
-        status: "skipped",
-        reason: "tenant has no delivery config",
-        destinations: [],
-      });
-    }
-    const invalid: DestinationResult[] = configs.invalid.map((c) => ({
-      ...zeroCounts(),
-      type: c.type,
-      target: "(invalid config)",
-      ...outcomeOf(new InvalidConfigError(c.problems.join("; "))),
-    }));
+    const admission = await admit(ref, this.admission);
+    if (!admission.admitted) return finish({ ...admission.outcome, destinations: [] });
+    const { key, registration, configs, invalid } = admission;
     let version: Promise<ObjectIdentity | undefined> | undefined;
     const pin = () => {
       version ??= this.objectVersion(ref, deadline);
       return version;
     };
     const tasks = configs.valid.map((config) =>
-      this.deliverTo(config, registration!, ref, key, pin, deadline),
+      this.deliverTo(config, registration, ref, key, pin, deadline),
     );
     const destinations = [...invalid, ...(await Promise.all(tasks))];
-    return finish({ tenantId, status: combineStatus(destinations.map((d) => d.status)), destinations });
+    const status = combineStatus(destinations.map((d) => d.status));
+    return finish({ tenantId: key.tenantId, status, destinations });
   }
 
   /** One destination, isolated: whatever happens here is this destination's result only. */

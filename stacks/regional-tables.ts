@@ -1,0 +1,54 @@
+import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
+import type { TerraformStack } from "cdktf";
+import type { Environment } from "./config";
+import type { RegionalResourceNames } from "./naming";
+
+/**
+ * The regional stack's tables: tenant configs (tenants edit them through the API), the tenant
+ * registry (platform admins), the delivery ledger (claims and checkpoints). Created in the stack's
+ * own scope, so their addresses are `aws_dynamodb_table.<id>`.
+ */
+export function regionalTables(
+  scope: TerraformStack,
+  env: Environment,
+  r: RegionalResourceNames,
+  key: { readonly arn: string },
+) {
+  const sse = { enabled: true, kmsKeyArn: key.arn };
+  const configTable = new DynamodbTable(scope, "tenant-configs", {
+    name: r.configTable,
+    billingMode: "PAY_PER_REQUEST",
+    hashKey: "tenant_id",
+    rangeKey: "type",
+    attribute: [
+      { name: "tenant_id", type: "S" },
+      { name: "type", type: "S" },
+    ],
+    pointInTimeRecovery: { enabled: true },
+    serverSideEncryption: sse,
+    ttl: { attributeName: "ttl", enabled: true },
+    deletionProtectionEnabled: !env.emulator,
+  });
+  // The platform's record of which accounts (and clusters) each tenant's logs may use.
+  const registryTable = new DynamodbTable(scope, "tenant-registry", {
+    name: r.registryTable,
+    billingMode: "PAY_PER_REQUEST",
+    hashKey: "tenant_id",
+    attribute: [{ name: "tenant_id", type: "S" }],
+    pointInTimeRecovery: { enabled: true },
+    serverSideEncryption: sse,
+    deletionProtectionEnabled: !env.emulator,
+  });
+  const ledgerTable = new DynamodbTable(scope, "delivery-ledger", {
+    name: r.ledgerTable,
+    billingMode: "PAY_PER_REQUEST",
+    hashKey: "pk",
+    attribute: [{ name: "pk", type: "S" }],
+    // Losing the ledger means duplicates: every claim and checkpoint would be forgotten.
+    pointInTimeRecovery: { enabled: true },
+    serverSideEncryption: sse,
+    ttl: { attributeName: "ttl", enabled: true },
+    deletionProtectionEnabled: !env.emulator,
+  });
+  return { configTable, registryTable, ledgerTable };
+}
