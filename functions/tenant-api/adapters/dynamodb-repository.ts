@@ -33,24 +33,35 @@ function decodeCursor(
   throw badRequest("invalid cursor", { cursor: ["use the cursor returned by the previous page"] });
 }
 
+/** One page of a table scan; the cursor is checked against the table's key attributes. */
+async function scanPage(
+  db: Pick<DynamoDBDocumentClient, "send">,
+  table: string,
+  limit: number,
+  cursor: string | undefined,
+  keyNames: readonly string[],
+): Promise<Page<Record<string, unknown>>> {
+  const out = await db.send(
+    new ScanCommand({
+      TableName: table,
+      Limit: limit,
+      ...(cursor && { ExclusiveStartKey: decodeCursor(cursor, keyNames) }),
+    }),
+  );
+  return {
+    items: out.Items ?? [],
+    ...(out.LastEvaluatedKey && { cursor: encodeCursor(out.LastEvaluatedKey) }),
+  };
+}
+
 export class DynamoDbConfigRepository implements ConfigRepository {
   constructor(
     private readonly db: Pick<DynamoDBDocumentClient, "send">,
     private readonly table: string,
   ) {}
 
-  async list(limit: number, cursor?: string): Promise<Page<Record<string, unknown>>> {
-    const out = await this.db.send(
-      new ScanCommand({
-        TableName: this.table,
-        Limit: limit,
-        ...(cursor && { ExclusiveStartKey: decodeCursor(cursor) }),
-      }),
-    );
-    return {
-      items: out.Items ?? [],
-      ...(out.LastEvaluatedKey && { cursor: encodeCursor(out.LastEvaluatedKey) }),
-    };
+  list(limit: number, cursor?: string): Promise<Page<Record<string, unknown>>> {
+    return scanPage(this.db, this.table, limit, cursor, ["tenant_id", "type"]);
   }
 
   async listTenant(tenantId: string): Promise<Record<string, unknown>[]> {
@@ -134,18 +145,8 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
     private readonly table: string,
   ) {}
 
-  async list(limit: number, cursor?: string): Promise<Page<Record<string, unknown>>> {
-    const out = await this.db.send(
-      new ScanCommand({
-        TableName: this.table,
-        Limit: limit,
-        ...(cursor && { ExclusiveStartKey: decodeCursor(cursor, ["tenant_id"]) }),
-      }),
-    );
-    return {
-      items: out.Items ?? [],
-      ...(out.LastEvaluatedKey && { cursor: encodeCursor(out.LastEvaluatedKey) }),
-    };
+  list(limit: number, cursor?: string): Promise<Page<Record<string, unknown>>> {
+    return scanPage(this.db, this.table, limit, cursor, ["tenant_id"]);
   }
 
   async get(tenantId: string): Promise<Record<string, unknown> | undefined> {
