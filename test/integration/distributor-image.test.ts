@@ -96,6 +96,7 @@ describe("the in-cluster distributor image (functions/distributor/Containerfile)
       "CENTRAL_LOG_DISTRIBUTION_ROLE_ARN",
       "DELIVERY_LEDGER_TABLE",
       "LEDGER_TTL_DAYS",
+      "STAGING_BUCKETS",
       "TENANT_CONFIG_TABLE",
       "TENANT_REGISTRY_TABLE",
     ]);
@@ -105,6 +106,8 @@ describe("the in-cluster distributor image (functions/distributor/Containerfile)
         AWS_REGION: REGION,
         TENANT_CONFIG_TABLE: table,
         TENANT_REGISTRY_TABLE: registry,
+        // The manifest names the regional staging bucket; here, the suite's.
+        STAGING_BUCKETS: bucket,
         DELIVERY_LEDGER_TABLE: ledger,
         LEDGER_TTL_DAYS: manifestEnv.LEDGER_TTL_DAYS,
         CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: `arn:aws:iam::${CENTRAL_ACCOUNT}:role/logrelay-central`,
