@@ -1,5 +1,5 @@
 import { type DeliveryConfig, DeliveryConfigSchema, describeIssues } from "../shared/delivery-config";
-import { type TenantRegistration, TenantRegistrationSchema } from "../shared/tenant-registry";
+import { parseRegistration, type TenantRegistration } from "../shared/tenant-registry";
 import type { ConfigSource, RegistrySource } from "./ports";
 
 /** A config item that failed validation: it fails only itself, the tenant's others still deliver. */
@@ -31,22 +31,21 @@ export function validateConfigItems(tenantId: string, items: Record<string, unkn
 }
 
 /**
- * Caches each tenant's configs for `ttlMs` (0 disables). Concurrent lookups of one tenant share
- * one request; a failed lookup is not cached.
+ * One promise per tenant, kept `ttlMs` (0 disables): concurrent lookups of a tenant share one
+ * request, a failed lookup is not kept.
  */
-export class CachedTenantConfigs {
-  private readonly entries = new Map<string, { at: number; value: Promise<TenantConfigs> }>();
+class PerTenantCache<T> {
+  private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
 
   constructor(
-    private readonly source: ConfigSource,
     private readonly ttlMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number,
   ) {}
 
-  forTenant(tenantId: string): Promise<TenantConfigs> {
+  get(tenantId: string, load: () => Promise<T>): Promise<T> {
     const hit = this.entries.get(tenantId);
     if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
-    const value = this.source.itemsFor(tenantId).then((items) => validateConfigItems(tenantId, items));
+    const value = load();
     if (this.ttlMs > 0) {
       this.entries.set(tenantId, { at: this.now(), value });
       value.catch(() => this.entries.delete(tenantId));
@@ -55,39 +54,50 @@ export class CachedTenantConfigs {
   }
 }
 
+/** Each tenant's configs, validated, cached for `ttlMs`. */
+export class CachedTenantConfigs {
+  private readonly cache: PerTenantCache<TenantConfigs>;
+
+  constructor(
+    private readonly source: ConfigSource,
+    ttlMs: number,
+    now: () => number = Date.now,
+  ) {
+    this.cache = new PerTenantCache(ttlMs, now);
+  }
+
+  forTenant(tenantId: string): Promise<TenantConfigs> {
+    return this.cache.get(tenantId, () =>
+      this.source.itemsFor(tenantId).then((items) => validateConfigItems(tenantId, items)),
+    );
+  }
+}
+
 /**
- * Caches each tenant's registration for `ttlMs`, unknown tenants too (negative caching: thousands
+ * Each tenant's registration, cached for `ttlMs`, unknown tenants too (negative caching: thousands
  * of tenants without a registration cost one read each per TTL). A stored item that does not pass
  * the schema counts as no registration (fail closed) and is reported once per read.
  */
 export class CachedRegistry {
-  private readonly entries = new Map<
-    string,
-    { at: number; value: Promise<TenantRegistration | undefined> }
-  >();
+  private readonly cache: PerTenantCache<TenantRegistration | undefined>;
 
   constructor(
     private readonly source: RegistrySource,
-    private readonly ttlMs: number,
+    ttlMs: number,
     private readonly onInvalid: (tenantId: string, problems: string[]) => void = () => {},
-    private readonly now: () => number = Date.now,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.cache = new PerTenantCache(ttlMs, now);
+  }
 
   forTenant(tenantId: string): Promise<TenantRegistration | undefined> {
-    const hit = this.entries.get(tenantId);
-    if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
-    const value = this.source.registrationOf(tenantId).then((item) => {
+    return this.cache.get(tenantId, async () => {
+      const item = await this.source.registrationOf(tenantId);
       if (item === undefined) return undefined;
-      const { updated_at: _serverOwned, ...registration } = item;
-      const parsed = TenantRegistrationSchema.safeParse(registration);
-      if (parsed.success && parsed.data.tenant_id === tenantId) return parsed.data;
-      this.onInvalid(tenantId, parsed.success ? ["tenant_id does not match"] : describeIssues(parsed.error));
+      const read = parseRegistration(item);
+      if (read.ok && read.registration.tenant_id === tenantId) return read.registration;
+      this.onInvalid(tenantId, read.ok ? ["tenant_id does not match"] : read.problems);
       return undefined;
     });
-    if (this.ttlMs > 0) {
-      this.entries.set(tenantId, { at: this.now(), value });
-      value.catch(() => this.entries.delete(tenantId));
-    }
-    return value;
   }
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { TenantIdSchema } from "./delivery-config";
+import { describeIssues, TenantIdSchema } from "./delivery-config";
 import { KEY_SEGMENT_PATTERN } from "./patterns";
 
 export const AccountIdSchema = z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id");
@@ -24,6 +24,20 @@ export const TenantRegistrationSchema = z
   .strict();
 
 export type TenantRegistration = z.infer<typeof TenantRegistrationSchema>;
+
+/**
+ * A stored registration read back (the server-owned `updated_at` set aside): the registration, or
+ * what is wrong with it. One reading for the distributor and the API.
+ */
+export function parseRegistration(
+  item: Record<string, unknown>,
+): { ok: true; registration: TenantRegistration } | { ok: false; problems: string[] } {
+  const { updated_at: _serverOwned, ...rest } = item;
+  const parsed = TenantRegistrationSchema.safeParse(rest);
+  return parsed.success
+    ? { ok: true, registration: parsed.data }
+    : { ok: false, problems: describeIssues(parsed.error) };
+}
 
 /** Why a delivery is refused by the registry, or undefined when it may go ahead. */
 export function registryRefusal(

@@ -1,6 +1,6 @@
 import { type DeliveryConfig, DeliveryConfigSchema, TenantIdSchema } from "../shared/delivery-config";
 import { accountOfRoleArn } from "../shared/patterns";
-import { TenantRegistrationSchema } from "../shared/tenant-registry";
+import { parseRegistration, TenantRegistrationSchema } from "../shared/tenant-registry";
 import { ApiError, badRequest, conflict, notFound } from "./errors";
 import type {
   CheckResult,
@@ -219,16 +219,15 @@ export class TenantConfigService {
   }
 
   private readRegistration(item: Record<string, unknown>): StoredRegistration {
-    const { updated_at, ...rest } = item;
-    const parsed = TenantRegistrationSchema.safeParse(rest);
-    if (!parsed.success) {
+    const read = parseRegistration(item);
+    if (!read.ok) {
       throw new ApiError(
         500,
         "CorruptItem",
         `stored registration of ${item.tenant_id} does not match the schema`,
       );
     }
-    return { ...parsed.data, updated_at: String(updated_at ?? "") };
+    return { ...read.registration, updated_at: String(item.updated_at ?? "") };
   }
 
   private complete(tenantId: string, config: ReturnType<typeof parseWritable>): DeliveryConfig {
