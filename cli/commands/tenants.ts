@@ -131,7 +131,14 @@ export function registerTenants(program: Command, io: CliIo): void {
         "with --table: the tenant registry table (default TENANT_REGISTRY_TABLE)",
       )
       .addOption(outputOption());
-  const api = (o: ConnectionOptions) => transportFor(o, io);
+  /** The command's transport, set up on its first call (one per command run). */
+  const api = (o: ConnectionOptions): ApiTransport => {
+    let transport: Promise<ApiTransport> | undefined;
+    return async (req) => {
+      transport ??= transportFor(o, io);
+      return (await transport)(req);
+    };
+  };
 
   connect(
     tenants
@@ -140,7 +147,7 @@ export function registerTenants(program: Command, io: CliIo): void {
   )
     .option("--tenant <id>", "only this tenant")
     .action(async (o: ConnectionOptions & { tenant?: string }) => {
-      const call = await api(o);
+      const call = api(o);
       if (o.tenant) {
         const reply = expectOk(
           await call({
@@ -177,7 +184,7 @@ export function registerTenants(program: Command, io: CliIo): void {
       .argument("<type>", "cloudwatch or s3"),
   ).action(async (tenant: string, type: string, o: ConnectionOptions) => {
     const reply = expectOk(
-      await (await api(o))({
+      await api(o)({
         method: "GET",
         path: `/tenants/${encodeURIComponent(tenant)}/delivery-configs/${encodeURIComponent(type)}`,
         query: {},
@@ -199,12 +206,9 @@ export function registerTenants(program: Command, io: CliIo): void {
     const path = `/tenants/${encodeURIComponent(tenant)}/delivery-configs`;
     const reply =
       version === undefined
-        ? expectOk(
-            await (await api(o))({ method: "POST", path, query: {}, body: JSON.stringify(body) }),
-            [201],
-          )
+        ? expectOk(await api(o)({ method: "POST", path, query: {}, body: JSON.stringify(body) }), [201])
         : expectOk(
-            await (await api(o))({
+            await api(o)({
               method: "PUT",
               path: `${path}/${encodeURIComponent(String(body.type))}`,
               query: {},
@@ -231,7 +235,7 @@ export function registerTenants(program: Command, io: CliIo): void {
       const changes = parseAssignments(o.set);
       if (Object.keys(changes).length === 0) throw new CliError("nothing to change: pass --set key=value", 2);
       const reply = expectOk(
-        await (await api(o))({
+        await api(o)({
           method: "PATCH",
           path: `/tenants/${encodeURIComponent(tenant)}/delivery-configs/${encodeURIComponent(type)}`,
           query: {},
@@ -252,7 +256,7 @@ export function registerTenants(program: Command, io: CliIo): void {
   ).action(async (tenant: string, type: string, o: ConnectionOptions & { version?: string }) => {
     const version = versionOf(o.version);
     expectOk(
-      await (await api(o))({
+      await api(o)({
         method: "DELETE",
         path: `/tenants/${encodeURIComponent(tenant)}/delivery-configs/${encodeURIComponent(type)}`,
         query: version === undefined ? {} : { version: String(version) },
@@ -278,7 +282,7 @@ export function registerTenants(program: Command, io: CliIo): void {
       );
     }
     const reply = expectOk(
-      await (await api(o))({
+      await api(o)({
         method: "POST",
         path: `/tenants/${encodeURIComponent(tenant)}/delivery-configs/${encodeURIComponent(type)}/validate`,
         query: {},
@@ -326,7 +330,7 @@ export function registerTenants(program: Command, io: CliIo): void {
         .map((c) => c.trim())
         .filter((c) => c !== "");
       const reply = expectOk(
-        await (await api(o))({
+        await api(o)({
           method: "PUT",
           path: `/registry/${encodeURIComponent(tenant)}`,
           query: {},
@@ -343,7 +347,7 @@ export function registerTenants(program: Command, io: CliIo): void {
       .argument("<tenant>"),
   ).action(async (tenant: string, o: ConnectionOptions) => {
     expectOk(
-      await (await api(o))({ method: "DELETE", path: `/registry/${encodeURIComponent(tenant)}`, query: {} }),
+      await api(o)({ method: "DELETE", path: `/registry/${encodeURIComponent(tenant)}`, query: {} }),
       [204],
     );
     io.stdout.write(
@@ -357,7 +361,7 @@ export function registerTenants(program: Command, io: CliIo): void {
       .command("list")
       .description("list registered tenants, their accounts and clusters"),
   ).action(async (o: ConnectionOptions) => {
-    const call = await api(o);
+    const call = api(o);
     const items: Registration[] = [];
     let cursor: string | undefined;
     do {

@@ -1,5 +1,5 @@
 import { registryRefusal, type TenantRegistration } from "../shared/tenant-registry";
-import { zeroCounts } from "./destinations/destination";
+import { countsOf } from "./destinations/destination";
 import { InvalidConfigError, MalformedMessageError, NotRegisteredError, outcomeOf } from "./errors";
 import type { ObjectRef } from "./notification";
 import { type LogObjectKey, parseObjectKey } from "./object-key";
@@ -68,7 +68,7 @@ export async function admit(ref: ObjectRef, deps: AdmissionDeps): Promise<Admiss
     return refuse({ tenantId, status: "skipped", reason: "tenant has no delivery config" });
   }
   const invalid: DestinationResult[] = configs.invalid.map((c) => ({
-    ...zeroCounts(),
+    ...countsOf(),
     type: c.type,
     target: "(invalid config)",
     ...outcomeOf(new InvalidConfigError(c.problems.join("; "))),

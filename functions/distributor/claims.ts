@@ -48,7 +48,7 @@ export interface ClaimOptions {
 /**
  * One attempt's hold on (object version, destination). While held, the lease is renewed every
  * third of its length; a failed renewal that says the claim was taken marks it lost, and the
- * destination stops before its next send (`assertHeld`).
+ * destination stops before its next send (`ensureHeld`).
  */
 export class ClaimHandle {
   private lost?: ClaimLostError;
@@ -102,7 +102,7 @@ export class ClaimHandle {
   }
 
   /** Throws when another attempt has taken the claim over: nothing more may be sent. */
-  assertHeld(): void {
+  private assertHeld(): void {
     if (this.lost) throw this.lost;
   }
 

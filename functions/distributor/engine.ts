@@ -13,7 +13,7 @@ import {
   resumedFrom,
 } from "./claims";
 import { type Destination, type DestinationDeps, destinationFor } from "./destinations";
-import { zeroCounts } from "./destinations/destination";
+import { countsOf } from "./destinations/destination";
 import { MalformedMessageError, NotRegisteredError, outcomeOf } from "./errors";
 import { skipReason } from "./matching";
 import { type ObjectRef, parseNotification } from "./notification";
@@ -179,7 +179,7 @@ export class DeliveryEngine {
   ): Promise<DestinationResult> {
     const region = config.target_region ?? this.settings.region;
     const destination = destinationFor(config, key, region, this.limits, this.destinationDeps);
-    const base = { ...zeroCounts(), type: destination.type, target: destination.target };
+    const base = { ...countsOf(), type: destination.type, target: destination.target };
     const skipped = skipReason(config, key.application, (unknownGroups) =>
       this.deps.telemetry.log("warn", "delivery config names unknown application groups", {
         tenant_id: key.tenantId,
@@ -195,7 +195,7 @@ export class DeliveryEngine {
       this.report.registryRefusal(key.tenantId);
       return { ...base, ...outcomeOf(new NotRegisteredError(refused)) };
     }
-    const progress = zeroCounts();
+    const progress = countsOf();
     let claim: ClaimHandle | undefined;
     try {
       const identity = await pin();

@@ -6,3 +6,8 @@ export function describeError(error: unknown): string {
   }
   return String(error);
 }
+
+/** Whether an AWS SDK error (or any thrown value) carries one of these names. */
+export function hasErrorName(error: unknown, ...names: string[]): boolean {
+  return names.includes(String((error as { name?: unknown } | null)?.name));
+}

@@ -4,6 +4,7 @@ import {
   CreateLogStreamCommand,
   PutLogEventsCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
+import { hasErrorName } from "../../shared/errors";
 import { DestinationDeniedError, isAccessDenied } from "../errors";
 import type { LogEvent } from "../log-records";
 import type {
@@ -13,8 +14,6 @@ import type {
   PutLogEventsResult,
 } from "../ports";
 import { ClientCache } from "./client-cache";
-
-const named = (e: unknown, name: string) => (e as { name?: unknown }).name === name;
 
 /** Bounded memory of names known to exist (oldest forgotten first). */
 class KnownNames {
@@ -55,7 +54,7 @@ export class CloudWatchLogsAdapter implements CloudWatchLogsApi {
       try {
         return await this.put(group, stream, events);
       } catch (error) {
-        if (!named(error, "ResourceNotFoundException")) throw error;
+        if (!hasErrorName(error, "ResourceNotFoundException")) throw error;
         this.known.delete(name);
         await this.createStream(group, stream);
         this.known.add(name);
@@ -90,8 +89,8 @@ export class CloudWatchLogsAdapter implements CloudWatchLogsApi {
       await this.client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
       return;
     } catch (error) {
-      if (named(error, "ResourceAlreadyExistsException")) return;
-      if (!named(error, "ResourceNotFoundException")) throw error;
+      if (hasErrorName(error, "ResourceAlreadyExistsException")) return;
+      if (!hasErrorName(error, "ResourceNotFoundException")) throw error;
     }
     await this.tolerateExisting(new CreateLogGroupCommand({ logGroupName: group }));
     await this.tolerateExisting(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
@@ -101,7 +100,7 @@ export class CloudWatchLogsAdapter implements CloudWatchLogsApi {
     try {
       await this.client.send(command as CreateLogStreamCommand);
     } catch (error) {
-      if (!named(error, "ResourceAlreadyExistsException")) throw error;
+      if (!hasErrorName(error, "ResourceAlreadyExistsException")) throw error;
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { hasErrorName } from "../../shared/errors";
 import { ClaimLostError } from "../errors";
 import type {
   Checkpoint,
@@ -60,9 +61,6 @@ const COUNT_FIELDS = [
 ] as const;
 const CHECKPOINT_FIELDS = [...COUNT_FIELDS, "position", "windowNowMs"] as const;
 
-const isConditionFailure = (e: unknown) =>
-  (e as { name?: unknown }).name === "ConditionalCheckFailedException";
-
 /**
  * Ledger items, one per (object version, destination): `pk`, `state` (`in_progress` or
  * `complete`), `owner` and `lease_until` (epoch ms) of the current claim, the checkpoint (`cp_*`,
@@ -108,7 +106,7 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
       const checkpoint = readCheckpoint(out.Attributes ?? {});
       return { state: "claimed", ...(checkpoint && { checkpoint }) };
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+      if (!hasErrorName(error, "ConditionalCheckFailedException")) throw error;
     }
     const current = await this.db.send(
       new GetCommand({ TableName: this.table, Key: { pk: id }, ConsistentRead: true }),
@@ -133,7 +131,7 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
         }),
       );
     } catch (error) {
-      if (isConditionFailure(error)) {
+      if (hasErrorName(error, "ConditionalCheckFailedException")) {
         throw new ClaimLostError(`the claim on ${id} is no longer held by ${owner}`);
       }
       throw error;

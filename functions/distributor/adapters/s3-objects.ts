@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { hasErrorName } from "../../shared/errors";
 import { DestinationDeniedError, isAccessDenied, ObjectNotFoundError } from "../errors";
 import { isParquetKey } from "../parquet-records";
 import type {
@@ -13,8 +14,6 @@ import type {
 } from "../ports";
 import { ClientCache } from "./client-cache";
 
-const named = (e: unknown, ...names: string[]) => names.includes(String((e as { name?: unknown }).name));
-
 /** The version to read: the version id where the bucket has one, else the ETag must match. */
 function pinned(pin?: ObjectIdentity): { VersionId: string } | { IfMatch: string } | Record<string, never> {
   if (pin?.versionId) return { VersionId: pin.versionId };
@@ -27,8 +26,9 @@ async function reading<T>(bucket: string, key: string, call: () => Promise<T>): 
   try {
     return await call();
   } catch (error) {
-    if (named(error, "NoSuchKey", "NotFound", "NoSuchVersion")) throw new ObjectNotFoundError(bucket, key);
-    if (named(error, "PreconditionFailed"))
+    if (hasErrorName(error, "NoSuchKey", "NotFound", "NoSuchVersion"))
+      throw new ObjectNotFoundError(bucket, key);
+    if (hasErrorName(error, "PreconditionFailed"))
       throw new ObjectNotFoundError(bucket, key, "was replaced by another version while being delivered");
     throw error;
   }

@@ -16,13 +16,13 @@ import {
 } from "../errors";
 import { type LogEvent, newReadStats } from "../log-records";
 import type { LogObjectKey } from "../object-key";
-import type { Checkpoint, DeliveryCounts, PutLogEventsResult, SessionRequest } from "../ports";
+import type { Checkpoint, PutLogEventsResult, SessionRequest } from "../ports";
 import { backoffDelay } from "../retry";
 import {
+  countsOf,
   type DeliveryRun,
   type Destination,
   type DestinationDeps,
-  type Mutable,
   sessionRequestFor,
 } from "./destination";
 
@@ -128,7 +128,7 @@ export class CloudWatchDestination implements Destination {
   private startingPoint(run: DeliveryRun): Checkpoint {
     const saved = run.claim.checkpoint;
     const fresh: Checkpoint = {
-      ...countsOf(undefined),
+      ...countsOf(),
       position: 0,
       windowNowMs: this.deps.now(),
       batching: BATCHING_VERSION,
@@ -255,15 +255,4 @@ export class CloudWatchDestination implements Destination {
       samples: stats.badSamples,
     });
   }
-}
-
-function countsOf(c: DeliveryCounts | undefined): Mutable<DeliveryCounts> {
-  return {
-    eventsDelivered: c?.eventsDelivered ?? 0,
-    eventsRejected: c?.eventsRejected ?? 0,
-    eventsSplit: c?.eventsSplit ?? 0,
-    badLines: c?.badLines ?? 0,
-    bytes: c?.bytes ?? 0,
-    batches: c?.batches ?? 0,
-  };
 }

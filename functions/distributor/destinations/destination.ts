@@ -17,13 +17,14 @@ import type { Deadline } from "../retry";
 
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-export const zeroCounts = (): Mutable<DeliveryCounts> => ({
-  eventsDelivered: 0,
-  eventsRejected: 0,
-  eventsSplit: 0,
-  badLines: 0,
-  bytes: 0,
-  batches: 0,
+/** The counts of `c` (only the counts, e.g. of a checkpoint), or all zero. */
+export const countsOf = (c?: DeliveryCounts): Mutable<DeliveryCounts> => ({
+  eventsDelivered: c?.eventsDelivered ?? 0,
+  eventsRejected: c?.eventsRejected ?? 0,
+  eventsSplit: c?.eventsSplit ?? 0,
+  badLines: c?.badLines ?? 0,
+  bytes: c?.bytes ?? 0,
+  batches: c?.batches ?? 0,
 });
 
 /** The customer-role session a destination needs: the config's role, the tenant's tags, one policy. */
@@ -65,7 +66,7 @@ export interface DeliveryRun {
   readonly pin: ObjectIdentity | undefined;
   readonly events: EventReader;
   readonly session: DestinationSession;
-  readonly claim: Pick<ClaimHandle, "checkpoint" | "save" | "assertHeld" | "ensureHeld">;
+  readonly claim: Pick<ClaimHandle, "checkpoint" | "save" | "ensureHeld">;
   readonly deadline: Deadline;
   /** Updated as batches are acknowledged: what the result reports, also on failure. */
   readonly progress: Mutable<DeliveryCounts>;

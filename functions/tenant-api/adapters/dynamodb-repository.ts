@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -7,12 +6,9 @@ import {
   QueryCommand,
   ScanCommand,
 } from "@aws-sdk/lib-dynamodb";
+import { hasErrorName } from "../../shared/errors";
 import { badRequest } from "../errors";
 import type { ConfigRepository, Page, RegistryRepository, StoredConfig, StoredRegistration } from "../ports";
-
-const conditionFailed = (e: unknown) =>
-  e instanceof ConditionalCheckFailedException ||
-  (e as { name?: string }).name === "ConditionalCheckFailedException";
 
 /** Cursor = base64url of DynamoDB's LastEvaluatedKey; checked on the way back in. */
 function encodeCursor(key: Record<string, unknown>): string {
@@ -132,7 +128,7 @@ export class DynamoDbConfigRepository implements ConfigRepository {
       await this.db.send(command as PutCommand);
       return true;
     } catch (e) {
-      if (conditionFailed(e)) return false;
+      if (hasErrorName(e, "ConditionalCheckFailedException")) return false;
       throw e;
     }
   }
