@@ -35,15 +35,4 @@ export interface RegistryRepository {
   delete(tenantId: string): Promise<boolean>;
 }
 
-export interface CheckResult {
-  readonly check: string;
-  readonly ok: boolean;
-  readonly detail: string;
-  /** What to do when the check fails. */
-  readonly hint?: string;
-}
-
-/** Proves a config works without sending logs: same role chain as the distributor. */
-export interface DestinationValidator {
-  validate(config: DeliveryConfig): Promise<CheckResult[]>;
-}
+export type { CheckResult, DestinationValidator } from "../shared/destination-checks";

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { AwsDestinationValidator } from "../shared/destination-checks";
 import { StsCredentialBroker } from "../shared/sts-credential-broker";
-import { AwsDestinationValidator } from "./adapters/aws-destination-validator";
 import { DynamoDbConfigRepository, DynamoDbRegistryRepository } from "./adapters/dynamodb-repository";
 import { makeRouter } from "./router";
 import { TenantConfigService } from "./service";

@@ -1,6 +1,6 @@
-import type { CredentialBroker, DestinationSession } from "../../../../../functions/shared/credentials";
-import type { DeliveryConfig } from "../../../../../functions/shared/delivery-config";
-import { AwsDestinationValidator } from "../../../../../functions/tenant-api/adapters/aws-destination-validator";
+import type { CredentialBroker, DestinationSession } from "../../../../functions/shared/credentials";
+import type { DeliveryConfig } from "../../../../functions/shared/delivery-config";
+import { AwsDestinationValidator } from "../../../../functions/shared/destination-checks";
 
 const CENTRAL = "arn:aws:iam::123456789012:role/logrelay/central";
 const s3Config: DeliveryConfig = {

@@ -1,10 +1,26 @@
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import type { CredentialBroker, DestinationSession } from "../../shared/credentials";
-import type { DeliveryConfig } from "../../shared/delivery-config";
-import { describeError } from "../../shared/errors";
-import { accountOfRoleArn } from "../../shared/patterns";
-import type { CheckResult, DestinationValidator } from "../ports";
+import type { CredentialBroker, DestinationSession } from "./credentials";
+import type { DeliveryConfig } from "./delivery-config";
+import { describeError } from "./errors";
+import { accountOfRoleArn } from "./patterns";
+
+/**
+ * The checks of a destination, shared by the tenant API (`validate`) and the distributor's probe
+ * of a parked destination: the same role chain as a delivery, without sending logs.
+ */
+export interface CheckResult {
+  readonly check: string;
+  readonly ok: boolean;
+  readonly detail: string;
+  /** What to do when the check fails. */
+  readonly hint?: string;
+}
+
+/** Proves a config works without sending logs: same role chain as the distributor. */
+export interface DestinationValidator {
+  validate(config: DeliveryConfig): Promise<CheckResult[]>;
+}
 
 export const VALIDATION_CLUSTER = "logrelay-validate";
 export const validationKey = (prefix: string, tenant: string) =>
