@@ -2,7 +2,15 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { ClaimedElsewhereError, ClaimLostError, describeError, outcomeOf } from "./errors";
 import type { ObjectRef } from "./notification";
-import type { Checkpoint, Claim, DeliveryCounts, DeliveryLedger, ObjectIdentity, Telemetry } from "./ports";
+import type {
+  Checkpoint,
+  Claim,
+  DeliveryCounts,
+  DeliveryLedger,
+  ObjectIdentity,
+  ParkedDelivery,
+  Telemetry,
+} from "./ports";
 
 /**
  * The same object version must get the same ledger id whether it arrives by S3 notification,
@@ -39,6 +47,8 @@ export interface ClaimOptions {
   readonly id: string;
   readonly owner: string;
   readonly leaseMs: number;
+  /** Claims a parked delivery too (the retry of parked deliveries). */
+  readonly takeParked?: boolean;
   readonly telemetry: Telemetry;
   /** Wraps each ledger call (retries by time). */
   readonly call: <T>(operation: () => Promise<T>) => Promise<T>;
@@ -68,7 +78,9 @@ export class ClaimHandle {
   /** Claims the destination: a handle when ours, else what stands in the way. */
   static async acquire(options: ClaimOptions): Promise<ClaimHandle | Exclude<Claim, { state: "claimed" }>> {
     const { ledger, id, owner, leaseMs } = options;
-    const claim = await options.call(() => ledger.claim(id, owner, leaseMs));
+    const claim = await options.call(() =>
+      ledger.claim(id, owner, leaseMs, options.takeParked ? { takeParked: true } : {}),
+    );
     if (claim.state !== "claimed") return claim;
     const handle = new ClaimHandle(options, claim.checkpoint);
     if (ledger.durable) handle.startRenewal();
@@ -131,6 +143,20 @@ export class ClaimHandle {
     await this.options.call(() => ledger.complete(id, owner, counts));
   }
 
+  /** Sets the delivery aside until its destination works again (the checkpoint stays). */
+  async park(parked: ParkedDelivery): Promise<void> {
+    this.stop();
+    const { ledger, id, owner } = this.options;
+    await this.options.call(() => ledger.park(id, owner, parked));
+  }
+
+  /** Records a parked delivery as lost: its staged object is gone. */
+  async lose(lost: ParkedDelivery): Promise<void> {
+    this.stop();
+    const { ledger, id, owner } = this.options;
+    await this.options.call(() => ledger.lose(id, owner, lost));
+  }
+
   /** Lets the next attempt in at once; the checkpoint stays. Best effort: the lease expires anyway. */
   async release(): Promise<void> {
     this.stop();
@@ -152,6 +178,9 @@ export class ClaimHandle {
 /** The outcome of a destination whose claim was not ours: done before, or held by a live attempt. */
 export function notClaimed(claim: Exclude<Claim, { state: "claimed" }>) {
   if (claim.state === "complete") return { status: "already_delivered" as const };
+  if (claim.state === "parked")
+    return { status: "parked" as const, reason: `parked since ${claim.parkedAt}: ${claim.reason}` };
+  if (claim.state === "lost") return { status: "lost" as const, reason: claim.reason };
   const until = new Date(claim.leaseUntilMs).toISOString();
   const held = new ClaimedElsewhereError(`claimed by ${claim.owner} until ${until}; left for retry`);
   return { status: "in_progress_elsewhere" as const, reason: outcomeOf(held).reason };

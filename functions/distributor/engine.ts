@@ -12,9 +12,9 @@ import {
   notClaimed,
   resumedFrom,
 } from "./claims";
-import { type Destination, type DestinationDeps, destinationFor } from "./destinations";
+import { type DestinationDeps, destinationFor } from "./destinations";
 import { countsOf } from "./destinations/destination";
-import { MalformedMessageError, NotRegisteredError, outcomeOf } from "./errors";
+import { isCustomerSide, MalformedMessageError, NotRegisteredError, outcomeOf } from "./errors";
 import { skipReason } from "./matching";
 import { type ObjectRef, parseNotification } from "./notification";
 import { objectEvents } from "./object-events";
@@ -26,6 +26,7 @@ import {
   type ObjectResult,
   OutcomeReport,
 } from "./outcome-report";
+import type { Parking } from "./parking";
 import type {
   CloudWatchLogsFactory,
   CredentialBroker,
@@ -33,6 +34,7 @@ import type {
   ObjectIdentity,
   ObjectSource,
   ObjectWriter,
+  ParkedEntry,
   Telemetry,
 } from "./ports";
 import { Deadline, type RetryHooks, type RetryPolicy, sleep, withRetry } from "./retry";
@@ -64,7 +66,14 @@ export interface EngineDeps {
   readonly objectWriter: ObjectWriter;
   readonly ledger: DeliveryLedger;
   readonly telemetry: Telemetry;
+  /** Parks deliveries that fail on the customer's side; without it (or a durable ledger) they fail permanently. */
+  readonly parking?: Parking;
   readonly now?: () => number;
+}
+
+/** A redelivery of a parked delivery: one destination only, and the parked claim may be taken. */
+export interface ParkedRetry {
+  readonly target: string;
 }
 
 /**
@@ -133,13 +142,36 @@ export class DeliveryEngine {
     ref: ObjectRef,
     context: Record<string, string> = {},
     deadline: Deadline = this.newDeadline(),
+    retry?: ParkedRetry,
   ): Promise<ObjectResult> {
-    const result = await this.deliverObjectUnreported(ref, deadline);
+    const result = await this.deliverObjectUnreported(ref, deadline, retry);
     this.report.object(result, context);
     return result;
   }
 
-  private async deliverObjectUnreported(ref: ObjectRef, deadline: Deadline): Promise<ObjectResult> {
+  /**
+   * Settles a parked delivery that cannot be delivered any more (its destination was removed, the
+   * tenant refused, the object gone): recorded as lost with the reason, never left waiting.
+   */
+  async loseParked(
+    entry: ParkedEntry,
+    reason: string,
+    deadline: Deadline = this.newDeadline(),
+  ): Promise<boolean> {
+    const acquired = await ClaimHandle.acquire({
+      ...this.claimOptions(entry.id, deadline),
+      takeParked: true,
+    });
+    if (!(acquired instanceof ClaimHandle)) return false;
+    await acquired.lose({ ...entry, reason });
+    return true;
+  }
+
+  private async deliverObjectUnreported(
+    ref: ObjectRef,
+    deadline: Deadline,
+    retry?: ParkedRetry,
+  ): Promise<ObjectResult> {
     const finish = (r: Omit<ObjectResult, "latencyMs" | "bucket" | "key">): ObjectResult => {
       const reasons = r.destinations
         .filter((d) => d.status !== "delivered" && d.reason)
@@ -161,9 +193,10 @@ export class DeliveryEngine {
       return version;
     };
     const tasks = configs.valid.map((config) =>
-      this.deliverTo(config, registration, ref, key, pin, deadline),
+      this.deliverTo(config, registration, ref, key, pin, deadline, retry),
     );
-    const destinations = [...invalid, ...(await Promise.all(tasks))];
+    const results = await Promise.all(tasks);
+    const destinations = retry ? results.filter((d) => d.target === retry.target) : [...invalid, ...results];
     const status = combineStatus(destinations.map((d) => d.status));
     return finish({ tenantId: key.tenantId, status, destinations });
   }
@@ -176,10 +209,13 @@ export class DeliveryEngine {
     key: LogObjectKey,
     pin: () => Promise<ObjectIdentity | undefined>,
     deadline: Deadline,
+    retry?: ParkedRetry,
   ): Promise<DestinationResult> {
     const region = config.target_region ?? this.settings.region;
     const destination = destinationFor(config, key, region, this.limits, this.destinationDeps);
     const base = { ...countsOf(), type: destination.type, target: destination.target };
+    if (retry && retry.target !== destination.target)
+      return { ...base, status: "skipped", reason: "not retried" };
     const skipped = skipReason(config, key.application, (unknownGroups) =>
       this.deps.telemetry.log("warn", "delivery config names unknown application groups", {
         tenant_id: key.tenantId,
@@ -196,12 +232,26 @@ export class DeliveryEngine {
       return { ...base, ...outcomeOf(new NotRegisteredError(refused)) };
     }
     const progress = countsOf();
+    const parking = this.deps.ledger.durable ? this.deps.parking : undefined;
+    const dest = { tenantId: key.tenantId, type: destination.type, target: destination.target };
     let claim: ClaimHandle | undefined;
+    let identity: ObjectIdentity | undefined;
+    const setAside = async (reason: string, failed: boolean): Promise<DestinationResult> => {
+      await claim?.park({ ...dest, ...parkedObject(ref, identity), reason });
+      await parking?.parked(dest, reason, failed);
+      return { ...base, ...progress, status: "parked", reason, ...resumedFrom(claim) };
+    };
     try {
-      const identity = await pin();
-      const acquired = await this.claim(ref, identity, destination, deadline);
+      identity = await pin();
+      const acquired = await ClaimHandle.acquire({
+        ...this.claimOptions(ledgerId(ref, identity, destination.target), deadline),
+        ...(retry && { takeParked: true }),
+      });
       if (!(acquired instanceof ClaimHandle)) return { ...base, ...notClaimed(acquired) };
       claim = acquired;
+      // An open breaker parks new objects at once: no AssumeRole against a role known to refuse.
+      const open = retry ? undefined : await parking?.openBreaker(dest);
+      if (open) return await setAside(`destination parked since ${open.since}: ${open.reason}`, false);
       const session = await this.deps.credentials.destinationSession(destination.sessionRequest);
       const call = <T>(operation: () => Promise<T>) => this.call(operation, deadline);
       await destination.deliver({
@@ -215,28 +265,38 @@ export class DeliveryEngine {
         progress,
       });
       await claim.complete(progress);
+      await parking?.delivered(dest);
       return { ...base, ...progress, status: "delivered", ...resumedFrom(claim) };
     } catch (error) {
+      const outcome = outcomeOf(error);
+      try {
+        // The customer's side refuses: set aside (acknowledged), retried once it works again.
+        if (claim && parking && isCustomerSide(error)) return await setAside(outcome.reason, true);
+        // A parked delivery that can no longer be delivered (object expired, config gone bad): lost, said why.
+        if (claim && retry && outcome.status === "failed_permanent") {
+          await claim.lose({ ...dest, ...parkedObject(ref, identity), reason: outcome.reason });
+          return { ...base, ...progress, status: "lost", reason: outcome.reason, ...resumedFrom(claim) };
+        }
+      } catch (bookkeeping) {
+        // Not parked (the ledger refused or timed out): the message is retried, nothing is lost.
+        await claim?.release();
+        return { ...base, ...progress, ...outcomeOf(bookkeeping), ...resumedFrom(claim) };
+      }
       await claim?.release();
-      return { ...base, ...progress, ...outcomeOf(error), ...resumedFrom(claim) };
+      return { ...base, ...progress, ...outcome, ...resumedFrom(claim) };
     }
   }
 
-  private claim(
-    ref: ObjectRef,
-    identity: ObjectIdentity | undefined,
-    destination: Destination,
-    deadline: Deadline,
-  ) {
-    return ClaimHandle.acquire({
+  private claimOptions(id: string, deadline: Deadline) {
+    return {
       ledger: this.deps.ledger,
-      id: ledgerId(ref, identity, destination.target),
+      id,
       owner: newOwnerId(),
       leaseMs: this.settings.claimLeaseMs ?? 60_000,
       telemetry: this.deps.telemetry,
-      call: (operation) => this.call(operation, deadline),
+      call: <T>(operation: () => Promise<T>) => this.call(operation, deadline),
       now: this.now,
-    });
+    };
   }
 
   /** Without a durable ledger nothing needs the object's identity, so no HEAD is made for it. */
@@ -250,4 +310,28 @@ export class DeliveryEngine {
   private call<T>(operation: () => Promise<T>, deadline: Deadline): Promise<T> {
     return withRetry(operation, this.settings.retry, this.settings.retryHooks, deadline);
   }
+}
+
+/** What a parked item must carry to be delivered again: the object, its version and time. */
+function parkedObject(ref: ObjectRef, identity: ObjectIdentity | undefined) {
+  return {
+    bucket: ref.bucket,
+    key: ref.key,
+    eventTime: ref.eventTime.toISOString(),
+    ...(identity?.versionId && { versionId: identity.versionId }),
+    ...(identity?.eTag && { eTag: identity.eTag }),
+    ...(ref.size !== undefined && { bytes: ref.size }),
+  };
+}
+
+/** The object a parked entry names, as a notification would. */
+export function refOfParked(entry: ParkedEntry): ObjectRef {
+  return {
+    bucket: entry.bucket,
+    key: entry.key,
+    eventTime: new Date(entry.eventTime),
+    ...(entry.versionId && { versionId: entry.versionId }),
+    ...(entry.eTag && { eTag: entry.eTag }),
+    ...(entry.bytes !== undefined && { size: entry.bytes }),
+  };
 }

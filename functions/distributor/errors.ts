@@ -1,3 +1,4 @@
+import { CustomerRoleRefusedError } from "../shared/credentials";
 import { describeError } from "../shared/errors";
 
 /**
@@ -56,7 +57,10 @@ export class ObjectNotFoundError extends LogrelayError {
   }
 }
 
-/** The customer's role or resource refuses us: nothing changes until the customer fixes it. */
+/**
+ * The customer's resource refuses us or is gone (role or resource policy, KMS key state, deleted
+ * bucket): nothing changes until the customer fixes it. The delivery is parked, not dropped.
+ */
 export class DestinationDeniedError extends LogrelayError {
   override readonly name = "DestinationDeniedError";
   readonly retryable = false;
@@ -188,6 +192,7 @@ function fields(error: unknown) {
 /** Decides whether retrying an error can succeed. Unknown errors count as transient (SQS redelivers, then DLQ). */
 export function classify(error: unknown): Classification {
   if (error instanceof LogrelayError) return error.retryable ? "transient" : "permanent";
+  if (error instanceof CustomerRoleRefusedError) return "permanent";
   if (typeof error !== "object" || error === null) return "transient";
   const { e, name, code, status } = fields(error);
   if (TRANSIENT_AWS_ERRORS.has(name) || TRANSIENT_AWS_ERRORS.has(code)) return "transient";
@@ -215,6 +220,16 @@ export function isBackpressure(error: unknown): boolean {
 export function isAccessDenied(error: unknown): boolean {
   const { name, code, status } = fields(error);
   return DENIED_AWS_ERRORS.has(name) || DENIED_AWS_ERRORS.has(code) || (status === 403 && name === "");
+}
+
+/**
+ * A failure whose cause is on the customer's side: their role refuses to be assumed, or their log
+ * group or bucket refuses the session or is gone. Such deliveries are parked and retried once the
+ * destination works again; every other permanent failure is the platform's (malformed key, invalid
+ * config, unregistered account) and stays permanent.
+ */
+export function isCustomerSide(error: unknown): boolean {
+  return error instanceof DestinationDeniedError || error instanceof CustomerRoleRefusedError;
 }
 
 export { describeError };

@@ -5,9 +5,12 @@ export type DestinationStatus =
   | "already_delivered"
   | "in_progress_elsewhere"
   | "skipped"
+  | "parked"
+  | "lost"
   | "failed_permanent"
   | "failed_transient";
-export type OutcomeStatus = "delivered" | "skipped" | "failed_permanent" | "failed_transient";
+/** `parked`: set aside until the destination works again (acknowledged; nothing is lost). */
+export type OutcomeStatus = "delivered" | "skipped" | "parked" | "failed_permanent" | "failed_transient";
 
 export interface DestinationResult extends DeliveryCounts {
   readonly type: string;
@@ -37,16 +40,35 @@ export interface MessageResult {
   readonly ignored: string[];
 }
 
+const RANK: Record<OutcomeStatus, number> = {
+  skipped: 0,
+  delivered: 1,
+  parked: 2,
+  failed_permanent: 3,
+  failed_transient: 4,
+};
+
+/** What a destination's status means for its object (a lost delivery is a permanent failure). */
+const AS_OUTCOME: Record<DestinationStatus | OutcomeStatus, OutcomeStatus> = {
+  delivered: "delivered",
+  already_delivered: "delivered",
+  skipped: "skipped",
+  parked: "parked",
+  lost: "failed_permanent",
+  failed_permanent: "failed_permanent",
+  in_progress_elsewhere: "failed_transient",
+  failed_transient: "failed_transient",
+};
+
 /**
  * Worst status wins: a transient failure (or a claim held elsewhere) means "retry the message",
- * then permanent, delivered, skipped.
+ * then permanent, parked, delivered, skipped.
  */
 export function combineStatus(statuses: Iterable<DestinationStatus | OutcomeStatus>): OutcomeStatus {
   let result: OutcomeStatus = "skipped";
   for (const s of statuses) {
-    if (s === "failed_transient" || s === "in_progress_elsewhere") return "failed_transient";
-    if (s === "failed_permanent") result = "failed_permanent";
-    else if ((s === "delivered" || s === "already_delivered") && result === "skipped") result = "delivered";
+    const outcome = AS_OUTCOME[s];
+    if (RANK[outcome] > RANK[result]) result = outcome;
   }
   return result;
 }

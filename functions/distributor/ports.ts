@@ -47,6 +47,12 @@ export interface ObjectSource {
   identify(bucket: string, key: string): Promise<ObjectIdentity>;
 }
 
+/** How long the staging bucket keeps objects: how long a parked delivery can wait. */
+export interface StagingExpiry {
+  /** Days after which the bucket's lifecycle expires objects; undefined when it does not say. */
+  expiryDays(bucket: string): Promise<number | undefined>;
+}
+
 /** A tenant's registration, as stored (validated by the cache), or undefined when there is none. */
 export interface RegistrySource {
   registrationOf(tenantId: string): Promise<Record<string, unknown> | undefined>;
@@ -118,7 +124,42 @@ export interface Checkpoint extends DeliveryCounts {
 export type Claim =
   | { readonly state: "claimed"; readonly checkpoint?: Checkpoint }
   | { readonly state: "complete" }
-  | { readonly state: "busy"; readonly owner: string; readonly leaseUntilMs: number };
+  | { readonly state: "busy"; readonly owner: string; readonly leaseUntilMs: number }
+  | { readonly state: "parked"; readonly reason: string; readonly parkedAt: string }
+  | { readonly state: "lost"; readonly reason: string };
+
+/** A destination of one tenant, as the parking records name it. */
+export interface DestinationRef {
+  readonly tenantId: string;
+  readonly type: "cloudwatch" | "s3";
+  /** `cloudwatch:<region>:<account>:<log group>` or `s3://<bucket>/<prefix>`. */
+  readonly target: string;
+}
+
+/** A delivery set aside until its destination works again: what to deliver, and why it waits. */
+export interface ParkedDelivery extends DestinationRef {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+  readonly eTag?: string;
+  /** The object's time (ISO): parked objects are delivered oldest first. */
+  readonly eventTime: string;
+  readonly bytes?: number;
+  readonly reason: string;
+}
+
+export interface ParkedEntry extends ParkedDelivery {
+  /** The ledger id of (object version, destination). */
+  readonly id: string;
+  /** When it was first parked (ISO). */
+  readonly parkedAt: string;
+}
+
+/** A parked delivery whose staged object expired (or was deleted) before it could be delivered. */
+export interface LostEntry extends ParkedEntry {
+  readonly lostAt: string;
+  readonly lostReason: string;
+}
 
 /**
  * Claims and checkpoints per (object version, destination). A claim is a lease: a conditional
@@ -128,12 +169,63 @@ export type Claim =
  */
 export interface DeliveryLedger {
   readonly durable: boolean;
-  claim(id: string, owner: string, leaseMs: number): Promise<Claim>;
+  /** With `takeParked`, a parked delivery is claimed too (the retry of parked deliveries). */
+  claim(id: string, owner: string, leaseMs: number, options?: { takeParked?: boolean }): Promise<Claim>;
+  /** The owner sets the delivery aside until its destination works again (the checkpoint stays). */
+  park(id: string, owner: string, parked: ParkedDelivery): Promise<void>;
+  /** The owner records a parked delivery as lost (`reason`: its staged object is gone). */
+  lose(id: string, owner: string, lost: ParkedDelivery): Promise<void>;
   renew(id: string, owner: string, leaseMs: number): Promise<void>;
   checkpoint(id: string, owner: string, checkpoint: Checkpoint, leaseMs: number): Promise<void>;
   complete(id: string, owner: string, counts: DeliveryCounts): Promise<void>;
   /** Gives the lease up (the checkpoint stays), so the next attempt need not wait for it to expire. */
   release(id: string, owner: string): Promise<void>;
+}
+
+/** One destination's parking record: its circuit breaker and the episode it is in. */
+export interface DestinationState extends DestinationRef {
+  /** `open`: new objects are parked at once, without calling AWS, until a probe passes. */
+  readonly state: "closed" | "open";
+  /** Deliveries parked in a row (reset by a delivery that works). */
+  readonly streak: number;
+  readonly reason: string;
+  /** First park of this episode (ISO). */
+  readonly since: string;
+  readonly lastParkedAt: string;
+  readonly openedAt?: string;
+  readonly probe?: { readonly at: string; readonly ok: boolean; readonly detail: string };
+}
+
+/**
+ * The parked deliveries and each destination's breaker, kept in the delivery ledger's table (a
+ * sparse index orders each destination's parked objects by time).
+ */
+export interface ParkingStore {
+  destination(ref: DestinationRef): Promise<DestinationState | undefined>;
+  /** Every destination that has parked something (and not yet aged out of the ledger). */
+  destinations(): Promise<DestinationState[]>;
+  /** A destination's parked deliveries, oldest first. */
+  parked(ref: DestinationRef, limit?: number): Promise<ParkedEntry[]>;
+  lost(ref: DestinationRef): Promise<LostEntry[]>;
+  /**
+   * Records a park. `counted` (a delivery that failed, not one parked by an open breaker) adds one
+   * to the streak and opens the breaker at `threshold`; `opened` is true only for the call that did.
+   */
+  recordPark(
+    ref: DestinationRef,
+    reason: string,
+    counted: { threshold: number } | undefined,
+  ): Promise<{ state: DestinationState; opened: boolean }>;
+  /** A delivery worked: the streak starts again (a closed breaker stays closed). */
+  recordSuccess(ref: DestinationRef): Promise<void>;
+  recordProbe(ref: DestinationRef, probe: { ok: boolean; detail: string }): Promise<void>;
+  /** Closes the breaker and ends the episode; true when this call closed an open breaker. */
+  close(ref: DestinationRef): Promise<boolean>;
+}
+
+/** Tells people (the alarm topic) about a destination's state change: once per change. */
+export interface Notifier {
+  notify(subject: string, message: string, attributes: Record<string, string>): Promise<void>;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";

@@ -31,10 +31,10 @@ export function validateConfigItems(tenantId: string, items: Record<string, unkn
 }
 
 /**
- * One promise per tenant, kept `ttlMs` (0 disables): concurrent lookups of a tenant share one
- * request, a failed lookup is not kept.
+ * One promise per key (a tenant, a destination), kept `ttlMs` (0 disables): concurrent lookups of
+ * a key share one request, a failed lookup is not kept.
  */
-class PerTenantCache<T> {
+export class PerTenantCache<T> {
   private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
 
   constructor(
@@ -51,6 +51,11 @@ class PerTenantCache<T> {
       value.catch(() => this.entries.delete(tenantId));
     }
     return value;
+  }
+
+  /** Replaces a key's value with one just written (a write knows better than the cached read). */
+  set(key: string, value: T): void {
+    if (this.ttlMs > 0) this.entries.set(key, { at: this.now(), value: Promise.resolve(value) });
   }
 }
 

@@ -29,4 +29,14 @@ export const ENV = {
   metricsNamespace: "METRICS_NAMESPACE",
   serviceName: "POWERTOOLS_SERVICE_NAME",
   logLevel: "POWERTOOLS_LOG_LEVEL",
+  alarmTopicArn: "ALARM_TOPIC_ARN",
 } as const;
+
+/**
+ * The delivery ledger's sparse index of parked deliveries and destination records: partition
+ * `park_group`, sort `park_order`. Only items that carry both attributes are in it.
+ */
+export const LEDGER_PARKED_INDEX = { name: "parked", hashKey: "park_group", rangeKey: "park_order" } as const;
+
+/** The event a schedule sends the distributor function to probe parked destinations and recover them. */
+export const RECOVER_PARKED_EVENT = { logrelay: "recover-parked" } as const;

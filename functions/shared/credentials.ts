@@ -35,3 +35,18 @@ export interface SessionRequest {
 export interface CredentialBroker {
   destinationSession(request: SessionRequest): Promise<DestinationSession>;
 }
+
+/**
+ * The customer's role refused to be assumed (its trust policy, the ExternalId or the session tags
+ * no longer match): the cause is on the customer's side. logrelay's own hop (the central role)
+ * failing is not this error.
+ */
+export class CustomerRoleRefusedError extends Error {
+  override readonly name = "CustomerRoleRefusedError";
+}
+
+/** Whether an STS error says "not allowed" (as opposed to throttling, network or our own token). */
+export function isStsRefusal(error: unknown): boolean {
+  const e = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } } | null;
+  return e?.name === "AccessDenied" || e?.$metadata?.httpStatusCode === 403;
+}

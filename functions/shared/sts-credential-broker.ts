@@ -1,6 +1,13 @@
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { SESSION_TAGS } from "./contract";
-import type { AwsCredentials, CredentialBroker, DestinationSession, SessionRequest } from "./credentials";
+import {
+  type AwsCredentials,
+  type CredentialBroker,
+  CustomerRoleRefusedError,
+  type DestinationSession,
+  isStsRefusal,
+  type SessionRequest,
+} from "./credentials";
 import { accountOfRoleArn } from "./patterns";
 
 export interface StsBrokerOptions {
@@ -65,6 +72,12 @@ export class StsCredentialBroker implements CredentialBroker {
         { Key: SESSION_TAGS.tenant, Value: request.tenantId },
         { Key: SESSION_TAGS.cluster, Value: request.clusterId },
       ],
+    }).catch((error: unknown) => {
+      if (!isStsRefusal(error)) throw error;
+      throw new CustomerRoleRefusedError(
+        `the customer's role ${request.roleArn} refused AssumeRole: ${(error as Error).message}`,
+        { cause: error },
+      );
     });
     return { credentials, region: request.region, accountId: accountOfRoleArn(request.roleArn), cacheKey };
   }

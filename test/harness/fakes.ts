@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { DeliveryEngine, type EngineSettings } from "../../functions/distributor/engine";
 import { ClaimLostError, ObjectNotFoundError } from "../../functions/distributor/errors";
 import type { LogEvent } from "../../functions/distributor/log-records";
+import { Parking } from "../../functions/distributor/parking";
 import type {
   Checkpoint,
   Claim,
@@ -9,16 +10,26 @@ import type {
   ConfigSource,
   CredentialBroker,
   DeliveryLedger,
+  DestinationRef,
   DestinationSession,
+  DestinationState,
+  LostEntry,
+  Notifier,
   ObjectSource,
   ObjectWriter,
+  ParkedDelivery,
+  ParkedEntry,
+  ParkingStore,
   PutLogEventsResult,
   PutObjectRequest,
   RegistrySource,
   SessionRequest,
   StagedObject,
 } from "../../functions/distributor/ports";
+import { ParkedRecovery } from "../../functions/distributor/recovery";
 import { CachedRegistry, CachedTenantConfigs } from "../../functions/distributor/tenant-configs";
+import { CustomerRoleRefusedError } from "../../functions/shared/credentials";
+import type { DestinationValidator } from "../../functions/shared/destination-checks";
 import { accountOfRoleArn } from "../../functions/shared/patterns";
 import { MemoryTelemetry } from "./memory-telemetry";
 
@@ -100,9 +111,16 @@ export class FakeBroker implements CredentialBroker {
   destinationSession = async (request: SessionRequest): Promise<DestinationSession> => {
     this.requests.push(request);
     if (this.denyRoles.has(request.roleArn)) {
-      throw Object.assign(new Error(`not authorized to perform sts:AssumeRole on ${request.roleArn}`), {
-        name: "AccessDenied",
-        $metadata: { httpStatusCode: 403 },
+      // As StsCredentialBroker names a refusal of the customer's hop.
+      const denied = Object.assign(
+        new Error(`not authorized to perform sts:AssumeRole on ${request.roleArn}`),
+        {
+          name: "AccessDenied",
+          $metadata: { httpStatusCode: 403 },
+        },
+      );
+      throw new CustomerRoleRefusedError(`the customer's role ${request.roleArn} refused AssumeRole`, {
+        cause: denied,
       });
     }
     return {
@@ -160,29 +178,44 @@ export class FakeWriter implements ObjectWriter {
   };
 }
 
-/** The ledger's claim and checkpoint rules in memory (DynamoDbDeliveryLedger's conditions). */
+type LedgerEntry = {
+  state: "in_progress" | "complete" | "parked" | "lost";
+  owner: string;
+  leaseUntil: number;
+  checkpoint?: Checkpoint;
+  /** What a parked or lost item carries (and its index partition). */
+  aside?: ParkedDelivery & { group: string; parkedAt: string; lostAt?: string; lostReason?: string };
+};
+
+/** The ledger's claim, checkpoint and park rules in memory (DynamoDbDeliveryLedger's conditions). */
 export class MemoryLedger implements DeliveryLedger {
   readonly durable = true;
-  readonly entries = new Map<
-    string,
-    { state: "in_progress" | "complete"; owner: string; leaseUntil: number; checkpoint?: Checkpoint }
-  >();
+  readonly entries = new Map<string, LedgerEntry>();
   writes = 0;
   /** Errors to throw on the next checkpoint writes, in order. */
   readonly checkpointFaults: Error[] = [];
   constructor(private readonly now: () => number = Date.now) {}
 
-  claim = async (id: string, owner: string, leaseMs: number): Promise<Claim> => {
+  claim = async (
+    id: string,
+    owner: string,
+    leaseMs: number,
+    options: { takeParked?: boolean } = {},
+  ): Promise<Claim> => {
     this.writes++;
     const e = this.entries.get(id);
     if (e?.state === "complete") return { state: "complete" };
-    if (e && e.owner !== owner && e.leaseUntil >= this.now())
+    if (e?.state === "lost") return { state: "lost", reason: e.aside?.lostReason ?? "" };
+    if (e?.state === "parked" && !options.takeParked)
+      return { state: "parked", reason: e.aside?.reason ?? "", parkedAt: e.aside?.parkedAt ?? "" };
+    if (e?.state === "in_progress" && e.owner !== owner && e.leaseUntil >= this.now())
       return { state: "busy", owner: e.owner, leaseUntilMs: e.leaseUntil };
     this.entries.set(id, {
       state: "in_progress",
       owner,
       leaseUntil: this.now() + leaseMs,
       checkpoint: e?.checkpoint,
+      ...(e?.aside && { aside: e.aside }),
     });
     return { state: "claimed", ...(e?.checkpoint && { checkpoint: e.checkpoint }) };
   };
@@ -203,10 +236,118 @@ export class MemoryLedger implements DeliveryLedger {
   };
   complete = async (id: string, owner: string) => {
     this.writes++;
-    this.held(id, owner).state = "complete";
+    const e = this.held(id, owner);
+    e.state = "complete";
+    e.aside = undefined;
   };
   release = async (id: string, owner: string) => {
     this.held(id, owner).leaseUntil = 0;
+  };
+  park = async (id: string, owner: string, parked: ParkedDelivery) => {
+    this.writes++;
+    const e = this.held(id, owner);
+    const parkedAt = e.aside?.parkedAt ?? new Date(this.now()).toISOString();
+    Object.assign(e, { state: "parked", leaseUntil: 0 });
+    e.aside = { ...parked, group: `parked#${parked.tenantId}#${parked.target}`, parkedAt };
+  };
+  lose = async (id: string, owner: string, lost: ParkedDelivery) => {
+    this.writes++;
+    const e = this.held(id, owner);
+    Object.assign(e, { state: "lost", leaseUntil: 0 });
+    e.aside = {
+      ...lost,
+      reason: e.aside?.reason ?? "",
+      group: `lost#${lost.tenantId}#${lost.target}`,
+      parkedAt: e.aside?.parkedAt ?? "",
+      lostAt: new Date(this.now()).toISOString(),
+      lostReason: lost.reason,
+    };
+  };
+  /** The sparse index: items of one partition, by (object time, key). */
+  inGroup(group: string): ParkedEntry[] {
+    return [...this.entries.entries()]
+      .filter(([, e]) => e.aside?.group === group)
+      .map(([id, e]) => {
+        const {
+          group: _g,
+          lostAt: _l,
+          lostReason: _r,
+          ...entry
+        } = e.aside as NonNullable<LedgerEntry["aside"]>;
+        return { ...entry, id };
+      })
+      .sort((a, b) => `${a.eventTime}|${a.key}`.localeCompare(`${b.eventTime}|${b.key}`));
+  }
+  parkedCount(): number {
+    return [...this.entries.values()].filter((e) => e.state === "parked").length;
+  }
+}
+
+/** Destination records in memory, with DynamoDbParkingStore's rules; parked items come from the ledger. */
+export class MemoryParkingStore implements ParkingStore {
+  readonly records = new Map<string, DestinationState>();
+  constructor(
+    private readonly ledger: MemoryLedger,
+    private readonly now: () => number = Date.now,
+  ) {}
+  private key = (d: DestinationRef) => `${d.tenantId}#${d.target}`;
+  destination = async (ref: DestinationRef) => this.records.get(this.key(ref));
+  destinations = async () => [...this.records.values()];
+  parked = async (ref: DestinationRef, limit?: number) =>
+    this.ledger.inGroup(`parked#${ref.tenantId}#${ref.target}`).slice(0, limit);
+  lost = async (ref: DestinationRef): Promise<LostEntry[]> =>
+    [...this.ledger.entries.entries()]
+      .filter(([, e]) => e.aside?.group === `lost#${ref.tenantId}#${ref.target}`)
+      .map(([id, e]) => {
+        const a = e.aside as NonNullable<LedgerEntry["aside"]>;
+        return { ...a, id, lostAt: a.lostAt ?? "", lostReason: a.lostReason ?? "" };
+      });
+  recordPark = async (ref: DestinationRef, reason: string, counted: { threshold: number } | undefined) => {
+    const now = new Date(this.now()).toISOString();
+    const old = this.records.get(this.key(ref));
+    let state: DestinationState = {
+      tenantId: ref.tenantId,
+      type: ref.type,
+      target: ref.target,
+      state: old?.state ?? "closed",
+      streak: (old?.streak ?? 0) + (counted ? 1 : 0),
+      reason,
+      since: old?.since || now,
+      lastParkedAt: now,
+      ...(old?.openedAt && { openedAt: old.openedAt }),
+      ...(old?.probe && { probe: old.probe }),
+    };
+    const opened = Boolean(counted && state.state === "closed" && state.streak >= counted.threshold);
+    if (opened) state = { ...state, state: "open", openedAt: now };
+    this.records.set(this.key(ref), state);
+    return { state, opened };
+  };
+  recordSuccess = async (ref: DestinationRef) => {
+    const old = this.records.get(this.key(ref));
+    if (old?.state === "closed") this.records.set(this.key(ref), { ...old, streak: 0 });
+  };
+  recordProbe = async (ref: DestinationRef, probe: { ok: boolean; detail: string }) => {
+    const old = this.records.get(this.key(ref));
+    if (old)
+      this.records.set(this.key(ref), {
+        ...old,
+        probe: { ...probe, at: new Date(this.now()).toISOString() },
+      });
+  };
+  close = async (ref: DestinationRef) => {
+    const old = this.records.get(this.key(ref));
+    if (old?.state !== "open") return false;
+    const { openedAt: _o, ...rest } = old;
+    this.records.set(this.key(ref), { ...rest, state: "closed", streak: 0, since: "" });
+    return true;
+  };
+}
+
+/** Notices published, in order. */
+export class MemoryNotifier implements Notifier {
+  readonly notices: { subject: string; message: string; attributes: Record<string, string> }[] = [];
+  notify = async (subject: string, message: string, attributes: Record<string, string>) => {
+    this.notices.push({ subject, message, attributes });
   };
 }
 
@@ -226,8 +367,11 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}) {
     writer: new FakeWriter(),
     ledger: new MemoryLedger(() => clock.now),
     telemetry: new MemoryTelemetry(),
+    notifier: new MemoryNotifier(),
     sleeps: [] as number[],
   };
+  const parkingStore = new MemoryParkingStore(world.ledger, () => clock.now);
+  const parking = new Parking(parkingStore, world.notifier, world.telemetry, { cacheMs: 0 }, () => clock.now);
   const engine = new DeliveryEngine(
     {
       objects: world.objects,
@@ -238,6 +382,7 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}) {
       objectWriter: world.writer,
       ledger: world.ledger,
       telemetry: world.telemetry,
+      parking,
       now: () => clock.now,
     },
     {
@@ -253,7 +398,23 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}) {
       ...settings,
     },
   );
-  return { ...world, engine };
+  // The probe runs the same checks as validate: here, whether the broker would give a session.
+  const validator: DestinationValidator = {
+    validate: async (config) => {
+      const denied = world.broker.denyRoles.has(config.log_distribution_role_arn);
+      return [{ check: "assume-customer-role", ok: !denied, detail: denied ? "AccessDenied" : "assumed" }];
+    },
+  };
+  const recovery = new ParkedRecovery(
+    engine,
+    parking,
+    validator,
+    new CachedTenantConfigs(world.configs, 0),
+    world.objects,
+    world.telemetry,
+    "us-east-1",
+  );
+  return { ...world, engine, parking, parkingStore, recovery };
 }
 
 export const cwConfig = (tenant: string, account: string, extra: Record<string, unknown> = {}) => ({

@@ -8,6 +8,9 @@ import type {
   ConfigSource,
   DeliveryCounts,
   DeliveryLedger,
+  DestinationRef,
+  ParkedDelivery,
+  ParkedEntry,
   RegistrySource,
 } from "../ports";
 
@@ -81,17 +84,23 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
     return Math.floor(this.now() / 1000) + this.ttlDays * 86_400;
   }
 
-  async claim(id: string, owner: string, leaseMs: number): Promise<Claim> {
+  async claim(
+    id: string,
+    owner: string,
+    leaseMs: number,
+    options: { takeParked?: boolean } = {},
+  ): Promise<Claim> {
     const now = this.now();
+    const free = "attribute_not_exists(pk) OR (#state = :progress AND (lease_until < :now OR #owner = :me))";
     try {
       const out = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: id },
+          // A parked item keeps its ttl: it must not outlive the staged object by being retried.
           UpdateExpression:
-            "SET #owner = :me, lease_until = :lease, #state = if_not_exists(#state, :progress), #ttl = :ttl, claimed_at = :now",
-          ConditionExpression:
-            "attribute_not_exists(pk) OR (#state = :progress AND (lease_until < :now OR #owner = :me))",
+            "SET #owner = :me, lease_until = :lease, #state = :progress, #ttl = if_not_exists(#ttl, :ttl), claimed_at = :now",
+          ConditionExpression: options.takeParked ? `${free} OR #state = :parked` : free,
           ExpressionAttributeNames: { "#owner": "owner", "#state": "state", "#ttl": "ttl" },
           ExpressionAttributeValues: {
             ":me": owner,
@@ -99,6 +108,7 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
             ":progress": "in_progress",
             ":now": now,
             ":ttl": this.ttl(),
+            ...(options.takeParked && { ":parked": "parked" }),
           },
           ReturnValues: "ALL_NEW",
         }),
@@ -115,6 +125,9 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
     if (item.state === "in_progress") {
       return { state: "busy", owner: String(item.owner), leaseUntilMs: Number(item.lease_until) };
     }
+    if (item.state === "parked")
+      return { state: "parked", reason: String(item.park_reason), parkedAt: String(item.parked_at) };
+    if (item.state === "lost") return { state: "lost", reason: String(item.lost_reason) };
     return { state: "complete" };
   }
 
@@ -162,7 +175,7 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
     await this.ownerUpdate(
       id,
       owner,
-      `SET #state = :complete, delivered_at = :at, ${set} REMOVE lease_until`,
+      `SET #state = :complete, delivered_at = :at, ${set} REMOVE lease_until, park_group, park_order`,
       values,
     );
   }
@@ -170,6 +183,88 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
   async release(id: string, owner: string): Promise<void> {
     await this.ownerUpdate(id, owner, "SET lease_until = :zero", { ":zero": 0 });
   }
+
+  async park(id: string, owner: string, parked: ParkedDelivery): Promise<void> {
+    // parked_at stays the first park's time: how long a destination has been broken.
+    await this.setAside(
+      id,
+      owner,
+      parked,
+      "parked",
+      parkedGroup(parked),
+      "park_reason = :reason, parked_at = if_not_exists(parked_at, :at)",
+    );
+  }
+
+  async lose(id: string, owner: string, lost: ParkedDelivery): Promise<void> {
+    await this.setAside(id, owner, lost, "lost", lostGroup(lost), "lost_reason = :reason, lost_at = :at");
+  }
+
+  /** Parked or lost: the item leaves the lease, carries what to deliver, and joins its index partition. */
+  private async setAside(
+    id: string,
+    owner: string,
+    delivery: ParkedDelivery,
+    state: "parked" | "lost",
+    group: string,
+    stamp: string,
+  ): Promise<void> {
+    const fields = parkedFields(delivery);
+    const values: Record<string, unknown> = {
+      ":aside": state,
+      ":group": group,
+      ":order": `${delivery.eventTime}|${delivery.key}`,
+      ":at": new Date(this.now()).toISOString(),
+      ":reason": delivery.reason,
+    };
+    for (const [f, v] of Object.entries(fields)) values[`:${f}`] = v;
+    const set = Object.keys(fields).map((f) => `${f} = :${f}`);
+    await this.ownerUpdate(
+      id,
+      owner,
+      `SET #state = :aside, park_group = :group, park_order = :order, ${stamp}, ${set.join(", ")} REMOVE lease_until`,
+      values,
+    );
+  }
+}
+
+/** Index partitions: a destination's parked deliveries, its lost ones, and all destination records. */
+export const parkedGroup = (d: DestinationRef) => `parked#${d.tenantId}#${d.target}`;
+export const lostGroup = (d: DestinationRef) => `lost#${d.tenantId}#${d.target}`;
+
+/** The attributes a parked item carries besides its state: enough to deliver it again. */
+function parkedFields(p: ParkedDelivery): Record<string, string | number> {
+  return {
+    tenant_id: p.tenantId,
+    dest_type: p.type,
+    target: p.target,
+    bucket: p.bucket,
+    object_key: p.key,
+    event_time: p.eventTime,
+    ...(p.versionId && { version_id: p.versionId }),
+    ...(p.eTag && { etag: p.eTag }),
+    ...(p.bytes !== undefined && { object_bytes: p.bytes }),
+  };
+}
+
+/** A parked (or lost) item as an entry; undefined for items that never were parked. */
+export function entryOf(item: Record<string, unknown>): ParkedEntry | undefined {
+  if (typeof item.tenant_id !== "string" || typeof item.object_key !== "string") return undefined;
+  const type = item.dest_type === "s3" ? "s3" : "cloudwatch";
+  return {
+    id: String(item.pk),
+    tenantId: item.tenant_id,
+    type,
+    target: String(item.target),
+    bucket: String(item.bucket),
+    key: item.object_key,
+    eventTime: String(item.event_time),
+    reason: String(item.park_reason ?? ""),
+    parkedAt: String(item.parked_at ?? ""),
+    ...(typeof item.version_id === "string" && { versionId: item.version_id }),
+    ...(typeof item.etag === "string" && { eTag: item.etag }),
+    ...(item.object_bytes !== undefined && { bytes: Number(item.object_bytes) }),
+  };
 }
 
 function readCheckpoint(item: Record<string, unknown>): Checkpoint | undefined {
@@ -192,6 +287,10 @@ export class NoLedger implements DeliveryLedger {
   async claim(): Promise<Claim> {
     return { state: "claimed" };
   }
+  async park(): Promise<void> {
+    throw new Error("parking needs the delivery ledger (DELIVERY_LEDGER_TABLE)");
+  }
+  async lose(): Promise<void> {}
   async renew(): Promise<void> {}
   async checkpoint(): Promise<void> {}
   async complete(): Promise<void> {}

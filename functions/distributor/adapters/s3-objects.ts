@@ -116,7 +116,12 @@ export class S3ObjectWriter implements ObjectWriter {
         }),
       );
     } catch (error) {
-      if (isAccessDenied(error)) {
+      // Refused by the role, the bucket policy or the bucket's KMS key, or the bucket is gone.
+      if (
+        isAccessDenied(error) ||
+        hasErrorName(error, "NoSuchBucket") ||
+        /^KMS\./.test(String((error as Error).name))
+      ) {
         throw new DestinationDeniedError(
           `S3 refused s3://${request.bucket}/${request.key}: ${(error as Error).message}`,
           { cause: error },

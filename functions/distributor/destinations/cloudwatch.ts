@@ -24,6 +24,7 @@ import {
   type Destination,
   type DestinationDeps,
   sessionRequestFor,
+  targetOf,
 } from "./destination";
 
 /**
@@ -90,7 +91,7 @@ export class CloudWatchDestination implements Destination {
   ) {
     const accountId = accountOfRoleArn(config.log_distribution_role_arn);
     this.group = config.log_group_name;
-    this.target = `cloudwatch:${region}:${accountId}:${this.group}`;
+    this.target = targetOf(config, region);
     this.sessionRequest = sessionRequestFor(
       config,
       key,

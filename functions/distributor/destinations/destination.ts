@@ -1,4 +1,5 @@
 import type { DeliveryConfig } from "../../shared/delivery-config";
+import { accountOfRoleArn } from "../../shared/patterns";
 import type { ClaimHandle } from "../claims";
 import type { ObjectRef } from "../notification";
 import type { EventReader } from "../object-events";
@@ -26,6 +27,16 @@ export const countsOf = (c?: DeliveryCounts): Mutable<DeliveryCounts> => ({
   bytes: c?.bytes ?? 0,
   batches: c?.batches ?? 0,
 });
+
+/**
+ * Where a config's logs go, the name the ledger, the parking records and the reports use:
+ * `cloudwatch:<region>:<account>:<log group>` or `s3://<bucket>/<prefix>`.
+ */
+export function targetOf(config: DeliveryConfig, region: string): string {
+  return config.type === "cloudwatch"
+    ? `cloudwatch:${region}:${accountOfRoleArn(config.log_distribution_role_arn)}:${config.log_group_name}`
+    : `s3://${config.bucket_name}/${config.bucket_prefix}`;
+}
 
 /** The customer-role session a destination needs: the config's role, the tenant's tags, one policy. */
 export function sessionRequestFor(

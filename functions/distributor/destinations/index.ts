@@ -6,6 +6,7 @@ import type { Destination, DestinationDeps } from "./destination";
 import { S3CopyDestination } from "./s3-copy";
 
 export type { DeliveryRun, Destination, DestinationDeps } from "./destination";
+export { targetOf } from "./destination";
 
 /** The destination a delivery config names, for one object's key. */
 export function destinationFor(

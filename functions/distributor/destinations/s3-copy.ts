@@ -2,7 +2,13 @@ import type { S3Config } from "../../shared/delivery-config";
 import { accountOfRoleArn } from "../../shared/patterns";
 import type { LogObjectKey } from "../object-key";
 import type { SessionRequest } from "../ports";
-import { type DeliveryRun, type Destination, type DestinationDeps, sessionRequestFor } from "./destination";
+import {
+  type DeliveryRun,
+  type Destination,
+  type DestinationDeps,
+  sessionRequestFor,
+  targetOf,
+} from "./destination";
 
 /** Where an object lands in the customer's bucket: `{bucket_prefix}{tenant}/{cluster}/{app}/{pod}/{file}`. */
 export function customerObjectKey(prefix: string, key: LogObjectKey): string {
@@ -49,7 +55,7 @@ export class S3CopyDestination implements Destination {
     region: string,
     private readonly deps: DestinationDeps,
   ) {
-    this.target = `s3://${config.bucket_name}/${config.bucket_prefix}`;
+    this.target = targetOf(config, region);
     this.destinationKey = customerObjectKey(config.bucket_prefix, key);
     this.owner = accountOfRoleArn(config.log_distribution_role_arn);
     this.sessionRequest = sessionRequestFor(

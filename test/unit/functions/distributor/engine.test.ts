@@ -104,7 +104,7 @@ describe("DeliveryEngine", () => {
     expect(result.status).toBe("failed_permanent");
   });
 
-  it("AccessDenied on the customer role fails that destination permanently, not the others", async () => {
+  it("AccessDenied on the customer role parks that destination (acknowledged), not the others", async () => {
     const w = fakeWorld();
     w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(2));
     w.configs.items.set("acme", [cwConfig("acme", "111111111111"), s3Config("acme", "333333333333")]);
@@ -113,10 +113,12 @@ describe("DeliveryEngine", () => {
     const result = await w.engine.processMessage(message());
 
     const byType = Object.fromEntries(result.objects[0]!.destinations.map((d) => [d.type, d]));
-    expect(byType.cloudwatch).toMatchObject({ status: "failed_permanent" });
-    expect(byType.cloudwatch!.reason).toMatch(/AccessDenied/);
+    expect(byType.cloudwatch).toMatchObject({ status: "parked" });
+    expect(byType.cloudwatch!.reason).toMatch(/CustomerRoleRefusedError: .*refused AssumeRole/);
     expect(byType.s3!.status).toBe("delivered");
-    expect(w.telemetry.total("PermanentFailures")).toBe(1);
+    expect(result.status).toBe("parked");
+    expect(w.telemetry.total("PermanentFailures")).toBe(0);
+    expect(w.telemetry.total("ObjectsParked", { tenant_id: "acme", destination: "cloudwatch" })).toBe(1);
   });
 
   it("throttling is retried with backoff and then succeeds", async () => {

@@ -76,11 +76,26 @@ describe("StsCredentialBroker", () => {
       stsClient: () => new STSClient({ region: "us-east-1" }),
     });
 
-    await expect(broker.destinationSession(request)).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(broker.destinationSession(request)).rejects.toMatchObject({
+      name: "CustomerRoleRefusedError",
+      cause: { name: "AccessDenied" },
+    });
     await broker.destinationSession(request);
     now += 6 * 60_000; // 4 minutes left: refresh
     await broker.destinationSession(request);
 
     expect(sts.commandCalls(AssumeRoleCommand, { RoleArn: request.roleArn })).toHaveLength(3);
+  });
+
+  it("names a refusal of the central role as logrelay's own, not the customer's", async () => {
+    sts
+      .on(AssumeRoleCommand, { RoleArn: "arn:aws:iam::123456789012:role/central" })
+      .rejects(Object.assign(new Error("denied"), { name: "AccessDenied" }));
+    const broker = new StsCredentialBroker({
+      region: "us-east-1",
+      centralRoleArn: "arn:aws:iam::123456789012:role/central",
+      stsClient: () => new STSClient({ region: "us-east-1" }),
+    });
+    await expect(broker.destinationSession(request)).rejects.toMatchObject({ name: "AccessDenied" });
   });
 });

@@ -1,0 +1,192 @@
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { LEDGER_PARKED_INDEX } from "../../shared/contract";
+import { hasErrorName } from "../../shared/errors";
+import type { DestinationRef, DestinationState, LostEntry, ParkedEntry, ParkingStore } from "../ports";
+import { entryOf, lostGroup, parkedGroup } from "./dynamodb";
+
+/** Index partition of every destination record. */
+const DESTINATIONS = "destinations";
+
+const recordKey = (d: DestinationRef) => ({ pk: `destination#${d.tenantId}#${d.target}` });
+
+/**
+ * Destination records (the circuit breakers) and the parked deliveries, in the delivery ledger's
+ * table: a record per destination that has parked something (`pk` `destination#<tenant>#<target>`),
+ * and the sparse index `parked` (partition `park_group`, sort `park_order`) that lists records and
+ * each destination's parked and lost deliveries in time order. Records carry the ledger's `ttl`,
+ * refreshed by every park, so quiet destinations age out with the deliveries they covered.
+ */
+export class DynamoDbParkingStore implements ParkingStore {
+  constructor(
+    private readonly db: Pick<DynamoDBDocumentClient, "send">,
+    private readonly table: string,
+    private readonly ttlDays: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private iso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  async destination(ref: DestinationRef): Promise<DestinationState | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: recordKey(ref) }));
+    return out.Item ? stateOf(out.Item) : undefined;
+  }
+
+  async destinations(): Promise<DestinationState[]> {
+    return (await this.query(DESTINATIONS)).map(stateOf);
+  }
+
+  async parked(ref: DestinationRef, limit?: number): Promise<ParkedEntry[]> {
+    return (await this.query(parkedGroup(ref), limit)).flatMap((i) => entryOf(i) ?? []);
+  }
+
+  async lost(ref: DestinationRef): Promise<LostEntry[]> {
+    return (await this.query(lostGroup(ref))).flatMap((i) => {
+      const entry = entryOf(i);
+      return entry
+        ? [{ ...entry, lostAt: String(i.lost_at ?? ""), lostReason: String(i.lost_reason ?? "") }]
+        : [];
+    });
+  }
+
+  async recordPark(
+    ref: DestinationRef,
+    reason: string,
+    counted: { threshold: number } | undefined,
+  ): Promise<{ state: DestinationState; opened: boolean }> {
+    const now = this.iso();
+    const out = await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: recordKey(ref),
+        UpdateExpression:
+          "SET tenant_id = :t, dest_type = :type, target = :target, park_group = :group, park_order = :order, " +
+          "reason = :reason, last_parked_at = :now, since = if_not_exists(since, :now), " +
+          "#state = if_not_exists(#state, :closed), #ttl = :ttl ADD streak :add",
+        ExpressionAttributeNames: { "#state": "state", "#ttl": "ttl" },
+        ExpressionAttributeValues: {
+          ":t": ref.tenantId,
+          ":type": ref.type,
+          ":target": ref.target,
+          ":group": DESTINATIONS,
+          ":order": `${ref.tenantId}#${ref.target}`,
+          ":reason": reason,
+          ":now": now,
+          ":closed": "closed",
+          ":ttl": Math.floor(this.now() / 1000) + this.ttlDays * 86_400,
+          ":add": counted ? 1 : 0,
+        },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    const state = stateOf(out.Attributes ?? {});
+    if (!counted || state.state === "open" || state.streak < counted.threshold)
+      return { state, opened: false };
+    // Exactly one caller wins the transition, so the state change is announced once.
+    const opened = await this.conditional(ref, "SET #state = :open, opened_at = :now", "#state = :closed", {
+      ":open": "open",
+      ":closed": "closed",
+      ":now": now,
+    });
+    return { state: opened ? { ...state, state: "open", openedAt: now } : state, opened };
+  }
+
+  async recordSuccess(ref: DestinationRef): Promise<void> {
+    await this.conditional(ref, "SET streak = :zero", "#state = :closed", {
+      ":zero": 0,
+      ":closed": "closed",
+    });
+  }
+
+  async recordProbe(ref: DestinationRef, probe: { ok: boolean; detail: string }): Promise<void> {
+    await this.conditional(
+      ref,
+      "SET probe_at = :now, probe_ok = :ok, probe_detail = :detail",
+      "attribute_exists(pk)",
+      {
+        ":now": this.iso(),
+        ":ok": probe.ok,
+        ":detail": probe.detail,
+      },
+    );
+  }
+
+  async close(ref: DestinationRef): Promise<boolean> {
+    // Only one caller finds it open, so the recovery is announced once.
+    return this.conditional(
+      ref,
+      "SET #state = :closed, streak = :zero, closed_at = :now REMOVE since, opened_at",
+      "#state = :open",
+      { ":closed": "closed", ":open": "open", ":zero": 0, ":now": this.iso() },
+    );
+  }
+
+  /** An update that may find its condition false (another process got there first): true when applied. */
+  private async conditional(
+    ref: DestinationRef,
+    update: string,
+    condition: string,
+    values: Record<string, unknown>,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: recordKey(ref),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ...(/#state/.test(update + condition) && { ExpressionAttributeNames: { "#state": "state" } }),
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (hasErrorName(error, "ConditionalCheckFailedException")) return false;
+      throw error;
+    }
+  }
+
+  private async query(group: string, limit?: number): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: LEDGER_PARKED_INDEX.name,
+          KeyConditionExpression: "#g = :g",
+          ExpressionAttributeNames: { "#g": LEDGER_PARKED_INDEX.hashKey },
+          ExpressionAttributeValues: { ":g": group },
+          ScanIndexForward: true,
+          ...(limit !== undefined && { Limit: limit - items.length }),
+          ...(start && { ExclusiveStartKey: start }),
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start && (limit === undefined || items.length < limit));
+    return items;
+  }
+}
+
+function stateOf(item: Record<string, unknown>): DestinationState {
+  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+  const probeAt = str(item.probe_at);
+  const openedAt = str(item.opened_at);
+  return {
+    tenantId: String(item.tenant_id),
+    type: item.dest_type === "s3" ? "s3" : "cloudwatch",
+    target: String(item.target),
+    state: item.state === "open" ? "open" : "closed",
+    streak: Number(item.streak ?? 0),
+    reason: String(item.reason ?? ""),
+    since: str(item.since) ?? str(item.last_parked_at) ?? "",
+    lastParkedAt: String(item.last_parked_at ?? ""),
+    ...(openedAt && { openedAt }),
+    ...(probeAt && {
+      probe: { at: probeAt, ok: item.probe_ok === true, detail: String(item.probe_detail ?? "") },
+    }),
+  };
+}
