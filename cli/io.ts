@@ -9,6 +9,12 @@ export interface CliIo {
 }
 
 /** A failure the user can act on: printed as `logrelay: <message>`, exit code `code`. */
+/**
+ * Exit codes every command keeps: 0 done, 1 a failure, 2 bad usage or settings, 3 nothing failed
+ * but a delivery is parked (its customer's side refuses; it waits and is delivered on recovery).
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, parked: 3 } as const;
+
 export class CliError extends Error {
   override readonly name = "CliError";
   constructor(

@@ -3,6 +3,7 @@ import { registerApiServe } from "./commands/api-serve";
 import { registerDeliver } from "./commands/deliver";
 import { registerFirehose } from "./commands/firehose";
 import { registerOnboard } from "./commands/onboard";
+import { registerParked } from "./commands/parked";
 import { registerQueues } from "./commands/queues";
 import { registerTenants } from "./commands/tenants";
 import { CliError, type CliIo, readAll } from "./io";
@@ -20,6 +21,7 @@ export function buildProgram(io: CliIo): Command {
       writeErr: (s) => io.stderr.write(s),
     });
   registerDeliver(program, io);
+  registerParked(program, io);
   registerTenants(program, io);
   registerOnboard(program, io);
   registerQueues(program, io);

@@ -36,6 +36,8 @@ export const DistributorSizingSchema = z
     batch_size: positive(10).default(10),
     batching_window_seconds: z.number().int().min(0).max(300).default(5),
     log_level: z.enum(["DEBUG", "INFO", "WARN", "ERROR"]).default("INFO"),
+    /** Minutes between probes of parked destinations (and delivery of what waits on those that work). */
+    recover_parked_every_minutes: z.number().int().min(1).max(1440).default(5),
   })
   .strict();
 

@@ -62,6 +62,7 @@ export function distributorDeployment(
                 { name: ENV.ledgerTable, value: regional.ledgerTable },
                 { name: ENV.ledgerTtlDays, value: String(regional.ledgerTtlDays) },
                 { name: ENV.centralRoleArn, value: regional.centralRoleArn },
+                { name: ENV.alarmTopicArn, value: regional.alarmTopicArn },
               ],
               resources: {
                 requests: { cpu: "250m", memory: "256Mi" },
@@ -152,9 +153,10 @@ export function inClusterDistributorRole(
       registryTableArn: regional.registryTableArn,
       ledgerTableArn: regional.ledgerTableArn,
       centralRoleArn: regional.centralRoleArn,
+      alarmTopicArn: regional.alarmTopicArn,
       region: cluster.region,
     }).map((s) =>
-      s.Sid === "DecryptStagedObjectsAndMessages"
+      s.Sid === "DecryptStagedObjectsAndMessages" || s.Sid === "EncryptAnnouncements"
         ? {
             ...s,
             Condition: {

@@ -70,6 +70,8 @@ export function regionalResourceNames(env: Environment, region: string) {
     registryTableArn: `arn:aws:dynamodb:${region}:${account}:table/${prefix}-tenant-registry`,
     ledgerTable: `${prefix}-delivery-ledger`,
     ledgerTableArn: `arn:aws:dynamodb:${region}:${account}:table/${prefix}-delivery-ledger`,
+    alarmTopicName: `${prefix}-alarms`,
+    alarmTopicArn: `arn:aws:sns:${region}:${account}:${prefix}-alarms`,
     keyAliasArn: `arn:aws:kms:${region}:${account}:alias/${prefix}`,
     writerPolicyArn: `arn:aws:iam::${account}:policy${IAM_PATH}${prefix}-collector-writer`,
     firehoseStreamName: `${prefix}-ingest`,

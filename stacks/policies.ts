@@ -1,3 +1,4 @@
+import { LEDGER_PARKED_INDEX } from "../functions/shared/contract";
 import { QUARANTINE_PREFIX } from "../functions/shared/patterns";
 import type { Environment } from "./config";
 import type { PolicyStatement } from "./constructs/iam";
@@ -14,6 +15,7 @@ export function distributorStatements(r: {
   registryTableArn: string;
   ledgerTableArn: string;
   centralRoleArn: string;
+  alarmTopicArn: string;
   region: string;
 }): PolicyStatement[] {
   return [
@@ -51,6 +53,28 @@ export function distributorStatements(r: {
       Effect: "Allow",
       Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
       Resource: r.ledgerTableArn,
+    },
+    {
+      Sid: "ListParkedDeliveries",
+      Effect: "Allow",
+      Action: "dynamodb:Query",
+      Resource: `${r.ledgerTableArn}/index/${LEDGER_PARKED_INDEX.name}`,
+    },
+    {
+      // How long a parked delivery can wait: the staging bucket's expiry.
+      Sid: "ReadStagingExpiry",
+      Effect: "Allow",
+      Action: "s3:GetLifecycleConfiguration",
+      Resource: r.stagingBucketArn,
+    },
+    { Sid: "AnnounceParkedDestinations", Effect: "Allow", Action: "sns:Publish", Resource: r.alarmTopicArn },
+    {
+      // The alarm topic is encrypted with the regional key: publishing needs a data key, via SNS only.
+      Sid: "EncryptAnnouncements",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: r.keyArn,
+      Condition: { StringEquals: { "kms:ViaService": `sns.${r.region}.amazonaws.com` } },
     },
     { Sid: "AssumeCentralRole", Effect: "Allow", Action: "sts:AssumeRole", Resource: r.centralRoleArn },
   ];

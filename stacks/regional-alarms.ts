@@ -64,8 +64,15 @@ export function regionalAlarms(
       metricName: "RegistryRefusals",
       dimensions: { service: DISTRIBUTOR_SERVICE },
     },
+    "parked-objects-lost": {
+      alarmDescription:
+        "Parked deliveries were lost: their staging copy expired before the customer's destination worked again (see `logrelay parked list`)",
+      namespace: METRICS_NAMESPACE,
+      metricName: "ObjectsLost",
+      dimensions: { service: DISTRIBUTOR_SERVICE },
+    },
     "permanent-delivery-failures": {
-      alarmDescription: "Deliveries failed permanently (bad keys, invalid configs, denied customer roles)",
+      alarmDescription: "Deliveries failed permanently (bad keys, invalid configs, unregistered accounts)",
       namespace: METRICS_NAMESPACE,
       metricName: "PermanentFailures",
       dimensions: { service: DISTRIBUTOR_SERVICE },

@@ -22,6 +22,7 @@ import { IamHttpApi } from "./constructs/iam-http-api";
 import { Monitoring } from "./constructs/monitoring";
 import { NodejsFunction } from "./constructs/nodejs-function";
 import { ObjectNotifications } from "./constructs/object-notifications";
+import { ParkedRecoverySchedule } from "./constructs/parked-recovery-schedule";
 import { FIREHOSE_EXTENSION, PartitionedFirehose } from "./constructs/partitioned-firehose";
 import type { QueueWithDlq } from "./constructs/queue-with-dlq";
 import { CLUSTER_TAG, IAM_PATH, names, regionalResourceNames } from "./naming";
@@ -138,6 +139,7 @@ export class RegionalStack extends TerraformStack {
         registryTableArn: this.registryTable.arn,
         ledgerTableArn: this.ledgerTable.arn,
         centralRoleArn: r.centralRoleArn,
+        alarmTopicArn: r.alarmTopicArn,
         region,
       }),
       environment: {
@@ -147,6 +149,7 @@ export class RegionalStack extends TerraformStack {
         [ENV.stagingBuckets]: r.stagingBucket,
         [ENV.ledgerTtlDays]: String(r.ledgerTtlDays),
         [ENV.centralRoleArn]: r.centralRoleArn,
+        [ENV.alarmTopicArn]: r.alarmTopicArn,
         [ENV.metricsNamespace]: METRICS_NAMESPACE,
         [ENV.serviceName]: DISTRIBUTOR_SERVICE,
         [ENV.logLevel]: env.distributor.log_level,
@@ -223,8 +226,17 @@ export class RegionalStack extends TerraformStack {
         logRetentionDays: env.log_retention_days,
       });
     }
+    new ParkedRecoverySchedule(this, "recover-parked", {
+      ruleName: `${prefix}-recover-parked`,
+      everyMinutes: env.distributor.recover_parked_every_minutes,
+      fn: this.distributor.fn,
+      // The emulator cannot run functions: there `logrelay parked recover` runs instead.
+      enabled: !env.emulator,
+    });
+
     this.monitoring = new Monitoring(this, "monitoring", {
       prefix,
+      topicName: r.alarmTopicName,
       region,
       kmsKey: this.key,
       ...(env.alarm_email && { alarmEmail: env.alarm_email }),
@@ -252,7 +264,7 @@ export class RegionalStack extends TerraformStack {
           "FunctionName",
           this.distributor.fn.functionName,
         ]),
-        Delivery: ["PermanentFailures", "MalformedMessages"].map((m) => [
+        Delivery: ["PermanentFailures", "MalformedMessages", "ObjectsParked", "ObjectsLost"].map((m) => [
           METRICS_NAMESPACE,
           m,
           "service",

@@ -1,11 +1,12 @@
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import type { TerraformStack } from "cdktf";
+import { LEDGER_PARKED_INDEX } from "../functions/shared/contract";
 import type { Environment } from "./config";
 import type { RegionalResourceNames } from "./naming";
 
 /**
  * The regional stack's tables: tenant configs (tenants edit them through the API), the tenant
- * registry (platform admins), the delivery ledger (claims and checkpoints). Created in the stack's
+ * registry (platform admins), the delivery ledger (claims, checkpoints, parked deliveries). Created in the stack's
  * own scope, so their addresses are `aws_dynamodb_table.<id>`.
  */
 export function regionalTables(
@@ -43,7 +44,20 @@ export function regionalTables(
     name: r.ledgerTable,
     billingMode: "PAY_PER_REQUEST",
     hashKey: "pk",
-    attribute: [{ name: "pk", type: "S" }],
+    attribute: [
+      { name: "pk", type: "S" },
+      { name: LEDGER_PARKED_INDEX.hashKey, type: "S" },
+      { name: LEDGER_PARKED_INDEX.rangeKey, type: "S" },
+    ],
+    // Sparse: only parked and lost deliveries and destination records carry these keys.
+    globalSecondaryIndex: [
+      {
+        name: LEDGER_PARKED_INDEX.name,
+        hashKey: LEDGER_PARKED_INDEX.hashKey,
+        rangeKey: LEDGER_PARKED_INDEX.rangeKey,
+        projectionType: "ALL",
+      },
+    ],
     // Losing the ledger means duplicates: every claim and checkpoint would be forgotten.
     pointInTimeRecovery: { enabled: true },
     serverSideEncryption: sse,

@@ -10,7 +10,7 @@ import { loadSettings } from "../../functions/distributor/settings";
 import { createEngine } from "../../functions/distributor/wiring";
 import { QueueUnusableError, SqsWorker, type WorkerStats } from "../../functions/distributor/worker";
 import { type OutputFormat, outputOption, settingsOrUsage } from "../context";
-import { CliError, type CliIo, table } from "../io";
+import { CliError, type CliIo, EXIT, table } from "../io";
 
 interface DeliverOptions {
   bucket?: string;
@@ -105,8 +105,11 @@ export function registerDeliver(program: Command, io: CliIo): void {
       "after",
       "\nSettings come from the environment: TENANT_CONFIG_TABLE, CENTRAL_LOG_DISTRIBUTION_ROLE_ARN, AWS_REGION,\n" +
         "DELIVERY_LEDGER_TABLE (optional), AWS_ENDPOINT_URL (optional, e.g. the emulator).\n" +
+        "A destination whose customer side refuses (role trust, ExternalId, log group or bucket policy, KMS key,\n" +
+        "deleted bucket) is parked, not dropped: see `logrelay parked list`; it is delivered when it works again.\n" +
         "Exit codes: 0 all settled as delivered or skipped, 1 a delivery failed (or, with --queue-url, a message was\n" +
-        "left for retry, or the queue cannot be used), 2 bad usage or settings.",
+        "left for retry, or the queue cannot be used), 2 bad usage or settings, 3 nothing failed but a delivery\n" +
+        "was parked.",
     )
     .action(async (options: DeliverOptions) => {
       if ((options.bucket === undefined) !== (options.key === undefined)) {
@@ -163,13 +166,14 @@ export function registerDeliver(program: Command, io: CliIo): void {
           );
         }
         io.stderr.write(
-          `received ${stats.received}, acknowledged ${stats.acknowledged} (${stats.delivered} delivered, ${stats.failedPermanent} failed permanently), left for retry ${stats.retried}\n`,
+          `received ${stats.received}, acknowledged ${stats.acknowledged} (${stats.delivered} delivered, ${stats.parked} parked, ${stats.failedPermanent} failed permanently), left for retry ${stats.retried}\n`,
         );
         if (stats.retried > 0 || stats.failedPermanent > 0) {
           throw new CliError(
             `${stats.retried + stats.failedPermanent} message(s) did not deliver; see the log lines above`,
           );
         }
+        if (stats.parked > 0) throw parkedExit(stats.parked);
         return;
       }
 
@@ -208,5 +212,14 @@ export function registerDeliver(program: Command, io: CliIo): void {
           .map((o) => `${o.key}: ${o.reason ?? o.status}`),
       ];
       if (failures.length > 0) throw new CliError(`delivery failed: ${failures.join("; ")}`);
+      const parked = objects.filter((o) => o.status === "parked").length;
+      if (parked > 0) throw parkedExit(parked);
     });
 }
+
+const parkedExit = (n: number) =>
+  new CliError(
+    `${n} object(s) parked: a destination refuses on the customer's side; see \`logrelay parked list\`, ` +
+      "and `logrelay parked retry --tenant T` once it is fixed",
+    EXIT.parked,
+  );

@@ -278,9 +278,11 @@ export class DeliveryEngine {
           return { ...base, ...progress, status: "lost", reason: outcome.reason, ...resumedFrom(claim) };
         }
       } catch (bookkeeping) {
-        // Not parked (the ledger refused or timed out): the message is retried, nothing is lost.
+        // Not parked (the ledger refused or timed out): never acknowledged as if it were; the
+        // message is retried (then the DLQ), so nothing is lost.
         await claim?.release();
-        return { ...base, ...progress, ...outcomeOf(bookkeeping), ...resumedFrom(claim) };
+        const failed = `${outcome.reason}; and it could not be parked: ${outcomeOf(bookkeeping).reason}`;
+        return { ...base, ...progress, status: "failed_transient", reason: failed, ...resumedFrom(claim) };
       }
       await claim?.release();
       return { ...base, ...progress, ...outcome, ...resumedFrom(claim) };

@@ -1,7 +1,9 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { RECOVER_PARKED_EVENT } from "../shared/contract";
 import type { DeliveryEngine } from "./engine";
 import { DeadlineReachedError, TransientDeliveryError } from "./errors";
+import type { DestinationRecovery, ParkedRecovery } from "./recovery";
 
 /** Kept back from Lambda's remaining time: returning the batch response and flushing logs. */
 export const LAMBDA_MARGIN_MS = 5_000;
@@ -15,16 +17,32 @@ export const MIN_START_MS = 10_000;
  * acknowledged, so the retry resumes there. Permanent failures were already recorded by the
  * engine (log line + metric + reason) and are acknowledged.
  */
+export type RecoverParkedEvent = typeof RECOVER_PARKED_EVENT;
+
+const isRecoverEvent = (event: unknown): event is RecoverParkedEvent =>
+  (event as { logrelay?: unknown } | null)?.logrelay === RECOVER_PARKED_EVENT.logrelay;
+
 export function makeHandler(
   engine: DeliveryEngine,
   timing: { readonly marginMs?: number; readonly minStartMs?: number } = {},
+  recovery?: ParkedRecovery,
 ) {
   const processor = new BatchProcessor(EventType.SQS);
   const marginMs = timing.marginMs ?? LAMBDA_MARGIN_MS;
   const minStartMs = timing.minStartMs ?? MIN_START_MS;
-  return (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse>;
+  function handler(
+    event: RecoverParkedEvent,
+    context: Context,
+  ): Promise<{ destinations: DestinationRecovery[] }>;
+  function handler(event: SQSEvent | RecoverParkedEvent, context: Context) {
     const remaining = () => context.getRemainingTimeInMillis() - marginMs;
     const deadline = engine.newDeadline(remaining());
+    // The schedule's event: probe parked destinations, deliver what waits on those that work again.
+    if (isRecoverEvent(event)) {
+      if (!recovery) return Promise.resolve({ destinations: [] });
+      return recovery.run({ probe: true, deadline }).then((destinations) => ({ destinations }));
+    }
     const deliverRecord = async (record: SQSRecord) => {
       if (remaining() < minStartMs) {
         throw new DeadlineReachedError(
@@ -46,5 +64,6 @@ export function makeHandler(
       context,
       throwOnFullBatchFailure: false,
     });
-  };
+  }
+  return handler;
 }

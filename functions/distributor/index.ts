@@ -1,6 +1,7 @@
 import { makeHandler } from "./handler";
 import { loadSettings } from "./settings";
-import { createEngine } from "./wiring";
+import { createDistributor } from "./wiring";
 
 // Cold start: settings are checked and clients built once; a bad setting fails here, naming it.
-export const handler = makeHandler(createEngine(loadSettings()));
+const { engine, recovery } = createDistributor(loadSettings());
+export const handler = makeHandler(engine, {}, recovery);

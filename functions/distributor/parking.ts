@@ -1,5 +1,12 @@
 import { describeError } from "./errors";
-import type { DestinationRef, DestinationState, Notifier, ParkingStore, Telemetry } from "./ports";
+import type {
+  DestinationRef,
+  DestinationState,
+  Notifier,
+  ParkingStore,
+  StagingExpiry,
+  Telemetry,
+} from "./ports";
 import { PerTenantCache } from "./tenant-configs";
 
 export interface ParkingSettings {
@@ -7,8 +14,10 @@ export interface ParkingSettings {
   readonly threshold?: number;
   /** How long a process trusts its copy of a destination record. @default 15000 */
   readonly cacheMs?: number;
-  /** Days the staging bucket keeps objects, when known: said in the notice to the tenant. */
-  readonly stagingExpiryDays?: number;
+  /** How long staging buckets keep objects: said in notices, and when a parked object expires. */
+  readonly stagingExpiry?: StagingExpiry;
+  /** The staging bucket whose expiry notices quote. */
+  readonly stagingBucket?: string;
 }
 
 const refKey = (ref: DestinationRef) => `${ref.tenantId}#${ref.target}`;
@@ -55,9 +64,9 @@ export class Parking {
    * Bookkeeping only: a failure here is logged, the delivery is parked anyway.
    */
   async parked(ref: DestinationRef, reason: string, failed: boolean): Promise<void> {
-    this.telemetry.metrics({ tenant_id: ref.tenantId, destination: ref.type }, [
-      { name: "ObjectsParked", value: 1, unit: "Count" },
-    ]);
+    const parked = [{ name: "ObjectsParked", value: 1, unit: "Count" as const }];
+    this.telemetry.metrics({ tenant_id: ref.tenantId, destination: ref.type }, parked);
+    this.telemetry.metrics({}, parked);
     try {
       const counted = failed ? { threshold: this.threshold } : undefined;
       const { state, opened } = await this.store.recordPark(ref, reason, counted);
@@ -101,6 +110,49 @@ export class Parking {
     return wasOpenAndClosed;
   }
 
+  /**
+   * Every destination with parked or lost deliveries, or an open breaker (optionally one tenant's):
+   * what waits, since when, how much, and when the oldest expires.
+   */
+  async summary(filter: { tenantId?: string } = {}): Promise<ParkedSummary[]> {
+    const states = (await this.store.destinations()).filter(
+      (d) => filter.tenantId === undefined || d.tenantId === filter.tenantId,
+    );
+    const rows: ParkedSummary[] = [];
+    for (const d of states) {
+      const [parked, lost] = await Promise.all([this.store.parked(d), this.store.lost(d)]);
+      if (parked.length === 0 && lost.length === 0 && d.state === "closed") continue;
+      const oldest = parked[0];
+      const days = oldest && (await this.expiryDays(oldest.bucket));
+      const times = lost.map((l) => l.eventTime).sort();
+      const since = parked.map((p) => p.parkedAt).sort()[0];
+      rows.push({
+        tenantId: d.tenantId,
+        type: d.type,
+        target: d.target,
+        breaker: d.state,
+        reason: d.reason,
+        ...(since && { since }),
+        objects: parked.length,
+        bytes: parked.reduce((sum, p) => sum + (p.bytes ?? 0), 0),
+        ...(oldest && { oldest: oldest.eventTime }),
+        ...(oldest &&
+          days !== undefined && {
+            oldestExpires: new Date(Date.parse(oldest.eventTime) + days * 86_400_000).toISOString(),
+          }),
+        lost: lost.length,
+        ...(times.length > 0 && { lostRange: { from: times[0] as string, to: times.at(-1) as string } }),
+        ...(d.probe && { probe: d.probe }),
+      });
+    }
+    return rows.sort((a, b) => `${a.tenantId}${a.target}`.localeCompare(`${b.tenantId}${b.target}`));
+  }
+
+  private async expiryDays(bucket: string | undefined): Promise<number | undefined> {
+    if (!bucket || !this.settings.stagingExpiry) return undefined;
+    return this.settings.stagingExpiry.expiryDays(bucket).catch(() => undefined);
+  }
+
   /** Tells the alarm topic; a failure to tell is logged (the state is in the ledger either way). */
   async announce(
     ref: DestinationRef,
@@ -114,7 +166,7 @@ export class Parking {
         : change === "closed"
           ? `logrelay: ${ref.tenantId} ${ref.type} destination recovered`
           : `logrelay: ${ref.tenantId} ${ref.type} parked logs lost by expiry`;
-    const expiry = this.settings.stagingExpiryDays;
+    const expiry = await this.expiryDays(this.settings.stagingBucket);
     const lines = [
       `Tenant: ${ref.tenantId}`,
       `Destination: ${ref.target}`,
@@ -152,6 +204,23 @@ export class Parking {
       });
     }
   }
+}
+
+/** One destination's parked state, as `logrelay parked list` shows it. */
+export interface ParkedSummary extends DestinationRef {
+  readonly breaker: "closed" | "open";
+  readonly reason: string;
+  /** Since when deliveries wait (the oldest parked object's first park). */
+  readonly since?: string;
+  readonly objects: number;
+  readonly bytes: number;
+  /** Object time of the oldest parked object. */
+  readonly oldest?: string;
+  /** When the oldest parked object's staging copy expires (then it is lost), if the bucket says. */
+  readonly oldestExpires?: string;
+  readonly lost: number;
+  readonly lostRange?: { readonly from: string; readonly to: string };
+  readonly probe?: DestinationState["probe"];
 }
 
 const fields = (ref: DestinationRef) => ({ tenant_id: ref.tenantId, type: ref.type, target: ref.target });

@@ -219,9 +219,9 @@ export class ParkedRecovery {
     if (tally.lost > 0 && tally.lostRange) {
       const { from, to } = tally.lostRange;
       const detail = `${tally.lost} parked object(s) from ${from} to ${to} could not be delivered and are lost: ${[...tally.lostReasons].join("; ")}.`;
-      this.telemetry.metrics({ tenant_id: state.tenantId, destination: state.type }, [
-        { name: "ObjectsLost", value: tally.lost, unit: "Count" },
-      ]);
+      const lost = [{ name: "ObjectsLost", value: tally.lost, unit: "Count" as const }];
+      this.telemetry.metrics({ tenant_id: state.tenantId, destination: state.type }, lost);
+      this.telemetry.metrics({}, lost);
       await this.parking.announce(state, "lost", state, detail);
     }
     return {

@@ -41,6 +41,14 @@ export const DistributorSettingsSchema = z.object({
   RETRY_MAX_DELAY_MS: int(1, 300_000, 5_000),
   /** Largest CloudWatch event incl. 26 bytes overhead; larger messages are split. */
   MAX_EVENT_BYTES: int(1024, 1_048_576, 262_144),
+  /**
+   * SNS topic told about parked destinations (one notice per state change), with message
+   * attributes tenant_id, destination_type and state. Unset: the notices are log lines only.
+   */
+  ALARM_TOPIC_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, "must be an SNS topic ARN")
+    .optional(),
   METRICS_NAMESPACE: z.string().min(1).max(255).default(METRICS_NAMESPACE),
   POWERTOOLS_SERVICE_NAME: z.string().min(1).default(DISTRIBUTOR_SERVICE),
 });

@@ -1,7 +1,9 @@
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { AwsDestinationValidator } from "../shared/destination-checks";
 import { StsCredentialBroker } from "../shared/sts-credential-broker";
 import { cloudWatchLogsFactory } from "./adapters/cloudwatch-logs";
 import {
@@ -10,20 +12,36 @@ import {
   DynamoDbRegistrySource,
   NoLedger,
 } from "./adapters/dynamodb";
+import { DynamoDbParkingStore } from "./adapters/dynamodb-parking";
 import { PowertoolsTelemetry } from "./adapters/powertools-telemetry";
-import { S3ObjectSource, S3ObjectWriter } from "./adapters/s3-objects";
+import { S3ObjectSource, S3ObjectWriter, S3StagingExpiry } from "./adapters/s3-objects";
+import { LogNotifier, SnsNotifier } from "./adapters/sns-notifier";
 import { PUT_LOG_EVENTS_LIMITS as PUT_LIMITS } from "./batching";
 import { DeliveryEngine } from "./engine";
+import { Parking } from "./parking";
 import type { Telemetry } from "./ports";
+import { ParkedRecovery } from "./recovery";
 import type { DistributorSettings } from "./settings";
 import { CachedRegistry, CachedTenantConfigs } from "./tenant-configs";
+
+export interface Distributor {
+  readonly engine: DeliveryEngine;
+  /** Probes and recovers parked destinations; undefined without a durable ledger (nothing is parked). */
+  readonly recovery?: ParkedRecovery;
+  readonly parking?: Parking;
+  readonly telemetry: Telemetry;
+}
+
+/** The delivery engine alone (deliver runs, the worker, the Lambda's SQS path). */
+export const createEngine = (settings: DistributorSettings, telemetry?: Telemetry): DeliveryEngine =>
+  createDistributor(settings, telemetry).engine;
 
 /**
  * The only place that builds AWS clients for the distributor, once per process.
  * Destination calls (S3 get/put, PutLogEvents) use the engine's retry policy, so their clients
  * make one attempt each; STS, DynamoDB and SQS keep the SDK's standard retry.
  */
-export function createEngine(settings: DistributorSettings, telemetry?: Telemetry): DeliveryEngine {
+export function createDistributor(settings: DistributorSettings, telemetry?: Telemetry): Distributor {
   const region = settings.AWS_REGION;
   const tel =
     telemetry ??
@@ -40,23 +58,40 @@ export function createEngine(settings: DistributorSettings, telemetry?: Telemetr
   if (!ledger.durable) {
     tel.log("warn", "DELIVERY_LEDGER_TABLE is not set: a retried message may deliver its events twice");
   }
-  return new DeliveryEngine(
+  const configs = new CachedTenantConfigs(
+    new DynamoDbConfigSource(db, settings.TENANT_CONFIG_TABLE),
+    settings.CONFIG_CACHE_TTL_SECONDS * 1000,
+  );
+  const objects = new S3ObjectSource(new S3Client({ region, maxAttempts: 1 }));
+  const credentials = new StsCredentialBroker({
+    region,
+    centralRoleArn: settings.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN,
+  });
+  const stagingBucket = settings.STAGING_BUCKETS?.[0];
+  const parking = settings.DELIVERY_LEDGER_TABLE
+    ? new Parking(
+        new DynamoDbParkingStore(db, settings.DELIVERY_LEDGER_TABLE, settings.LEDGER_TTL_DAYS),
+        settings.ALARM_TOPIC_ARN
+          ? new SnsNotifier(new SNSClient({ region }), settings.ALARM_TOPIC_ARN)
+          : new LogNotifier(tel),
+        tel,
+        {
+          stagingExpiry: new S3StagingExpiry(new S3Client({ region })),
+          ...(stagingBucket && { stagingBucket }),
+        },
+      )
+    : undefined;
+  const engine = new DeliveryEngine(
     {
-      objects: new S3ObjectSource(new S3Client({ region, maxAttempts: 1 })),
-      configs: new CachedTenantConfigs(
-        new DynamoDbConfigSource(db, settings.TENANT_CONFIG_TABLE),
-        settings.CONFIG_CACHE_TTL_SECONDS * 1000,
-      ),
+      objects,
+      configs,
       registry: new CachedRegistry(
         new DynamoDbRegistrySource(db, settings.TENANT_REGISTRY_TABLE),
         settings.CONFIG_CACHE_TTL_SECONDS * 1000,
         (tenant_id, problems) =>
           tel.log("error", "invalid tenant registration: treated as none", { tenant_id, problems }),
       ),
-      credentials: new StsCredentialBroker({
-        region,
-        centralRoleArn: settings.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN,
-      }),
+      credentials,
       cloudWatchLogs: cloudWatchLogsFactory(
         (s) => new CloudWatchLogsClient({ region: s.region, credentials: s.credentials, maxAttempts: 1 }),
       ),
@@ -65,6 +100,7 @@ export function createEngine(settings: DistributorSettings, telemetry?: Telemetr
       ),
       ledger,
       telemetry: tel,
+      ...(parking && { parking }),
     },
     {
       region,
@@ -79,4 +115,16 @@ export function createEngine(settings: DistributorSettings, telemetry?: Telemetr
       messageBudgetMs: settings.MESSAGE_BUDGET_SECONDS * 1000,
     },
   );
+  const recovery =
+    parking &&
+    new ParkedRecovery(
+      engine,
+      parking,
+      new AwsDestinationValidator(credentials, region, settings.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN),
+      configs,
+      objects,
+      tel,
+      region,
+    );
+  return { engine, telemetry: tel, ...(parking && { parking }), ...(recovery && { recovery }) };
 }

@@ -34,12 +34,14 @@ export interface WorkerStats {
   acknowledged: number;
   retried: number;
   delivered: number;
+  /** Acknowledged with a destination parked (its customer's side refuses; delivered on recovery). */
+  parked: number;
   failedPermanent: number;
 }
 
 /**
  * Long-polling SQS worker over the same engine as the Lambda handler: a message is deleted when
- * it settles (delivered, skipped or permanently failed, all recorded by the engine); a transient
+ * it settles (delivered, skipped, parked or permanently failed, all recorded by the engine); a transient
  * failure is left for SQS to redeliver after its visibility timeout (then the DLQ). Visibility is
  * extended while long files are delivered. Aborting `signal` (SIGTERM) stops receiving at once;
  * the messages in hand get `shutdownGraceSeconds` to finish, else they checkpoint and are released.
@@ -54,7 +56,14 @@ export class SqsWorker {
   ) {}
 
   async run(signal: AbortSignal): Promise<WorkerStats> {
-    const stats: WorkerStats = { received: 0, acknowledged: 0, retried: 0, delivered: 0, failedPermanent: 0 };
+    const stats: WorkerStats = {
+      received: 0,
+      acknowledged: 0,
+      retried: 0,
+      delivered: 0,
+      parked: 0,
+      failedPermanent: 0,
+    };
     const visibilitySeconds = this.options.visibilitySeconds ?? 300;
     const inFlight = new Set<Deadline>();
     const graceMs = (this.options.shutdownGraceSeconds ?? 20) * 1000;
@@ -139,6 +148,7 @@ export class SqsWorker {
         return;
       }
       if (result.status === "delivered") stats.delivered++;
+      if (result.status === "parked") stats.parked++;
       if (result.status === "failed_permanent") stats.failedPermanent++;
       await this.queue.delete(message.receiptHandle);
       stats.acknowledged++;

@@ -20,8 +20,10 @@ export type AlarmSpec = Pick<CloudwatchMetricAlarmConfig, "alarmDescription" | "
   >;
 
 export interface MonitoringProps {
-  /** Names start with it: `<prefix>-alarms`, `<prefix>-<alarm id>`, dashboard `<prefix>`. */
+  /** Names start with it: `<prefix>-<alarm id>`, dashboard `<prefix>`. */
   readonly prefix: string;
+  /** The alarm topic's name (functions that publish to it know it by name). */
+  readonly topicName: string;
   readonly region: string;
   readonly kmsKey: { readonly arn: string };
   /** Subscribed to the alarm topic when set. */
@@ -50,7 +52,7 @@ export class Monitoring extends Construct {
       if (props.movedFromStack) movedFrom(resource, [...idsBelowStack(scope), oldId]);
     };
     this.alarmTopic = new SnsTopic(this, "alarm-topic", {
-      name: `${props.prefix}-alarms`,
+      name: props.topicName,
       kmsMasterKeyId: props.kmsKey.arn,
       provider,
     });

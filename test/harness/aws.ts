@@ -9,6 +9,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { LEDGER_PARKED_INDEX } from "../../functions/shared/contract";
 
 /** Clients for the emulator (environment set by global-setup), per account. */
 export const REGION = "us-east-1";
@@ -74,13 +75,29 @@ export async function registerTenant(
   );
 }
 
+/** The ledger as the regional stack creates it: pk, and the sparse index of parked deliveries. */
 export async function createLedgerTable(name: string): Promise<void> {
+  const { name: index, hashKey, rangeKey } = LEDGER_PARKED_INDEX;
   await new DynamoDBClient({ region: REGION }).send(
     new CreateTableCommand({
       TableName: name,
       BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+      AttributeDefinitions: [
+        { AttributeName: "pk", AttributeType: "S" },
+        { AttributeName: hashKey, AttributeType: "S" },
+        { AttributeName: rangeKey, AttributeType: "S" },
+      ],
       KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: index,
+          KeySchema: [
+            { AttributeName: hashKey, KeyType: "HASH" },
+            { AttributeName: rangeKey, KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        },
+      ],
     }),
   );
 }

@@ -62,10 +62,17 @@ export class DynamoDbParkingStore implements ParkingStore {
         TableName: this.table,
         Key: recordKey(ref),
         UpdateExpression:
-          "SET tenant_id = :t, dest_type = :type, target = :target, park_group = :group, park_order = :order, " +
-          "reason = :reason, last_parked_at = :now, since = if_not_exists(since, :now), " +
+          "SET tenant_id = :t, dest_type = :type, #target = :target, park_group = :group, park_order = :order, " +
+          "#reason = :reason, last_parked_at = :now, #since = if_not_exists(#since, :now), " +
           "#state = if_not_exists(#state, :closed), #ttl = :ttl ADD streak :add",
-        ExpressionAttributeNames: { "#state": "state", "#ttl": "ttl" },
+        // Placeholders for every name DynamoDB reserves (target, reason, since, state, ttl).
+        ExpressionAttributeNames: {
+          "#state": "state",
+          "#ttl": "ttl",
+          "#target": "target",
+          "#reason": "reason",
+          "#since": "since",
+        },
         ExpressionAttributeValues: {
           ":t": ref.tenantId,
           ":type": ref.type,
@@ -117,7 +124,7 @@ export class DynamoDbParkingStore implements ParkingStore {
     // Only one caller finds it open, so the recovery is announced once.
     return this.conditional(
       ref,
-      "SET #state = :closed, streak = :zero, closed_at = :now REMOVE since, opened_at",
+      "SET #state = :closed, streak = :zero, closed_at = :now REMOVE #since, opened_at",
       "#state = :open",
       { ":closed": "closed", ":open": "open", ":zero": 0, ":now": this.iso() },
     );
@@ -137,7 +144,7 @@ export class DynamoDbParkingStore implements ParkingStore {
           Key: recordKey(ref),
           UpdateExpression: update,
           ConditionExpression: condition,
-          ...(/#state/.test(update + condition) && { ExpressionAttributeNames: { "#state": "state" } }),
+          ...names(update + condition),
           ExpressionAttributeValues: values,
         }),
       );
@@ -169,6 +176,13 @@ export class DynamoDbParkingStore implements ParkingStore {
     } while (start && (limit === undefined || items.length < limit));
     return items;
   }
+}
+
+/** The placeholders an expression uses, for the reserved names it may contain. */
+function names(expression: string) {
+  const all: Record<string, string> = { "#state": "state", "#since": "since" };
+  const used = Object.fromEntries(Object.entries(all).filter(([k]) => expression.includes(k)));
+  return Object.keys(used).length > 0 ? { ExpressionAttributeNames: used } : {};
 }
 
 function stateOf(item: Record<string, unknown>): DestinationState {

@@ -131,7 +131,13 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
     return { state: "complete" };
   }
 
-  private async ownerUpdate(id: string, owner: string, set: string, values: Record<string, unknown>) {
+  private async ownerUpdate(
+    id: string,
+    owner: string,
+    set: string,
+    values: Record<string, unknown>,
+    names: Record<string, string> = {},
+  ) {
     try {
       await this.db.send(
         new UpdateCommand({
@@ -139,7 +145,7 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
           Key: { pk: id },
           UpdateExpression: set,
           ConditionExpression: "#owner = :me AND #state = :progress",
-          ExpressionAttributeNames: { "#owner": "owner", "#state": "state" },
+          ExpressionAttributeNames: { "#owner": "owner", "#state": "state", ...names },
           ExpressionAttributeValues: { ":me": owner, ":progress": "in_progress", ...values },
         }),
       );
@@ -217,13 +223,19 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
       ":at": new Date(this.now()).toISOString(),
       ":reason": delivery.reason,
     };
-    for (const [f, v] of Object.entries(fields)) values[`:${f}`] = v;
-    const set = Object.keys(fields).map((f) => `${f} = :${f}`);
+    // Names go through placeholders: several (bucket, target, ...) are DynamoDB reserved words.
+    const names: Record<string, string> = {};
+    for (const [f, v] of Object.entries(fields)) {
+      values[`:${f}`] = v;
+      names[`#${f}`] = f;
+    }
+    const set = Object.keys(fields).map((f) => `#${f} = :${f}`);
     await this.ownerUpdate(
       id,
       owner,
       `SET #state = :aside, park_group = :group, park_order = :order, ${stamp}, ${set.join(", ")} REMOVE lease_until`,
       values,
+      names,
     );
   }
 }

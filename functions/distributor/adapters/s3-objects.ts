@@ -1,5 +1,11 @@
 import { Readable } from "node:stream";
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  GetBucketLifecycleConfigurationCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { hasErrorName } from "../../shared/errors";
 import { DestinationDeniedError, isAccessDenied, ObjectNotFoundError } from "../errors";
 import { isParquetKey } from "../parquet-records";
@@ -11,6 +17,7 @@ import type {
   ObjectWriter,
   PutObjectRequest,
   StagedObject,
+  StagingExpiry,
 } from "../ports";
 import { ClientCache } from "./client-cache";
 
@@ -85,6 +92,40 @@ export class S3ObjectSource implements ObjectSource {
       ...(out.VersionId && out.VersionId !== "null" && { versionId: out.VersionId }),
       ...(out.ETag && { eTag: out.ETag }),
     };
+  }
+}
+
+/**
+ * The staging bucket's expiry, from its lifecycle: the shortest enabled whole-bucket expiration
+ * (days). Read once per process and bucket; undefined when the bucket has none or it cannot be read.
+ */
+export class S3StagingExpiry implements StagingExpiry {
+  private readonly days = new Map<string, Promise<number | undefined>>();
+
+  constructor(private readonly s3: Pick<S3Client, "send">) {}
+
+  expiryDays(bucket: string): Promise<number | undefined> {
+    let days = this.days.get(bucket);
+    if (!days) {
+      days = this.read(bucket);
+      this.days.set(bucket, days);
+    }
+    return days;
+  }
+
+  private async read(bucket: string): Promise<number | undefined> {
+    try {
+      const out = await (this.s3 as S3Client).send(
+        new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }),
+      );
+      const days = (out.Rules ?? [])
+        .filter((r) => r.Status === "Enabled" && !r.Filter?.Prefix && !r.Filter?.Tag && !r.Filter?.And)
+        .map((r) => r.Expiration?.Days)
+        .filter((d): d is number => typeof d === "number");
+      return days.length > 0 ? Math.min(...days) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 }
 

@@ -477,6 +477,11 @@ describe("ClusterStack: Kubernetes side", () => {
       "90",
     ]);
     new apps.Deployment(deployment).validate();
+    // Parked destinations are announced on the regional alarm topic, like the Lambda does.
+    expect(deployment.spec.template.spec.containers[0].env).toContainEqual({
+      name: "ALARM_TOPIC_ARN",
+      value: "arn:aws:sns:us-east-1:123456789012:logrelay-test-us-east-1-alarms",
+    });
     expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
     const scaled = manifests.find((m) => m.kind === "ScaledObject");
     expect(scaled.spec).toMatchObject({
@@ -504,10 +509,19 @@ describe("ClusterStack: Kubernetes side", () => {
       "ReadTenantConfigs",
       "ReadTenantRegistry",
       "UseDeliveryLedger",
+      "ListParkedDeliveries",
+      "ReadStagingExpiry",
+      "AnnounceParkedDestinations",
+      "EncryptAnnouncements",
       "AssumeCentralRole",
     ]);
     expect(statements[2].Condition).toEqual({
       StringEquals: { "kms:ViaService": ["s3.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"] },
+      "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/logrelay-test-us-east-1" },
+    });
+    // The key is named by wildcard here (another state owns it): only the regional key, only via SNS.
+    expect(statements[9].Condition).toEqual({
+      StringEquals: { "kms:ViaService": "sns.us-east-1.amazonaws.com" },
       "ForAnyValue:StringEquals": { "kms:ResourceAliases": "alias/logrelay-test-us-east-1" },
     });
   });

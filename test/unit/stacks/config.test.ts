@@ -19,6 +19,7 @@ describe("environment definitions", () => {
       "dev.json",
     );
     expect(e.distributor).toEqual({
+      recover_parked_every_minutes: 5,
       memory_mb: 1024,
       timeout_seconds: 300,
       batch_size: 10,

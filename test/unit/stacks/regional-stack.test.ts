@@ -133,7 +133,15 @@ describe("RegionalStack: tables", () => {
     const ledger = tables.find((t) => t.name.endsWith("delivery-ledger"));
     expect(ledger).toMatchObject({
       hash_key: "pk",
-      attribute: [{ name: "pk", type: "S" }],
+      attribute: [
+        { name: "pk", type: "S" },
+        { name: "park_group", type: "S" },
+        { name: "park_order", type: "S" },
+      ],
+      // Parked deliveries and destination records, in time order per destination (sparse).
+      global_secondary_index: [
+        { name: "parked", hash_key: "park_group", range_key: "park_order", projection_type: "ALL" },
+      ],
       ttl: { attribute_name: "ttl", enabled: true },
       point_in_time_recovery: { enabled: true },
       server_side_encryption: { enabled: true, kms_key_arn: "${aws_kms_key.key.arn}" },
@@ -161,6 +169,7 @@ describe("RegionalStack: distributor", () => {
     });
     expect(fn.source_code_hash).toMatch(/^[0-9A-F]{32}$/);
     expect(Object.keys(fn.environment.variables).sort()).toEqual([
+      "ALARM_TOPIC_ARN",
       "CENTRAL_LOG_DISTRIBUTION_ROLE_ARN",
       "DELIVERY_LEDGER_TABLE",
       "LEDGER_TTL_DAYS",
@@ -174,6 +183,33 @@ describe("RegionalStack: distributor", () => {
     expect(fn.environment.variables.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN).toBe(
       "arn:aws:iam::123456789012:role/logrelay/logrelay-test-central-log-distribution",
     );
+    // Known by name: the topic the alarms use is the one the distributor announces parked destinations on.
+    const topic = named(prod, "aws_sns_topic", "name", "-alarms");
+    expect(fn.environment.variables.ALARM_TOPIC_ARN).toBe(`arn:aws:sns:us-east-1:123456789012:${topic.name}`);
+  });
+
+  it("is invoked by a schedule with the recover-parked event, by that rule only; disabled in emulator mode", () => {
+    const rule = only(prod, "aws_cloudwatch_event_rule");
+    expect(rule).toMatchObject({
+      name: "logrelay-test-us-east-1-recover-parked",
+      schedule_expression: "rate(5 minutes)",
+      state: "ENABLED",
+    });
+    expect(only(prod, "aws_cloudwatch_event_target")).toMatchObject({
+      arn: expect.stringMatching(/^\$\{aws_lambda_function\.distributor_function_[0-9A-F]+\.arn\}$/),
+      input: JSON.stringify({ logrelay: "recover-parked" }),
+    });
+    const permissions = Object.values(all(prod, "aws_lambda_permission")).filter(
+      (p) => p.principal === "events.amazonaws.com",
+    );
+    expect(permissions).toHaveLength(1);
+    expect(permissions[0]).toMatchObject({
+      action: "lambda:InvokeFunction",
+      source_arn: expect.stringMatching(
+        /^\$\{aws_cloudwatch_event_rule\.recover-parked_rule_[0-9A-F]+\.arn\}$/,
+      ),
+    });
+    expect(only(emulated, "aws_cloudwatch_event_rule").state).toBe("DISABLED");
   });
 
   it("creates its log group first, with retention and KMS", () => {
@@ -227,6 +263,13 @@ describe("RegionalStack: distributor", () => {
         ["dynamodb:GetItem", "dynamodb:UpdateItem"],
         "${aws_dynamodb_table.delivery-ledger.arn}",
       ],
+      ListParkedDeliveries: ["dynamodb:Query", "${aws_dynamodb_table.delivery-ledger.arn}/index/parked"],
+      ReadStagingExpiry: ["s3:GetLifecycleConfiguration", "${aws_s3_bucket.staging_bucket_D9520E09.arn}"],
+      AnnounceParkedDestinations: [
+        "sns:Publish",
+        "arn:aws:sns:us-east-1:123456789012:logrelay-test-us-east-1-alarms",
+      ],
+      EncryptAnnouncements: [["kms:GenerateDataKey", "kms:Decrypt"], "${aws_kms_key.key.arn}"],
       AssumeCentralRole: [
         "sts:AssumeRole",
         "arn:aws:iam::123456789012:role/logrelay/logrelay-test-central-log-distribution",
@@ -269,6 +312,7 @@ describe("RegionalStack: writer policy, alarms, outputs", () => {
         ["AWS/SQS", "ApproximateAgeOfOldestMessage"],
         ["AWS/SQS", "ApproximateNumberOfMessagesVisible"],
         ["AWS/S3", "PutRequests"],
+        ["Logrelay", "ObjectsLost"],
         ["Logrelay", "PermanentFailures"],
         ["Logrelay", "RegistryRefusals"],
       ].sort(),

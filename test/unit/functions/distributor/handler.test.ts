@@ -78,4 +78,25 @@ describe("Lambda handler", () => {
     expect(w.configs.lookups).toBe(0);
     expect(w.logs.batches).toHaveLength(0);
   });
+
+  it("acknowledges a parked message, and the schedule's event recovers it once the role works", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`central/${KEY_OK}`, gzipSync('{"message":"hi"}\n'));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+    w.broker.denyRoles.add("arn:aws:iam::111111111111:role/LogDistribution");
+    const handler = makeHandler(w.engine, {}, w.recovery);
+
+    const sqs = await handler(
+      { Records: [sqsRecord(JSON.stringify(snsEnvelope(s3Event("central", KEY_OK))), "m-1")] },
+      context,
+    );
+    expect(sqs).toEqual({ batchItemFailures: [] });
+    expect(w.logs.batches).toHaveLength(0);
+
+    w.broker.denyRoles.clear();
+    const recovered = await handler({ logrelay: "recover-parked" }, context);
+
+    expect(recovered.destinations).toEqual([expect.objectContaining({ tenantId: "acme", delivered: 1 })]);
+    expect(w.logs.batches).toHaveLength(1);
+  });
 });

@@ -65,6 +65,19 @@ describe("parked deliveries", () => {
     expect(w.broker.requests).toHaveLength(1);
   });
 
+  it("never acknowledges a refusal it could not park: the message is retried instead", async () => {
+    const w = world();
+    w.broker.denyRoles.add(ROLE);
+    w.ledger.park = async () => {
+      throw Object.assign(new Error("Invalid UpdateExpression"), { name: "ValidationException" });
+    };
+
+    const result = await w.engine.processMessage(stage(w, 1));
+
+    expect(result.status).toBe("failed_transient");
+    expect(result.objects[0]!.destinations[0]!.reason).toMatch(/could not be parked: ValidationException/);
+  });
+
   it("parks refusals of the log group (PutLogEvents denied) and of the bucket (deleted, KMS)", async () => {
     const w = world();
     w.configs.items.set("acme", [cwConfig("acme", "111111111111"), s3Config("acme", "333333333333")]);

@@ -49,7 +49,14 @@ describe("SqsWorker", () => {
     );
 
     expect(queue.deleted.sort()).toEqual(["rh-bad", "rh-good"]);
-    expect(stats).toEqual({ received: 3, acknowledged: 2, retried: 1, delivered: 1, failedPermanent: 1 });
+    expect(stats).toEqual({
+      received: 3,
+      acknowledged: 2,
+      retried: 1,
+      delivered: 1,
+      parked: 0,
+      failedPermanent: 1,
+    });
   });
 
   it("calls onCycle after every receive, empty or not (liveness heartbeat)", async () => {
