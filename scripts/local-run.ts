@@ -98,6 +98,7 @@ async function main(): Promise<void> {
         destinations: Set<string>;
         latency: number[];
         skipped: number;
+        parked: number;
         failed: number;
       }
     >();
@@ -109,10 +110,12 @@ async function main(): Promise<void> {
         destinations: new Set(),
         latency: [],
         skipped: 0,
+        parked: 0,
         failed: 0,
       };
       row.objects++;
       if (o.status === "skipped") row.skipped++;
+      if (o.status === "parked") row.parked++;
       if (o.status.startsWith("failed")) row.failed++;
       for (const d of o.destinations) {
         row.delivered += d.eventsDelivered;
@@ -131,6 +134,7 @@ async function main(): Promise<void> {
           "EVENTS DELIVERED",
           "REJECTED",
           "SKIPPED OBJECTS",
+          "PARKED",
           "FAILED",
           "DESTINATIONS",
           "MAX LATENCY",
@@ -141,6 +145,7 @@ async function main(): Promise<void> {
           r.delivered,
           r.rejected,
           r.skipped,
+          r.parked,
           r.failed,
           [...r.destinations].sort().join("+") || "-",
           r.latency.length ? `${Math.max(...r.latency)} ms` : "-",

@@ -2,7 +2,7 @@ import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SqsQueue } from "../../functions/distributor/adapters/sqs-queue";
 import { loadSettings } from "../../functions/distributor/settings";
-import { createEngine } from "../../functions/distributor/wiring";
+import { createDistributor, createEngine } from "../../functions/distributor/wiring";
 import { SqsWorker } from "../../functions/distributor/worker";
 import {
   putConfigs,
@@ -95,4 +95,29 @@ describe("local environment applied by terraform into the emulator, end to end",
     );
     expect(copy.Metadata?.["logrelay-source-key"]).toBe(paymentObject.key);
   }, 300_000);
+
+  it("the deployed ledger's index lists parked deliveries, and the encrypted alarm topic takes the notice", async () => {
+    const out = env.out();
+    const telemetry = new MemoryTelemetry();
+    const { parking } = createDistributor(
+      loadSettings({
+        ...process.env,
+        TENANT_CONFIG_TABLE: out.regional.tenant_config_table,
+        TENANT_REGISTRY_TABLE: out.regional.tenant_registry_table,
+        DELIVERY_LEDGER_TABLE: out.regional.delivery_ledger_table,
+        CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: out.regional.central_log_distribution_role_arn,
+        ALARM_TOPIC_ARN: out.regional.alarm_topic_arn,
+        STAGING_BUCKETS: out.regional.staging_bucket,
+      }),
+      telemetry,
+    );
+    const ref = { tenantId: "acme", type: "s3" as const, target: "s3://acme-gone/" };
+    for (let i = 0; i < 3; i++) await parking!.parked(ref, "S3 refused: NoSuchBucket", true);
+
+    expect(telemetry.lines.filter((l) => l.level === "warn")).toEqual([]);
+    expect(telemetry.lines.map((l) => l.message)).toContain("destination parked");
+    const [state] = await parking!.store.destinations();
+    expect(state).toMatchObject({ tenantId: "acme", state: "open", streak: 3 });
+    expect(await parking!.close(state!)).toBe(true);
+  });
 });
