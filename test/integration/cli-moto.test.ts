@@ -113,7 +113,9 @@ describe("logrelay deliver (CLI) against the emulator", () => {
       heartbeatFile,
     ]);
 
-    expect(err).toContain("received 2, acknowledged 2 (1 delivered, 1 failed permanently), left for retry 0");
+    expect(err).toContain(
+      "received 2, acknowledged 2 (1 delivered, 0 parked, 1 failed permanently), left for retry 0",
+    );
     // The liveness probe's file: written after each receive.
     expect(Date.now() - Date.parse(readFileSync(heartbeatFile, "utf8"))).toBeLessThan(60_000);
     expect(code).toBe(1);

@@ -92,6 +92,7 @@ describe("the in-cluster distributor image (functions/distributor/Containerfile)
       a === regional.deliveryQueueUrl ? QueueUrl! : a === HEARTBEAT_FILE ? heartbeat : a,
     );
     expect(Object.keys(manifestEnv).sort()).toEqual([
+      "ALARM_TOPIC_ARN",
       "AWS_REGION",
       "CENTRAL_LOG_DISTRIBUTION_ROLE_ARN",
       "DELIVERY_LEDGER_TABLE",
@@ -122,7 +123,7 @@ describe("the in-cluster distributor image (functions/distributor/Containerfile)
     expect([code, Buffer.concat(err).toString()]).toEqual([
       0,
       expect.stringContaining(
-        "received 1, acknowledged 1 (1 delivered, 0 failed permanently), left for retry 0",
+        "received 1, acknowledged 1 (1 delivered, 0 parked, 0 failed permanently), left for retry 0",
       ),
     ]);
     // One process, one worker: the bundle runs main() exactly once.
