@@ -13,8 +13,9 @@ export const TENANT_API_SERVICE = "logrelay-tenant-api";
 /**
  * Session tags the distributor passes on the customer-role hop; the central role's trust policy
  * allows exactly these keys and the customer role requires `tenant_id` to equal its tenant.
+ * Nothing per cluster: one session serves every cluster of a tenant.
  */
-export const SESSION_TAGS = { tenant: "tenant_id", cluster: "cluster_id" } as const;
+export const SESSION_TAGS = { tenant: "tenant_id" } as const;
 export const SESSION_TAG_KEYS: readonly string[] = Object.values(SESSION_TAGS);
 
 /** Environment variables the stacks set and the functions' settings loaders read. */

@@ -25,7 +25,6 @@ export interface SessionRequest {
   readonly roleArn: string;
   readonly externalId: string;
   readonly tenantId: string;
-  readonly clusterId: string;
   readonly region: string;
   /** IAM session policy narrowing the session to this one destination. */
   readonly sessionPolicy: string;

@@ -22,7 +22,6 @@ export interface DestinationValidator {
   validate(config: DeliveryConfig): Promise<CheckResult[]>;
 }
 
-export const VALIDATION_CLUSTER = "logrelay-validate";
 export const validationKey = (prefix: string, tenant: string) =>
   `${prefix}${tenant}/_logrelay-validation.json`;
 
@@ -70,7 +69,6 @@ export class AwsDestinationValidator implements DestinationValidator {
         roleArn: config.log_distribution_role_arn,
         externalId: config.external_id,
         tenantId: config.tenant_id,
-        clusterId: VALIDATION_CLUSTER,
         region,
         sessionPolicy: validationPolicy(config, region),
       });

@@ -19,32 +19,38 @@ export interface StsBrokerOptions {
   /** Refresh this long before expiry. @default 300000 (5 minutes) */
   readonly refreshBeforeMs?: number;
   readonly now?: () => number;
-  /** Builds STS clients; tests may inject. */
-  readonly stsClient?: (credentials?: AwsCredentials) => Pick<STSClient, "send">;
+  /** Builds the STS clients (the second gets the central session's credential provider); tests may inject. */
+  readonly stsClient?: (credentials?: () => Promise<AwsCredentials>) => Pick<STSClient, "send">;
 }
 
 /**
  * Double hop: distributor credentials -> central log-distribution role -> the customer's role
- * (with the tenant's ExternalId, tenant_id/cluster_id session tags and a session policy).
- * Sessions are cached per role, ExternalId, tags and policy until shortly before they expire;
- * concurrent requests for one session share one AssumeRole call.
+ * (with the tenant's ExternalId, the tenant_id session tag and a session policy).
+ *
+ * One AssumeRole per (customer role, ExternalId, tenant, region, session policy) per process per
+ * credential lifetime, whatever the number of clusters and objects: the session carries nothing
+ * per cluster (streams and copies name the cluster; CloudTrail shows `logrelay-<tenant>`).
+ * Concurrent requests share one call; a session is refreshed in the background once it has less
+ * than `refreshBeforeMs` left, by one call, while callers keep using the still-valid one. Two STS
+ * clients per process: one per hop (the second signs with the central role's cached session).
  */
 export class StsCredentialBroker implements CredentialBroker {
   private readonly cache: ExpiringCache;
-  private readonly makeSts: (credentials?: AwsCredentials) => Pick<STSClient, "send">;
   private readonly baseSts: Pick<STSClient, "send">;
+  private readonly hopSts: Pick<STSClient, "send">;
 
   constructor(private readonly options: StsBrokerOptions) {
     this.cache = new ExpiringCache(options.now ?? Date.now, options.refreshBeforeMs ?? 300_000);
-    this.makeSts =
+    const make =
       options.stsClient ??
       ((credentials) => new STSClient({ region: options.region, ...(credentials && { credentials }) }));
-    this.baseSts = this.makeSts();
+    this.baseSts = make();
+    this.hopSts = make(() => this.centralCredentials());
   }
 
   destinationSession(request: SessionRequest): Promise<DestinationSession> {
-    const { roleArn, externalId, tenantId, clusterId, region, sessionPolicy } = request;
-    const cacheKey = JSON.stringify([roleArn, externalId, tenantId, clusterId, region, sessionPolicy]);
+    const { roleArn, externalId, tenantId, region, sessionPolicy } = request;
+    const cacheKey = JSON.stringify([roleArn, externalId, tenantId, region, sessionPolicy]);
     return this.cache.get(
       cacheKey,
       () => this.assumeCustomerRole(request, cacheKey),
@@ -62,16 +68,14 @@ export class StsCredentialBroker implements CredentialBroker {
   }
 
   private async assumeCustomerRole(request: SessionRequest, cacheKey: string): Promise<DestinationSession> {
-    const central = await this.centralCredentials();
-    const credentials = await this.assume(this.makeSts(central), {
+    // Our own hop first (cached), so its failures are never taken for the customer's refusal.
+    await this.centralCredentials();
+    const credentials = await this.assume(this.hopSts, {
       RoleArn: request.roleArn,
       RoleSessionName: this.sessionName(request.tenantId),
       ExternalId: request.externalId,
       Policy: request.sessionPolicy,
-      Tags: [
-        { Key: SESSION_TAGS.tenant, Value: request.tenantId },
-        { Key: SESSION_TAGS.cluster, Value: request.clusterId },
-      ],
+      Tags: [{ Key: SESSION_TAGS.tenant, Value: request.tenantId }],
     }).catch((error: unknown) => {
       if (!isStsRefusal(error)) throw error;
       throw new CustomerRoleRefusedError(
@@ -103,9 +107,19 @@ export class StsCredentialBroker implements CredentialBroker {
   }
 }
 
-/** Promise cache whose entries expire with the credentials they hold; failures are not kept. */
+interface Entry {
+  value: Promise<unknown>;
+  expiresAt: number;
+  refreshing?: Promise<unknown>;
+}
+
+/**
+ * Promise cache whose entries expire with the credentials they hold; failures are not kept. An
+ * entry within `refreshBeforeMs` of expiry is refreshed by one background load while it is still
+ * served; only an expired entry makes callers wait.
+ */
 class ExpiringCache {
-  private readonly entries = new Map<string, { value: Promise<unknown>; expiresAt: number }>();
+  private readonly entries = new Map<string, Entry>();
 
   constructor(
     private readonly now: () => number,
@@ -114,17 +128,36 @@ class ExpiringCache {
 
   get<T>(key: string, load: () => Promise<T>, expiry: (value: T) => Date | undefined): Promise<T> {
     const hit = this.entries.get(key);
-    if (hit && this.now() < hit.expiresAt - this.refreshBeforeMs) return hit.value as Promise<T>;
-    const entry = { value: load() as Promise<unknown>, expiresAt: Number.POSITIVE_INFINITY };
-    this.entries.set(key, entry);
-    entry.value.then(
+    const now = this.now();
+    if (hit && now < hit.expiresAt - this.refreshBeforeMs) return hit.value as Promise<T>;
+    if (hit && now < hit.expiresAt) {
+      hit.refreshing ??= this.start(key, load, expiry, true).catch(() => {
+        hit.refreshing = undefined; // the old session serves on; the next caller tries again
+      });
+      return hit.value as Promise<T>;
+    }
+    return this.start(key, load, expiry, false);
+  }
+
+  private start<T>(
+    key: string,
+    load: () => Promise<T>,
+    expiry: (value: T) => Date | undefined,
+    refresh: boolean,
+  ): Promise<T> {
+    const value = load();
+    const pending: Entry = { value, expiresAt: Number.POSITIVE_INFINITY };
+    // A refresh replaces the entry only once it has succeeded; any other load is shared at once.
+    if (!refresh) this.entries.set(key, pending);
+    value.then(
       (v) => {
-        entry.expiresAt = expiry(v as T)?.getTime() ?? this.now() + 15 * 60_000;
+        pending.expiresAt = expiry(v as T)?.getTime() ?? this.now() + 15 * 60_000;
+        this.entries.set(key, pending);
       },
       () => {
-        if (this.entries.get(key) === entry) this.entries.delete(key);
+        if (this.entries.get(key) === pending) this.entries.delete(key);
       },
     );
-    return entry.value as Promise<T>;
+    return value;
   }
 }

@@ -49,7 +49,6 @@ export function sessionRequestFor(
     roleArn: config.log_distribution_role_arn,
     externalId: config.external_id,
     tenantId: key.tenantId,
-    clusterId: key.clusterId,
     region,
     sessionPolicy,
   };

@@ -46,7 +46,7 @@ describe("GlobalStack: central log-distribution role", () => {
       Null: { "sts:ExternalId": "false", "aws:RequestTag/tenant_id": "false" },
     });
     expect(permissions.Statement[1].Condition["ForAllValues:StringEquals"]).toEqual({
-      "aws:TagKeys": ["tenant_id", "cluster_id"],
+      "aws:TagKeys": ["tenant_id"],
     });
   });
 });

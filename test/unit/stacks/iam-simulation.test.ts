@@ -58,7 +58,7 @@ const assume = (
       contextVariables: {
         "sts:ExternalId": externalId,
         "aws:RequestTag/tenant_id": tenant,
-        "aws:TagKeys": ["tenant_id", "cluster_id"],
+        "aws:TagKeys": ["tenant_id"],
       },
     },
     identityPolicies: [{ name: "central", policy: centralPermissions }],

@@ -22,7 +22,7 @@ function message(key = KEY) {
 }
 
 describe("DeliveryEngine", () => {
-  it("delivers to CloudWatch through the tenant's role with its ExternalId, session tags and a narrow session policy", async () => {
+  it("delivers to CloudWatch through the tenant's role with its ExternalId, tenant and a narrow session policy (nothing per cluster)", async () => {
     const w = fakeWorld();
     w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(3));
     w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
@@ -35,9 +35,15 @@ describe("DeliveryEngine", () => {
         roleArn: "arn:aws:iam::111111111111:role/LogDistribution",
         externalId: "ext-acme",
         tenantId: "acme",
-        clusterId: "cluster-1",
         region: "us-east-1",
       }),
+    ]);
+    expect(Object.keys(w.broker.requests[0]!).sort()).toEqual([
+      "externalId",
+      "region",
+      "roleArn",
+      "sessionPolicy",
+      "tenantId",
     ]);
     const policy = JSON.parse(w.broker.requests[0]!.sessionPolicy);
     expect(policy.Statement[0].Resource).toEqual([
