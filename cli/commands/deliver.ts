@@ -8,7 +8,12 @@ import { SqsQueue } from "../../functions/distributor/adapters/sqs-queue";
 import type { MessageResult, ObjectResult } from "../../functions/distributor/outcome-report";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createEngine } from "../../functions/distributor/wiring";
-import { QueueUnusableError, SqsWorker, type WorkerStats } from "../../functions/distributor/worker";
+import {
+  DEFAULT_CONCURRENCY,
+  QueueUnusableError,
+  SqsWorker,
+  type WorkerStats,
+} from "../../functions/distributor/worker";
 import { type OutputFormat, outputOption, settingsOrUsage } from "../context";
 import { CliError, type CliIo, EXIT, table } from "../io";
 
@@ -20,6 +25,8 @@ interface DeliverOptions {
   visibilityTimeout: string;
   heartbeatFile?: string;
   shutdownGraceSeconds: string;
+  concurrency: string;
+  perTenantConcurrency?: string;
   output: OutputFormat;
   verbose?: boolean;
 }
@@ -96,6 +103,15 @@ export function registerDeliver(program: Command, io: CliIo): void {
       "20",
     )
     .option(
+      "--concurrency <n>",
+      "with --queue-url: messages worked on at once; more are received as slots free up",
+      String(DEFAULT_CONCURRENCY),
+    )
+    .option(
+      "--per-tenant-concurrency <n>",
+      "with --queue-url: messages of one tenant worked on at once (default: a quarter of --concurrency)",
+    )
+    .option(
       "--heartbeat-file <path>",
       "with --queue-url: touch this file after every receive (container liveness probes)",
     )
@@ -145,6 +161,11 @@ export function registerDeliver(program: Command, io: CliIo): void {
             2,
           );
         }
+        const concurrency = wholeNumber(options.concurrency, "--concurrency", 1, 256);
+        const perTenant =
+          options.perTenantConcurrency === undefined
+            ? undefined
+            : wholeNumber(options.perTenantConcurrency, "--per-tenant-concurrency", 1, concurrency);
         const worker = new SqsWorker(
           engine,
           new SqsQueue(new SQSClient({ region: settings.AWS_REGION }), options.queueUrl),
@@ -152,6 +173,8 @@ export function registerDeliver(program: Command, io: CliIo): void {
           {
             visibilitySeconds,
             shutdownGraceSeconds: graceSeconds,
+            concurrency,
+            ...(perTenant !== undefined && { perTenantConcurrency: perTenant }),
             untilEmpty: options.untilEmpty ?? false,
             ...(options.heartbeatFile && { onCycle: heartbeat(options.heartbeatFile) }),
           },
@@ -166,7 +189,7 @@ export function registerDeliver(program: Command, io: CliIo): void {
           );
         }
         io.stderr.write(
-          `received ${stats.received}, acknowledged ${stats.acknowledged} (${stats.delivered} delivered, ${stats.parked} parked, ${stats.failedPermanent} failed permanently), left for retry ${stats.retried}\n`,
+          `received ${stats.received}, acknowledged ${stats.acknowledged} (${stats.delivered} delivered, ${stats.parked} parked, ${stats.failedPermanent} failed permanently), left for retry ${stats.retried}${stats.deferred > 0 ? `, deferred ${stats.deferred} (tenant at its share)` : ""}\n`,
         );
         if (stats.retried > 0 || stats.failedPermanent > 0) {
           throw new CliError(
@@ -215,6 +238,13 @@ export function registerDeliver(program: Command, io: CliIo): void {
       const parked = objects.filter((o) => o.status === "parked").length;
       if (parked > 0) throw parkedExit(parked);
     });
+}
+
+function wholeNumber(text: string, option: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new CliError(`${option} must be ${min}-${max}, got ${text}`, 2);
+  return n;
 }
 
 const parkedExit = (n: number) =>

@@ -3,7 +3,9 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
 import { RECOVER_PARKED_EVENT } from "../shared/contract";
 import type { DeliveryEngine } from "./engine";
 import { DeadlineReachedError, TransientDeliveryError } from "./errors";
+import { FairSlots } from "./fair-slots";
 import type { DestinationRecovery, ParkedRecovery } from "./recovery";
+import { tenantOf } from "./worker";
 
 /** Kept back from Lambda's remaining time: returning the batch response and flushing logs. */
 export const LAMBDA_MARGIN_MS = 5_000;
@@ -60,7 +62,18 @@ export function makeHandler(
       }
       return result.status;
     };
-    return processPartialResponse(event, deliverRecord, processor, {
+    // Records run concurrently (Powertools), a tenant's at most a quarter of the batch at once.
+    const slots = new FairSlots(
+      Math.max(1, event.Records.length),
+      Math.max(1, Math.ceil(event.Records.length / 4)),
+    );
+    const capped = (record: SQSRecord) =>
+      slots.run(
+        tenantOf(record.body),
+        () => deliverRecord(record),
+        () => Promise.reject(new Error("not started")),
+      );
+    return processPartialResponse(event, capped, processor, {
       context,
       throwOnFullBatchFailure: false,
     });

@@ -1,12 +1,26 @@
 import type { DeliveryEngine } from "./engine";
 import { classify, describeError } from "./errors";
+import { FairSlots } from "./fair-slots";
+import { parseNotification } from "./notification";
 import type { MessageResult } from "./outcome-report";
 import type { QueueMessage, QueuePort, Telemetry } from "./ports";
 import { backoffDelay, type Deadline, sleep } from "./retry";
 
+/** Deliveries in flight per worker when not set: measured by `npm run bench -- --e2e` (see README). */
+export const DEFAULT_CONCURRENCY = 16;
+
 export interface WorkerOptions {
-  /** Messages per receive (1-10). @default 10 */
+  /** Messages per receive (1-10), never more than the free slots. @default 10 */
   readonly maxMessages?: number;
+  /** Messages worked on at once; more are received as slots free up (no batch barrier). @default 16 */
+  readonly concurrency?: number;
+  /** Messages of one tenant worked on at once (fairness). @default a quarter of `concurrency`, at least 1 */
+  readonly perTenantConcurrency?: number;
+  /**
+   * A message of a tenant that already has as many waiting as it may run is handed back to the
+   * queue for this long instead of taking a slot others could use. @default 15
+   */
+  readonly deferSeconds?: number;
   /** Long-poll wait. @default 20 */
   readonly waitSeconds?: number;
   /** Visibility per message; extended every third of it while the message is worked on. @default 300 */
@@ -36,15 +50,20 @@ export interface WorkerStats {
   delivered: number;
   /** Acknowledged with a destination parked (its customer's side refuses; delivered on recovery). */
   parked: number;
+  /** Handed back to the queue unopened: their tenant had its share in hand (not counted as received). */
+  deferred: number;
   failedPermanent: number;
 }
 
 /**
  * Long-polling SQS worker over the same engine as the Lambda handler: a message is deleted when
  * it settles (delivered, skipped, parked or permanently failed, all recorded by the engine); a transient
- * failure is left for SQS to redeliver after its visibility timeout (then the DLQ). Visibility is
- * extended while long files are delivered. Aborting `signal` (SIGTERM) stops receiving at once;
- * the messages in hand get `shutdownGraceSeconds` to finish, else they checkpoint and are released.
+ * failure is left for SQS to redeliver after its visibility timeout (then the DLQ). Up to
+ * `concurrency` messages are worked on at once, at most `perTenantConcurrency` of one tenant, and
+ * more are received as soon as slots free up, so one huge object stalls nothing else. Visibility
+ * is extended from receipt while a message waits or is delivered. Aborting `signal` (SIGTERM)
+ * stops receiving at once; messages not started are released at once, the ones in hand get
+ * `shutdownGraceSeconds` to finish, else they checkpoint and are released.
  * A queue that cannot be used (missing, access denied) ends the run with QueueUnusableError.
  */
 export class SqsWorker {
@@ -63,6 +82,7 @@ export class SqsWorker {
       delivered: 0,
       parked: 0,
       failedPermanent: 0,
+      deferred: 0,
     };
     const visibilitySeconds = this.options.visibilitySeconds ?? 300;
     const inFlight = new Set<Deadline>();
@@ -72,13 +92,20 @@ export class SqsWorker {
       for (const deadline of inFlight) deadline.shortenTo(until);
     };
     signal.addEventListener("abort", onAbort, { once: true });
+    const concurrency = this.options.concurrency ?? DEFAULT_CONCURRENCY;
+    const perTenant = this.options.perTenantConcurrency ?? Math.max(1, Math.ceil(concurrency / 4));
+    const slots = new FairSlots(concurrency, perTenant);
+    const releaseWaiting = () => slots.cancelWaiting();
+    signal.addEventListener("abort", releaseWaiting, { once: true });
     let failedReceives = 0;
     try {
       while (!signal.aborted) {
+        await Promise.race([slots.whenFree(), aborted(signal)]);
+        if (signal.aborted) break;
         let messages: QueueMessage[];
         try {
           messages = await this.queue.receive({
-            maxMessages: this.options.maxMessages ?? 10,
+            maxMessages: Math.min(this.options.maxMessages ?? 10, slots.free),
             waitSeconds: this.options.untilEmpty
               ? Math.min(this.options.waitSeconds ?? 1, 20)
               : (this.options.waitSeconds ?? 20),
@@ -103,26 +130,35 @@ export class SqsWorker {
         }
         this.options.onCycle?.();
         if (messages.length === 0 && this.options.untilEmpty) break;
-        stats.received += messages.length;
-        await Promise.all(messages.map((m) => this.handle(m, visibilitySeconds, stats, inFlight, signal)));
+        for (const m of messages) {
+          const tenant = tenantOf(m.body);
+          if (slots.waitingFor(tenant) >= perTenant) {
+            await this.defer(m, stats);
+            continue;
+          }
+          stats.received++;
+          const heartbeat = this.keepVisible(m, visibilitySeconds);
+          void slots
+            .run(
+              tenant,
+              () => this.handle(m, stats, inFlight, signal),
+              () => this.release(m, stats),
+            )
+            .finally(() => clearInterval(heartbeat));
+        }
       }
+      await slots.drained();
     } finally {
       signal.removeEventListener("abort", onAbort);
+      signal.removeEventListener("abort", releaseWaiting);
     }
     this.telemetry.log("info", "worker stopped", { ...stats, aborted: signal.aborted });
     return stats;
   }
 
-  private async handle(
-    message: QueueMessage,
-    visibilitySeconds: number,
-    stats: WorkerStats,
-    inFlight: Set<Deadline>,
-    signal: AbortSignal,
-  ): Promise<void> {
-    const deadline = this.engine.newDeadline();
-    inFlight.add(deadline);
-    const heartbeat = setInterval(
+  /** Extends the message's visibility every third of it, from receipt until it is settled. */
+  private keepVisible(message: QueueMessage, visibilitySeconds: number): NodeJS.Timeout {
+    return setInterval(
       () => {
         this.queue.extendVisibility(message.receiptHandle, visibilitySeconds).catch((error) =>
           this.telemetry.log("warn", "could not extend visibility", {
@@ -133,6 +169,30 @@ export class SqsWorker {
       },
       Math.max(1, Math.floor(visibilitySeconds / 3)) * 1000,
     );
+  }
+
+  /** A tenant with its share in hand: its message goes back to the queue for a while, unopened. */
+  private async defer(message: QueueMessage, stats: WorkerStats): Promise<void> {
+    stats.deferred++;
+    await this.queue
+      .extendVisibility(message.receiptHandle, this.options.deferSeconds ?? 15)
+      .catch(() => undefined);
+  }
+
+  /** A message never started (shutdown): back to the queue at once for another worker. */
+  private async release(message: QueueMessage, stats: WorkerStats): Promise<void> {
+    stats.retried++;
+    await this.queue.extendVisibility(message.receiptHandle, 0).catch(() => undefined);
+  }
+
+  private async handle(
+    message: QueueMessage,
+    stats: WorkerStats,
+    inFlight: Set<Deadline>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const deadline = this.engine.newDeadline();
+    inFlight.add(deadline);
     try {
       const result = await this.engine.processMessage(
         message.body,
@@ -160,8 +220,25 @@ export class SqsWorker {
         error: describeError(error),
       });
     } finally {
-      clearInterval(heartbeat);
       inFlight.delete(deadline);
     }
+  }
+}
+
+const aborted = (signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+
+/**
+ * The tenant a message is for (its first object's key), for the per-tenant cap; messages that do
+ * not parse share one key (the engine reports them).
+ */
+export function tenantOf(body: string): string {
+  try {
+    return parseNotification(body).objects[0]?.key.split("/")[0] || "(none)";
+  } catch {
+    return "(malformed)";
   }
 }

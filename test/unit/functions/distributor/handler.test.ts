@@ -99,4 +99,38 @@ describe("Lambda handler", () => {
     expect(recovered.destinations).toEqual([expect.objectContaining({ tenantId: "acme", delivered: 1 })]);
     expect(w.logs.batches).toHaveLength(1);
   });
+
+  it("works on a batch's records concurrently, one tenant's at most a quarter of the batch at once", async () => {
+    const w = fakeWorld();
+    let inFlight = 0;
+    let max = 0;
+    const perTenant = new Map<string, number>();
+    let maxPerTenant = 0;
+    const engine = {
+      newDeadline: () => w.engine.newDeadline(),
+      processMessage: async (body: string) => {
+        const tenant = JSON.parse(body).Records[0].s3.object.key.split("/")[0] as string;
+        inFlight++;
+        perTenant.set(tenant, (perTenant.get(tenant) ?? 0) + 1);
+        max = Math.max(max, inFlight);
+        maxPerTenant = Math.max(maxPerTenant, perTenant.get(tenant)!);
+        await new Promise((r) => setTimeout(r, 10));
+        inFlight--;
+        perTenant.set(tenant, perTenant.get(tenant)! - 1);
+        return { status: "delivered" as const, objects: [], ignored: [] };
+      },
+    };
+    const records = Array.from({ length: 8 }, (_, i) =>
+      sqsRecord(
+        JSON.stringify(s3Event("central", `${i < 6 ? "big" : `small${i}`}/c1/app/pod/${i}.log.gz`)),
+        `m-${i}`,
+      ),
+    );
+
+    const response = await makeHandler(engine as never)({ Records: records }, context);
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(maxPerTenant).toBe(2);
+    expect(max).toBe(4);
+  });
 });

@@ -44,7 +44,8 @@ describe("SqsWorker", () => {
     ]);
     w.objects.objects.set("central/flaky/c/app/pod/1.gz", gzipSync('{"message":"y"}\n'));
 
-    const stats = await new SqsWorker(w.engine, queue, w.telemetry, { untilEmpty: true }).run(
+    // One at a time: the fake clock is shared, so flaky's backoff would spend good's time budget.
+    const stats = await new SqsWorker(w.engine, queue, w.telemetry, { untilEmpty: true, concurrency: 1 }).run(
       new AbortController().signal,
     );
 
@@ -56,6 +57,7 @@ describe("SqsWorker", () => {
       delivered: 1,
       parked: 0,
       failedPermanent: 1,
+      deferred: 0,
     });
   });
 
@@ -139,5 +141,114 @@ describe("SqsWorker", () => {
     await expect(
       new SqsWorker(w.engine, queue, w.telemetry).run(new AbortController().signal),
     ).rejects.toThrow(QueueUnusableError);
+  });
+
+  describe("continuous: slots, not batches", () => {
+    /** An engine whose deliveries finish when the test says; records what is in flight. */
+    function gatedEngine() {
+      const w = fakeWorld();
+      const gates = new Map<string, () => void>();
+      const state = {
+        inFlight: 0,
+        max: 0,
+        started: [] as string[],
+        perTenant: new Map<string, number>(),
+        maxPerTenant: 0,
+      };
+      const engine = {
+        newDeadline: () => w.engine.newDeadline(),
+        processMessage: async (body: string) => {
+          const key = JSON.parse(body).Records[0].s3.object.key as string;
+          const tenant = key.split("/")[0]!;
+          state.started.push(key);
+          state.inFlight++;
+          state.max = Math.max(state.max, state.inFlight);
+          state.perTenant.set(tenant, (state.perTenant.get(tenant) ?? 0) + 1);
+          state.maxPerTenant = Math.max(state.maxPerTenant, state.perTenant.get(tenant)!);
+          await new Promise<void>((resolve) =>
+            key.includes("slow") ? gates.set(key, resolve) : setTimeout(resolve, 5),
+          );
+          state.inFlight--;
+          state.perTenant.set(tenant, state.perTenant.get(tenant)! - 1);
+          return { status: "delivered" as const, objects: [], ignored: [] };
+        },
+      };
+      return { w, engine: engine as never, gates, state };
+    }
+    const note = (tenant: string, i: number, slow = false) =>
+      msg(
+        `${tenant}-${i}`,
+        JSON.stringify(s3Event("central", `${tenant}/c/app/pod/${slow ? "slow-" : ""}${i}.gz`)),
+      );
+
+    it("one slow object stalls nothing: the others are received and finished around it", async () => {
+      const { w, engine, gates, state } = gatedEngine();
+      const batches = [[note("big", 0, true), ...Array.from({ length: 9 }, (_, i) => note(`t0x${i}`, i))]];
+      for (let b = 1; b < 5; b++) batches.push(Array.from({ length: 10 }, (_, i) => note(`t${b}x${i}`, i)));
+      const queue = new FakeQueue([...batches, []]);
+      const done = new SqsWorker(engine, queue, w.telemetry, { untilEmpty: true, concurrency: 8 }).run(
+        new AbortController().signal,
+      );
+      // Everything but the slow object settles while it is still in flight.
+      while (queue.deleted.length < 49) await new Promise((r) => setTimeout(r, 5));
+      expect(queue.deleted).not.toContain("rh-big-0");
+      gates.get("big/c/app/pod/slow-0.gz")!();
+      const stats = await done;
+
+      expect(stats).toMatchObject({ received: 50, acknowledged: 50 });
+      expect(state.max).toBe(8);
+    });
+
+    it("caps one tenant's messages in flight, so a flood from one tenant does not starve the others", async () => {
+      const { w, engine, gates, state } = gatedEngine();
+      const flood = Array.from({ length: 10 }, (_, i) => note("flood", i, true));
+      const queue = new FakeQueue([flood, [note("small", 0), note("small", 1)], []]);
+      const done = new SqsWorker(engine, queue, w.telemetry, {
+        untilEmpty: true,
+        concurrency: 8,
+        perTenantConcurrency: 2,
+      }).run(new AbortController().signal);
+
+      while (queue.deleted.length < 2) await new Promise((r) => setTimeout(r, 5));
+      expect(queue.deleted.sort()).toEqual(["rh-small-0", "rh-small-1"]);
+      expect(state.maxPerTenant).toBe(2);
+      // 2 running, 2 waiting; the other 6 went back to the queue unopened for others to pass.
+      expect(queue.extended.sort()).toEqual([
+        "rh-flood-4",
+        "rh-flood-5",
+        "rh-flood-6",
+        "rh-flood-7",
+        "rh-flood-8",
+        "rh-flood-9",
+      ]);
+      for (let round = 0; gates.size > 0 && round < 20; round++) {
+        for (const [k, open] of gates) {
+          gates.delete(k);
+          open();
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(await done).toMatchObject({ received: 6, acknowledged: 6, deferred: 6 });
+      expect(state.maxPerTenant).toBe(2);
+    });
+
+    it("on shutdown, messages not started go back to the queue at once", async () => {
+      const { w, engine, gates } = gatedEngine();
+      const queue = new FakeQueue([Array.from({ length: 6 }, (_, i) => note("one", i, true))]);
+      const stop = new AbortController();
+      const done = new SqsWorker(engine, queue, w.telemetry, {
+        concurrency: 4,
+        perTenantConcurrency: 2,
+        shutdownGraceSeconds: 1,
+      }).run(stop.signal);
+      while (gates.size < 2) await new Promise((r) => setTimeout(r, 5));
+      stop.abort();
+      await new Promise((r) => setTimeout(r, 5));
+      // The 2 waiting behind the tenant cap are released without being started (2 more were deferred).
+      expect(queue.released.sort()).toEqual(["rh-one-2", "rh-one-3"]);
+      expect(queue.extended.sort()).toEqual(["rh-one-4", "rh-one-5"]);
+      for (const open of gates.values()) open();
+      expect(await done).toMatchObject({ received: 4, acknowledged: 2, retried: 2, deferred: 2 });
+    });
   });
 });
