@@ -9,6 +9,8 @@
  *   npm run bench -- --mb 200          # size of the generated object (uncompressed MB)
  *   npm run bench -- --format parquet  # the same events as Parquet (Firehose's format conversion:
  *                                      # Snappy, row groups of about 64 MB); or --file PATH.parquet
+ *   npm run bench -- --e2e             # also end to end: worker + engine against a fake AWS endpoint
+ *                                      # (--latency-ms 30, --tenants 50, --concurrency N, --sweep)
  *
  * For Parquet the floor is hyparquet decoding every row group into row objects.
  *
@@ -38,6 +40,7 @@ import { minimumBatches, PUT_LOG_EVENTS_LIMITS } from "../functions/distributor/
 import { DeliveryEngine } from "../functions/distributor/engine";
 import type { CloudWatchLogsApi, LogLevel, ObjectRanges } from "../functions/distributor/ports";
 import { CachedRegistry, CachedTenantConfigs } from "../functions/distributor/tenant-configs";
+import { E2E_DEFAULTS, e2eBench } from "./e2e";
 
 const KEY = "bench-tenant/cluster-1/payment-service/payment-5f7c9-abcde/1763632800-bench.log.gz";
 const PARQUET_KEY =
@@ -349,7 +352,31 @@ async function mainBench() {
     `engine (read, parse, filter, batch): ${en.events} events in ${en.seconds.toFixed(2)} s, peak RSS ${Math.round(en.peakRssMb)} MB`,
   );
   console.log(`batches: ${en.batches} (minimum possible ${minBatches})`);
-  console.log(JSON.stringify(summary));
+  if (!process.argv.includes("--e2e")) {
+    console.log(JSON.stringify(summary));
+    return;
+  }
+  const options = {
+    ...E2E_DEFAULTS,
+    latencyMs: Number(arg("latency-ms") ?? E2E_DEFAULTS.latencyMs),
+    tenants: Number(arg("tenants") ?? E2E_DEFAULTS.tenants),
+    concurrency: Number(arg("concurrency") ?? E2E_DEFAULTS.concurrency),
+  };
+  if (process.argv.includes("--sweep")) {
+    for (const concurrency of [1, 4, 8, 16, 32, 64]) {
+      const r = await e2eBench({ ...options, concurrency, sequentialObjects: 1 });
+      console.log(
+        `concurrency ${concurrency}: ${r.e2e_objects_per_s} objects/s, cpu ${r.cpu_utilisation}, ${r.aws_calls_per_object} calls/object`,
+      );
+    }
+  }
+  const e2e = await e2eBench(options);
+  console.log(
+    `end to end (${e2e.e2e_objects} objects, ${options.tenants} tenants x 5 clusters, ${options.latencyMs} ms per call, concurrency ${options.concurrency}): ` +
+      `${e2e.e2e_objects_per_s} objects/s vs ${e2e.sequential_objects_per_s} one at a time (x${e2e.e2e_speedup}), cpu ${e2e.cpu_utilisation}, ` +
+      `AssumeRole ${e2e.assume_role_calls} for ${e2e.distinct_roles} roles, ${e2e.aws_calls_per_object} AWS calls per object ${JSON.stringify(e2e.aws_calls)}`,
+  );
+  console.log(JSON.stringify({ ...summary, ...e2e }));
 }
 
 mainBench().catch((e) => {

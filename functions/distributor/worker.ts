@@ -7,12 +7,12 @@ import type { QueueMessage, QueuePort, Telemetry } from "./ports";
 import { backoffDelay, type Deadline, sleep } from "./retry";
 
 /** Deliveries in flight per worker when not set: measured by `npm run bench -- --e2e` (see README). */
-export const DEFAULT_CONCURRENCY = 16;
+export const DEFAULT_CONCURRENCY = 32;
 
 export interface WorkerOptions {
   /** Messages per receive (1-10), never more than the free slots. @default 10 */
   readonly maxMessages?: number;
-  /** Messages worked on at once; more are received as slots free up (no batch barrier). @default 16 */
+  /** Messages worked on at once; more are received as slots free up (no batch barrier). @default 32 */
   readonly concurrency?: number;
   /** Messages of one tenant worked on at once (fairness). @default a quarter of `concurrency`, at least 1 */
   readonly perTenantConcurrency?: number;
@@ -98,9 +98,10 @@ export class SqsWorker {
     const releaseWaiting = () => slots.cancelWaiting();
     signal.addEventListener("abort", releaseWaiting, { once: true });
     let failedReceives = 0;
+    const stopped = aborted(signal);
     try {
       while (!signal.aborted) {
-        await Promise.race([slots.whenFree(), aborted(signal)]);
+        await Promise.race([slots.whenFree(), stopped]);
         if (signal.aborted) break;
         let messages: QueueMessage[];
         try {

@@ -1,0 +1,216 @@
+/**
+ * End-to-end throughput: the real worker, engine, SDK clients and adapters against a local fake
+ * AWS endpoint (bench/fake-aws.ts, its own process) that answers every call after a fixed latency.
+ * Many small objects across many tenants, each tenant's objects from 5 clusters. Compared with
+ * one object at a time, one call at a time (the seeds' design: a worker with one slot).
+ */
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { SqsQueue } from "../functions/distributor/adapters/sqs-queue";
+import type { LogLevel, MetricDatum, Telemetry } from "../functions/distributor/ports";
+import { loadSettings } from "../functions/distributor/settings";
+import { createDistributor } from "../functions/distributor/wiring";
+import { DEFAULT_CONCURRENCY, SqsWorker } from "../functions/distributor/worker";
+import type { Scenario } from "./fake-aws";
+
+export interface E2eOptions {
+  readonly latencyMs: number;
+  readonly tenants: number;
+  readonly objectsPerCluster: number;
+  readonly eventsPerObject: number;
+  readonly concurrency: number;
+  /** Objects in the sequential run (it is slow by design). */
+  readonly sequentialObjects: number;
+}
+
+const CLUSTERS = 5;
+const BUCKET = "bench-staging";
+const SQS_OPS = new Set(["ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility"]);
+
+class QuietTelemetry implements Telemetry {
+  errors: string[] = [];
+  log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
+    if (level === "error") this.errors.push(`${message} ${JSON.stringify(fields).slice(0, 300)}`);
+  }
+  metrics(_d: Record<string, string>, _m: MetricDatum[]): void {}
+}
+
+function scenario(o: E2eOptions, limit?: number): Scenario {
+  const objects: Record<string, string> = {};
+  const messages: string[] = [];
+  const tenants: Scenario["tenants"] = {};
+  const now = Date.now();
+  let n = 0;
+  for (let t = 0; t < o.tenants; t++) {
+    const tenant = `tenant-${String(t).padStart(4, "0")}`;
+    const account = String(100000000000 + t);
+    tenants[tenant] = {
+      accounts: [account],
+      configs: [
+        {
+          tenant_id: tenant,
+          type: "cloudwatch",
+          log_distribution_role_arn: `arn:aws:iam::${account}:role/logrelay/LogDistribution`,
+          external_id: `ext-${tenant}-0001`,
+          log_group_name: `/logrelay/${tenant}`,
+        },
+      ],
+    };
+  }
+  // Interleaved: object i of every tenant's cluster c before object i+1, as a busy queue holds them.
+  for (let i = 0; i < o.objectsPerCluster; i++)
+    for (let c = 0; c < CLUSTERS; c++)
+      for (let t = 0; t < o.tenants; t++) {
+        if (limit !== undefined && n >= limit) break;
+        const tenant = `tenant-${String(t).padStart(4, "0")}`;
+        const key = `${tenant}/cluster-${c}/payment-service/payment-${c}-abcde/${1763632800 + i}-${n}.log.gz`;
+        const lines = Array.from({ length: o.eventsPerObject }, (_, j) =>
+          JSON.stringify({
+            message: `${new Date(now - 60_000 + j).toISOString()} INFO payment-service request ${n}-${j} served in ${j % 97} ms path=/api/v1/orders/${j}`,
+            timestamp: new Date(now - 60_000 + j).toISOString(),
+          }),
+        );
+        const body = gzipSync(`${lines.join("\n")}\n`);
+        objects[key] = body.toString("base64");
+        messages.push(
+          JSON.stringify({
+            Records: [
+              {
+                eventSource: "aws:s3",
+                eventName: "ObjectCreated:Put",
+                eventTime: new Date(now - 1000).toISOString(),
+                // S3 notifications carry the ETag: the ledger names the version without a HEAD.
+                s3: {
+                  bucket: { name: BUCKET },
+                  object: { key, size: body.length, eTag: createHash("md5").update(body).digest("hex") },
+                },
+              },
+            ],
+          }),
+        );
+        n++;
+      }
+  return { bucket: BUCKET, objects, messages, tenants };
+}
+
+async function startServer(s: Scenario, latencyMs: number): Promise<{ url: string; child: ChildProcess }> {
+  const dir = join(__dirname, "..", "build", "bench");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `e2e-scenario-${process.pid}-${s.messages.length}.json`);
+  writeFileSync(file, JSON.stringify(s));
+  const child = spawn(
+    join(__dirname, "..", "node_modules", ".bin", "tsx"),
+    [join(__dirname, "fake-aws.ts"), "--scenario", file, "--latency", String(latencyMs)],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on("data", (d: Buffer) => {
+      const m = /listening (\S+)/.exec(d.toString());
+      if (m) resolve(m[1]!);
+    });
+    child.on("exit", (code) => reject(new Error(`fake AWS endpoint exited with ${code}`)));
+  });
+  return { url, child };
+}
+
+async function run(s: Scenario, latencyMs: number, concurrency: number) {
+  const { url, child } = await startServer(s, latencyMs);
+  try {
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: url,
+      AWS_ACCESS_KEY_ID: "bench",
+      AWS_SECRET_ACCESS_KEY: "bench",
+      AWS_REGION: "us-east-1",
+      AWS_EC2_METADATA_DISABLED: "true",
+    });
+    const telemetry = new QuietTelemetry();
+    const settings = loadSettings({
+      ...process.env,
+      TENANT_CONFIG_TABLE: "bench-configs",
+      TENANT_REGISTRY_TABLE: "bench-registry",
+      DELIVERY_LEDGER_TABLE: "bench-ledger",
+      STAGING_BUCKETS: BUCKET,
+      CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: "arn:aws:iam::123456789012:role/logrelay/central",
+    });
+    const { engine } = createDistributor(settings, telemetry);
+    const worker = new SqsWorker(
+      engine,
+      new SqsQueue(new SQSClient({ region: "us-east-1" }), `${url}/123456789012/bench-delivery`),
+      telemetry,
+      {
+        untilEmpty: true,
+        waitSeconds: 0,
+        visibilitySeconds: 300,
+        concurrency,
+        ...(concurrency === 1 && { maxMessages: 1 }),
+      },
+    );
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const stats = await worker.run(new AbortController().signal);
+    const seconds = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
+    const remote = (await (await fetch(`${url}/__stats`)).json()) as {
+      calls: Record<string, number>;
+      roles: string[];
+      events: number;
+    };
+    if (stats.delivered !== s.messages.length)
+      throw new Error(
+        `delivered ${stats.delivered} of ${s.messages.length}: ${telemetry.errors.slice(0, 3).join("; ")}`,
+      );
+    const awsCalls = Object.entries(remote.calls)
+      .filter(([op]) => !SQS_OPS.has(op))
+      .reduce((sum, [, n]) => sum + n, 0);
+    return {
+      seconds,
+      objects: stats.delivered,
+      events: remote.events,
+      cpu: (used.user + used.system) / 1e6 / seconds,
+      calls: remote.calls,
+      awsCalls,
+      assumeRole: remote.calls.AssumeRole ?? 0,
+      roles: remote.roles.length,
+    };
+  } finally {
+    child.kill();
+  }
+}
+
+export async function e2eBench(o: E2eOptions) {
+  const full = scenario(o);
+  const e2e = await run(full, o.latencyMs, o.concurrency);
+  const seq = await run(scenario(o, o.sequentialObjects), o.latencyMs, 1);
+  const e2eRate = e2e.objects / e2e.seconds;
+  const seqRate = seq.objects / seq.seconds;
+  return {
+    e2e_objects: e2e.objects,
+    e2e_tenants: o.tenants,
+    e2e_clusters_per_tenant: CLUSTERS,
+    e2e_latency_ms: o.latencyMs,
+    e2e_concurrency: o.concurrency,
+    e2e_objects_per_s: Number(e2eRate.toFixed(1)),
+    e2e_events_per_s: Math.round(e2e.events / e2e.seconds),
+    sequential_objects_per_s: Number(seqRate.toFixed(2)),
+    e2e_speedup: Number((e2eRate / seqRate).toFixed(1)),
+    cpu_utilisation: Number(e2e.cpu.toFixed(2)),
+    assume_role_calls: e2e.assumeRole,
+    distinct_roles: e2e.roles,
+    aws_calls_per_object: Number((e2e.awsCalls / e2e.objects).toFixed(2)),
+    aws_calls: e2e.calls,
+  };
+}
+
+export const E2E_DEFAULTS: E2eOptions = {
+  latencyMs: 30,
+  tenants: 50,
+  objectsPerCluster: 2,
+  eventsPerObject: 200,
+  concurrency: DEFAULT_CONCURRENCY,
+  sequentialObjects: 60,
+};
