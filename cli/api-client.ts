@@ -1,7 +1,9 @@
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { describeError } from "../functions/shared/errors";
 import type { ApiRequest } from "../functions/tenant-api/router";
+import { CliError } from "./io";
 
 export interface ApiReply {
   readonly status: number;
@@ -24,7 +26,15 @@ export function httpTransport(
     credentials: defaultProvider(),
     sha256: Sha256,
   });
-  const base = new URL(baseUrl);
+  let base: URL;
+  try {
+    base = new URL(baseUrl);
+  } catch {
+    throw new CliError(
+      `--api-url ${JSON.stringify(baseUrl)} is not a URL: pass the regional stack's tenant_api_url, e.g. https://abc123.execute-api.us-east-1.amazonaws.com/prod`,
+      2,
+    );
+  }
   return async (request) => {
     const url = new URL(
       request.path.replace(/^\//, ""),
@@ -49,6 +59,12 @@ export function httpTransport(
       method: request.method,
       headers: signed.headers,
       ...(request.body !== undefined && { body: request.body }),
+    }).catch((error: unknown) => {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new CliError(
+        `cannot reach the tenant API at ${base.href} (${cause?.code ?? cause?.message ?? describeError(error)}): ` +
+          "check --api-url (or LOGRELAY_API_URL) and that the API is running",
+      );
     });
     const text = await res.text();
     let body: unknown;

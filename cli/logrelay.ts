@@ -6,6 +6,7 @@ import { registerOnboard } from "./commands/onboard";
 import { registerParked } from "./commands/parked";
 import { registerQueues } from "./commands/queues";
 import { registerTenants } from "./commands/tenants";
+import { explain } from "./errors";
 import { CliError, type CliIo, readAll } from "./io";
 
 /** Builds the `logrelay` operator CLI. */
@@ -42,7 +43,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`logrelay: ${error.message}\n`);
       return error.code;
     }
-    io.stderr.write(`logrelay: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    io.stderr.write(`logrelay: ${explain(error)}\n`);
+    if (io.env.LOGRELAY_DEBUG) io.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
     return 1;
   }
 }

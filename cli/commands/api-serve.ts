@@ -3,7 +3,7 @@ import { startLocalServer } from "../../functions/tenant-api/local-server";
 import { loadApiSettings } from "../../functions/tenant-api/settings";
 import { createRouter } from "../../functions/tenant-api/wiring";
 import { settingsOrUsage } from "../context";
-import type { CliIo } from "../io";
+import { CliError, type CliIo } from "../io";
 
 export function registerApiServe(program: Command, io: CliIo): void {
   program
@@ -12,11 +12,19 @@ export function registerApiServe(program: Command, io: CliIo): void {
     .command("serve")
     .description("serve the API on 127.0.0.1 for development (no auth; the deployed API requires IAM)")
     .option("--port <n>", "port", "8080")
+    .addHelpText("after", "\nExample: logrelay api serve --port 8080")
     .action(async (o: { port: string }) => {
+      const port = Number(o.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65_535)
+        throw new CliError(`--port must be a port number 0-65535 (0: any free port), got ${o.port}`, 2);
       const settings = settingsOrUsage(() => loadApiSettings(io.env));
-      const server = await startLocalServer(createRouter(settings), Number(o.port), (line) =>
+      const server = await startLocalServer(createRouter(settings), port, (line) =>
         io.stderr.write(`${line}\n`),
-      );
+      ).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === "EADDRINUSE")
+          throw new CliError(`port ${port} is in use: pass another --port (or 0 for any free port)`);
+        throw error;
+      });
       const address = server.address();
       io.stdout.write(
         `tenant API on http://127.0.0.1:${typeof address === "object" && address ? address.port : o.port} (table ${settings.TENANT_CONFIG_TABLE})\n`,

@@ -49,5 +49,12 @@ export function startLocalServer(
       }
     });
   });
-  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
+  // A busy port (EADDRINUSE) or a refused one rejects here instead of crashing the process.
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve(server);
+    });
+  });
 }
