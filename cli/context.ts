@@ -44,3 +44,13 @@ export function settingsOrUsage<T>(load: () => T, hint = ""): T {
     throw error;
   }
 }
+
+/**
+ * The AWS SDK warns on every run under Node 20 that its releases after early January 2027 need
+ * Node 22. The SDK is pinned here (package.json), so the notice says nothing about this run: local
+ * commands (CLI, npm start) leave it out. The Lambda functions run on nodejs22.x; bump Node to 22
+ * before the SDK (README, Quick start).
+ */
+export function quietSdkNodeNotice(env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+}

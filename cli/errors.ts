@@ -29,6 +29,8 @@ export function explain(error: unknown): string {
     return unreachable(error);
   if (e.code && e.path && /^(EACCES|EPERM|EROFS|ENOENT|ENOTDIR|EISDIR|ENOSPC)$/.test(e.code))
     return `cannot ${e.syscall ?? "write"} ${e.path} (${e.code}): choose a place you may write to`;
+  if (name === "CredentialsProviderError")
+    return "no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or run where a role provides them";
   if (e.$metadata) return awsHint(name, e.message ?? "", e.BucketName);
   return `${describeError(error).split("\n")[0]} (LOGRELAY_DEBUG=1 shows where)`;
 }

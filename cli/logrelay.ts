@@ -6,6 +6,7 @@ import { registerOnboard } from "./commands/onboard";
 import { registerParked } from "./commands/parked";
 import { registerQueues } from "./commands/queues";
 import { registerTenants } from "./commands/tenants";
+import { quietSdkNodeNotice } from "./context";
 import { explain } from "./errors";
 import { CliError, type CliIo, readAll } from "./io";
 
@@ -51,6 +52,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
 /** Entry point of the real process: signals, stdin, exit code. */
 export function main(): void {
+  quietSdkNodeNotice();
   // A reader that stops early (`logrelay tenants list | head`) closes the pipe: that is not an error.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (error: NodeJS.ErrnoException) => {

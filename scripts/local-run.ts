@@ -15,6 +15,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { quietSdkNodeNotice } from "../cli/context";
 import { table } from "../cli/io";
 import { JsonLinesTelemetry } from "../functions/distributor/adapters/json-lines-telemetry";
 import { SqsQueue } from "../functions/distributor/adapters/sqs-queue";
@@ -30,6 +31,7 @@ import { findProviderMirror, requireTerraform } from "./terraform";
 const say = (message: string) => process.stdout.write(`${message}\n`);
 
 async function main(): Promise<void> {
+  quietSdkNodeNotice();
   const keep = process.argv.includes("--keep");
   const started = Date.now();
   const tf = requireTerraform();

@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { buildSync } from "esbuild";
 
 /**
- * One self-contained CommonJS file for Node 20 (every dependency inside, ES-module-only ones
+ * One self-contained CommonJS file for Node 20 and 22 (every dependency inside, ES-module-only ones
  * too): what a Lambda zip and the in-cluster distributor image each ship.
  */
 export function bundleNodeProgram(entry: string, outfile: string): void {

@@ -83,7 +83,7 @@ export class NodejsFunction extends Construct {
     this.fn = new LambdaFunction(this, "function", {
       functionName: props.functionName,
       role: this.role.arn,
-      runtime: "nodejs20.x",
+      runtime: "nodejs22.x",
       architectures: ["arm64"],
       handler: "index.handler",
       filename: asset.path,

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -126,4 +127,25 @@ describe("the operator CLI answers ordinary mistakes in one line", () => {
     expect(result.err).not.toMatch(/\n\s+at /);
     expect(result.code).toBe(code);
   });
+
+  it("the real process on this Node prints one line: no stack, no SDK notice about Node versions", async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        join(__dirname, "..", "..", "bin", "logrelay.js"),
+        "dlq",
+        "inspect",
+        "--dlq-url",
+        `${moto()}/${CENTRAL_ACCOUNT}/nope`,
+      ],
+      { env: { ...env(), AWS_REGION: REGION }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const err: Buffer[] = [];
+    child.stderr.on("data", (d: Buffer) => void err.push(d));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const text = Buffer.concat(err).toString();
+    expect(text).not.toMatch(/NodeVersionSupportWarning/);
+    expect(text.trim().split("\n")).toEqual([expect.stringMatching(/^logrelay: .*queue does not exist/)]);
+    expect(code).toBe(1);
+  }, 30_000);
 });

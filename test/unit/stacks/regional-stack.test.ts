@@ -160,9 +160,9 @@ describe("RegionalStack: tables", () => {
 describe("RegionalStack: distributor", () => {
   const fn = named(prod, "aws_lambda_function", "function_name", "-distributor");
 
-  it("is a Node 20 zip with the sizing knobs and the settings the engine reads", () => {
+  it("is a Node 22 zip with the sizing knobs and the settings the engine reads", () => {
     expect(fn).toMatchObject({
-      runtime: "nodejs20.x",
+      runtime: "nodejs22.x",
       handler: "index.handler",
       timeout: 120,
       reserved_concurrent_executions: 7,
