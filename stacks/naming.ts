@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Environment } from "./config";
 import { ledgerTtlDays } from "./config";
 
@@ -24,8 +25,17 @@ export const names = (env: string) => ({
   prefix: (region: string) => `${PROJECT}-${env}-${region}`,
 });
 
-/** Customer roles: `arn:aws:iam::<customer account>:role/logrelay/logrelay-log-distribution-<tenant>`. */
-export const customerRoleName = (tenant: string) => `${PROJECT}-log-distribution-${tenant}`;
+/**
+ * Customer roles: `arn:aws:iam::<customer account>:role/logrelay/logrelay-log-distribution-<tenant>`.
+ * IAM role names have at most 64 characters: a tenant id longer than 38 (valid up to 63) keeps
+ * its first 29 characters and gains 8 hex of its SHA-256, so the name is short, stable and unique.
+ */
+export function customerRoleName(tenant: string): string {
+  const name = `${PROJECT}-log-distribution-${tenant}`;
+  if (name.length <= 64) return name;
+  const digest = createHash("sha256").update(tenant).digest("hex").slice(0, 8);
+  return `${name.slice(0, 64 - 9)}-${digest}`;
+}
 export const customerRoleArn = (account: string, tenant: string) =>
   `arn:aws:iam::${account}:role${IAM_PATH}${customerRoleName(tenant)}`;
 /** What the central role may assume: logrelay's customer roles in any account, nothing else. */

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import {
@@ -25,6 +25,8 @@ interface OnboardOptions {
   apiUrl?: string;
   table?: string;
   registryTable?: string;
+  rotateExternalId?: boolean;
+  force?: boolean;
 }
 
 /** A fresh ExternalId for one tenant: never shared, hard to guess, within sts:ExternalId rules. */
@@ -52,6 +54,14 @@ export function registerOnboard(program: Command, io: CliIo): void {
     .option("--api-url <url>", "register the tenant through this tenant API (default LOGRELAY_API_URL)")
     .option("--table <name>", "or directly: the config table (default TENANT_CONFIG_TABLE)")
     .option("--registry-table <name>", "and the registry table (default TENANT_REGISTRY_TABLE)")
+    .option("--rotate-external-id", "issue a new ExternalId even if --out already holds one for this tenant")
+    .option("--force", "replace files in --out that differ from what this run writes")
+    .addHelpText(
+      "after",
+      "\nRun again with the same --out, it keeps the tenant's ExternalId and rewrites nothing that is the same;\n" +
+        "files that would change are refused unless --force. The files are readable by their owner only.\n" +
+        "Example: logrelay onboard acme --account 111122223333 --bucket acme-logs --out onboarding",
+    )
     .action(async (tenant: string, o: OnboardOptions) => {
       if (!TenantIdSchema.safeParse(tenant).success)
         throw new CliError(`tenant id ${JSON.stringify(tenant)} must be a DNS label (a-z, 0-9, '-')`, 2);
@@ -76,7 +86,9 @@ export function registerOnboard(program: Command, io: CliIo): void {
         );
       }
 
-      const externalId = newExternalId(tenant);
+      const entryPath = join(o.out, `${tenant}-customer-stack.json`);
+      const kept = o.rotateExternalId ? undefined : existingExternalId(entryPath, tenant);
+      const externalId = kept ?? newExternalId(tenant);
       const roleArn = customerRoleArn(o.account, tenant);
       const bucket = o.bucket ? { name: o.bucket, prefix: o.bucketPrefix } : undefined;
       const spec = {
@@ -116,22 +128,35 @@ export function registerOnboard(program: Command, io: CliIo): void {
         ...(bucket && { bucket }),
       };
 
-      mkdirSync(o.out, { recursive: true });
       const templatePath = join(o.out, `${tenant}-logrelay-role.template.json`);
-      writeFileSync(templatePath, `${JSON.stringify(customerRoleTemplate(spec), null, 2)}\n`);
+      const files = new Map<string, string>([[templatePath, pretty(customerRoleTemplate(spec))]]);
       const configPaths = configs.map((c) => {
         const path = join(o.out, `${tenant}-${c.type}.json`);
         const { tenant_id: _t, enabled: _e, ...body } = c;
-        writeFileSync(path, `${JSON.stringify(body, null, 2)}\n`);
+        files.set(path, pretty(body));
         return path;
       });
-      const entryPath = join(o.out, `${tenant}-customer-stack.json`);
-      writeFileSync(entryPath, `${JSON.stringify(customerEntry, null, 2)}\n`);
+      files.set(entryPath, pretty(customerEntry));
+      const differing = [...files].filter(
+        ([path, text]) => existsSync(path) && readFileSync(path, "utf8") !== text,
+      );
+      if (differing.length > 0 && !o.force) {
+        throw new CliError(
+          `refusing to overwrite ${differing.map(([p]) => p).join(", ")}: they differ from this run's ` +
+            `(${o.rotateExternalId ? "a new ExternalId" : "other options"}); pass --force to replace them, or another --out`,
+        );
+      }
+      mkdirSync(o.out, { recursive: true });
+      // ExternalIds are shared secrets between the platform and the customer: owner-only files.
+      for (const [path, text] of files) {
+        writeFileSync(path, text, { mode: 0o600 });
+        chmodSync(path, 0o600);
+      }
       const registered = await registerAccount(io, o, tenant, o.account);
 
       io.stdout.write(
         [
-          `Tenant ${tenant}: ExternalId ${externalId}`,
+          `Tenant ${tenant}: ExternalId ${externalId}${kept ? " (kept from the files in --out; --rotate-external-id issues a new one)" : ""}`,
           `Customer role (to be created in ${o.account}): ${roleArn}`,
           "",
           "Files:",
@@ -153,6 +178,24 @@ export function registerOnboard(program: Command, io: CliIo): void {
         ].join("\n"),
       );
     });
+}
+
+const pretty = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+
+/** The ExternalId a previous run wrote for this tenant into --out, if any (a broken file is an error). */
+function existingExternalId(entryPath: string, tenant: string): string | undefined {
+  if (!existsSync(entryPath)) return undefined;
+  let entry: { tenant_id?: unknown; external_id?: unknown };
+  try {
+    entry = JSON.parse(readFileSync(entryPath, "utf8"));
+  } catch (error) {
+    throw new CliError(
+      `${entryPath} is not JSON (${(error as Error).message}): fix or remove it, or pass --rotate-external-id --force`,
+    );
+  }
+  if (entry.tenant_id !== tenant || typeof entry.external_id !== "string")
+    throw new CliError(`${entryPath} is not tenant ${tenant}'s entry: use another --out`);
+  return entry.external_id;
 }
 
 /**
