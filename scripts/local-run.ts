@@ -23,6 +23,7 @@ import type { MessageResult } from "../functions/distributor/outcome-report";
 import { loadSettings } from "../functions/distributor/settings";
 import { createEngine } from "../functions/distributor/wiring";
 import { SqsWorker } from "../functions/distributor/worker";
+import { summarize } from "./delivery-summary";
 import { applyLocal, localOutputs, localWorkspace, ROOT, synthLocal } from "./local-pipeline";
 import { emulatorEnv, startMoto } from "./moto";
 import { putConfigs, putRegistrations, sampleConfigs, writeSampleLogs } from "./sample-data";
@@ -91,69 +92,50 @@ async function main(): Promise<void> {
       { untilEmpty: true, waitSeconds: 1, visibilitySeconds: 60, onResult: (r) => results.push(r) },
     ).run(new AbortController().signal);
 
-    const rows = new Map<
-      string,
-      {
-        objects: number;
-        delivered: number;
-        rejected: number;
-        destinations: Set<string>;
-        latency: number[];
-        skipped: number;
-        parked: number;
-        failed: number;
-      }
-    >();
-    for (const o of results.flatMap((r) => r.objects)) {
-      const row = rows.get(o.tenantId ?? "-") ?? {
-        objects: 0,
-        delivered: 0,
-        rejected: 0,
-        destinations: new Set(),
-        latency: [],
-        skipped: 0,
-        parked: 0,
-        failed: 0,
-      };
-      row.objects++;
-      if (o.status === "skipped") row.skipped++;
-      if (o.status === "parked") row.parked++;
-      if (o.status.startsWith("failed")) row.failed++;
-      for (const d of o.destinations) {
-        row.delivered += d.eventsDelivered;
-        row.rejected += d.eventsRejected;
-        if (d.status === "delivered") row.destinations.add(d.type);
-      }
-      if (o.status === "delivered") row.latency.push(o.latencyMs);
-      rows.set(o.tenantId ?? "-", row);
-    }
+    const summary = summarize(results.flatMap((r) => r.objects));
     say("");
     say(
       table(
         [
           "TENANT",
+          "DESTINATION",
           "OBJECTS",
-          "EVENTS DELIVERED",
+          "CLOUDWATCH EVENTS",
+          "S3 OBJECTS",
           "REJECTED",
-          "SKIPPED OBJECTS",
+          "SKIPPED",
           "PARKED",
           "FAILED",
-          "DESTINATIONS",
           "MAX LATENCY",
         ],
-        [...rows.entries()].map(([tenant, r]) => [
-          tenant,
+        summary.rows.map((r) => [
+          r.tenant,
+          r.destination,
           r.objects,
-          r.delivered,
+          r.cloudwatchEvents,
+          r.s3Objects,
           r.rejected,
           r.skipped,
           r.parked,
           r.failed,
-          [...r.destinations].sort().join("+") || "-",
-          r.latency.length ? `${Math.max(...r.latency)} ms` : "-",
+          r.maxLatencyMs !== undefined ? `${r.maxLatencyMs} ms` : "-",
         ]),
       ),
     );
+    for (const r of summary.reasons) say(`  ${r.tenant}: ${r.objects} ${r.status} (${r.reason})`);
+    say("");
+    say("Names to use next (regional stack outputs):");
+    for (const [what, value] of [
+      ["delivery queue", out.regional.delivery_queue_url],
+      ["dead-letter queue", out.regional.delivery_dlq_url],
+      ["staging bucket", out.regional.staging_bucket],
+      ["config table", out.regional.tenant_config_table],
+      ["registry table", out.regional.tenant_registry_table],
+      ["delivery ledger", out.regional.delivery_ledger_table],
+      ["alarm topic", out.regional.alarm_topic_arn],
+    ] as const)
+      say(`  ${what.padEnd(18)} ${value}`);
+    say("");
 
     say("What each customer account received (read back from the emulator):");
     const sts = new STSClient({});
@@ -182,10 +164,15 @@ async function main(): Promise<void> {
       `Done in ${((Date.now() - started) / 1000).toFixed(0)} s. Terraform state and synthesized stacks: ${work}`,
     );
     if (keep) {
-      say(`The emulator keeps running at ${moto.endpoint}. Look around, e.g.:`);
+      say(`The emulator keeps running at ${moto.endpoint}. Point any command at it from another shell:`);
       say(
-        `  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws --endpoint-url ${moto.endpoint} --region us-east-1 s3 ls s3://${out.regional.staging_bucket} --recursive`,
+        `  export AWS_ENDPOINT_URL=${moto.endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 ` +
+          `TENANT_CONFIG_TABLE=${out.regional.tenant_config_table} TENANT_REGISTRY_TABLE=${out.regional.tenant_registry_table} ` +
+          `DELIVERY_LEDGER_TABLE=${out.regional.delivery_ledger_table} CENTRAL_LOG_DISTRIBUTION_ROLE_ARN=${out.regional.central_log_distribution_role_arn}`,
       );
+      say("  npx logrelay parked list");
+      say(`  npx logrelay dlq inspect --dlq-url ${out.regional.delivery_dlq_url}`);
+      say(`  aws s3 ls s3://${out.regional.staging_bucket} --recursive`);
       say("Press Ctrl-C to stop it.");
       await new Promise(() => {});
     }
