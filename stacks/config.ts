@@ -19,10 +19,9 @@ import { DLQ_RETENTION_SECONDS, QUEUE_RETENTION_SECONDS } from "./constructs/que
  * One environment definition (environments/<name>.json): where logrelay runs, its sizing knobs,
  * its clusters and the customer accounts it onboards. Validated before any stack is built.
  */
-/** Retention values CloudWatch Logs accepts. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-];
+export { LOG_RETENTION_DAYS } from "../functions/shared/patterns";
+
+import { RetentionDaysSchema } from "../functions/shared/delivery-config";
 
 const AccountId = z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id");
 const positive = (max: number) => z.number().int().min(1).max(max);
@@ -256,14 +255,12 @@ export const EnvironmentSchema = z
       })
       .strict()
       .default({ buffering_size_mb: 128, buffering_interval_seconds: 900, format: "json" }),
-    log_retention_days: z
-      .number()
-      .int()
-      .refine(
-        (n) => LOG_RETENTION_DAYS.includes(n),
-        `must be one of ${LOG_RETENTION_DAYS.join(", ")} (CloudWatch Logs)`,
-      )
-      .default(30),
+    log_retention_days: RetentionDaysSchema.default(30),
+    /**
+     * Retention of the log groups the distributor creates in customers' accounts, unless a
+     * delivery config says `retention_days` (groups that already exist are left as they are).
+     */
+    customer_log_retention_days: RetentionDaysSchema.default(30),
     alarm_email: z.string().email().optional(),
     clusters: z.array(ClusterSchema).default([]),
     customers: z.array(CustomerAccountSchema).default([]),

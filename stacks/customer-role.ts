@@ -1,4 +1,4 @@
-import { SESSION_TAGS } from "../functions/shared/contract";
+import { LOG_GROUP_WRITER_ACTIONS, SESSION_TAGS } from "../functions/shared/contract";
 import type { PolicyDocument, PolicyStatement } from "./constructs/iam";
 import { policy } from "./constructs/iam";
 import { customerRoleName, IAM_PATH } from "./naming";
@@ -48,7 +48,8 @@ export function customerPermissions(spec: CustomerRoleSpec): PolicyDocument {
     {
       Sid: "WriteLogsUnderPrefix",
       Effect: "Allow",
-      Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+      // Create (with tags and the customer's KMS key), set retention, write: on its prefix only.
+      Action: [...LOG_GROUP_WRITER_ACTIONS],
       Resource: [group, `${group}:log-stream:*`],
     },
     {

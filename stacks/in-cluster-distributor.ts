@@ -63,6 +63,7 @@ export function distributorDeployment(
                 { name: ENV.ledgerTtlDays, value: String(regional.ledgerTtlDays) },
                 { name: ENV.centralRoleArn, value: regional.centralRoleArn },
                 { name: ENV.alarmTopicArn, value: regional.alarmTopicArn },
+                { name: ENV.logGroupRetentionDays, value: String(regional.customerLogRetentionDays) },
               ],
               resources: {
                 requests: { cpu: "250m", memory: "256Mi" },

@@ -88,6 +88,8 @@ export function regionalResourceNames(env: Environment, region: string) {
     firehoseStreamArn: `arn:aws:firehose:${region}:${account}:deliverystream/${prefix}-ingest`,
     centralRoleArn: centralRoleArn(env),
     ledgerTtlDays: ledgerTtlDays(env),
+    /** Retention of the log groups the distributor creates in customers' accounts (LOG_GROUP_RETENTION_DAYS). */
+    customerLogRetentionDays: env.customer_log_retention_days,
   };
 }
 

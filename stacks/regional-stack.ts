@@ -150,6 +150,7 @@ export class RegionalStack extends TerraformStack {
         [ENV.ledgerTtlDays]: String(r.ledgerTtlDays),
         [ENV.centralRoleArn]: r.centralRoleArn,
         [ENV.alarmTopicArn]: r.alarmTopicArn,
+        [ENV.logGroupRetentionDays]: String(r.customerLogRetentionDays),
         [ENV.metricsNamespace]: METRICS_NAMESPACE,
         [ENV.serviceName]: DISTRIBUTOR_SERVICE,
         [ENV.logLevel]: env.distributor.log_level,

@@ -52,6 +52,8 @@ export interface EngineSettings {
   readonly claimLeaseMs?: number;
   /** No new send starts with less time than this left (kept for checkpoint and report). @default 3000 */
   readonly reserveMs?: number;
+  /** Retention of log groups the distributor creates when a config does not say. @default 30 */
+  readonly logGroupRetentionDays?: number;
   /** The only buckets objects may come from; others are refused. @default any */
   readonly stagingBuckets?: readonly string[];
 }
@@ -111,6 +113,7 @@ export class DeliveryEngine {
       sleep: settings.retryHooks?.sleep ?? sleep,
       now: this.now,
       reserveMs: settings.reserveMs ?? 3_000,
+      logGroupRetentionDays: settings.logGroupRetentionDays ?? 30,
     };
   }
 

@@ -70,12 +70,26 @@ export interface PutLogEventsResult {
   readonly expiredEndIndex?: number;
 }
 
+/** How a log group logrelay creates is set up (a group that already exists is left as it is). */
+export interface LogGroupSettings {
+  readonly retentionDays: number;
+  /** The customer's KMS key for the group. */
+  readonly kmsKeyArn?: string;
+  readonly tags: Record<string, string>;
+}
+
 export interface CloudWatchLogsApi {
   /**
    * Puts one batch; the group and stream are created when missing (the adapter remembers what it
-   * created, so a known stream costs one call). Throws DestinationDeniedError when refused.
+   * created, so a known stream costs one call), a new group with `group settings`. Throws
+   * DestinationDeniedError when refused.
    */
-  putLogEvents(group: string, stream: string, events: LogEvent[]): Promise<PutLogEventsResult>;
+  putLogEvents(
+    group: string,
+    stream: string,
+    events: LogEvent[],
+    settings: LogGroupSettings,
+  ): Promise<PutLogEventsResult>;
 }
 
 export type CloudWatchLogsFactory = (session: DestinationSession) => CloudWatchLogsApi;

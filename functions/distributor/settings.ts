@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DISTRIBUTOR_SERVICE, METRICS_NAMESPACE } from "../shared/contract";
+import { RetentionDaysSchema } from "../shared/delivery-config";
 import { loadSettingsWith, setting } from "../shared/settings";
 
 const { int, name } = setting;
@@ -39,6 +40,8 @@ export const DistributorSettingsSchema = z.object({
   RETRY_MAX_ATTEMPTS: int(1, 10, 5),
   RETRY_BASE_DELAY_MS: int(1, 60_000, 100),
   RETRY_MAX_DELAY_MS: int(1, 300_000, 5_000),
+  /** Retention of the log groups the distributor creates, unless a config says `retention_days`. */
+  LOG_GROUP_RETENTION_DAYS: z.coerce.number().default(30).pipe(RetentionDaysSchema),
   /** Largest CloudWatch event incl. 26 bytes overhead; larger messages are split. */
   MAX_EVENT_BYTES: int(1024, 1_048_576, 262_144),
   /**

@@ -111,6 +111,7 @@ export function createDistributor(settings: DistributorSettings, telemetry?: Tel
       },
       limits: { ...PUT_LIMITS, maxEventBytes: settings.MAX_EVENT_BYTES },
       claimLeaseMs: settings.CLAIM_LEASE_SECONDS * 1000,
+      logGroupRetentionDays: settings.LOG_GROUP_RETENTION_DAYS,
       ...(settings.STAGING_BUCKETS && { stagingBuckets: settings.STAGING_BUCKETS }),
       messageBudgetMs: settings.MESSAGE_BUDGET_SECONDS * 1000,
     },

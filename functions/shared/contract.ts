@@ -31,7 +31,25 @@ export const ENV = {
   serviceName: "POWERTOOLS_SERVICE_NAME",
   logLevel: "POWERTOOLS_LOG_LEVEL",
   alarmTopicArn: "ALARM_TOPIC_ARN",
+  logGroupRetentionDays: "LOG_GROUP_RETENTION_DAYS",
 } as const;
+
+/** Tags on the log groups the distributor creates in customers' accounts. */
+export const LOG_GROUP_TAGS = { managedBy: "managed-by", tenant: "logrelay:tenant" } as const;
+
+/**
+ * What writing into a customer's log group takes: the distributor's session policy allows these
+ * on the one group, the customer role on its prefix (create with tags and KMS key, set retention).
+ */
+export const LOG_GROUP_WRITER_ACTIONS = [
+  "logs:CreateLogGroup",
+  "logs:CreateLogStream",
+  "logs:PutLogEvents",
+  "logs:DescribeLogStreams",
+  "logs:PutRetentionPolicy",
+  "logs:TagResource",
+  "logs:TagLogGroup",
+] as const;
 
 /**
  * The delivery ledger's sparse index of parked deliveries and destination records: partition

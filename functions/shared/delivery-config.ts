@@ -4,7 +4,9 @@ import {
   BUCKET_NAME_PATTERN,
   BUCKET_PREFIX_PATTERN,
   EXTERNAL_ID_PATTERN,
+  KMS_KEY_ARN_PATTERN,
   LOG_GROUP_NAME_PATTERN,
+  LOG_RETENTION_DAYS,
   REGION_PATTERN,
   ROLE_ARN_PATTERN,
   TENANT_ID_PATTERN,
@@ -38,6 +40,14 @@ export const BucketPrefixSchema = z
     "bucket_prefix must be empty or '/'-terminated segments of letters, digits and !_.'()- (no *, ?, . or ..)",
   );
 export const RegionSchema = z.string().regex(REGION_PATTERN, "must be an AWS region such as us-east-1");
+/** Days CloudWatch Logs keeps a log group's events: one of the values it accepts. */
+export const RetentionDaysSchema = z
+  .number()
+  .int()
+  .refine(
+    (n) => LOG_RETENTION_DAYS.includes(n),
+    `must be one of ${LOG_RETENTION_DAYS.join(", ")} (CloudWatch Logs)`,
+  );
 
 /** DynamoDB may hand back string sets; accept them as arrays. */
 const stringList = (item: z.ZodString) =>
@@ -67,7 +77,33 @@ export const CloudWatchConfigSchema = z.object({
   log_group_name: z
     .string()
     .regex(LOG_GROUP_NAME_PATTERN, "log_group_name must be 1-512 characters of letters, digits and ._-/#"),
+  /** Retention of the log group when logrelay creates it (default: the environment's). */
+  retention_days: RetentionDaysSchema.optional(),
+  /** The customer's KMS key the log group is created with (its policy must allow CloudWatch Logs). */
+  kms_key_arn: z
+    .string()
+    .regex(
+      KMS_KEY_ARN_PATTERN,
+      "kms_key_arn must be a KMS key ARN, e.g. arn:aws:kms:us-east-1:123456789012:key/<id>",
+    )
+    .optional(),
 });
+
+/** A log group's key must belong to the account the role (and so the group) is in. */
+export function kmsKeyInRoleAccount(
+  c: { readonly log_distribution_role_arn: string; readonly kms_key_arn?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const keyAccount = c.kms_key_arn === undefined ? undefined : KMS_KEY_ARN_PATTERN.exec(c.kms_key_arn)?.[1];
+  // No key, or a malformed one (its own issue says so): nothing to compare.
+  if (keyAccount === undefined) return;
+  if (keyAccount !== ROLE_ARN_PATTERN.exec(c.log_distribution_role_arn)?.[1])
+    ctx.addIssue({
+      code: "custom",
+      message: "kms_key_arn must be a key in the account of log_distribution_role_arn",
+      path: ["kms_key_arn"],
+    });
+}
 
 export const S3ConfigSchema = z.object({
   ...common,
@@ -79,7 +115,9 @@ export const S3ConfigSchema = z.object({
   bucket_prefix: BucketPrefixSchema.default("ROSA/cluster-logs/"),
 });
 
-export const DeliveryConfigSchema = z.discriminatedUnion("type", [CloudWatchConfigSchema, S3ConfigSchema]);
+export const DeliveryConfigSchema = z
+  .discriminatedUnion("type", [CloudWatchConfigSchema, S3ConfigSchema])
+  .superRefine(kmsKeyInRoleAccount);
 
 export type CloudWatchConfig = z.infer<typeof CloudWatchConfigSchema>;
 export type S3Config = z.infer<typeof S3ConfigSchema>;

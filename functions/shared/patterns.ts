@@ -68,3 +68,11 @@ export function accountOfRoleArn(arn: string): string {
   if (!match) throw new Error(`not a role ARN: ${JSON.stringify(arn)}`);
   return match[1]!;
 }
+
+/** Retention values CloudWatch Logs accepts (days). */
+export const LOG_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/** A KMS key ARN (single- or multi-Region key); the account is its 5th field. */
+export const KMS_KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:(\d{12}):key\/(mrk-)?[0-9a-f-]{32,36}$/;

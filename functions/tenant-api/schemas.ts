@@ -1,6 +1,11 @@
 import { z } from "zod";
 import { applicationsOfGroup, KNOWN_GROUP_NAMES } from "../shared/application-groups";
-import { CloudWatchConfigSchema, S3ConfigSchema, TenantIdSchema } from "../shared/delivery-config";
+import {
+  CloudWatchConfigSchema,
+  kmsKeyInRoleAccount,
+  S3ConfigSchema,
+  TenantIdSchema,
+} from "../shared/delivery-config";
 import { KNOWN_REGIONS } from "../shared/regions";
 import { badRequest } from "./errors";
 
@@ -28,10 +33,12 @@ const apiFields = {
   groups: knownGroups.default([]),
 };
 
-export const WritableConfigSchema = z.discriminatedUnion("type", [
-  CloudWatchConfigSchema.omit(serverOwned).extend(apiFields).strict(),
-  S3ConfigSchema.omit(serverOwned).extend(apiFields).strict(),
-]);
+export const WritableConfigSchema = z
+  .discriminatedUnion("type", [
+    CloudWatchConfigSchema.omit(serverOwned).extend(apiFields).strict(),
+    S3ConfigSchema.omit(serverOwned).extend(apiFields).strict(),
+  ])
+  .superRefine(kmsKeyInRoleAccount);
 export type WritableConfig = z.infer<typeof WritableConfigSchema>;
 
 export const VersionSchema = z

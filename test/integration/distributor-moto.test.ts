@@ -1,5 +1,5 @@
 import { gzipSync } from "node:zlib";
-import { DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { DescribeLogGroupsCommand, ListTagsLogGroupCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createEngine } from "../../functions/distributor/wiring";
@@ -84,6 +84,7 @@ describe("distributor against the moto emulator, two customer accounts", () => {
       external_id: "ext-tenant-b-5678",
       log_group_name: "/logrelay/tenant-b",
       groups: ["api"],
+      retention_days: 14,
     });
     await putConfig(CONFIG_TABLE, {
       tenant_id: "tenant-off",
@@ -132,6 +133,14 @@ describe("distributor against the moto emulator, two customer accounts", () => {
     expect(Buffer.from(await copied.Body!.transformToByteArray())).toEqual(ndjsonGz(events("tenant-a", 25)));
     expect(telemetry.total("EventsDelivered", { tenant_id: "tenant-a", destination: "cloudwatch" })).toBe(25);
     expect(telemetry.total("EventsDelivered", { tenant_id: "tenant-b", destination: "cloudwatch" })).toBe(7);
+
+    // The groups logrelay created: the config's retention, else the environment's default (30), and tags.
+    const describe = async (logs: typeof a.logs, name: string) =>
+      (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }))).logGroups?.[0];
+    expect(await describe(a.logs, "/logrelay/tenant-a")).toMatchObject({ retentionInDays: 30 });
+    expect(await describe(b.logs, "/logrelay/tenant-b")).toMatchObject({ retentionInDays: 14 });
+    const tags = await b.logs.send(new ListTagsLogGroupCommand({ logGroupName: "/logrelay/tenant-b" }));
+    expect(tags.tags).toEqual({ "managed-by": "logrelay", "logrelay:tenant": "tenant-b" });
   });
 
   it("a retried message does not deliver again to destinations the ledger has", async () => {

@@ -3,6 +3,7 @@ import {
   CreateLogGroupCommand,
   CreateLogStreamCommand,
   PutLogEventsCommand,
+  PutRetentionPolicyCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { hasErrorName } from "../../shared/errors";
 import { DestinationDeniedError, isAccessDenied } from "../errors";
@@ -11,6 +12,7 @@ import type {
   CloudWatchLogsApi,
   CloudWatchLogsFactory,
   DestinationSession,
+  LogGroupSettings,
   PutLogEventsResult,
 } from "../ports";
 import { ClientCache } from "./client-cache";
@@ -37,7 +39,8 @@ class KnownNames {
 /**
  * CloudWatch Logs of one destination session. A stream not known to exist is created before the
  * first put (its group only when CreateLogStream says the group is missing); "already exists" is
- * success, and a put that finds the stream gone (deleted meanwhile) creates it again once.
+ * success, and a put that finds the stream gone (deleted meanwhile) creates it again once. A group
+ * it creates gets the settings' tags, KMS key and retention.
  * Refusals (role policy, resource policy, KMS) become DestinationDeniedError.
  */
 export class CloudWatchLogsAdapter implements CloudWatchLogsApi {
@@ -46,17 +49,22 @@ export class CloudWatchLogsAdapter implements CloudWatchLogsApi {
     private readonly known: KnownNames = new KnownNames(),
   ) {}
 
-  async putLogEvents(group: string, stream: string, events: LogEvent[]): Promise<PutLogEventsResult> {
+  async putLogEvents(
+    group: string,
+    stream: string,
+    events: LogEvent[],
+    settings: LogGroupSettings,
+  ): Promise<PutLogEventsResult> {
     try {
       const name = `${group}\u0000${stream}`;
-      if (!this.known.has(name)) await this.createStream(group, stream);
+      if (!this.known.has(name)) await this.createStream(group, stream, settings);
       this.known.add(name);
       try {
         return await this.put(group, stream, events);
       } catch (error) {
         if (!hasErrorName(error, "ResourceNotFoundException")) throw error;
         this.known.delete(name);
-        await this.createStream(group, stream);
+        await this.createStream(group, stream, settings);
         this.known.add(name);
         return await this.put(group, stream, events);
       }
@@ -84,7 +92,7 @@ export class CloudWatchLogsAdapter implements CloudWatchLogsApi {
     };
   }
 
-  private async createStream(group: string, stream: string): Promise<void> {
+  private async createStream(group: string, stream: string, settings: LogGroupSettings): Promise<void> {
     try {
       await this.client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
       return;
@@ -92,15 +100,29 @@ export class CloudWatchLogsAdapter implements CloudWatchLogsApi {
       if (hasErrorName(error, "ResourceAlreadyExistsException")) return;
       if (!hasErrorName(error, "ResourceNotFoundException")) throw error;
     }
-    await this.tolerateExisting(new CreateLogGroupCommand({ logGroupName: group }));
+    const created = await this.tolerateExisting(
+      new CreateLogGroupCommand({
+        logGroupName: group,
+        tags: settings.tags,
+        ...(settings.kmsKeyArn && { kmsKeyId: settings.kmsKeyArn }),
+      }),
+    );
+    // Only a group logrelay created gets its retention: a customer's own group keeps theirs.
+    if (created)
+      await this.client.send(
+        new PutRetentionPolicyCommand({ logGroupName: group, retentionInDays: settings.retentionDays }),
+      );
     await this.tolerateExisting(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
   }
 
-  private async tolerateExisting(command: CreateLogGroupCommand | CreateLogStreamCommand): Promise<void> {
+  /** True when the call created the resource, false when it already existed. */
+  private async tolerateExisting(command: CreateLogGroupCommand | CreateLogStreamCommand): Promise<boolean> {
     try {
       await this.client.send(command as CreateLogStreamCommand);
+      return true;
     } catch (error) {
       if (!hasErrorName(error, "ResourceAlreadyExistsException")) throw error;
+      return false;
     }
   }
 }

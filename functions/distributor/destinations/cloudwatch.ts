@@ -1,3 +1,4 @@
+import { LOG_GROUP_TAGS, LOG_GROUP_WRITER_ACTIONS } from "../../shared/contract";
 import type { CloudWatchConfig } from "../../shared/delivery-config";
 import { accountOfRoleArn } from "../../shared/patterns";
 import {
@@ -16,7 +17,7 @@ import {
 } from "../errors";
 import { type LogEvent, newReadStats } from "../log-records";
 import type { LogObjectKey } from "../object-key";
-import type { Checkpoint, PutLogEventsResult, SessionRequest } from "../ports";
+import type { Checkpoint, LogGroupSettings, PutLogEventsResult, SessionRequest } from "../ports";
 import { backoffDelay } from "../retry";
 import {
   countsOf,
@@ -48,12 +49,7 @@ export function cloudWatchSessionPolicy(region: string, accountId: string, logGr
     Statement: [
       {
         Effect: "Allow",
-        Action: [
-          "logs:CreateLogGroup",
-          "logs:CreateLogStream",
-          "logs:PutLogEvents",
-          "logs:DescribeLogStreams",
-        ],
+        Action: [...LOG_GROUP_WRITER_ACTIONS],
         Resource: [group, `${group}:*`],
       },
     ],
@@ -81,6 +77,7 @@ export class CloudWatchDestination implements Destination {
   readonly target: string;
   readonly sessionRequest: SessionRequest;
   private readonly group: string;
+  private readonly groupSettings: LogGroupSettings;
 
   constructor(
     config: CloudWatchConfig,
@@ -91,6 +88,11 @@ export class CloudWatchDestination implements Destination {
   ) {
     const accountId = accountOfRoleArn(config.log_distribution_role_arn);
     this.group = config.log_group_name;
+    this.groupSettings = {
+      retentionDays: config.retention_days ?? deps.logGroupRetentionDays,
+      ...(config.kms_key_arn && { kmsKeyArn: config.kms_key_arn }),
+      tags: { [LOG_GROUP_TAGS.managedBy]: "logrelay", [LOG_GROUP_TAGS.tenant]: key.tenantId },
+    };
     this.target = targetOf(config, region);
     this.sessionRequest = sessionRequestFor(
       config,
@@ -177,7 +179,7 @@ export class CloudWatchDestination implements Destination {
         );
       }
       const result = await this.deps.call(
-        () => logs.putLogEvents(this.group, stream, batch.events),
+        () => logs.putLogEvents(this.group, stream, batch.events, this.groupSettings),
         deadline,
       );
       const rejected = rejectedCount(result, batch.events.length);

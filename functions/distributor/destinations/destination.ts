@@ -66,6 +66,8 @@ export interface DestinationDeps {
   readonly now: () => number;
   /** Time kept back for the checkpoint and the report: no new send starts with less left. */
   readonly reserveMs: number;
+  /** Retention of log groups logrelay creates when the config does not say. */
+  readonly logGroupRetentionDays: number;
 }
 
 /** One delivery of one object version to one destination, under a claim. */

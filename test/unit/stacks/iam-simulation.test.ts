@@ -291,6 +291,23 @@ describe("cross-account isolation, evaluated on the synthesized policies", () =>
     ).not.toBe("Allowed");
   });
 
+  it("the customer role sets retention and tags only on log groups under its prefix", async () => {
+    for (const action of ["logs:PutRetentionPolicy", "logs:TagResource", "logs:TagLogGroup"]) {
+      expect(
+        await customerWrites(action, "arn:aws:logs:us-east-1:111111111111:log-group:/logrelay/acme/acme"),
+      ).toBe("Allowed");
+      expect(
+        await customerWrites(action, "arn:aws:logs:us-east-1:111111111111:log-group:/security/audit"),
+      ).not.toBe("Allowed");
+    }
+    expect(
+      await customerWrites(
+        "logs:DeleteRetentionPolicy",
+        "arn:aws:logs:us-east-1:111111111111:log-group:/logrelay/acme/acme",
+      ),
+    ).not.toBe("Allowed");
+  });
+
   it("the customer role puts objects only under its tenant prefix of its bucket", async () => {
     expect(await customerWrites("s3:PutObject", "arn:aws:s3:::acme-logs/logs/acme/c1/app/pod/f.log.gz")).toBe(
       "Allowed",

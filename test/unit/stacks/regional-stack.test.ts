@@ -173,6 +173,7 @@ describe("RegionalStack: distributor", () => {
       "CENTRAL_LOG_DISTRIBUTION_ROLE_ARN",
       "DELIVERY_LEDGER_TABLE",
       "LEDGER_TTL_DAYS",
+      "LOG_GROUP_RETENTION_DAYS",
       "METRICS_NAMESPACE",
       "POWERTOOLS_LOG_LEVEL",
       "POWERTOOLS_SERVICE_NAME",

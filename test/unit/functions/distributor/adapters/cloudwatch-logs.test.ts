@@ -4,6 +4,7 @@ import {
   CreateLogGroupCommand,
   CreateLogStreamCommand,
   PutLogEventsCommand,
+  PutRetentionPolicyCommand,
 } from "@aws-sdk/client-cloudwatch-logs";
 import { mockClient } from "aws-sdk-client-mock";
 import { cloudWatchLogsFactory } from "../../../../../functions/distributor/adapters/cloudwatch-logs";
@@ -61,7 +62,7 @@ describe("faults only a mock can make, through the real CloudWatch Logs client",
         },
       },
     );
-    return { engine, sleeps };
+    return { engine, sleeps, configs };
   }
   const deliver = (engine: DeliveryEngine) =>
     engine.processMessage(JSON.stringify(s3Event("central", KEY, { eventTime: new Date(NOW) })));
@@ -143,6 +144,32 @@ describe("faults only a mock can make, through the real CloudWatch Logs client",
     expect(cwl.commandCalls(CreateLogStreamCommand)).toHaveLength(2);
     expect(cwl.commandCalls(CreateLogGroupCommand)).toHaveLength(1);
     expect(cwl.commandCalls(PutLogEventsCommand)).toHaveLength(2);
+    // The group was the customer's own (it already existed): its retention is theirs.
+    expect(cwl.commandCalls(PutRetentionPolicyCommand)).toHaveLength(0);
+  });
+
+  it("a group it creates gets the config's retention and KMS key (else the environment's retention) and tags", async () => {
+    cwl.on(PutLogEventsCommand).resolves({});
+    cwl.on(CreateLogGroupCommand).resolves({});
+    cwl.on(PutRetentionPolicyCommand).resolves({});
+    cwl
+      .on(CreateLogStreamCommand)
+      .rejectsOnce(Object.assign(new Error("no group"), { name: "ResourceNotFoundException" }))
+      .resolves({});
+    const key = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    const { engine, configs } = engineWith(new CloudWatchLogsClient({ region: "us-east-1" }));
+    configs.items.set("acme", [cwConfig("acme", "111111111111", { retention_days: 90, kms_key_arn: key })]);
+
+    expect((await deliver(engine)).status).toBe("delivered");
+
+    expect(cwl.commandCalls(CreateLogGroupCommand)[0]!.args[0].input).toEqual({
+      logGroupName: "/logs/acme",
+      kmsKeyId: key,
+      tags: { "managed-by": "logrelay", "logrelay:tenant": "acme" },
+    });
+    expect(cwl.commandCalls(PutRetentionPolicyCommand).map((c) => c.args[0].input)).toEqual([
+      { logGroupName: "/logs/acme", retentionInDays: 90 },
+    ]);
   });
 
   it("a stream deleted behind our back is created again once", async () => {
