@@ -1,10 +1,8 @@
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import {
   ChangeMessageVisibilityBatchCommand,
-  DeleteMessageCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
-  SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { Command } from "commander";
@@ -12,6 +10,7 @@ import { MalformedMessageError } from "../../functions/distributor/errors";
 import { parseNotification } from "../../functions/distributor/notification";
 import { TenantIdSchema } from "../../functions/shared/delivery-config";
 import { awsRegion, outputOption } from "../context";
+import { redriveDlq } from "../dlq-redrive";
 import { CliError, type CliIo, table } from "../io";
 
 const positiveInt = (text: string, name: string) => {
@@ -107,34 +106,53 @@ export function registerQueues(program: Command, io: CliIo): void {
   dlq
     .command("redrive")
     .description("move DLQ messages back to the delivery queue (after fixing the cause)")
-    .requiredOption("--dlq-url <url>", "the DLQ")
+    .requiredOption("--dlq-url <url>", "the DLQ (regional stack output delivery_dlq_url)")
     .requiredOption("--queue-url <url>", "the delivery queue (regional stack output delivery_queue_url)")
-    .option("--max <n>", "at most this many messages", "1000")
-    .action(async (o: { dlqUrl: string; queueUrl: string; max: string }) => {
-      const sqs = new SQSClient({ region: await awsRegion(io) });
-      const max = positiveInt(o.max, "--max");
-      let moved = 0;
-      while (moved < max) {
-        const out = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: o.dlqUrl,
-            MaxNumberOfMessages: Math.min(10, max - moved),
-            VisibilityTimeout: 60,
-            WaitTimeSeconds: 1,
-          }),
-        );
-        const messages = out.Messages ?? [];
-        if (messages.length === 0) break;
-        for (const m of messages) {
-          // Send first, then delete: a crash in between duplicates a notification (harmless with the ledger), never loses one.
-          await sqs.send(new SendMessageCommand({ QueueUrl: o.queueUrl, MessageBody: m.Body ?? "" }));
-          await sqs.send(new DeleteMessageCommand({ QueueUrl: o.dlqUrl, ReceiptHandle: m.ReceiptHandle! }));
-          moved++;
+    .option("--tenant <id>", "only this tenant's messages (the others stay in the DLQ)")
+    .option("--max <n>", "at most this many messages")
+    .option("--dry-run", "say how many would move, move nothing")
+    .addOption(outputOption())
+    .addHelpText(
+      "after",
+      "\nBoth queues are checked first. A plain redrive uses SQS's message move task; --tenant, --max and\n" +
+        "--dry-run (and an SQS without move tasks) move in batches that keep message attributes.\n" +
+        "Example: logrelay dlq redrive --dlq-url URL --queue-url URL --tenant acme --dry-run",
+    )
+    .action(
+      async (o: {
+        dlqUrl: string;
+        queueUrl: string;
+        tenant?: string;
+        max?: string;
+        dryRun?: boolean;
+        output: string;
+      }) => {
+        if (o.tenant !== undefined && !TenantIdSchema.safeParse(o.tenant).success)
+          throw new CliError(`--tenant ${JSON.stringify(o.tenant)} is not a tenant id (a DNS label)`, 2);
+        const max = o.max === undefined ? undefined : positiveInt(o.max, "--max");
+        const sqs = new SQSClient({ region: await awsRegion(io) });
+        const result = await redriveDlq(sqs, {
+          dlqUrl: o.dlqUrl,
+          queueUrl: o.queueUrl,
+          ...(o.tenant !== undefined && { tenant: o.tenant }),
+          ...(max !== undefined && { max }),
+          ...(o.dryRun && { dryRun: true }),
+          progress: (line) => io.stderr.write(`${line}\n`),
+        });
+        if (o.output === "json") {
+          io.stdout.write(
+            `${JSON.stringify({ method: result.method, moved: result.moved, would_move: result.wouldMove, left_in_dlq: result.leftInDlq, dry_run: o.dryRun ?? false })}\n`,
+          );
+          return;
         }
-        io.stderr.write(`... ${moved} moved\n`);
-      }
-      io.stdout.write(`redrove ${moved} message(s) from the DLQ to the delivery queue\n`);
-    });
+        io.stdout.write(
+          o.dryRun
+            ? `would redrive ${result.wouldMove} message(s)${o.tenant ? ` of tenant ${o.tenant}` : ""}; nothing moved\n`
+            : `redrove ${result.moved} message(s) from the DLQ to the delivery queue (${result.method === "move-task" ? "SQS message move task" : "in batches"})` +
+                `${result.leftInDlq > 0 ? `; ${result.leftInDlq} of other tenants left in the DLQ` : ""}\n`,
+        );
+      },
+    );
 
   program
     .command("replay")
