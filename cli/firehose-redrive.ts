@@ -8,9 +8,14 @@ import { DEFAULT_RETRY, type RetryHooks, type RetryPolicy, withRetry } from "../
 /**
  * Re-puts records that Firehose wrote to its error output (for example `activePartitionExceeded`
  * when more partitions were active than the stream allows) back into the stream, from the
- * `rawData` of each error record. An object is deleted (with --delete) only when every one of
- * its records went back in; anything that could not is reported with the reason.
+ * `rawData` of each error record. With --delete an object is finished once: its good records go
+ * back in, its unusable lines (not error records, too large) are kept in one object under
+ * UNUSABLE_PREFIX with the reason of each, and the source is removed. An object whose records
+ * Firehose refused (or that could not be read) is kept whole and reported with the reason.
  */
+
+/** Where unusable lines of redriven error objects are kept (outside the redrive's listing). */
+export const UNUSABLE_PREFIX = "_firehose-unusable/";
 
 /** PutRecordBatch limits: 500 records and 4 MiB per call, 1,000 KiB per record. */
 export const PUT_RECORD_BATCH = { maxRecords: 500, maxBytes: 4 * 1024 * 1024, maxRecordBytes: 1_000 * 1024 };
@@ -18,6 +23,8 @@ export const PUT_RECORD_BATCH = { maxRecords: 500, maxBytes: 4 * 1024 * 1024, ma
 export interface ErrorObjectSource {
   list(prefix: string): AsyncIterable<string>;
   open(key: string): Promise<AsyncIterable<Uint8Array>>;
+  /** Writes an object (the unusable lines of a redriven one). */
+  put(key: string, body: string): Promise<void>;
   delete(key: string): Promise<void>;
 }
 
@@ -46,6 +53,8 @@ export interface ObjectReport {
   badLines: number;
   badSamples: { line: number; reason: string }[];
   deleted: boolean;
+  /** Where its unusable lines were kept, when it had some and was finished. */
+  unusable?: string;
   error?: string;
 }
 
@@ -79,9 +88,15 @@ export async function redriveErrorOutput(
       deleted: false,
     };
     try {
-      await redriveObject(key, source, sink, options, report);
-      const complete = report.failed === 0 && report.badLines === 0;
-      if (options.delete && !options.dryRun && complete) {
+      const unusable: string[] = [];
+      await redriveObject(key, source, sink, options, report, unusable);
+      // Every good record is back in the stream: keep the unusable lines (with why), remove the source.
+      if (options.delete && !options.dryRun && report.failed === 0 && report.error === undefined) {
+        if (unusable.length > 0) {
+          const kept = `${UNUSABLE_PREFIX}${key.replace(/^_firehose-errors\//, "")}.jsonl`;
+          await source.put(kept, `${unusable.join("\n")}\n`);
+          report.unusable = kept;
+        }
         await source.delete(key);
         report.deleted = true;
       }
@@ -105,6 +120,7 @@ async function redriveObject(
   sink: RecordSink,
   options: RedriveOptions,
   report: ObjectReport,
+  unusable: string[],
 ): Promise<void> {
   const retry = <T>(op: () => Promise<T>) =>
     withRetry(op, options.retry ?? DEFAULT_RETRY, options.retryHooks);
@@ -146,8 +162,13 @@ async function redriveObject(
     crlfDelay: Number.POSITIVE_INFINITY,
   });
   let lineNo = 0;
-  const bad = (reason: string) => recordBadLine(report, lineNo, reason, MAX_BAD_SAMPLES);
+  let current = "";
+  const bad = (reason: string) => {
+    recordBadLine(report, lineNo, reason, MAX_BAD_SAMPLES);
+    unusable.push(JSON.stringify({ source: key, line: lineNo, reason, text: current }));
+  };
   for await (const line of lines) {
+    current = line;
     lineNo++;
     if (line.trim() === "") continue;
     let doc: unknown;

@@ -1,9 +1,20 @@
 import { FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose";
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import type { Command } from "commander";
 import { FIREHOSE_ERRORS_PREFIX } from "../../functions/shared/patterns";
 import { awsRegion, outputOption } from "../context";
-import { type ErrorObjectSource, type RecordSink, redriveErrorOutput } from "../firehose-redrive";
+import {
+  type ErrorObjectSource,
+  type RecordSink,
+  redriveErrorOutput,
+  UNUSABLE_PREFIX,
+} from "../firehose-redrive";
 import { CliError, type CliIo, table } from "../io";
 
 /** Error objects under a prefix of the staging bucket. */
@@ -23,6 +34,11 @@ export function s3ErrorObjects(s3: S3Client, bucket: string): ErrorObjectSource 
       const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       if (!out.Body) throw new Error(`GetObject s3://${bucket}/${key} returned no body`);
       return out.Body as AsyncIterable<Uint8Array>;
+    },
+    async put(key, body) {
+      await s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/x-ndjson" }),
+      );
     },
     async delete(key) {
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
@@ -64,13 +80,20 @@ export function registerFirehose(program: Command, io: CliIo): void {
       "--error-type <type>",
       "only this error type, e.g. activePartitionExceeded (records that failed partitioning or conversion would fail again)",
     )
-    .option("--delete", "delete each error object once all of its records are back in the stream")
+    .option(
+      "--delete",
+      `finish each error object once its good records are back in the stream: unusable lines are kept in ${UNUSABLE_PREFIX}, the object is removed`,
+    )
     .option("--dry-run", "read and check the error objects, put nothing")
     .addOption(outputOption())
     .addHelpText(
       "after",
-      "\nWithout --delete the error objects stay, so a second run re-puts their records again.\n" +
-        "Exit codes: 0 every record went back, 1 something could not (see the report), 2 bad usage.",
+      "\nWithout --delete the error objects stay, so a second run re-puts their records again. With --delete an\n" +
+        `object is finished once: good records back in the stream, unusable lines (each with its reason) in one\n` +
+        `object under ${UNUSABLE_PREFIX}, the source removed. Objects whose records Firehose refused are kept.\n` +
+        "Exit codes: 0 every object finished (or, without --delete, every record went back), 1 something could\n" +
+        "not (see the report), 2 bad usage.\n" +
+        "Example: logrelay firehose redrive --bucket STAGING --stream STREAM --error-type activePartitionExceeded --delete",
     )
     .action(
       async (o: {
@@ -114,12 +137,17 @@ export function registerFirehose(program: Command, io: CliIo): void {
                 r.failed,
                 r.badLines,
                 r.deleted ? "yes" : "no",
-                r.error ?? r.badSamples.map((b) => `line ${b.line}: ${b.reason}`).join("; "),
+                r.error ??
+                  [
+                    ...r.badSamples.map((b) => `line ${b.line}: ${b.reason}`),
+                    ...(r.unusable ? [`unusable lines kept in ${r.unusable}`] : []),
+                  ].join("; "),
               ]),
             ),
           );
         }
-        const incomplete = reports.filter((r) => r.error || r.failed > 0 || r.badLines > 0);
+        // Finished objects (deleted, unusable lines kept) are done; others need another look.
+        const incomplete = reports.filter((r) => !r.deleted && (r.error || r.failed > 0 || r.badLines > 0));
         if (incomplete.length > 0) {
           throw new CliError(
             `${incomplete.length} of ${reports.length} error object(s) were not fully redriven; they are kept`,

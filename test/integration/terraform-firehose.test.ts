@@ -179,7 +179,14 @@ describe("firehose ingestion environment applied into the emulator", () => {
         rawData: Buffer.from(JSON.stringify(r)).toString("base64"),
       }),
     );
-    await s3.send(new PutObjectCommand({ Bucket: staging, Key: errorKey, Body: `${lines.join("\n")}\n` }));
+    // One line that is no error record: kept with its reason, so the object is finished once.
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: staging,
+        Key: errorKey,
+        Body: `${lines.join("\n")}\nnot an error record\n`,
+      }),
+    );
 
     const {
       code,
@@ -201,8 +208,19 @@ describe("firehose ingestion environment applied into the emulator", () => {
     );
 
     expect([code, err]).toEqual([0, `${errorKey}: 2/2 record(s)\n`]);
-    expect(stdout).toMatch(/_firehose-errors\/activePartitionExceeded\/.+\s+2\s+2\s+0\s+0\s+yes/);
+    expect(stdout).toMatch(/_firehose-errors\/activePartitionExceeded\/.+\s+2\s+2\s+0\s+1\s+yes/);
     await expect(s3.send(new HeadObjectCommand({ Bucket: staging, Key: errorKey }))).rejects.toThrow();
+    const unusable = await s3.send(
+      new GetObjectCommand({
+        Bucket: staging,
+        Key: "_firehose-unusable/activePartitionExceeded/2026/11/22/ingest-1-2026-11-22-10-15-30-u.jsonl",
+      }),
+    );
+    expect(JSON.parse(await unusable.Body!.transformToString())).toMatchObject({
+      line: 3,
+      reason: "not JSON",
+      text: "not an error record",
+    });
     // moto's Firehose writes what it receives, unpartitioned, under the literal prefix.
     const written = await s3.send(
       new ListObjectsV2Command({ Bucket: staging, Prefix: "!{partitionKeyFromQuery:" }),

@@ -36,6 +36,8 @@ class Objects implements ErrorObjectSource {
       yield body;
     })();
   };
+  readonly written = new Map<string, string>();
+  put = async (key: string, body: string) => void this.written.set(key, body);
   delete = async (key: string) => void this.deleted.push(key);
 }
 
@@ -108,7 +110,7 @@ describe("firehose redrive", () => {
     ]);
   });
 
-  it("reports lines that are not error records with their line numbers, and keeps the object", async () => {
+  it("with --delete an object with unusable lines is finished once: good records back, unusable lines kept with why, source gone", async () => {
     const lines = [
       errorLine(record(1)),
       "not json",
@@ -132,8 +134,26 @@ describe("firehose redrive", () => {
       { line: 3, reason: expect.stringMatching(/^rawData: /) },
       { line: 4, reason: "rawData: rawData is not base64" },
     ]);
-    expect(report!.deleted).toBe(false);
-    expect(objects.deleted).toEqual([]);
+    const kept = "_firehose-unusable/activePartitionExceeded/2026/11/22/s-1-2026-11-22-10-15-30-u.gz.jsonl";
+    expect(report).toMatchObject({ deleted: true, unusable: kept });
+    expect(objects.deleted).toEqual([KEY]);
+    expect(
+      objects.written
+        .get(kept)!
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
+      { source: KEY, line: 2, reason: "not JSON", text: "not json" },
+      { source: KEY, line: 3, reason: expect.stringMatching(/^rawData: /), text: lines[2] },
+      { source: KEY, line: 4, reason: "rawData: rawData is not base64", text: lines[3] },
+    ]);
+    // A second run finds nothing left to re-put: the good records went in exactly once.
+    objects.objects.delete(KEY);
+    expect(
+      await redriveErrorOutput(objects, stream, { prefix: "_firehose-errors/", delete: true, ...fast }),
+    ).toEqual([]);
+    expect(stream.records).toHaveLength(2);
   });
 
   it("retries only the records Firehose refused; what it keeps refusing is reported and the object kept", async () => {
