@@ -5,6 +5,7 @@ import { registerFirehose } from "./commands/firehose";
 import { registerOnboard } from "./commands/onboard";
 import { registerParked } from "./commands/parked";
 import { registerQueues } from "./commands/queues";
+import { registerStatus } from "./commands/status";
 import { registerTenants } from "./commands/tenants";
 import { quietSdkNodeNotice } from "./context";
 import { explain } from "./errors";
@@ -24,6 +25,7 @@ export function buildProgram(io: CliIo): Command {
     });
   registerDeliver(program, io);
   registerParked(program, io);
+  registerStatus(program, io);
   registerTenants(program, io);
   registerOnboard(program, io);
   registerQueues(program, io);

@@ -1,0 +1,206 @@
+import {
+  type CloudWatchClient,
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+  ListMetricsCommand,
+  type MetricDataQuery,
+} from "@aws-sdk/client-cloudwatch";
+import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { ParkedSummary } from "../functions/distributor/parking";
+import { METRICS_NAMESPACE } from "../functions/shared/contract";
+
+export interface QueueState {
+  readonly url: string;
+  readonly visible: number;
+  readonly inFlight: number;
+  /** Age of the oldest message (CloudWatch's ApproximateAgeOfOldestMessage, last 5 minutes), if known. */
+  readonly oldestAgeSeconds?: number;
+}
+
+export interface TenantHour {
+  readonly tenantId: string;
+  readonly destination: string;
+  readonly eventsDelivered: number;
+  readonly failures: number;
+  /** p99 of DeliveryLatency over the hour, when there were deliveries. */
+  readonly latencyP99Ms?: number;
+}
+
+export interface Status {
+  readonly healthy: boolean;
+  /** Why not, one line each. */
+  readonly attention: string[];
+  readonly queue: QueueState;
+  readonly dlq: QueueState;
+  readonly alarms: { readonly name: string; readonly state: string; readonly reason: string }[];
+  readonly tenants: TenantHour[];
+  readonly parked: ParkedSummary[];
+}
+
+/** A message waiting longer than this means delivery falls behind. */
+export const OLDEST_AGE_LIMIT_SECONDS = 900;
+
+async function queueState(
+  sqs: Pick<SQSClient, "send">,
+  cw: Pick<CloudWatchClient, "send">,
+  url: string,
+  now: Date,
+): Promise<QueueState> {
+  const a = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  const name = url.slice(url.lastIndexOf("/") + 1);
+  const age = await metricValues(cw, now, 300, [
+    {
+      Id: "age",
+      MetricStat: {
+        Metric: {
+          Namespace: "AWS/SQS",
+          MetricName: "ApproximateAgeOfOldestMessage",
+          Dimensions: [{ Name: "QueueName", Value: name }],
+        },
+        Period: 300,
+        Stat: "Maximum",
+      },
+    },
+  ]);
+  return {
+    url,
+    visible: Number(a.Attributes?.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+    ...(age.age !== undefined && { oldestAgeSeconds: age.age }),
+  };
+}
+
+/** The latest value of each query over the last `seconds`, by query id. */
+async function metricValues(
+  cw: Pick<CloudWatchClient, "send">,
+  now: Date,
+  seconds: number,
+  queries: MetricDataQuery[],
+): Promise<Record<string, number | undefined>> {
+  const values: Record<string, number | undefined> = {};
+  for (let i = 0; i < queries.length; i += 500) {
+    const out = await cw.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(now.getTime() - seconds * 1000),
+        // A minute ahead: the latest datapoints carry this minute's timestamp.
+        EndTime: new Date(now.getTime() + 60_000),
+        MetricDataQueries: queries.slice(i, i + 500),
+      }),
+    );
+    for (const r of out.MetricDataResults ?? []) if (r.Id) values[r.Id] = r.Values?.[0];
+  }
+  return values;
+}
+
+/** Per tenant and destination over the last hour, from the distributor's metrics. */
+async function tenantHours(cw: Pick<CloudWatchClient, "send">, now: Date): Promise<TenantHour[]> {
+  const pairs = new Map<string, { tenantId: string; destination: string; service?: string }>();
+  let token: string | undefined;
+  do {
+    const page = await cw.send(
+      new ListMetricsCommand({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: "EventsDelivered",
+        NextToken: token,
+      }),
+    );
+    for (const m of page.Metrics ?? []) {
+      const dim = (n: string) => m.Dimensions?.find((d) => d.Name === n)?.Value;
+      const tenantId = dim("tenant_id");
+      const destination = dim("destination");
+      const service = dim("service");
+      if (tenantId && destination)
+        pairs.set(`${tenantId}\u0000${destination}`, { tenantId, destination, ...(service && { service }) });
+    }
+    token = page.NextToken;
+  } while (token);
+  const list = [...pairs.values()];
+  const stat = (i: number, name: string, s: string): MetricDataQuery => {
+    const p = list[i]!;
+    return {
+      Id: `${name.toLowerCase()}_${i}`,
+      MetricStat: {
+        Metric: {
+          Namespace: METRICS_NAMESPACE,
+          MetricName: name,
+          Dimensions: [
+            ...(p.service ? [{ Name: "service", Value: p.service }] : []),
+            { Name: "tenant_id", Value: p.tenantId },
+            { Name: "destination", Value: p.destination },
+          ],
+        },
+        Period: 3600,
+        Stat: s,
+      },
+    };
+  };
+  const values = await metricValues(
+    cw,
+    now,
+    3600,
+    list.flatMap((_, i) => [
+      stat(i, "EventsDelivered", "Sum"),
+      stat(i, "DeliveryFailures", "Sum"),
+      stat(i, "DeliveryLatency", "p99"),
+    ]),
+  );
+  return list
+    .map((p, i) => {
+      const p99 = values[`deliverylatency_${i}`];
+      return {
+        tenantId: p.tenantId,
+        destination: p.destination,
+        eventsDelivered: values[`eventsdelivered_${i}`] ?? 0,
+        failures: values[`deliveryfailures_${i}`] ?? 0,
+        ...(p99 !== undefined && { latencyP99Ms: p99 }),
+      };
+    })
+    .sort((a, b) => `${a.tenantId}${a.destination}`.localeCompare(`${b.tenantId}${b.destination}`));
+}
+
+/**
+ * Is delivery healthy? The queue and its age, the DLQ, the alarms under a prefix, the last hour
+ * per tenant and destination, and parked destinations; `attention` says what is not healthy.
+ */
+export async function deliveryStatus(deps: {
+  readonly sqs: Pick<SQSClient, "send">;
+  readonly cloudwatch: Pick<CloudWatchClient, "send">;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly alarmPrefix: string;
+  readonly parked: () => Promise<ParkedSummary[]>;
+  readonly now?: Date;
+}): Promise<Status> {
+  const now = deps.now ?? new Date();
+  const [queue, dlq, alarmsOut, tenants, parked] = await Promise.all([
+    queueState(deps.sqs, deps.cloudwatch, deps.queueUrl, now),
+    queueState(deps.sqs, deps.cloudwatch, deps.dlqUrl, now),
+    deps.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: deps.alarmPrefix })),
+    tenantHours(deps.cloudwatch, now),
+    deps.parked(),
+  ]);
+  const alarms = (alarmsOut.MetricAlarms ?? [])
+    .map((a) => ({ name: a.AlarmName ?? "", state: a.StateValue ?? "", reason: a.StateReason ?? "" }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const attention = [
+    ...(dlq.visible + dlq.inFlight > 0
+      ? [`${dlq.visible + dlq.inFlight} message(s) in the DLQ: logrelay dlq inspect --dlq-url ${deps.dlqUrl}`]
+      : []),
+    ...((queue.oldestAgeSeconds ?? 0) > OLDEST_AGE_LIMIT_SECONDS
+      ? [`the oldest message waits ${Math.round(queue.oldestAgeSeconds!)} s: delivery falls behind`]
+      : []),
+    ...alarms.filter((a) => a.state === "ALARM").map((a) => `alarm ${a.name}: ${a.reason}`),
+    ...parked
+      .filter((p) => p.objects > 0 || p.breaker === "open")
+      .map((p) => `${p.tenantId} ${p.type} parked (${p.objects} object(s)): ${p.reason}`),
+    ...parked
+      .filter((p) => p.lost > 0)
+      .map((p) => `${p.tenantId} ${p.type}: ${p.lost} parked object(s) lost by expiry`),
+  ];
+  return { healthy: attention.length === 0, attention, queue, dlq, alarms, tenants, parked };
+}
