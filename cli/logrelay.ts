@@ -11,12 +11,16 @@ import { quietSdkNodeNotice } from "./context";
 import { explain } from "./errors";
 import { CliError, type CliIo, readAll } from "./io";
 
+/** The package's version (package.json), printed by --version. */
+const VERSION: string = (require("../package.json") as { version: string }).version;
+
 /** Builds the `logrelay` operator CLI. */
 export function buildProgram(io: CliIo): Command {
   const program = new Command("logrelay")
     .description(
       "Operate logrelay: deliver staged logs, manage tenants, inspect queues, recover Firehose errors.",
     )
+    .version(VERSION, "-V, --version", "print logrelay's version")
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({

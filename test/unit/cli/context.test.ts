@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { awsRegion } from "../../../cli/context";
@@ -58,5 +58,13 @@ describe("one CLI convention: output option, region, settings errors", () => {
     expect(code).toBe(2);
     expect(err).toMatch(/^logrelay: invalid tenant API settings: TENANT_CONFIG_TABLE is required/);
     expect(err).not.toMatch(/\n\s+at /);
+  });
+
+  it("--version prints the package's version", async () => {
+    const { code, out } = await runCaptured(["--version"], {});
+    expect(code).toBe(0);
+    expect(out).toBe(
+      `${JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "package.json"), "utf8")).version}\n`,
+    );
   });
 });
