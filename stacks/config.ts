@@ -261,6 +261,21 @@ export const EnvironmentSchema = z
      * delivery config says `retention_days` (groups that already exist are left as they are).
      */
     customer_log_retention_days: RetentionDaysSchema.default(30),
+    /**
+     * Tenants whose logs must arrive fresh: an alarm per entry when the p99 of their delivery
+     * latency (object created to delivered) stays above `max_p99_seconds` for 15 minutes.
+     */
+    tenant_freshness: z
+      .array(
+        z
+          .object({
+            tenant_id: TenantIdSchema,
+            destination: z.enum(["cloudwatch", "s3"]).default("cloudwatch"),
+            max_p99_seconds: z.number().int().min(60).max(86_400),
+          })
+          .strict(),
+      )
+      .default([]),
     alarm_email: z.string().email().optional(),
     clusters: z.array(ClusterSchema).default([]),
     customers: z.array(CustomerAccountSchema).default([]),

@@ -78,6 +78,18 @@ export function regionalAlarms(
       dimensions: { service: DISTRIBUTOR_SERVICE },
     },
   };
+  // Per-tenant freshness: the p99 of delivery latency, as the distributor reports it per tenant.
+  for (const f of env.tenant_freshness) {
+    specs[`freshness-${f.tenant_id}-${f.destination}`] = {
+      alarmDescription: `Tenant ${f.tenant_id}'s ${f.destination} logs arrive late: p99 delivery latency above ${f.max_p99_seconds} s for 15 minutes`,
+      namespace: METRICS_NAMESPACE,
+      metricName: "DeliveryLatency",
+      dimensions: { service: DISTRIBUTOR_SERVICE, tenant_id: f.tenant_id, destination: f.destination },
+      extendedStatistic: "p99",
+      evaluationPeriods: 3,
+      threshold: f.max_p99_seconds * 1000,
+    };
+  }
   if (!r.firehoseStreamName) return specs;
   const stream = { DeliveryStreamName: r.firehoseStreamName };
   return {

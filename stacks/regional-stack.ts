@@ -36,6 +36,11 @@ import { awsProvider, configureBackend } from "./provider";
 import { regionalAlarms } from "./regional-alarms";
 import { regionalTables } from "./regional-tables";
 
+/** The 10 tenants (and destinations) with the highest 5-minute sum of a distributor metric. */
+export function topTenants(metric: string): string {
+  return `SORT(SEARCH('{${METRICS_NAMESPACE},destination,service,tenant_id} MetricName="${metric}"', 'Sum', 300), SUM, DESC, 10)`;
+}
+
 /** The suffix of staged objects, which the bucket notification filters on. */
 export function stagedObjectSuffix(env: Environment): string {
   if (env.ingestion === "firehose") return FIREHOSE_EXTENSION[env.firehose.format];
@@ -271,6 +276,11 @@ export class RegionalStack extends TerraformStack {
           "service",
           DISTRIBUTOR_SERVICE,
         ]),
+      },
+      // Who sends the most, and who fails the most: the top 10 tenants by metric math over SEARCH.
+      expressionWidgets: {
+        "Top tenants by events delivered": topTenants("EventsDelivered"),
+        "Top tenants by delivery failures": topTenants("DeliveryFailures"),
       },
       movedFromStack: true,
     });

@@ -15,7 +15,13 @@ export type AlarmSpec = Pick<CloudwatchMetricAlarmConfig, "alarmDescription" | "
   Partial<
     Pick<
       CloudwatchMetricAlarmConfig,
-      "dimensions" | "statistic" | "period" | "evaluationPeriods" | "threshold" | "comparisonOperator"
+      | "dimensions"
+      | "statistic"
+      | "extendedStatistic"
+      | "period"
+      | "evaluationPeriods"
+      | "threshold"
+      | "comparisonOperator"
     >
   >;
 
@@ -32,6 +38,8 @@ export interface MonitoringProps {
   readonly alarms: Readonly<Record<string, AlarmSpec>>;
   /** Dashboard widgets: title -> metric rows (CloudWatch's `metrics` arrays). */
   readonly widgets: Readonly<Record<string, unknown[][]>>;
+  /** Widgets of metric-math expressions (e.g. top N by a SEARCH): title -> expression. */
+  readonly expressionWidgets?: Readonly<Record<string, string>>;
   /** Resources created directly in the stack before this construct existed: their state moves here. */
   readonly movedFromStack?: boolean;
   readonly provider?: TerraformProvider;
@@ -72,7 +80,8 @@ export class Monitoring extends Construct {
         alarmActions: [this.alarmTopic.arn],
         okActions: [this.alarmTopic.arn],
         treatMissingData: "notBreaching",
-        statistic: "Sum",
+        // A percentile (extendedStatistic) replaces the default Sum: an alarm has one or the other.
+        ...(spec.extendedStatistic === undefined && { statistic: "Sum" }),
         period: 300,
         evaluationPeriods: 1,
         threshold: 0,
@@ -83,7 +92,14 @@ export class Monitoring extends Construct {
       moved(alarm, alarmId);
       this.alarms[alarmId] = alarm;
     }
-    const widgets = Object.entries(props.widgets).map(([title, metrics], i) => ({
+    const panels = [
+      ...Object.entries(props.widgets),
+      ...Object.entries(props.expressionWidgets ?? {}).map(([title, expression]) => [
+        title,
+        [[{ expression, id: "e1", label: "" }]],
+      ]),
+    ] as [string, unknown[][]][];
+    const widgets = panels.map(([title, metrics], i) => ({
       type: "metric",
       x: (i % 2) * 12,
       y: Math.floor(i / 2) * 6,

@@ -9,7 +9,10 @@ import { all, env, named, only, ref, synth, testApp } from "../../harness/synth"
 const prod = synth(
   new RegionalStack(
     testApp(),
-    env({ distributor: { timeout_seconds: 120, reserved_concurrency: 7, batch_size: 5 } }),
+    env({
+      distributor: { timeout_seconds: 120, reserved_concurrency: 7, batch_size: 5 },
+      tenant_freshness: [{ tenant_id: "acme", max_p99_seconds: 300 }],
+    }),
     "us-east-1",
   ),
 );
@@ -313,11 +316,27 @@ describe("RegionalStack: writer policy, alarms, outputs", () => {
         ["AWS/SQS", "ApproximateAgeOfOldestMessage"],
         ["AWS/SQS", "ApproximateNumberOfMessagesVisible"],
         ["AWS/S3", "PutRequests"],
+        ["Logrelay", "DeliveryLatency"],
         ["Logrelay", "ObjectsLost"],
         ["Logrelay", "PermanentFailures"],
         ["Logrelay", "RegistryRefusals"],
       ].sort(),
     );
+    // A tenant's freshness: the p99 of its delivery latency, a percentile instead of the default Sum.
+    const fresh = named(prod, "aws_cloudwatch_metric_alarm", "alarm_name", "freshness-acme-cloudwatch");
+    expect(fresh).toMatchObject({
+      extended_statistic: "p99",
+      threshold: 300_000,
+      evaluation_periods: 3,
+      dimensions: { service: "logrelay-distributor", tenant_id: "acme", destination: "cloudwatch" },
+    });
+    expect(fresh.statistic).toBeUndefined();
+    // The dashboard shows the top tenants by volume and by failures.
+    const body = only(prod, "aws_cloudwatch_dashboard").dashboard_body as string;
+    expect(body).toContain(
+      `SORT(SEARCH('{Logrelay,destination,service,tenant_id} MetricName=\\"EventsDelivered\\"', 'Sum', 300), SUM, DESC, 10)`,
+    );
+    expect(body).toContain("DeliveryFailures");
     // Quarantined events are data no tenant gets: counted by a request metric on their prefix.
     expect(only(prod, "aws_s3_bucket_metric")).toMatchObject({
       name: "quarantine",
