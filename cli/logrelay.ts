@@ -21,6 +21,8 @@ export function buildProgram(io: CliIo): Command {
       "Operate logrelay: deliver staged logs, manage tenants, inspect queues, recover Firehose errors.",
     )
     .version(VERSION, "-V, --version", "print logrelay's version")
+    // Program options only before the command: `tenants patch ... --version 3` stays the patch's own option.
+    .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({

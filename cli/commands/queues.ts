@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { MalformedMessageError } from "../../functions/distributor/errors";
 import { parseNotification } from "../../functions/distributor/notification";
 import { TenantIdSchema } from "../../functions/shared/delivery-config";
-import { awsRegion, outputOption } from "../context";
+import { awsRegion, outputOption, parseTime } from "../context";
 import { redriveDlq } from "../dlq-redrive";
 import { CliError, type CliIo, table } from "../io";
 
@@ -160,8 +160,11 @@ export function registerQueues(program: Command, io: CliIo): void {
       "re-announce a tenant's staged objects to the delivery queue (e.g. after the customer fixed their role)",
     )
     .requiredOption("--tenant <id>", "tenant id")
-    .requiredOption("--since <time>", "objects created at or after this ISO-8601 time")
-    .option("--until <time>", "and before this time (default: now)")
+    .requiredOption(
+      "--since <time>",
+      "objects created at or after this time: ISO-8601 or a duration ago (1h, 7d)",
+    )
+    .option("--until <time>", "and before this time, same forms (default: now)")
     .requiredOption("--bucket <name>", "the staging bucket (regional stack output staging_bucket)")
     .requiredOption("--queue-url <url>", "the delivery queue")
     .option("--dry-run", "list what would be replayed, send nothing")
@@ -176,10 +179,8 @@ export function registerQueues(program: Command, io: CliIo): void {
       }) => {
         if (!TenantIdSchema.safeParse(o.tenant).success)
           throw new CliError(`--tenant ${o.tenant} is not a valid tenant id`, 2);
-        const since = Date.parse(o.since);
-        const until = o.until === undefined ? Date.now() : Date.parse(o.until);
-        if (Number.isNaN(since)) throw new CliError(`--since ${o.since} is not an ISO-8601 time`, 2);
-        if (Number.isNaN(until)) throw new CliError(`--until ${o.until} is not an ISO-8601 time`, 2);
+        const since = parseTime(o.since, "--since");
+        const until = o.until === undefined ? Date.now() : parseTime(o.until, "--until");
         if (until <= since) throw new CliError("--until must be after --since", 2);
         const s3 = new S3Client({ region: await awsRegion(io) });
         const sqs = new SQSClient({ region: await awsRegion(io) });

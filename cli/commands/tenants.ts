@@ -91,20 +91,30 @@ function readJson(path: string): unknown {
   }
 }
 
-/** `--set key=value`: JSON values where they parse (true, 3, ["a"]), strings otherwise. */
-export function parseAssignments(pairs: string[]): Record<string, unknown> {
+/**
+ * `--set key=value`: JSON values where they parse (true, 3, ["a"]), strings otherwise;
+ * `--set-string key=value`: always the string (a log group named `12` stays "12").
+ */
+export function parseAssignments(pairs: string[], strings: string[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const pair of pairs) {
+  const split = (pair: string, option: string) => {
     const i = pair.indexOf("=");
-    if (i <= 0) throw new CliError(`--set takes key=value, got ${JSON.stringify(pair)}`, 2);
-    const raw = pair.slice(i + 1);
+    if (i <= 0) throw new CliError(`${option} takes key=value, got ${JSON.stringify(pair)}`, 2);
+    return [pair.slice(0, i), pair.slice(i + 1)] as const;
+  };
+  for (const pair of pairs) {
+    const [key, raw] = split(pair, "--set");
     let value: unknown = raw;
     try {
       value = JSON.parse(raw);
     } catch {
       // a plain string
     }
-    out[pair.slice(0, i)] = value;
+    out[key] = value;
+  }
+  for (const pair of strings) {
+    const [key, raw] = split(pair, "--set-string");
+    out[key] = raw;
   }
   return out;
 }
@@ -229,10 +239,19 @@ export function registerTenants(program: Command, io: CliIo): void {
         "fields to change, e.g. --set enabled=false --set 'groups=[\"API\"]'",
         [],
       )
+      .option(
+        "--set-string <key=value...>",
+        "fields to change, always as strings, e.g. --set-string log_group_name=12",
+        [],
+      )
       .requiredOption("--version <n>", "version you read (get shows it)"),
   ).action(
-    async (tenant: string, type: string, o: ConnectionOptions & { set: string[]; version: string }) => {
-      const changes = parseAssignments(o.set);
+    async (
+      tenant: string,
+      type: string,
+      o: ConnectionOptions & { set: string[]; setString: string[]; version: string },
+    ) => {
+      const changes = parseAssignments(o.set, o.setString);
       if (Object.keys(changes).length === 0) throw new CliError("nothing to change: pass --set key=value", 2);
       const reply = expectOk(
         await api(o)({

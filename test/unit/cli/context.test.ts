@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { awsRegion } from "../../../cli/context";
+import { parseAssignments } from "../../../cli/commands/tenants";
+import { awsRegion, parseTime } from "../../../cli/context";
 import type { CliIo } from "../../../cli/io";
 import { runCaptured } from "../../harness/cli";
 
@@ -66,5 +67,46 @@ describe("one CLI convention: output option, region, settings errors", () => {
     expect(out).toBe(
       `${JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "package.json"), "utf8")).version}\n`,
     );
+  });
+
+  describe("time options: strict ISO-8601 or a duration ago", () => {
+    const now = Date.parse("2026-11-29T12:00:00Z");
+    it.each([
+      ["2026-11-20", Date.parse("2026-11-20T00:00:00Z")],
+      ["2026-11-20T08:00:00Z", Date.parse("2026-11-20T08:00:00Z")],
+      ["2026-11-20T08:00:00.5+02:00", Date.parse("2026-11-20T06:00:00.5Z")],
+      ["90s", now - 90_000],
+      ["15m", now - 900_000],
+      ["1h", now - 3_600_000],
+      ["7d", now - 7 * 86_400_000],
+    ])("%s", (text, expected) => {
+      expect(parseTime(text, "--since", now)).toBe(expected);
+    });
+    it.each(["5", "yesterday", "2026-11-20 08:00", "2026-11-20T08:00:00", "1w", "-1h"])(
+      "refuses %s",
+      (text) => {
+        expect(() => parseTime(text, "--since", now)).toThrow(
+          new RegExp(`^--since "${text}" is not a time: use ISO-8601 .* or a duration ago`),
+        );
+      },
+    );
+    it("replay --since 5 is a usage error before anything is read", async () => {
+      const { code, err } = await runCaptured(
+        ["replay", "--tenant", "acme", "--since", "5", "--bucket", "b", "--queue-url", "https://q/x"],
+        {},
+      );
+      expect(code).toBe(2);
+      expect(err).toMatch(/^logrelay: --since "5" is not a time/);
+    });
+  });
+
+  it("--set parses JSON where it can; --set-string keeps a string", () => {
+    expect(parseAssignments(["enabled=false", "log_group_name=12"], ["bucket_prefix=007/"])).toEqual({
+      enabled: false,
+      log_group_name: 12,
+      bucket_prefix: "007/",
+    });
+    expect(parseAssignments([], ["log_group_name=12"])).toEqual({ log_group_name: "12" });
+    expect(() => parseAssignments([], ["novalue"])).toThrow("--set-string takes key=value");
   });
 });
