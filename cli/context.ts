@@ -1,5 +1,6 @@
 import { STSClient } from "@aws-sdk/client-sts";
 import { Option } from "commander";
+import { stringify as stringifyYaml } from "yaml";
 import { SettingsError } from "../functions/shared/settings";
 import { CliError, type CliIo } from "./io";
 
@@ -8,11 +9,33 @@ import { CliError, type CliIo } from "./io";
  * One place, so commands cannot drift apart.
  */
 
-export type OutputFormat = "table" | "json";
+export type OutputFormat = "table" | "json" | "yaml";
 
-/** `-o, --output table|json`: commander refuses other values (exit 2) and lists the choices. */
+/** `-o, --output table|json|yaml`: commander refuses other values (exit 2) and lists the choices. */
 export function outputOption(): Option {
-  return new Option("-o, --output <format>", "output format").choices(["table", "json"]).default("table");
+  return new Option("-o, --output <format>", "output format")
+    .choices(["table", "json", "yaml"])
+    .default("table");
+}
+
+const snakeCase = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** Keys in snake_case, deeply (JSON and YAML output match the logs and the API). */
+export function snakeKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeKeys);
+  if (value instanceof Date) return value.toISOString();
+  if (value !== null && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [snakeCase(k), snakeKeys(v)]));
+  return value;
+}
+
+/**
+ * Prints a command's result as JSON or YAML, keys in snake_case, one object for one item. Table
+ * output stays with each command.
+ */
+export function structured(format: Exclude<OutputFormat, "table">, value: unknown): string {
+  const v = snakeKeys(value);
+  return format === "yaml" ? stringifyYaml(v) : `${JSON.stringify(v, null, 2)}\n`;
 }
 
 /**

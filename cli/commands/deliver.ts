@@ -14,7 +14,7 @@ import {
   SqsWorker,
   type WorkerStats,
 } from "../../functions/distributor/worker";
-import { type OutputFormat, outputOption, settingsOrUsage } from "../context";
+import { type OutputFormat, outputOption, settingsOrUsage, structured } from "../context";
 import { CliError, type CliIo, EXIT, table } from "../io";
 
 interface DeliverOptions {
@@ -223,9 +223,7 @@ export function registerDeliver(program: Command, io: CliIo): void {
         for (const body of bodiesFromInput(text)) results.push(await engine.processMessage(body));
       }
       const objects = results.flatMap((r) => r.objects);
-      io.stdout.write(
-        options.output === "json" ? `${JSON.stringify(results, null, 2)}\n` : summarize(objects),
-      );
+      io.stdout.write(options.output === "table" ? summarize(objects) : structured(options.output, results));
       const failures = [
         ...results
           .filter((r) => r.objects.length === 0 && r.status.startsWith("failed"))

@@ -8,7 +8,7 @@ import {
 } from "@aws-sdk/client-s3";
 import type { Command } from "commander";
 import { FIREHOSE_ERRORS_PREFIX } from "../../functions/shared/patterns";
-import { awsRegion, outputOption } from "../context";
+import { awsRegion, type OutputFormat, outputOption, structured } from "../context";
 import {
   type ErrorObjectSource,
   type RecordSink,
@@ -102,7 +102,7 @@ export function registerFirehose(program: Command, io: CliIo): void {
         errorType?: string;
         delete?: boolean;
         dryRun?: boolean;
-        output: string;
+        output: OutputFormat;
       }) => {
         if (o.errorType !== undefined && !ERROR_TYPE.test(o.errorType)) {
           throw new CliError(
@@ -124,7 +124,7 @@ export function registerFirehose(program: Command, io: CliIo): void {
             }
           },
         );
-        if (o.output === "json") io.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+        if (o.output !== "table") io.stdout.write(structured(o.output, reports));
         else if (reports.length === 0) io.stdout.write(`no error objects under s3://${o.bucket}/${prefix}\n`);
         else {
           io.stdout.write(

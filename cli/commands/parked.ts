@@ -5,7 +5,7 @@ import type { DestinationRecovery, RecoveryOptions } from "../../functions/distr
 import { loadSettings } from "../../functions/distributor/settings";
 import { createDistributor } from "../../functions/distributor/wiring";
 import { TenantIdSchema } from "../../functions/shared/delivery-config";
-import { type OutputFormat, outputOption, settingsOrUsage } from "../context";
+import { type OutputFormat, outputOption, settingsOrUsage, structured } from "../context";
 import { CliError, type CliIo, EXIT, table } from "../io";
 
 const SETTINGS_HELP =
@@ -121,8 +121,9 @@ export function registerParked(program: Command, io: CliIo): void {
       const { parking } = distributor(io);
       const rows = await parking.summary(tenantId === undefined ? {} : { tenantId });
       io.stdout.write(
-        o.output === "json"
-          ? `${JSON.stringify(
+        o.output !== "table"
+          ? structured(
+              o.output,
               rows.map((r) => ({
                 tenant_id: r.tenantId,
                 type: r.type,
@@ -138,9 +139,7 @@ export function registerParked(program: Command, io: CliIo): void {
                 lost_range: r.lostRange ?? null,
                 probe: r.probe ?? null,
               })),
-              null,
-              2,
-            )}\n`
+            )
           : summaryTable(rows),
       );
     });
@@ -156,7 +155,7 @@ export function registerParked(program: Command, io: CliIo): void {
       throw new CliError(`--budget-seconds must be 30-43200, got ${budget}`, 2);
     const { engine, recovery } = distributor(io, verbose);
     const rows = await recovery.run({ ...options, deadline: engine.newDeadline(seconds * 1000) });
-    io.stdout.write(output === "json" ? `${JSON.stringify(snake(rows), null, 2)}\n` : recoveryTable(rows));
+    io.stdout.write(output === "table" ? recoveryTable(rows) : structured(output, snake(rows)));
     const waiting = rows.reduce((n, r) => n + r.stillParked, 0);
     if (waiting > 0)
       throw new CliError(`${waiting} delivery(ies) still parked; see the NOTE column`, EXIT.parked);

@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { MalformedMessageError } from "../../functions/distributor/errors";
 import { parseNotification } from "../../functions/distributor/notification";
 import { TenantIdSchema } from "../../functions/shared/delivery-config";
-import { awsRegion, outputOption, parseTime } from "../context";
+import { awsRegion, type OutputFormat, outputOption, parseTime, structured } from "../context";
 import { redriveDlq } from "../dlq-redrive";
 import { CliError, type CliIo, table } from "../io";
 
@@ -41,7 +41,7 @@ export function registerQueues(program: Command, io: CliIo): void {
     .requiredOption("--dlq-url <url>", "the DLQ (regional stack output delivery_dlq_url)")
     .option("--max <n>", "at most this many messages", "50")
     .addOption(outputOption())
-    .action(async (o: { dlqUrl: string; max: string; output: string }) => {
+    .action(async (o: { dlqUrl: string; max: string; output: OutputFormat }) => {
       const sqs = new SQSClient({ region: await awsRegion(io) });
       const max = positiveInt(o.max, "--max");
       const seen = new Map<
@@ -85,13 +85,12 @@ export function registerQueues(program: Command, io: CliIo): void {
           }),
         );
       }
-      if (o.output === "json")
+      if (o.output !== "table")
         io.stdout.write(
-          `${JSON.stringify(
+          structured(
+            o.output,
             handles.map(({ handle: _h, ...m }) => m),
-            null,
-            2,
-          )}\n`,
+          ),
         );
       else
         io.stdout.write(
@@ -125,7 +124,7 @@ export function registerQueues(program: Command, io: CliIo): void {
         tenant?: string;
         max?: string;
         dryRun?: boolean;
-        output: string;
+        output: OutputFormat;
       }) => {
         if (o.tenant !== undefined && !TenantIdSchema.safeParse(o.tenant).success)
           throw new CliError(`--tenant ${JSON.stringify(o.tenant)} is not a tenant id (a DNS label)`, 2);
@@ -139,10 +138,8 @@ export function registerQueues(program: Command, io: CliIo): void {
           ...(o.dryRun && { dryRun: true }),
           progress: (line) => io.stderr.write(`${line}\n`),
         });
-        if (o.output === "json") {
-          io.stdout.write(
-            `${JSON.stringify({ method: result.method, moved: result.moved, would_move: result.wouldMove, left_in_dlq: result.leftInDlq, dry_run: o.dryRun ?? false })}\n`,
-          );
+        if (o.output !== "table") {
+          io.stdout.write(structured(o.output, { ...result, dryRun: o.dryRun ?? false }));
           return;
         }
         io.stdout.write(

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { JsonLinesTelemetry } from "../../functions/distributor/adapters/json-lines-telemetry";
 import { DistributorSettingsSchema } from "../../functions/distributor/settings";
 import { createDistributor } from "../../functions/distributor/wiring";
-import { awsRegion, type OutputFormat, outputOption } from "../context";
+import { awsRegion, type OutputFormat, outputOption, structured } from "../context";
 import { CliError, type CliIo, table } from "../io";
 import { deliveryStatus, type Status } from "../status";
 
@@ -93,39 +93,35 @@ export function registerStatus(program: Command, io: CliIo): void {
         parked: () => parking?.summary() ?? Promise.resolve([]),
       });
       io.stdout.write(
-        o.output === "json"
-          ? `${JSON.stringify(
-              {
-                healthy: status.healthy,
-                attention: status.attention,
-                queue: {
-                  url: status.queue.url,
-                  visible: status.queue.visible,
-                  in_flight: status.queue.inFlight,
-                  oldest_age_seconds: status.queue.oldestAgeSeconds ?? null,
-                },
-                dlq: { url: status.dlq.url, visible: status.dlq.visible, in_flight: status.dlq.inFlight },
-                alarms: status.alarms,
-                tenants: status.tenants.map((t) => ({
-                  tenant_id: t.tenantId,
-                  destination: t.destination,
-                  events_delivered: t.eventsDelivered,
-                  failures: t.failures,
-                  latency_p99_ms: t.latencyP99Ms ?? null,
-                })),
-                parked: status.parked.map((p) => ({
-                  tenant_id: p.tenantId,
-                  type: p.type,
-                  target: p.target,
-                  breaker: p.breaker,
-                  objects: p.objects,
-                  since: p.since ?? null,
-                })),
-                parked_read: parking !== undefined,
+        o.output !== "table"
+          ? structured(o.output, {
+              healthy: status.healthy,
+              attention: status.attention,
+              queue: {
+                url: status.queue.url,
+                visible: status.queue.visible,
+                in_flight: status.queue.inFlight,
+                oldest_age_seconds: status.queue.oldestAgeSeconds ?? null,
               },
-              null,
-              2,
-            )}\n`
+              dlq: { url: status.dlq.url, visible: status.dlq.visible, in_flight: status.dlq.inFlight },
+              alarms: status.alarms,
+              tenants: status.tenants.map((t) => ({
+                tenant_id: t.tenantId,
+                destination: t.destination,
+                events_delivered: t.eventsDelivered,
+                failures: t.failures,
+                latency_p99_ms: t.latencyP99Ms ?? null,
+              })),
+              parked: status.parked.map((p) => ({
+                tenant_id: p.tenantId,
+                type: p.type,
+                target: p.target,
+                breaker: p.breaker,
+                objects: p.objects,
+                since: p.since ?? null,
+              })),
+              parked_read: parking !== undefined,
+            })
           : render(status, parkedNote),
       );
       if (!status.healthy)

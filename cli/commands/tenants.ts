@@ -3,14 +3,14 @@ import type { Command } from "commander";
 import { loadApiSettings } from "../../functions/tenant-api/settings";
 import { createRouter } from "../../functions/tenant-api/wiring";
 import { type ApiReply, type ApiTransport, httpTransport } from "../api-client";
-import { awsRegion, outputOption, settingsOrUsage } from "../context";
+import { awsRegion, type OutputFormat, outputOption, settingsOrUsage, structured } from "../context";
 import { CliError, type CliIo, table } from "../io";
 
 export interface ConnectionOptions {
   apiUrl?: string;
   table?: string;
   registryTable?: string;
-  output: string;
+  output: OutputFormat;
 }
 
 /** --api-url (SigV4 over HTTPS) or --table / TENANT_CONFIG_TABLE (the same service, in-process). */
@@ -58,9 +58,10 @@ function target(c: ConfigRow): string {
     : `s3://${c.bucket_name}/${c.bucket_prefix ?? ""}`;
 }
 
-function printConfigs(io: CliIo, output: string, configs: ConfigRow[]): void {
-  if (output === "json") {
-    io.stdout.write(`${JSON.stringify(configs, null, 2)}\n`);
+/** `one`: a command about one item prints an object, not a list of one. */
+function printConfigs(io: CliIo, output: OutputFormat, configs: ConfigRow[], one = false): void {
+  if (output !== "table") {
+    io.stdout.write(structured(output, one ? configs[0] : configs));
     return;
   }
   io.stdout.write(
@@ -200,7 +201,7 @@ export function registerTenants(program: Command, io: CliIo): void {
         query: {},
       }),
     );
-    printConfigs(io, o.output, [reply.body]);
+    printConfigs(io, o.output, [reply.body], true);
   });
 
   connect(
@@ -225,7 +226,7 @@ export function registerTenants(program: Command, io: CliIo): void {
               body: JSON.stringify({ ...body, version }),
             }),
           );
-    printConfigs(io, o.output, [reply.body]);
+    printConfigs(io, o.output, [reply.body], true);
   });
 
   connect(
@@ -261,7 +262,7 @@ export function registerTenants(program: Command, io: CliIo): void {
           body: JSON.stringify({ ...changes, version: versionOf(o.version) }),
         }),
       );
-      printConfigs(io, o.output, [reply.body]);
+      printConfigs(io, o.output, [reply.body], true);
     },
   );
 
@@ -282,7 +283,11 @@ export function registerTenants(program: Command, io: CliIo): void {
       }),
       [204],
     );
-    io.stdout.write(`deleted ${tenant}/${type}\n`);
+    io.stdout.write(
+      o.output === "table"
+        ? `deleted ${tenant}/${type}\n`
+        : structured(o.output, { deleted: { tenant_id: tenant, type } }),
+    );
   });
 
   connect(
@@ -311,7 +316,7 @@ export function registerTenants(program: Command, io: CliIo): void {
       ok: boolean;
       checks: { check: string; ok: boolean; detail: string; hint?: string }[];
     };
-    if (o.output === "json") io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (o.output !== "table") io.stdout.write(structured(o.output, result));
     else {
       for (const c of result.checks) {
         io.stdout.write(
@@ -356,7 +361,7 @@ export function registerTenants(program: Command, io: CliIo): void {
           body: JSON.stringify({ accounts: o.account, ...(clusters && { clusters }) }),
         }),
       );
-      printRegistrations(io, o.output, [reply.body]);
+      printRegistrations(io, o.output, [reply.body], true);
     });
 
   connect(
@@ -370,7 +375,7 @@ export function registerTenants(program: Command, io: CliIo): void {
       [204],
     );
     io.stdout.write(
-      o.output === "json" ? `${JSON.stringify({ unregistered: tenant })}\n` : `unregistered ${tenant}\n`,
+      o.output === "table" ? `unregistered ${tenant}\n` : structured(o.output, { unregistered: tenant }),
     );
   });
 
@@ -403,9 +408,9 @@ interface Registration {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-function printRegistrations(io: CliIo, output: string, items: Registration[]): void {
-  if (output === "json") {
-    io.stdout.write(`${JSON.stringify(items.length === 1 ? items[0] : items, null, 2)}\n`);
+function printRegistrations(io: CliIo, output: OutputFormat, items: Registration[], one = false): void {
+  if (output !== "table") {
+    io.stdout.write(structured(output, one ? items[0] : items));
     return;
   }
   io.stdout.write(

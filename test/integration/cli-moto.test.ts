@@ -69,7 +69,7 @@ describe("logrelay deliver (CLI) against the emulator", () => {
     const { code, out } = await run(["deliver", "--output", "json"], JSON.stringify(s3Event(BUCKET, KEY)));
 
     expect(code).toBe(0);
-    expect(JSON.parse(out)[0].objects[0]).toMatchObject({ tenantId: "cli-tenant", status: "delivered" });
+    expect(JSON.parse(out)[0].objects[0]).toMatchObject({ tenant_id: "cli-tenant", status: "delivered" });
   });
 
   it("exits 1 with a readable reason when a delivery fails", async () => {

@@ -82,7 +82,10 @@ describe("operator CLI end to end", () => {
     // Onboarding registers the tenant for its account: the platform's record, not the config's.
     expect(first.out).toContain(`Registered: tenant initech may deliver to ${CUSTOMER}`);
     const registry = await cli("tenants", "registry", "list", "-o", "json");
-    expect(JSON.parse(registry.out)).toMatchObject({ tenant_id: "initech", accounts: [CUSTOMER] });
+    // A list is a list, even of one.
+    expect(JSON.parse(registry.out)).toEqual([
+      expect.objectContaining({ tenant_id: "initech", accounts: [CUSTOMER] }),
+    ]);
   });
 
   it("puts the configs, lists and gets them, and refuses a bad one with the field", async () => {
@@ -95,7 +98,8 @@ describe("operator CLI end to end", () => {
     expect(list.out).toMatch(/initech\s+cloudwatch\s+true\s+\/logrelay\/initech\/initech/);
     expect(list.out).toMatch(/initech\s+s3\s+true\s+s3:\/\/initech-archive\/ROSA\/cluster-logs\//);
     const got = JSON.parse((await cli("tenants", "get", "initech", "s3", "--output", "json")).out);
-    expect(got[0]).toMatchObject({ bucket_name: "initech-archive", version: 1 });
+    // One item: one object, not a list of one.
+    expect(got).toMatchObject({ bucket_name: "initech-archive", version: 1 });
 
     const bad = await cli(
       "tenants",

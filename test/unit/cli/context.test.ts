@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAssignments } from "../../../cli/commands/tenants";
-import { awsRegion, parseTime } from "../../../cli/context";
+import { awsRegion, parseTime, structured } from "../../../cli/context";
 import type { CliIo } from "../../../cli/io";
 import { runCaptured } from "../../harness/cli";
 
@@ -19,12 +19,12 @@ describe("one CLI convention: output option, region, settings errors", () => {
     ["tenants", "list"],
     ["dlq", "inspect", "--dlq-url", "https://sqs.example/q"],
     ["firehose", "redrive", "--bucket", "b", "--stream", "s"],
-  ])("%s refuses --output yaml with the choices, exit 2", async (...argv) => {
-    const { code, err } = await runCaptured([...argv, "--output", "yaml"], { AWS_REGION: "us-east-1" });
+  ])("%s refuses --output xml with the choices, exit 2", async (...argv) => {
+    const { code, err } = await runCaptured([...argv, "--output", "xml"], { AWS_REGION: "us-east-1" });
 
     expect(code).toBe(2);
     expect(err).toMatch(
-      /option '-o, --output <format>' argument 'yaml' is invalid\. Allowed choices are table, json\./,
+      /option '-o, --output <format>' argument 'xml' is invalid\. Allowed choices are table, json, yaml\./,
     );
   });
 
@@ -108,5 +108,19 @@ describe("one CLI convention: output option, region, settings errors", () => {
     });
     expect(parseAssignments([], ["log_group_name=12"])).toEqual({ log_group_name: "12" });
     expect(() => parseAssignments([], ["novalue"])).toThrow("--set-string takes key=value");
+  });
+
+  it("JSON and YAML output share snake_case keys; an unknown format is a usage error", async () => {
+    const value = { tenantId: "acme", destinations: [{ eventsDelivered: 3, at: new Date(0) }] };
+    expect(JSON.parse(structured("json", value))).toEqual({
+      tenant_id: "acme",
+      destinations: [{ events_delivered: 3, at: "1970-01-01T00:00:00.000Z" }],
+    });
+    expect(structured("yaml", value)).toBe(
+      "tenant_id: acme\ndestinations:\n  - events_delivered: 3\n    at: 1970-01-01T00:00:00.000Z\n",
+    );
+    const { code, err } = await runCaptured(["dlq", "inspect", "--dlq-url", "https://q/x", "-o", "xml"], {});
+    expect(code).toBe(2);
+    expect(err).toMatch(/Allowed choices are table, json, yaml/);
   });
 });
