@@ -37,7 +37,39 @@ export function buildProgram(io: CliIo): Command {
   registerQueues(program, io);
   registerFirehose(program, io);
   registerApiServe(program, io);
+  addAwsOptions(program, io);
   return program;
+}
+
+/**
+ * `--region`, `--profile` and `--endpoint-url` on every command, resolved by the SDK's own
+ * provider chain: they set AWS_REGION, AWS_PROFILE and AWS_ENDPOINT_URL for this run (for the
+ * command's settings and for every AWS client it builds).
+ */
+function addAwsOptions(program: Command, io: CliIo): void {
+  const leaves = (c: Command): Command[] => (c.commands.length === 0 ? [c] : c.commands.flatMap(leaves));
+  for (const command of leaves(program).filter((c) => c !== program)) {
+    command
+      .option("--region <region>", "AWS region (default: AWS_REGION, else your profile's)")
+      .option("--profile <name>", "AWS profile from ~/.aws/config (default: AWS_PROFILE)")
+      .option("--endpoint-url <url>", "AWS endpoint, e.g. an emulator (default: AWS_ENDPOINT_URL)");
+  }
+  program.hook("preAction", (_program, action) => {
+    const o = action.opts<{ region?: string; profile?: string; endpointUrl?: string }>();
+    const set = (name: string, value: string | undefined) => {
+      if (value === undefined) return;
+      io.env[name] = value;
+      process.env[name] = value;
+    };
+    if (o.endpointUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(o.endpointUrl))
+      throw new CliError(
+        `--endpoint-url ${JSON.stringify(o.endpointUrl)} is not a URL, e.g. http://127.0.0.1:5000`,
+        2,
+      );
+    set("AWS_REGION", o.region);
+    set("AWS_PROFILE", o.profile);
+    set("AWS_ENDPOINT_URL", o.endpointUrl);
+  });
 }
 
 /** Runs the CLI and returns its exit code; never calls process.exit itself. */

@@ -148,4 +148,33 @@ describe("the operator CLI answers ordinary mistakes in one line", () => {
     expect(text.trim().split("\n")).toEqual([expect.stringMatching(/^logrelay: .*queue does not exist/)]);
     expect(code).toBe(1);
   }, 30_000);
+
+  it("--endpoint-url and --region on any command point its AWS clients (here: the emulator past a dead default)", async () => {
+    const saved = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${closedPort}`;
+    try {
+      const { AWS_REGION: _r, ...noRegion } = env() as NodeJS.ProcessEnv;
+      const result = await runCaptured(
+        [
+          "dlq",
+          "inspect",
+          "--dlq-url",
+          `${moto()}/${CENTRAL_ACCOUNT}/nope`,
+          "--endpoint-url",
+          moto(),
+          "--region",
+          REGION,
+        ],
+        { ...noRegion, AWS_ENDPOINT_URL: `http://127.0.0.1:${closedPort}` },
+      );
+      expect(result.err.trim()).toMatch(/^logrelay: .*queue does not exist/);
+      const bad = await runCaptured(["dlq", "inspect", "--dlq-url", "x", "--endpoint-url", "nope"], env());
+      expect([bad.code, bad.err.trim()]).toEqual([
+        2,
+        'logrelay: --endpoint-url "nope" is not a URL, e.g. http://127.0.0.1:5000',
+      ]);
+    } finally {
+      process.env.AWS_ENDPOINT_URL = saved;
+    }
+  });
 });
