@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { describeIssues } from "../../functions/shared/delivery-config";
+import { WritableConfigSchema } from "../../functions/tenant-api/schemas";
 import { loadApiSettings } from "../../functions/tenant-api/settings";
 import { createRouter } from "../../functions/tenant-api/wiring";
 import { type ApiReply, type ApiTransport, httpTransport } from "../api-client";
@@ -11,6 +13,7 @@ export interface ConnectionOptions {
   table?: string;
   registryTable?: string;
   output: OutputFormat;
+  dryRun?: boolean;
 }
 
 /** --api-url (SigV4 over HTTPS) or --table / TENANT_CONFIG_TABLE (the same service, in-process). */
@@ -142,10 +145,36 @@ export function registerTenants(program: Command, io: CliIo): void {
         "with --table: the tenant registry table (default TENANT_REGISTRY_TABLE)",
       )
       .addOption(outputOption());
-  /** The command's transport, set up on its first call (one per command run). */
+  /** Writes take --dry-run: the request is checked and shown, nothing is sent. */
+  const write = (cmd: Command) =>
+    connect(cmd.option("--dry-run", "check the request and show it; send nothing"));
+  /**
+   * The command's transport, set up on its first call (one per command run). With --dry-run, a
+   * write is checked (a config body against the API's own schema) and printed instead of sent.
+   */
   const api = (o: ConnectionOptions): ApiTransport => {
     let transport: Promise<ApiTransport> | undefined;
     return async (req) => {
+      if (o.dryRun && req.method !== "GET") {
+        const body = req.body === undefined ? undefined : (JSON.parse(req.body) as Record<string, unknown>);
+        if (
+          body &&
+          (req.method === "POST" || req.method === "PUT") &&
+          req.path.includes("/delivery-configs")
+        ) {
+          const { version: _v, ...config } = body;
+          const checked = WritableConfigSchema.safeParse(config);
+          if (!checked.success)
+            throw new CliError(`the config would be refused: ${describeIssues(checked.error).join("; ")}`, 2);
+        }
+        const request = { dry_run: true, method: req.method, path: req.path, ...(body && { body }) };
+        io.stdout.write(
+          o.output === "table"
+            ? `would ${req.method} ${req.path}${body ? ` ${JSON.stringify(body)}` : ""}\n`
+            : structured(o.output, request),
+        );
+        throw new CliError("dry run: nothing was sent", 0);
+      }
       transport ??= transportFor(o, io);
       return (await transport)(req);
     };
@@ -204,7 +233,7 @@ export function registerTenants(program: Command, io: CliIo): void {
     printConfigs(io, o.output, [reply.body], true);
   });
 
-  connect(
+  write(
     tenants
       .command("put")
       .description("create a delivery config from a JSON file; with --version, replace the existing one")
@@ -229,7 +258,7 @@ export function registerTenants(program: Command, io: CliIo): void {
     printConfigs(io, o.output, [reply.body], true);
   });
 
-  connect(
+  write(
     tenants
       .command("patch")
       .description("change fields of a delivery config")
@@ -266,7 +295,7 @@ export function registerTenants(program: Command, io: CliIo): void {
     },
   );
 
-  connect(
+  write(
     tenants
       .command("delete")
       .description("delete a delivery config")
@@ -333,7 +362,7 @@ export function registerTenants(program: Command, io: CliIo): void {
       );
   });
 
-  connect(
+  write(
     tenants
       .command("register")
       .description(
@@ -364,7 +393,7 @@ export function registerTenants(program: Command, io: CliIo): void {
       printRegistrations(io, o.output, [reply.body], true);
     });
 
-  connect(
+  write(
     tenants
       .command("unregister")
       .description("remove a tenant's registration: its logs go nowhere until registered again")
