@@ -125,7 +125,9 @@ export function registerDeliver(program: Command, io: CliIo): void {
         "deleted bucket) is parked, not dropped: see `logrelay parked list`; it is delivered when it works again.\n" +
         "Exit codes: 0 all settled as delivered or skipped, 1 a delivery failed (or, with --queue-url, a message was\n" +
         "left for retry, or the queue cannot be used), 2 bad usage or settings, 3 nothing failed but a delivery\n" +
-        "was parked.",
+        "was parked.\n" +
+        "Examples: logrelay deliver --bucket STAGING --key acme/c1/app/pod-1/1700000000-x.log.gz\n" +
+        "          logrelay deliver --queue-url URL --until-empty --concurrency 32",
     )
     .action(async (options: DeliverOptions) => {
       if ((options.bucket === undefined) !== (options.key === undefined)) {

@@ -41,6 +41,7 @@ export function registerQueues(program: Command, io: CliIo): void {
     .requiredOption("--dlq-url <url>", "the DLQ (regional stack output delivery_dlq_url)")
     .option("--max <n>", "at most this many messages", "50")
     .addOption(outputOption())
+    .addHelpText("after", "\nExample: logrelay dlq inspect --dlq-url URL -o json")
     .action(async (o: { dlqUrl: string; max: string; output: OutputFormat }) => {
       const sqs = new SQSClient({ region: await awsRegion(io) });
       const max = positiveInt(o.max, "--max");
@@ -165,6 +166,10 @@ export function registerQueues(program: Command, io: CliIo): void {
     .requiredOption("--bucket <name>", "the staging bucket (regional stack output staging_bucket)")
     .requiredOption("--queue-url <url>", "the delivery queue")
     .option("--dry-run", "list what would be replayed, send nothing")
+    .addHelpText(
+      "after",
+      "\nExample: logrelay replay --tenant acme --since 6h --bucket STAGING --queue-url URL --dry-run",
+    )
     .action(
       async (o: {
         tenant: string;

@@ -130,6 +130,19 @@ const versionOf = (text: string | undefined): number | undefined => {
   return n;
 };
 
+/** One example per tenants command, shown by its --help. */
+const TENANT_EXAMPLES: Record<string, string> = {
+  list: "logrelay tenants list --api-url https://abc123.execute-api.us-east-1.amazonaws.com/prod -o json",
+  get: "logrelay tenants get acme cloudwatch --table logrelay-prod-us-east-1-tenant-configs",
+  put: "logrelay tenants put acme --file onboarding/acme-cloudwatch.json --dry-run",
+  patch:
+    "logrelay tenants patch acme cloudwatch --set enabled=false --set-string log_group_name=12 --version 3",
+  delete: "logrelay tenants delete acme s3 --version 2",
+  validate: "logrelay tenants validate acme cloudwatch",
+  unregister: "logrelay tenants unregister acme --dry-run",
+  "registry list": "logrelay tenants registry list -o yaml",
+};
+
 export function registerTenants(program: Command, io: CliIo): void {
   const tenants = program
     .command("tenants")
@@ -426,6 +439,14 @@ export function registerTenants(program: Command, io: CliIo): void {
     } while (cursor);
     printRegistrations(io, o.output, items);
   });
+  for (const [name, example] of Object.entries(TENANT_EXAMPLES)) {
+    const [first, second] = name.split(" ");
+    const group = tenants.commands.find((c) => c.name() === first);
+    (second ? group?.commands.find((c) => c.name() === second) : group)?.addHelpText(
+      "after",
+      `\nExample: ${example}`,
+    );
+  }
 }
 
 interface Registration {

@@ -1,9 +1,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import type { Command } from "commander";
 import { parseAssignments } from "../../../cli/commands/tenants";
 import { awsRegion, parseTime, structured } from "../../../cli/context";
 import type { CliIo } from "../../../cli/io";
+import { buildProgram } from "../../../cli/logrelay";
 import { runCaptured } from "../../harness/cli";
 
 const io = (env: NodeJS.ProcessEnv) => ({ env }) as CliIo;
@@ -122,5 +125,26 @@ describe("one CLI convention: output option, region, settings errors", () => {
     const { code, err } = await runCaptured(["dlq", "inspect", "--dlq-url", "https://q/x", "-o", "xml"], {});
     expect(code).toBe(2);
     expect(err).toMatch(/Allowed choices are table, json, yaml/);
+  });
+
+  it("every command's --help has an example", () => {
+    const program = buildProgram({
+      env: {},
+      stdout: new PassThrough(),
+      stderr: new PassThrough(),
+      readStdin: async () => "",
+      shutdown: new AbortController().signal,
+    });
+    const leaves = (c: Command, path: string[]): [string, Command][] =>
+      c.commands.length === 0
+        ? [[path.join(" "), c]]
+        : c.commands.flatMap((x) => leaves(x, [...path, x.name()]));
+    const missing = leaves(program, []).filter(([, c]) => {
+      let text = "";
+      c.configureOutput({ writeOut: (t) => void (text += t), writeErr: () => {} });
+      c.outputHelp();
+      return !/Example/.test(text);
+    });
+    expect(missing.map(([name]) => name)).toEqual([]);
   });
 });
