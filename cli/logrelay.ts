@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { registerApiServe } from "./commands/api-serve";
+import { registerCost } from "./commands/cost";
 import { registerDeliver } from "./commands/deliver";
 import { registerFirehose } from "./commands/firehose";
 import { registerOnboard } from "./commands/onboard";
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo): Command {
   registerQueues(program, io);
   registerFirehose(program, io);
   registerApiServe(program, io);
+  registerCost(program, io);
   addAwsOptions(program, io);
   return program;
 }
