@@ -141,7 +141,12 @@ describe("one CLI convention: output option, region, settings errors", () => {
         : c.commands.flatMap((x) => leaves(x, [...path, x.name()]));
     const missing = leaves(program, []).filter(([, c]) => {
       let text = "";
-      c.configureOutput({ writeOut: (t) => void (text += t), writeErr: () => {} });
+      c.configureOutput({
+        writeOut: (t) => {
+          text += t;
+        },
+        writeErr: () => {},
+      });
       c.outputHelp();
       return !/Example/.test(text);
     });
