@@ -9,7 +9,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
-import { tenantOf } from "../functions/distributor/worker";
+import { tenantOfMessage } from "../functions/distributor/notification";
 import { hasErrorName } from "../functions/shared/errors";
 import { CliError } from "./io";
 
@@ -125,7 +125,9 @@ async function batches(sqs: Pick<SQSClient, "send">, o: RedriveOptions): Promise
         empty++;
         continue;
       }
-      const chosen = messages.filter((m) => o.tenant === undefined || tenantOf(m.Body ?? "") === o.tenant);
+      const chosen = messages.filter(
+        (m) => o.tenant === undefined || tenantOfMessage(m.Body ?? "") === o.tenant,
+      );
       handBack.push(...messages.filter((m) => !chosen.includes(m)));
       if (o.dryRun) {
         wouldMove += chosen.length;

@@ -4,8 +4,8 @@ import { RECOVER_PARKED_EVENT } from "../shared/contract";
 import type { DeliveryEngine } from "./engine";
 import { DeadlineReachedError, TransientDeliveryError } from "./errors";
 import { FairSlots } from "./fair-slots";
+import { tenantOfMessage } from "./notification";
 import type { DestinationRecovery, ParkedRecovery } from "./recovery";
-import { tenantOf } from "./worker";
 
 /** Kept back from Lambda's remaining time: returning the batch response and flushing logs. */
 export const LAMBDA_MARGIN_MS = 5_000;
@@ -69,7 +69,7 @@ export function makeHandler(
     );
     const capped = (record: SQSRecord) =>
       slots.run(
-        tenantOf(record.body),
+        tenantOfMessage(record.body),
         () => deliverRecord(record),
         () => Promise.reject(new Error("not started")),
       );

@@ -107,3 +107,15 @@ function parseEventTime(text: string): Date {
   const ms = Date.parse(zoned);
   return new Date(Number.isNaN(ms) ? Date.parse(text) : ms);
 }
+
+/**
+ * The tenant a message is for (its first object's key), for the per-tenant cap; messages that do
+ * not parse share one key (the engine reports them).
+ */
+export function tenantOfMessage(body: string): string {
+  try {
+    return parseNotification(body).objects[0]?.key.split("/")[0] || "(none)";
+  } catch {
+    return "(malformed)";
+  }
+}

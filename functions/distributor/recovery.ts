@@ -77,7 +77,7 @@ export class ParkedRecovery {
   }
 
   private async recover(state: DestinationState, options: RecoveryOptions): Promise<DestinationRecovery> {
-    const tally = new Tally(state);
+    const tally = new Tally();
     const config = await this.configFor(state);
     if (!config) {
       const reason = `destination ${state.target} is no longer in tenant ${state.tenantId}'s delivery config`;
@@ -249,8 +249,6 @@ class Tally {
   probe?: { ok: boolean; detail: string };
   drained = false;
   stoppedBecause?: string;
-
-  constructor(readonly state: DestinationState) {}
 
   lostOne(entry: ParkedEntry, reason: string): void {
     this.lost++;

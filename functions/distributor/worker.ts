@@ -1,7 +1,7 @@
 import type { DeliveryEngine } from "./engine";
 import { classify, describeError } from "./errors";
 import { FairSlots } from "./fair-slots";
-import { parseNotification } from "./notification";
+import { tenantOfMessage } from "./notification";
 import type { MessageResult } from "./outcome-report";
 import type { QueueMessage, QueuePort, Telemetry } from "./ports";
 import { backoffDelay, type Deadline, sleep } from "./retry";
@@ -132,7 +132,7 @@ export class SqsWorker {
         this.options.onCycle?.();
         if (messages.length === 0 && this.options.untilEmpty) break;
         for (const m of messages) {
-          const tenant = tenantOf(m.body);
+          const tenant = tenantOfMessage(m.body);
           if (slots.waitingFor(tenant) >= perTenant) {
             await this.defer(m, stats);
             continue;
@@ -231,15 +231,3 @@ const aborted = (signal: AbortSignal) =>
     if (signal.aborted) resolve();
     else signal.addEventListener("abort", () => resolve(), { once: true });
   });
-
-/**
- * The tenant a message is for (its first object's key), for the per-tenant cap; messages that do
- * not parse share one key (the engine reports them).
- */
-export function tenantOf(body: string): string {
-  try {
-    return parseNotification(body).objects[0]?.key.split("/")[0] || "(none)";
-  } catch {
-    return "(malformed)";
-  }
-}
