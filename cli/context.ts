@@ -98,3 +98,19 @@ export function parseTime(text: string, option: string, now: number = Date.now()
     );
   return at;
 }
+
+/**
+ * A numeric option: a whole number (unless `integer: false`) within [min, max], else a usage
+ * error `<option> must be <says>, got <text>` (`says` defaults to `min-max`).
+ */
+export function numberOption(
+  text: string,
+  option: string,
+  limits: { min: number; max?: number; integer?: boolean; says?: string },
+): number {
+  const { min, max = Number.POSITIVE_INFINITY, integer = true } = limits;
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max)
+    throw new CliError(`${option} must be ${limits.says ?? `${min}-${max}`}, got ${text}`, 2);
+  return n;
+}

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { startLocalServer } from "../../functions/tenant-api/local-server";
 import { loadApiSettings } from "../../functions/tenant-api/settings";
 import { createRouter } from "../../functions/tenant-api/wiring";
-import { settingsOrUsage } from "../context";
+import { numberOption, settingsOrUsage } from "../context";
 import { CliError, type CliIo } from "../io";
 
 export function registerApiServe(program: Command, io: CliIo): void {
@@ -14,9 +14,11 @@ export function registerApiServe(program: Command, io: CliIo): void {
     .option("--port <n>", "port", "8080")
     .addHelpText("after", "\nExample: logrelay api serve --port 8080")
     .action(async (o: { port: string }) => {
-      const port = Number(o.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65_535)
-        throw new CliError(`--port must be a port number 0-65535 (0: any free port), got ${o.port}`, 2);
+      const port = numberOption(o.port, "--port", {
+        min: 0,
+        max: 65_535,
+        says: "a port number 0-65535 (0: any free port)",
+      });
       const settings = settingsOrUsage(() => loadApiSettings(io.env));
       const server = await startLocalServer(createRouter(settings), port, (line) =>
         io.stderr.write(`${line}\n`),

@@ -2,16 +2,9 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { EnvironmentError, loadEnvironmentFile } from "../../stacks/config";
-import { type OutputFormat, outputOption, structured } from "../context";
+import { numberOption, type OutputFormat, outputOption, structured } from "../context";
 import { estimate, loadPrices, MODES } from "../cost";
 import { CliError, type CliIo, table } from "../io";
-
-const number = (text: string, option: string, min: number, max: number) => {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < min || n > max)
-    throw new CliError(`${option} must be ${min}-${max}, got ${text}`, 2);
-  return n;
-};
 
 export function registerCost(program: Command, io: CliIo): void {
   program
@@ -67,13 +60,24 @@ export function registerCost(program: Command, io: CliIo): void {
         const tenants =
           o.tenants === undefined
             ? Math.max(1, env.customers.length)
-            : number(o.tenants, "--tenants", 1, 1_000_000);
+            : numberOption(o.tenants, "--tenants", { min: 1, max: 1_000_000 });
         const { lines, totals } = estimate(
           {
-            gbPerDay: number(o.gbPerDay, "--gb-per-day", 0.001, 1_000_000),
+            gbPerDay: numberOption(o.gbPerDay, "--gb-per-day", {
+              min: 0.001,
+              max: 1_000_000,
+              integer: false,
+            }),
             tenants,
-            destinationsPerTenant: number(o.destinationsPerTenant, "--destinations-per-tenant", 1, 2),
-            avgEventBytes: number(o.avgEventBytes, "--avg-event-bytes", 1, 1_048_576),
+            destinationsPerTenant: numberOption(o.destinationsPerTenant, "--destinations-per-tenant", {
+              min: 1,
+              max: 2,
+            }),
+            avgEventBytes: numberOption(o.avgEventBytes, "--avg-event-bytes", {
+              min: 1,
+              max: 1_048_576,
+              integer: false,
+            }),
             objectMb: 10,
             stagingDays: env.staging.expire_after_days ?? 30,
             retentionDays: env.customer_log_retention_days,

@@ -14,7 +14,7 @@ import {
   SqsWorker,
   type WorkerStats,
 } from "../../functions/distributor/worker";
-import { type OutputFormat, outputOption, settingsOrUsage, structured } from "../context";
+import { numberOption, type OutputFormat, outputOption, settingsOrUsage, structured } from "../context";
 import { CliError, type CliIo, EXIT, table } from "../io";
 
 interface DeliverOptions {
@@ -149,25 +149,24 @@ export function registerDeliver(program: Command, io: CliIo): void {
       const engine = createEngine(settings, telemetry);
 
       if (options.queueUrl) {
-        const visibilitySeconds = Number(options.visibilityTimeout);
-        if (!Number.isInteger(visibilitySeconds) || visibilitySeconds < 30 || visibilitySeconds > 43_200) {
-          throw new CliError(
-            `--visibility-timeout must be 30-43200 seconds, got ${options.visibilityTimeout}`,
-            2,
-          );
-        }
-        const graceSeconds = Number(options.shutdownGraceSeconds);
-        if (!Number.isInteger(graceSeconds) || graceSeconds < 1 || graceSeconds > 900) {
-          throw new CliError(
-            `--shutdown-grace-seconds must be 1-900 seconds, got ${options.shutdownGraceSeconds}`,
-            2,
-          );
-        }
-        const concurrency = wholeNumber(options.concurrency, "--concurrency", 1, 256);
+        const visibilitySeconds = numberOption(options.visibilityTimeout, "--visibility-timeout", {
+          min: 30,
+          max: 43_200,
+          says: "30-43200 seconds",
+        });
+        const graceSeconds = numberOption(options.shutdownGraceSeconds, "--shutdown-grace-seconds", {
+          min: 1,
+          max: 900,
+          says: "1-900 seconds",
+        });
+        const concurrency = numberOption(options.concurrency, "--concurrency", { min: 1, max: 256 });
         const perTenant =
           options.perTenantConcurrency === undefined
             ? undefined
-            : wholeNumber(options.perTenantConcurrency, "--per-tenant-concurrency", 1, concurrency);
+            : numberOption(options.perTenantConcurrency, "--per-tenant-concurrency", {
+                min: 1,
+                max: concurrency,
+              });
         const worker = new SqsWorker(
           engine,
           new SqsQueue(new SQSClient({ region: settings.AWS_REGION }), options.queueUrl),
@@ -238,13 +237,6 @@ export function registerDeliver(program: Command, io: CliIo): void {
       const parked = objects.filter((o) => o.status === "parked").length;
       if (parked > 0) throw parkedExit(parked);
     });
-}
-
-function wholeNumber(text: string, option: string, min: number, max: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new CliError(`${option} must be ${min}-${max}, got ${text}`, 2);
-  return n;
 }
 
 const parkedExit = (n: number) =>

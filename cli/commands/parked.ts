@@ -5,7 +5,7 @@ import type { DestinationRecovery, RecoveryOptions } from "../../functions/distr
 import { loadSettings } from "../../functions/distributor/settings";
 import { createDistributor } from "../../functions/distributor/wiring";
 import { TenantIdSchema } from "../../functions/shared/delivery-config";
-import { type OutputFormat, outputOption, settingsOrUsage, structured } from "../context";
+import { numberOption, type OutputFormat, outputOption, settingsOrUsage, structured } from "../context";
 import { CliError, type CliIo, EXIT, table } from "../io";
 
 const SETTINGS_HELP =
@@ -150,9 +150,7 @@ export function registerParked(program: Command, io: CliIo): void {
     output: OutputFormat,
     verbose?: boolean,
   ) => {
-    const seconds = Number(budget);
-    if (!Number.isInteger(seconds) || seconds < 30 || seconds > 43_200)
-      throw new CliError(`--budget-seconds must be 30-43200, got ${budget}`, 2);
+    const seconds = numberOption(budget, "--budget-seconds", { min: 30, max: 43_200 });
     const { engine, recovery } = distributor(io, verbose);
     const rows = await recovery.run({ ...options, deadline: engine.newDeadline(seconds * 1000) });
     io.stdout.write(output === "table" ? recoveryTable(rows) : structured(output, snake(rows)));

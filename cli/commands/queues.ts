@@ -9,16 +9,12 @@ import type { Command } from "commander";
 import { MalformedMessageError } from "../../functions/distributor/errors";
 import { parseNotification } from "../../functions/distributor/notification";
 import { TenantIdSchema } from "../../functions/shared/delivery-config";
-import { awsRegion, type OutputFormat, outputOption, parseTime, structured } from "../context";
+import { awsRegion, numberOption, type OutputFormat, outputOption, parseTime, structured } from "../context";
 import { redriveDlq } from "../dlq-redrive";
 import { CliError, type CliIo, table } from "../io";
 
-const positiveInt = (text: string, name: string) => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1)
-    throw new CliError(`${name} must be a positive whole number, got ${text}`, 2);
-  return n;
-};
+const positiveInt = (text: string, option: string) =>
+  numberOption(text, option, { min: 1, says: "a positive whole number" });
 
 function describeBody(body: string): string {
   try {

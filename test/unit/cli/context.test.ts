@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import type { Command } from "commander";
 import { parseAssignments } from "../../../cli/commands/tenants";
-import { awsRegion, parseTime, structured } from "../../../cli/context";
+import { awsRegion, numberOption, parseTime, structured } from "../../../cli/context";
 import type { CliIo } from "../../../cli/io";
 import { buildProgram } from "../../../cli/logrelay";
 import { runCaptured } from "../../harness/cli";
@@ -151,5 +151,17 @@ describe("one CLI convention: output option, region, settings errors", () => {
       return !/Example/.test(text);
     });
     expect(missing.map(([name]) => name)).toEqual([]);
+  });
+
+  it("numeric options: one parser, with the range (or what it says) in the usage error", () => {
+    expect(numberOption("32", "--concurrency", { min: 1, max: 256 })).toBe(32);
+    expect(numberOption("0.5", "--gb-per-day", { min: 0.001, integer: false })).toBe(0.5);
+    expect(() => numberOption("2.5", "--tenants", { min: 1, max: 10 })).toThrow(
+      "--tenants must be 1-10, got 2.5",
+    );
+    expect(() => numberOption("", "--port", { min: 0, max: 65_535 })).toThrow("--port must be 0-65535, got ");
+    expect(() => numberOption("0", "--max", { min: 1, says: "a positive whole number" })).toThrow(
+      "--max must be a positive whole number, got 0",
+    );
   });
 });
