@@ -1,9 +1,10 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { LEDGER_PARKED_INDEX } from "../../shared/contract";
+import { queryAll } from "../../shared/dynamodb-query";
 import { hasErrorName } from "../../shared/errors";
 import type { DestinationRef, DestinationState, LostEntry, ParkedEntry, ParkingStore } from "../ports";
-import { entryOf, lostGroup, parkedGroup } from "./dynamodb";
+import { entryOf, ledgerTtl, lostGroup, parkedGroup } from "./dynamodb";
 
 /** Index partition of every destination record. */
 const DESTINATIONS = "destinations";
@@ -82,7 +83,7 @@ export class DynamoDbParkingStore implements ParkingStore {
           ":reason": reason,
           ":now": now,
           ":closed": "closed",
-          ":ttl": Math.floor(this.now() / 1000) + this.ttlDays * 86_400,
+          ":ttl": ledgerTtl(this.now(), this.ttlDays),
           ":add": counted ? 1 : 0,
         },
         ReturnValues: "ALL_NEW",
@@ -155,26 +156,19 @@ export class DynamoDbParkingStore implements ParkingStore {
     }
   }
 
-  private async query(group: string, limit?: number): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: LEDGER_PARKED_INDEX.name,
-          KeyConditionExpression: "#g = :g",
-          ExpressionAttributeNames: { "#g": LEDGER_PARKED_INDEX.hashKey },
-          ExpressionAttributeValues: { ":g": group },
-          ScanIndexForward: true,
-          ...(limit !== undefined && { Limit: limit - items.length }),
-          ...(start && { ExclusiveStartKey: start }),
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start && (limit === undefined || items.length < limit));
-    return items;
+  private query(group: string, limit?: number): Promise<Record<string, unknown>[]> {
+    return queryAll(
+      this.db,
+      {
+        TableName: this.table,
+        IndexName: LEDGER_PARKED_INDEX.name,
+        KeyConditionExpression: "#g = :g",
+        ExpressionAttributeNames: { "#g": LEDGER_PARKED_INDEX.hashKey },
+        ExpressionAttributeValues: { ":g": group },
+        ScanIndexForward: true,
+      },
+      limit,
+    );
   }
 }
 

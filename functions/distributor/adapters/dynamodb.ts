@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { queryAll } from "../../shared/dynamodb-query";
 import { hasErrorName } from "../../shared/errors";
 import { ClaimLostError } from "../errors";
 import type {
@@ -21,23 +22,13 @@ export class DynamoDbConfigSource implements ConfigSource {
     private readonly table: string,
   ) {}
 
-  async itemsFor(tenantId: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: "tenant_id = :t",
-          ExpressionAttributeValues: { ":t": tenantId },
-          ConsistentRead: false,
-          ...(start && { ExclusiveStartKey: start }),
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+  itemsFor(tenantId: string): Promise<Record<string, unknown>[]> {
+    return queryAll(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: "tenant_id = :t",
+      ExpressionAttributeValues: { ":t": tenantId },
+      ConsistentRead: false,
+    });
   }
 }
 
@@ -81,7 +72,7 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
   ) {}
 
   private ttl(): number {
-    return Math.floor(this.now() / 1000) + this.ttlDays * 86_400;
+    return ledgerTtl(this.now(), this.ttlDays);
   }
 
   async claim(
@@ -239,6 +230,9 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
     );
   }
 }
+
+/** The `ttl` (epoch seconds) of a ledger item written at `nowMs`: the ledger's one expiry rule. */
+export const ledgerTtl = (nowMs: number, days: number) => Math.floor(nowMs / 1000) + days * 86_400;
 
 /** Index partitions: a destination's parked deliveries, its lost ones, and all destination records. */
 export const parkedGroup = (d: DestinationRef) => `parked#${d.tenantId}#${d.target}`;

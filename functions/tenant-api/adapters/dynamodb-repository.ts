@@ -3,9 +3,9 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   ScanCommand,
 } from "@aws-sdk/lib-dynamodb";
+import { queryAll } from "../../shared/dynamodb-query";
 import { hasErrorName } from "../../shared/errors";
 import { badRequest } from "../errors";
 import type { ConfigRepository, Page, RegistryRepository, StoredConfig, StoredRegistration } from "../ports";
@@ -60,22 +60,12 @@ export class DynamoDbConfigRepository implements ConfigRepository {
     return scanPage(this.db, this.table, limit, cursor, ["tenant_id", "type"]);
   }
 
-  async listTenant(tenantId: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: "tenant_id = :t",
-          ExpressionAttributeValues: { ":t": tenantId },
-          ...(start && { ExclusiveStartKey: start }),
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+  listTenant(tenantId: string): Promise<Record<string, unknown>[]> {
+    return queryAll(this.db, {
+      TableName: this.table,
+      KeyConditionExpression: "tenant_id = :t",
+      ExpressionAttributeValues: { ":t": tenantId },
+    });
   }
 
   async get(tenantId: string, type: string): Promise<Record<string, unknown> | undefined> {
