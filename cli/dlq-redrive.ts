@@ -107,7 +107,7 @@ async function batches(sqs: Pick<SQSClient, "send">, o: RedriveOptions): Promise
   const max = o.max ?? Number.POSITIVE_INFINITY;
   let moved = 0;
   let wouldMove = 0;
-  const handBack: Message[] = [];
+  const returned: Message[] = [];
   try {
     for (let empty = 0; moved + wouldMove < max && empty < 2; ) {
       const out = await sqs.send(
@@ -128,10 +128,10 @@ async function batches(sqs: Pick<SQSClient, "send">, o: RedriveOptions): Promise
       const chosen = messages.filter(
         (m) => o.tenant === undefined || tenantOfMessage(m.Body ?? "") === o.tenant,
       );
-      handBack.push(...messages.filter((m) => !chosen.includes(m)));
+      returned.push(...messages.filter((m) => !chosen.includes(m)));
       if (o.dryRun) {
         wouldMove += chosen.length;
-        handBack.push(...chosen);
+        returned.push(...chosen);
         continue;
       }
       if (chosen.length === 0) continue;
@@ -147,7 +147,7 @@ async function batches(sqs: Pick<SQSClient, "send">, o: RedriveOptions): Promise
         }),
       );
       const ok = new Set((sent.Successful ?? []).map((s) => Number(s.Id)));
-      handBack.push(...chosen.filter((_, i) => !ok.has(i)));
+      returned.push(...chosen.filter((_, i) => !ok.has(i)));
       const done = chosen.filter((_, i) => ok.has(i));
       if (done.length > 0)
         await sqs.send(
@@ -164,23 +164,30 @@ async function batches(sqs: Pick<SQSClient, "send">, o: RedriveOptions): Promise
         );
     }
   } finally {
-    await release(sqs, o.dlqUrl, handBack);
+    // Best effort: what is not handed back becomes visible when its 60 s visibility ends.
+    await handBack(
+      sqs,
+      o.dlqUrl,
+      returned.map((m) => m.ReceiptHandle!),
+    ).catch(() => undefined);
   }
-  return { method: "batches", moved, wouldMove, leftInDlq: handBack.length - wouldMove };
+  return { method: "batches", moved, wouldMove, leftInDlq: returned.length - wouldMove };
 }
 
-/** Received but not moved: visible again at once, so the next run (or redrive) sees them. */
-async function release(sqs: Pick<SQSClient, "send">, url: string, messages: Message[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += 10) {
-    await sqs
-      .send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: url,
-          Entries: messages
-            .slice(i, i + 10)
-            .map((m, k) => ({ Id: String(k), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })),
-        }),
-      )
-      .catch(() => undefined);
+/** Messages received and not kept: visible again at once, for the next run (or a redrive). */
+export async function handBack(
+  sqs: Pick<SQSClient, "send">,
+  url: string,
+  receiptHandles: string[],
+): Promise<void> {
+  for (let i = 0; i < receiptHandles.length; i += 10) {
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: url,
+        Entries: receiptHandles
+          .slice(i, i + 10)
+          .map((handle, k) => ({ Id: String(k), ReceiptHandle: handle, VisibilityTimeout: 0 })),
+      }),
+    );
   }
 }

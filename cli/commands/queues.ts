@@ -1,16 +1,11 @@
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import {
-  ChangeMessageVisibilityBatchCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
+import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Command } from "commander";
 import { MalformedMessageError } from "../../functions/distributor/errors";
 import { parseNotification } from "../../functions/distributor/notification";
 import { TenantIdSchema } from "../../functions/shared/delivery-config";
 import { awsRegion, numberOption, type OutputFormat, outputOption, parseTime, structured } from "../context";
-import { redriveDlq } from "../dlq-redrive";
+import { handBack, redriveDlq } from "../dlq-redrive";
 import { CliError, type CliIo, table } from "../io";
 
 const positiveInt = (text: string, option: string) =>
@@ -72,16 +67,11 @@ export function registerQueues(program: Command, io: CliIo): void {
       }
       // Hand the messages back at once: inspecting must not delay a redrive.
       const handles = [...seen.values()];
-      for (let i = 0; i < handles.length; i += 10) {
-        await sqs.send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: o.dlqUrl,
-            Entries: handles
-              .slice(i, i + 10)
-              .map((m, k) => ({ Id: String(k), ReceiptHandle: m.handle, VisibilityTimeout: 0 })),
-          }),
-        );
-      }
+      await handBack(
+        sqs,
+        o.dlqUrl,
+        handles.map((m) => m.handle),
+      );
       if (o.output !== "table")
         io.stdout.write(
           structured(
