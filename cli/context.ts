@@ -1,6 +1,7 @@
 import { STSClient } from "@aws-sdk/client-sts";
 import { Option } from "commander";
 import { stringify as stringifyYaml } from "yaml";
+import { TenantIdSchema } from "../functions/shared/delivery-config";
 import { SettingsError } from "../functions/shared/settings";
 import { CliError, type CliIo } from "./io";
 
@@ -113,4 +114,15 @@ export function numberOption(
   if (text.trim() === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max)
     throw new CliError(`${option} must be ${limits.says ?? `${min}-${max}`}, got ${text}`, 2);
   return n;
+}
+
+/** A `--tenant` value: a tenant id (DNS label), else a usage error naming it and the rule. */
+export function tenantOption(value: string): string {
+  const parsed = TenantIdSchema.safeParse(value);
+  if (!parsed.success)
+    throw new CliError(
+      `--tenant ${JSON.stringify(value)} is not a tenant id: ${parsed.error.issues[0]?.message}`,
+      2,
+    );
+  return parsed.data;
 }

@@ -4,24 +4,19 @@ import type { ParkedSummary } from "../../functions/distributor/parking";
 import type { DestinationRecovery, RecoveryOptions } from "../../functions/distributor/recovery";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createDistributor } from "../../functions/distributor/wiring";
-import { TenantIdSchema } from "../../functions/shared/delivery-config";
-import { numberOption, type OutputFormat, outputOption, settingsOrUsage, structured } from "../context";
+import {
+  numberOption,
+  type OutputFormat,
+  outputOption,
+  settingsOrUsage,
+  structured,
+  tenantOption,
+} from "../context";
 import { CliError, type CliIo, EXIT, table } from "../io";
 
 const SETTINGS_HELP =
   "\nSettings: the same environment as `logrelay deliver` (TENANT_CONFIG_TABLE, TENANT_REGISTRY_TABLE,\n" +
   "CENTRAL_LOG_DISTRIBUTION_ROLE_ARN, AWS_REGION and DELIVERY_LEDGER_TABLE, where parked deliveries live).";
-
-function tenantOf(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const parsed = TenantIdSchema.safeParse(value);
-  if (!parsed.success)
-    throw new CliError(
-      `--tenant ${JSON.stringify(value)} is not a tenant id: ${parsed.error.issues[0]?.message}`,
-      2,
-    );
-  return parsed.data;
-}
 
 /** The distributor with a durable ledger: parked state exists only there. */
 function distributor(io: CliIo, verbose = false) {
@@ -117,7 +112,7 @@ export function registerParked(program: Command, io: CliIo): void {
     .addOption(outputOption())
     .addHelpText("after", `\nExample: logrelay parked list --tenant acme -o json${SETTINGS_HELP}`)
     .action(async (o: { tenant?: string; output: OutputFormat }) => {
-      const tenantId = tenantOf(o.tenant);
+      const tenantId = o.tenant === undefined ? undefined : tenantOption(o.tenant);
       const { parking } = distributor(io);
       const rows = await parking.summary(tenantId === undefined ? {} : { tenantId });
       io.stdout.write(
@@ -183,7 +178,7 @@ export function registerParked(program: Command, io: CliIo): void {
         output: OutputFormat;
         verbose?: boolean;
       }) => {
-        const tenantId = tenantOf(o.tenant) as string;
+        const tenantId = tenantOption(o.tenant);
         await run(
           { tenantId, ...(o.type && { type: o.type }), probe: false },
           o.budgetSeconds,

@@ -3,8 +3,15 @@ import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from "@aws-
 import type { Command } from "commander";
 import { MalformedMessageError } from "../../functions/distributor/errors";
 import { parseNotification } from "../../functions/distributor/notification";
-import { TenantIdSchema } from "../../functions/shared/delivery-config";
-import { awsRegion, numberOption, type OutputFormat, outputOption, parseTime, structured } from "../context";
+import {
+  awsRegion,
+  numberOption,
+  type OutputFormat,
+  outputOption,
+  parseTime,
+  structured,
+  tenantOption,
+} from "../context";
 import { handBack, redriveDlq } from "../dlq-redrive";
 import { CliError, type CliIo, table } from "../io";
 
@@ -113,8 +120,7 @@ export function registerQueues(program: Command, io: CliIo): void {
         dryRun?: boolean;
         output: OutputFormat;
       }) => {
-        if (o.tenant !== undefined && !TenantIdSchema.safeParse(o.tenant).success)
-          throw new CliError(`--tenant ${JSON.stringify(o.tenant)} is not a tenant id (a DNS label)`, 2);
+        if (o.tenant !== undefined) tenantOption(o.tenant);
         const max = o.max === undefined ? undefined : positiveInt(o.max, "--max");
         const sqs = new SQSClient({ region: await awsRegion(io) });
         const result = await redriveDlq(sqs, {
@@ -165,8 +171,7 @@ export function registerQueues(program: Command, io: CliIo): void {
         queueUrl: string;
         dryRun?: boolean;
       }) => {
-        if (!TenantIdSchema.safeParse(o.tenant).success)
-          throw new CliError(`--tenant ${o.tenant} is not a valid tenant id`, 2);
+        tenantOption(o.tenant);
         const since = parseTime(o.since, "--since");
         const until = o.until === undefined ? Date.now() : parseTime(o.until, "--until");
         if (until <= since) throw new CliError("--until must be after --since", 2);
