@@ -1,8 +1,11 @@
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { STSClient } from "@aws-sdk/client-sts";
 import { Option } from "commander";
 import { stringify as stringifyYaml } from "yaml";
 import { TenantIdSchema } from "../functions/shared/delivery-config";
 import { SettingsError } from "../functions/shared/settings";
+import { type Environment, EnvironmentError, loadEnvironmentFile } from "../stacks/config";
 import { CliError, type CliIo } from "./io";
 
 /**
@@ -125,4 +128,20 @@ export function tenantOption(value: string): string {
       2,
     );
   return parsed.data;
+}
+
+/**
+ * `--environment <name>`: environments/<name>.json under the working directory (or the file, when
+ * the value is a path ending in .json), validated. A missing or invalid file is a usage error
+ * naming it (exit 2).
+ */
+export function environmentOption(name: string, cwd: string = process.cwd()): Environment {
+  const path = name.endsWith(".json") ? resolve(cwd, name) : join(cwd, "environments", `${name}.json`);
+  if (!existsSync(path)) throw new CliError(`--environment ${name}: no ${path}`, 2);
+  try {
+    return loadEnvironmentFile(path);
+  } catch (error) {
+    if (error instanceof EnvironmentError) throw new CliError(error.message, 2);
+    throw error;
+  }
 }

@@ -3,6 +3,7 @@ import { registerApiServe } from "./commands/api-serve";
 import { registerCost } from "./commands/cost";
 import { registerDeliver } from "./commands/deliver";
 import { registerFirehose } from "./commands/firehose";
+import { registerInfra } from "./commands/infra";
 import { registerOnboard } from "./commands/onboard";
 import { registerParked } from "./commands/parked";
 import { registerQueues } from "./commands/queues";
@@ -39,6 +40,7 @@ export function buildProgram(io: CliIo): Command {
   registerFirehose(program, io);
   registerApiServe(program, io);
   registerCost(program, io);
+  registerInfra(program, io);
   addAwsOptions(program, io);
   return program;
 }

@@ -2,9 +2,17 @@ import { spawn } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DeleteObjectsCommand, ListObjectVersionsCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  defaultParallelism,
+  type FleetStack,
+  type InfraAction,
+  runFleet,
+  type StackReport,
+} from "../cli/infra";
+import { environmentStacks } from "../stacks/app";
 import { type Environment, loadEnvironmentFile } from "../stacks/config";
 import { names } from "../stacks/naming";
-import { outputs, terraformEnv, terraformOk } from "./terraform";
+import { outputs, terraform, terraformEnv, terraformOk } from "./terraform";
 
 /**
  * An emulator environment (environments/local.json by default) as Terraform stacks applied into moto:
@@ -77,32 +85,35 @@ export function synthLocal(ws: LocalWorkspace): Promise<void> {
 
 export type Step = (message: string) => void;
 
-/**
- * init + validate + apply every local stack: global first, then regional and customers in
- * parallel, then clusters (their roles attach the regional writer policy).
- */
-export async function applyLocal(ws: LocalWorkspace, step: Step = () => {}): Promise<void> {
-  const apply = async (stack: string) => {
-    const started = Date.now();
-    await terraformOk(ws.dir(stack), ["init", "-input=false"], ws.tfEnv);
-    await terraformOk(ws.dir(stack), ["validate"], ws.tfEnv);
-    await terraformOk(ws.dir(stack), ["apply", "-auto-approve", "-input=false"], ws.tfEnv);
-    step(`applied ${stack} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  };
-  await apply(ws.stacks.global);
-  await Promise.all([apply(ws.stacks.regional), ...ws.stacks.customers.map(apply)]);
-  await Promise.all(ws.stacks.clusters.map(apply));
+/** The workspace's stacks as `logrelay infra` runs them: synthesized folders, declared order. */
+export function workspaceStacks(ws: LocalWorkspace): FleetStack[] {
+  return environmentStacks(ws.env).map((s) => ({
+    name: s.name,
+    dir: ws.dir(s.name),
+    dependsOn: s.dependsOn,
+  }));
 }
 
-/** `terraform plan -detailed-exitcode` of every stack: 0 = no changes, 2 = changes (with the plan). */
-export async function planLocal(
-  ws: LocalWorkspace,
-): Promise<Record<string, { code: number; output: string }>> {
-  const all = [ws.stacks.global, ws.stacks.regional, ...ws.stacks.customers, ...ws.stacks.clusters];
-  const results = await Promise.all(
-    all.map((s) => terraformOk(ws.dir(s), ["plan", "-detailed-exitcode", "-input=false"], ws.tfEnv, [0, 2])),
-  );
-  return Object.fromEntries(all.map((s, i) => [s, results[i]!]));
+const runAll = async (ws: LocalWorkspace, action: InfraAction, step: Step): Promise<StackReport[]> =>
+  runFleet(action, workspaceStacks(ws), {
+    parallelism: defaultParallelism(),
+    terraform: (dir, args) => terraform(dir, args, ws.tfEnv),
+    progress: step,
+  });
+
+/**
+ * `logrelay infra deploy` of every local stack: global first, then regional and customers, then
+ * clusters (their roles attach the regional writer policy), as many at a time as the machine holds.
+ */
+export async function applyLocal(ws: LocalWorkspace, step: Step = () => {}): Promise<void> {
+  const failed = (await runAll(ws, "deploy", step)).filter((r) => r.result !== "applied");
+  if (failed.length > 0)
+    throw new Error(`terraform apply failed:\n${failed.map((r) => `${r.stack}: ${r.error}`).join("\n")}`);
+}
+
+/** `logrelay infra plan` of every local stack: each report says what a deploy would change. */
+export function planLocal(ws: LocalWorkspace, step: Step = () => {}): Promise<StackReport[]> {
+  return runAll(ws, "plan", step);
 }
 
 export interface LocalOutputs {

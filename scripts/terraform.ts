@@ -23,6 +23,19 @@ const CANDIDATE_ROOTS = [
 const hasAwsProvider = (root: string) =>
   existsSync(join(root, "registry.terraform.io", "hashicorp", "aws", AWS_PROVIDER.version));
 
+/**
+ * The mirror when the machine has one (offline machines, CI images), else undefined: terraform
+ * then installs providers from the registry into a shared plugin cache (see deployTerraformEnv).
+ */
+export function providerMirrorIfAny(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  try {
+    return findProviderMirror(env);
+  } catch (error) {
+    if (env.LOGRELAY_TF_PLUGIN_MIRROR) throw error;
+    return undefined;
+  }
+}
+
 /** The mirror root (the folder holding registry.terraform.io) with hashicorp/aws 5.100.0. */
 export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string {
   const override = env.LOGRELAY_TF_PLUGIN_MIRROR;
@@ -82,10 +95,38 @@ export function requireTerraform(): string {
 }
 
 /** Environment for terraform runs: mirror config, no checkpoint calls, no prompts; plus `extra`. */
-export function terraformEnv(configDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function terraformEnv(
+  configDir: string,
+  extra: Record<string, string> = {},
+  base: NodeJS.ProcessEnv = process.env,
+  mirror = findProviderMirror(base),
+): NodeJS.ProcessEnv {
   return {
-    ...process.env,
-    TF_CLI_CONFIG_FILE: writeCliConfig(configDir),
+    ...base,
+    TF_CLI_CONFIG_FILE: writeCliConfig(configDir, mirror),
+    CHECKPOINT_DISABLE: "1",
+    TF_IN_AUTOMATION: "1",
+    TF_INPUT: "0",
+    ...extra,
+  };
+}
+
+/**
+ * Environment for terraform runs of many stacks (`logrelay infra`): the mirror when there is one,
+ * else a plugin cache shared by every stack, so a provider is downloaded once, not once per stack.
+ */
+export function fleetTerraformEnv(
+  workDir: string,
+  extra: Record<string, string>,
+  base: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  const mirror = providerMirrorIfAny(base);
+  if (mirror) return terraformEnv(join(workDir, "terraform"), extra, base, mirror);
+  const cache = base.TF_PLUGIN_CACHE_DIR ?? join(workDir, "plugin-cache");
+  mkdirSync(cache, { recursive: true });
+  return {
+    ...base,
+    TF_PLUGIN_CACHE_DIR: cache,
     CHECKPOINT_DISABLE: "1",
     TF_IN_AUTOMATION: "1",
     TF_INPUT: "0",

@@ -343,13 +343,6 @@ export const EnvironmentSchema = z
         });
       }
     });
-    if (env.emulator && env.backend.type !== "local") {
-      ctx.addIssue({
-        code: "custom",
-        path: ["backend"],
-        message: "the emulator environment must use the local backend",
-      });
-    }
   });
 
 export type Environment = z.infer<typeof EnvironmentSchema>;

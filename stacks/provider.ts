@@ -34,10 +34,19 @@ export function awsProvider(scope: Construct, env: Environment, options: Provide
   });
 }
 
-/** Local state for the emulator environment (LOGRELAY_STATE_DIR or .state/), S3 with locking elsewhere. */
+/** App context naming the folder of local state files (`logrelay infra --state-dir`). */
+export const STATE_DIR_CONTEXT = "logrelayStateDir";
+
+/**
+ * Local state (the app context STATE_DIR_CONTEXT, else LOGRELAY_STATE_DIR, else .state/) or S3
+ * with locking, as the environment's `backend` says.
+ */
 export function configureBackend(stack: TerraformStack, env: Environment, stackName: string): void {
   if (env.backend.type === "local") {
-    const dir = process.env.LOGRELAY_STATE_DIR ?? resolve(__dirname, "..", ".state");
+    const dir =
+      (stack.node.tryGetContext(STATE_DIR_CONTEXT) as string | undefined) ??
+      process.env.LOGRELAY_STATE_DIR ??
+      resolve(__dirname, "..", ".state");
     new LocalBackend(stack, { path: resolve(dir, `${stackName}.tfstate`) });
     return;
   }
@@ -49,4 +58,6 @@ export function configureBackend(stack: TerraformStack, env: Environment, stackN
   });
   // Terraform >= 1.10 locks with a lock object next to the state: no DynamoDB table needed.
   stack.addOverride("terraform.backend.s3.use_lockfile", true);
+  // The emulator listens on an IP address (AWS_ENDPOINT_URL): path-style requests only.
+  if (env.emulator) stack.addOverride("terraform.backend.s3.use_path_style", true);
 }

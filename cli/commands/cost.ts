@@ -1,8 +1,5 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { Command } from "commander";
-import { EnvironmentError, loadEnvironmentFile } from "../../stacks/config";
-import { numberOption, type OutputFormat, outputOption, structured } from "../context";
+import { environmentOption, numberOption, type OutputFormat, outputOption, structured } from "../context";
 import { estimate, loadPrices, MODES } from "../cost";
 import { CliError, type CliIo, table } from "../io";
 
@@ -38,15 +35,7 @@ export function registerCost(program: Command, io: CliIo): void {
         avgEventBytes: string;
         output: OutputFormat;
       }) => {
-        const path = join(process.cwd(), "environments", `${o.environment}.json`);
-        if (!existsSync(path)) throw new CliError(`--environment ${o.environment}: no ${path}`, 2);
-        let env: ReturnType<typeof loadEnvironmentFile>;
-        try {
-          env = loadEnvironmentFile(path);
-        } catch (error) {
-          if (error instanceof EnvironmentError) throw new CliError(error.message, 2);
-          throw error;
-        }
+        const env = environmentOption(o.environment);
         const region = env.regions[0]!;
         let prices: ReturnType<typeof loadPrices>;
         try {

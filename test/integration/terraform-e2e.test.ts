@@ -1,5 +1,8 @@
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { SqsQueue } from "../../functions/distributor/adapters/sqs-queue";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createDistributor, createEngine } from "../../functions/distributor/wiring";
@@ -13,6 +16,7 @@ import {
 } from "../../scripts/sample-data";
 import { expectNoChanges, useAppliedEnvironment } from "../harness/applied-environment";
 import { clientsFor, documentClient, REGION, readLogGroup } from "../harness/aws";
+import { runCaptured } from "../harness/cli";
 import { MemoryTelemetry } from "../harness/memory-telemetry";
 
 /**
@@ -28,6 +32,107 @@ describe("local environment applied by terraform into the emulator, end to end",
 
   it("a second plan of every stack shows no changes", async () => {
     await expectNoChanges(env.ws());
+  }, 300_000);
+
+  it("`logrelay infra drift` names the stack and resource changed outside Terraform, the others are clean; `infra deploy` puts it back", async () => {
+    const ws = env.ws();
+    const sqs = new SQSClient({ region: REGION });
+    const dlq = env.out().regional.delivery_dlq_url!;
+    const visibility = async () =>
+      (
+        await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ["VisibilityTimeout"] }),
+        )
+      ).Attributes!.VisibilityTimeout;
+    const before = await visibility();
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: dlq, Attributes: { VisibilityTimeout: "77" } }));
+    const infra = (...args: string[]) =>
+      runCaptured(
+        [
+          "infra",
+          ...args,
+          "--environment",
+          "local",
+          "--state-dir",
+          ws.stateDir,
+          "--outdir",
+          join(ws.outdir, "infra"),
+        ],
+        process.env,
+      );
+
+    const drift = await infra("drift", "-o", "json");
+
+    expect([drift.code, drift.err.trim().split("\n").at(-1)]).toEqual([
+      2,
+      `logrelay: 1 stack(s) drifted from their state: ${ws.stacks.regional}`,
+    ]);
+    const reports = JSON.parse(drift.out) as {
+      stacks: { stack: string; result: string; drift: unknown[] }[];
+    };
+    expect(reports.stacks.map((r) => [r.stack, r.result])).toEqual(
+      [ws.stacks.global, ws.stacks.regional, ...ws.stacks.customers, ...ws.stacks.clusters].map((name) => [
+        name,
+        name === ws.stacks.regional ? "drifted" : "no changes",
+      ]),
+    );
+    expect(reports.stacks.find((r) => r.stack === ws.stacks.regional)!.drift).toEqual([
+      {
+        address: expect.stringMatching(/^aws_sqs_queue\.notifications_queue_dlq_/),
+        actions: ["update"],
+        attributes: ["visibility_timeout_seconds"],
+      },
+    ]);
+    // Progress goes to stderr, one line per stack.
+    expect(drift.err).toMatch(/^synthesized 5 of 5 stacks into .* drift, \d+ at a time$/m);
+    expect(drift.err.match(/^\[\d\/5\] /gm)).toHaveLength(5);
+
+    const deploy = await infra("deploy", "--stacks", "us-east-1");
+    expect([deploy.code, deploy.err.split("\n").filter((l) => l.startsWith("logrelay:"))]).toEqual([0, []]);
+    expect(deploy.out).toMatch(new RegExp(`^${ws.stacks.regional} +applied +0 +1 +0 +1 `, "m"));
+    expect(await visibility()).toBe(before);
+    const again = await infra("drift", "--stacks", "us-east-1");
+    expect([again.code, again.out]).toEqual([
+      0,
+      expect.stringMatching(/drift: 1 stack\(s\), 1 no changes, in /),
+    ]);
+  }, 300_000);
+
+  it("`logrelay infra` keeps state in S3 with a lock file when the environment says so", async () => {
+    const s3 = new S3Client({ region: REGION });
+    const bucket = "logrelay-tfstate-123456789012";
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const dir = mkdtempSync(join(tmpdir(), "logrelay-s3state-"));
+    const file = join(dir, "s3state.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...env.ws().env,
+        name: "s3state",
+        backend: { type: "s3", bucket, region: REGION, key_prefix: "fleet/" },
+        customers: [],
+        clusters: [],
+        tenant_freshness: [],
+      }),
+    );
+    const infra = (...args: string[]) =>
+      runCaptured(
+        ["infra", ...args, "--environment", file, "--stacks", "global", "--outdir", join(dir, "out")],
+        process.env,
+      );
+
+    const deploy = await infra("deploy");
+    expect([deploy.code, deploy.out]).toEqual([
+      0,
+      expect.stringMatching(/^logrelay-s3state-global +applied +2 +0 +0 /m),
+    ]);
+    const keys = (await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents?.map((o) => o.Key);
+    expect(keys).toEqual(["fleet/logrelay-s3state-global.tfstate"]);
+    const drift = await infra("drift");
+    expect([drift.code, drift.out]).toEqual([
+      0,
+      expect.stringMatching(/^logrelay-s3state-global +no changes +0 +0 +0 +0 /m),
+    ]);
   }, 300_000);
 
   it("delivers each tenant's logs only into its own account, through the deployed queue", async () => {

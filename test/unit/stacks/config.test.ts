@@ -37,10 +37,6 @@ describe("environment definitions", () => {
     [{ distributor: { memroy_mb: 512 } }, 'distributor: Unrecognized key: "memroy_mb"'],
     [{ log_retention_days: 10 }, "log_retention_days: must be one of 1, 3, 5, 7, 14, 30"],
     [
-      { emulator: true, backend: { type: "s3", bucket: "state-bucket", region: "us-east-1" } },
-      "backend: the emulator environment must use the local backend",
-    ],
-    [
       { customers: [{ tenant_id: "Acme", account_id: "111111111111", external_id: "x-123" }] },
       "customers.0.tenant_id: tenant_id must be a DNS label",
     ],
