@@ -32,6 +32,23 @@ export interface CostInputs {
   readonly retentionDays: number;
   /** Per-tenant custom metric names per destination (EventsDelivered ... DeliveryLatency). @default 5 */
   readonly metricsPerDestination: number;
+  /** Tenants with their own metrics (the environment's tenant_metrics setting, see meteredTenantCount). */
+  readonly meteredTenants: number;
+}
+
+/** Contributor Insights rules the regional stack creates (tenants by events, bytes, failures). */
+const INSIGHT_RULES = 3;
+/** Object log lines each rule matches: the events and bytes rules match every delivered object. */
+const INSIGHT_MATCHES_PER_OBJECT = 2;
+
+/** How many tenants get their own metrics: all, the top N plus those listed, or only those listed. */
+export function meteredTenantCount(
+  setting: { mode: "none" } | { mode: "all" } | { mode: "top"; top: number },
+  tenants: number,
+  listed: number,
+): number {
+  if (setting.mode === "all") return tenants;
+  return Math.min(tenants, listed + (setting.mode === "top" ? setting.top : 0));
 }
 
 /**
@@ -74,7 +91,6 @@ export function estimate(
   const gbMonth = i.gbPerDay * DAYS;
   const objects = (gbMonth * 1024) / i.objectMb;
   const events = (gbMonth * 1024 ** 3) / i.avgEventBytes;
-  const dests = i.tenants * i.destinationsPerTenant;
   // Firehose: one object per tenant partition per 15-minute flush (at least one per 128 MB).
   const firehoseObjects = Math.max((gbMonth * 1024) / 128, i.tenants * 4 * 24 * DAYS);
   const billedFirehoseGb = (events * Math.ceil(i.avgEventBytes / 5120) * 5120) / 1024 ** 3;
@@ -91,7 +107,16 @@ export function estimate(
         p("dynamodb_write_per_million")) /
       1e6,
     "Distributor logs": ((objs * LOG_LINE_KB) / 1024 ** 2) * p("cloudwatch_logs_ingest_gb"),
-    "Per-tenant metrics": dests * i.metricsPerDestination * p("cloudwatch_custom_metric_month"),
+    "Per-tenant metrics":
+      i.meteredTenants *
+      i.destinationsPerTenant *
+      i.metricsPerDestination *
+      p("cloudwatch_custom_metric_month"),
+    "Delivery metrics per destination type":
+      i.destinationsPerTenant * i.metricsPerDestination * p("cloudwatch_custom_metric_month"),
+    "Contributor Insights rules (tenants ranked from logs)":
+      INSIGHT_RULES * p("cloudwatch_contributor_insights_rule_month") +
+      ((objs * INSIGHT_MATCHES_PER_OBJECT) / 1e6) * p("cloudwatch_contributor_insights_events_per_million"),
   });
   const staging = gbMonth * GZIP_RATIO * Math.min(1, i.stagingDays / DAYS) * p("s3_storage_gb_month");
   const direct: Record<string, number | undefined> = {
@@ -136,3 +161,21 @@ export function estimate(
 }
 
 const round = (usd: number) => Math.round(usd * 100) / 100;
+
+/**
+ * Each tenant's share of the delivered bytes: its own BytesDelivered over the total (the series
+ * without the tenant). Tenants without their own metrics are one remainder, `(other tenants)`.
+ */
+export function tenantShares(
+  bytesByTenant: ReadonlyMap<string, number>,
+  totalBytes: number,
+): { tenantId: string; bytes: number; share: number }[] {
+  const metered = [...bytesByTenant.values()].reduce((a, b) => a + b, 0);
+  const total = Math.max(totalBytes, metered);
+  if (total === 0) return [];
+  const rows = [...bytesByTenant]
+    .map(([tenantId, bytes]) => ({ tenantId, bytes, share: bytes / total }))
+    .sort((a, b) => b.bytes - a.bytes || a.tenantId.localeCompare(b.tenantId));
+  const rest = total - metered;
+  return rest > 0 ? [...rows, { tenantId: "(other tenants)", bytes: rest, share: rest / total }] : rows;
+}

@@ -97,15 +97,30 @@ async function metricValues(
   return values;
 }
 
-/** Per tenant and destination over the last hour, from the distributor's metrics. */
-async function tenantHours(cw: Pick<CloudWatchClient, "send">, now: Date): Promise<TenantHour[]> {
+/** A statistic of one distributor metric, e.g. { metric: "DeliveryLatency", stat: "p99" }. */
+export interface MetricStatistic {
+  readonly metric: string;
+  readonly stat: string;
+}
+
+/**
+ * Each tenant and destination with a `tenant_id` metric named like the first statistic, and each
+ * statistic over the last `seconds` (undefined where there was no datapoint). Only tenants with
+ * their own metrics are here (see the TENANT_METRICS setting).
+ */
+export async function tenantMetricValues(
+  cw: Pick<CloudWatchClient, "send">,
+  now: Date,
+  seconds: number,
+  statistics: readonly MetricStatistic[],
+): Promise<{ tenantId: string; destination: string; values: (number | undefined)[] }[]> {
   const pairs = new Map<string, { tenantId: string; destination: string; service?: string }>();
   let token: string | undefined;
   do {
     const page = await cw.send(
       new ListMetricsCommand({
         Namespace: METRICS_NAMESPACE,
-        MetricName: "EventsDelivered",
+        MetricName: statistics[0]!.metric,
         NextToken: token,
       }),
     );
@@ -119,48 +134,90 @@ async function tenantHours(cw: Pick<CloudWatchClient, "send">, now: Date): Promi
     }
     token = page.NextToken;
   } while (token);
-  const list = [...pairs.values()];
-  const stat = (i: number, name: string, s: string): MetricDataQuery => {
+  const list = [...pairs.values()].sort((a, b) =>
+    `${a.tenantId}\u0000${a.destination}`.localeCompare(`${b.tenantId}\u0000${b.destination}`),
+  );
+  const query = (i: number, j: number): MetricDataQuery => {
     const p = list[i]!;
     return {
-      Id: `${name.toLowerCase()}_${i}`,
+      Id: `m${j}_${i}`,
       MetricStat: {
         Metric: {
           Namespace: METRICS_NAMESPACE,
-          MetricName: name,
+          MetricName: statistics[j]!.metric,
           Dimensions: [
             ...(p.service ? [{ Name: "service", Value: p.service }] : []),
             { Name: "tenant_id", Value: p.tenantId },
             { Name: "destination", Value: p.destination },
           ],
         },
-        Period: 3600,
-        Stat: s,
+        Period: seconds,
+        Stat: statistics[j]!.stat,
       },
     };
   };
   const values = await metricValues(
     cw,
     now,
-    3600,
-    list.flatMap((_, i) => [
-      stat(i, "EventsDelivered", "Sum"),
-      stat(i, "DeliveryFailures", "Sum"),
-      stat(i, "DeliveryLatency", "p99"),
-    ]),
+    seconds,
+    list.flatMap((_, i) => statistics.map((_s, j) => query(i, j))),
   );
-  return list
-    .map((p, i) => {
-      const p99 = values[`deliverylatency_${i}`];
-      return {
-        tenantId: p.tenantId,
-        destination: p.destination,
-        eventsDelivered: values[`eventsdelivered_${i}`] ?? 0,
-        failures: values[`deliveryfailures_${i}`] ?? 0,
-        ...(p99 !== undefined && { latencyP99Ms: p99 }),
-      };
-    })
-    .sort((a, b) => `${a.tenantId}${a.destination}`.localeCompare(`${b.tenantId}${b.destination}`));
+  return list.map((p, i) => ({
+    tenantId: p.tenantId,
+    destination: p.destination,
+    values: statistics.map((_s, j) => values[`m${j}_${i}`]),
+  }));
+}
+
+/**
+ * The sum of one distributor metric over the last `seconds`, over all tenants: from the series
+ * kept per destination type without the tenant (recorded whatever the TENANT_METRICS setting).
+ */
+export async function metricTotal(
+  cw: Pick<CloudWatchClient, "send">,
+  now: Date,
+  seconds: number,
+  metric: string,
+  service: string,
+): Promise<number> {
+  const destinations = ["cloudwatch", "s3"];
+  const values = await metricValues(
+    cw,
+    now,
+    seconds,
+    destinations.map((destination, i) => ({
+      Id: `total_${i}`,
+      MetricStat: {
+        Metric: {
+          Namespace: METRICS_NAMESPACE,
+          MetricName: metric,
+          Dimensions: [
+            { Name: "service", Value: service },
+            { Name: "destination", Value: destination },
+          ],
+        },
+        Period: seconds,
+        Stat: "Sum",
+      },
+    })),
+  );
+  return destinations.reduce((sum, _d, i) => sum + (values[`total_${i}`] ?? 0), 0);
+}
+
+/** Per tenant and destination over the last hour, from the distributor's metrics. */
+async function tenantHours(cw: Pick<CloudWatchClient, "send">, now: Date): Promise<TenantHour[]> {
+  const rows = await tenantMetricValues(cw, now, 3600, [
+    { metric: "EventsDelivered", stat: "Sum" },
+    { metric: "DeliveryFailures", stat: "Sum" },
+    { metric: "DeliveryLatency", stat: "p99" },
+  ]);
+  return rows.map(({ tenantId, destination, values: [events, failures, p99] }) => ({
+    tenantId,
+    destination,
+    eventsDelivered: events ?? 0,
+    failures: failures ?? 0,
+    ...(p99 !== undefined && { latencyP99Ms: p99 }),
+  }));
 }
 
 /**

@@ -276,6 +276,20 @@ export const EnvironmentSchema = z
           .strict(),
       )
       .default([]),
+    /**
+     * Which tenants get their own CloudWatch metrics (about 10 custom metrics, $3 a month, each):
+     * `none` (the default: at thousands of tenants they cost more than the pipeline; the stack's
+     * Contributor Insights rules rank tenants from the distributor's log lines instead), `top`
+     * (each distributor process's `top` busiest tenants) or `all`. Tenants in `tenant_freshness`
+     * are metered in every mode (their alarms need the metric).
+     */
+    tenant_metrics: z
+      .discriminatedUnion("mode", [
+        z.object({ mode: z.literal("none") }).strict(),
+        z.object({ mode: z.literal("all") }).strict(),
+        z.object({ mode: z.literal("top"), top: z.number().int().min(1).max(9999).default(20) }).strict(),
+      ])
+      .default({ mode: "none" }),
     alarm_email: z.string().email().optional(),
     clusters: z.array(ClusterSchema).default([]),
     customers: z.array(CustomerAccountSchema).default([]),

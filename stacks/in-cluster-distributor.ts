@@ -64,6 +64,8 @@ export function distributorDeployment(
                 { name: ENV.centralRoleArn, value: regional.centralRoleArn },
                 { name: ENV.alarmTopicArn, value: regional.alarmTopicArn },
                 { name: ENV.logGroupRetentionDays, value: String(regional.customerLogRetentionDays) },
+                { name: ENV.tenantMetrics, value: regional.tenantMetrics },
+                { name: ENV.meteredTenants, value: regional.meteredTenants },
               ],
               resources: {
                 requests: { cpu: "250m", memory: "256Mi" },

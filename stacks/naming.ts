@@ -90,6 +90,11 @@ export function regionalResourceNames(env: Environment, region: string) {
     ledgerTtlDays: ledgerTtlDays(env),
     /** Retention of the log groups the distributor creates in customers' accounts (LOG_GROUP_RETENTION_DAYS). */
     customerLogRetentionDays: env.customer_log_retention_days,
+    /** Which tenants get their own metrics (TENANT_METRICS): none, top:N or all. */
+    tenantMetrics:
+      env.tenant_metrics.mode === "top" ? `top:${env.tenant_metrics.top}` : env.tenant_metrics.mode,
+    /** Tenants with a freshness alarm are metered in every mode (METERED_TENANTS). */
+    meteredTenants: [...new Set(env.tenant_freshness.map((f) => f.tenant_id))].sort().join(","),
   };
 }
 

@@ -25,6 +25,7 @@ import { ObjectNotifications } from "./constructs/object-notifications";
 import { ParkedRecoverySchedule } from "./constructs/parked-recovery-schedule";
 import { FIREHOSE_EXTENSION, PartitionedFirehose } from "./constructs/partitioned-firehose";
 import type { QueueWithDlq } from "./constructs/queue-with-dlq";
+import { TenantInsights } from "./constructs/tenant-insights";
 import { CLUSTER_TAG, IAM_PATH, names, regionalResourceNames } from "./naming";
 import {
   collectorWriterStatements,
@@ -65,6 +66,8 @@ export class RegionalStack extends TerraformStack {
   readonly tenantApi: IamHttpApi;
   readonly firehose?: PartitionedFirehose;
   readonly monitoring: Monitoring;
+  /** Contributor Insights rules ranking tenants from the distributor's log lines (in every metrics mode). */
+  readonly tenantInsights: TenantInsights;
 
   constructor(scope: Construct, env: Environment, region: string) {
     const n = names(env.name);
@@ -156,6 +159,8 @@ export class RegionalStack extends TerraformStack {
         [ENV.centralRoleArn]: r.centralRoleArn,
         [ENV.alarmTopicArn]: r.alarmTopicArn,
         [ENV.logGroupRetentionDays]: String(r.customerLogRetentionDays),
+        [ENV.tenantMetrics]: r.tenantMetrics,
+        [ENV.meteredTenants]: r.meteredTenants,
         [ENV.metricsNamespace]: METRICS_NAMESPACE,
         [ENV.serviceName]: DISTRIBUTOR_SERVICE,
         [ENV.logLevel]: env.distributor.log_level,
@@ -240,6 +245,10 @@ export class RegionalStack extends TerraformStack {
       enabled: !env.emulator,
     });
 
+    this.tenantInsights = new TenantInsights(this, "tenant-insights", {
+      prefix,
+      logGroupNames: [this.distributor.logGroup.name],
+    });
     this.monitoring = new Monitoring(this, "monitoring", {
       prefix,
       topicName: r.alarmTopicName,
@@ -277,11 +286,16 @@ export class RegionalStack extends TerraformStack {
           DISTRIBUTOR_SERVICE,
         ]),
       },
-      // Who sends the most, and who fails the most: the top 10 tenants by metric math over SEARCH.
-      expressionWidgets: {
-        "Top tenants by events delivered": topTenants("EventsDelivered"),
-        "Top tenants by delivery failures": topTenants("DeliveryFailures"),
-      },
+      // Who sends the most, and who fails the most: the top 10 tenants, by metric math over SEARCH
+      // when every tenant has metrics, else by the Contributor Insights rules over the log lines.
+      ...(env.tenant_metrics.mode === "all"
+        ? {
+            expressionWidgets: {
+              "Top tenants by events delivered": topTenants("EventsDelivered"),
+              "Top tenants by delivery failures": topTenants("DeliveryFailures"),
+            },
+          }
+        : { insightWidgets: this.tenantInsights.widgets() }),
       movedFromStack: true,
     });
 

@@ -40,7 +40,8 @@ function render(s: Status, parkedNote: string): string {
             t.latencyP99Ms === undefined ? "-" : `${Math.round(t.latencyP99Ms)} ms`,
           ]),
         )
-      : "no per-tenant metrics in the last hour\n",
+      : "no per-tenant metrics in the last hour (tenant_metrics decides who has them; the Contributor Insights\n" +
+        "rules <prefix>-tenants-by-events, -bytes and -failures rank every tenant)\n",
     s.parked.length > 0
       ? table(
           ["PARKED TENANT", "TYPE", "BREAKER", "OBJECTS", "SINCE", "OLDEST EXPIRES"],

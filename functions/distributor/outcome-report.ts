@@ -117,6 +117,12 @@ export class OutcomeReport {
       outcome: result.status,
       reason: result.reason,
       latency_ms: result.latencyMs,
+      // This attempt's totals over the destinations: what the stack's Contributor Insights rules rank tenants by.
+      events_delivered: result.destinations.reduce(
+        (n, d) => n + d.eventsDelivered - (d.resumedFrom?.eventsDelivered ?? 0),
+        0,
+      ),
+      bytes_delivered: result.destinations.reduce((n, d) => n + (d.status === "delivered" ? d.bytes : 0), 0),
       destinations: result.destinations.map((d) => ({
         type: d.type,
         target: d.target,
@@ -135,6 +141,7 @@ export class OutcomeReport {
     if (result.destinations.length === 0) {
       const name = result.status === "skipped" ? "ObjectsSkipped" : "ObjectFailures";
       this.telemetry.metrics({ tenant_id: tenant }, [{ name, value: 1, unit: "Count" }]);
+      this.telemetry.metrics({}, [{ name, value: 1, unit: "Count" }]);
       if (result.status === "failed_permanent") this.permanentFailure();
       return;
     }

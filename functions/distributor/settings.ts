@@ -2,6 +2,7 @@ import { z } from "zod";
 import { DISTRIBUTOR_SERVICE, METRICS_NAMESPACE } from "../shared/contract";
 import { RetentionDaysSchema } from "../shared/delivery-config";
 import { loadSettingsWith, setting } from "../shared/settings";
+import { parseTenantMetrics } from "./tenant-metering";
 
 const { int, name } = setting;
 
@@ -52,6 +53,31 @@ export const DistributorSettingsSchema = z.object({
     .string()
     .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, "must be an SNS topic ARN")
     .optional(),
+  /**
+   * Which tenants get their own CloudWatch metrics: `none` (default: at thousands of tenants they
+   * cost more than the pipeline), `top:N` (this process's N busiest) or `all`. See tenant-metering.ts.
+   */
+  TENANT_METRICS: z
+    .string()
+    .default("none")
+    .transform((v, ctx) => {
+      const parsed = parseTenantMetrics(v.trim());
+      if (!parsed) ctx.addIssue({ code: "custom", message: "must be none, all or top:N (N 1-9999)" });
+      return parsed ?? { mode: "none" as const };
+    }),
+  /** Tenants metered in every mode (comma-separated): those with a freshness alarm. */
+  METERED_TENANTS: z
+    .string()
+    .default("")
+    .transform(
+      (v) =>
+        new Set(
+          v
+            .split(",")
+            .map((t) => t.trim())
+            .filter(Boolean),
+        ),
+    ),
   METRICS_NAMESPACE: z.string().min(1).max(255).default(METRICS_NAMESPACE),
   POWERTOOLS_SERVICE_NAME: z.string().min(1).default(DISTRIBUTOR_SERVICE),
 });

@@ -23,6 +23,7 @@ import type { Telemetry } from "./ports";
 import { ParkedRecovery } from "./recovery";
 import type { DistributorSettings } from "./settings";
 import { CachedRegistry, CachedTenantConfigs } from "./tenant-configs";
+import { TenantMeteredTelemetry } from "./tenant-metering";
 
 export interface Distributor {
   readonly engine: DeliveryEngine;
@@ -43,12 +44,15 @@ export const createEngine = (settings: DistributorSettings, telemetry?: Telemetr
  */
 export function createDistributor(settings: DistributorSettings, telemetry?: Telemetry): Distributor {
   const region = settings.AWS_REGION;
-  const tel =
+  const tel = new TenantMeteredTelemetry(
     telemetry ??
-    new PowertoolsTelemetry({
-      serviceName: settings.POWERTOOLS_SERVICE_NAME,
-      namespace: settings.METRICS_NAMESPACE,
-    });
+      new PowertoolsTelemetry({
+        serviceName: settings.POWERTOOLS_SERVICE_NAME,
+        namespace: settings.METRICS_NAMESPACE,
+      }),
+    settings.TENANT_METRICS,
+    settings.METERED_TENANTS,
+  );
   const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region }), {
     marshallOptions: { removeUndefinedValues: true },
   });

@@ -32,6 +32,8 @@ export const ENV = {
   logLevel: "POWERTOOLS_LOG_LEVEL",
   alarmTopicArn: "ALARM_TOPIC_ARN",
   logGroupRetentionDays: "LOG_GROUP_RETENTION_DAYS",
+  tenantMetrics: "TENANT_METRICS",
+  meteredTenants: "METERED_TENANTS",
 } as const;
 
 /** Tags on the log groups the distributor creates in customers' accounts. */

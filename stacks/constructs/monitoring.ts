@@ -40,6 +40,8 @@ export interface MonitoringProps {
   readonly widgets: Readonly<Record<string, unknown[][]>>;
   /** Widgets of metric-math expressions (e.g. top N by a SEARCH): title -> expression. */
   readonly expressionWidgets?: Readonly<Record<string, string>>;
+  /** Widgets of Contributor Insights rules (their top 10 contributors): title -> rule name. */
+  readonly insightWidgets?: Readonly<Record<string, string>>;
   /** Resources created directly in the stack before this construct existed: their state moves here. */
   readonly movedFromStack?: boolean;
   readonly provider?: TerraformProvider;
@@ -99,13 +101,29 @@ export class Monitoring extends Construct {
         [[{ expression, id: "e1", label: "" }]],
       ]),
     ] as [string, unknown[][]][];
-    const widgets = panels.map(([title, metrics], i) => ({
+    const properties = [
+      ...panels.map(([title, metrics]) => ({
+        title,
+        region: props.region,
+        stat: "Sum",
+        period: 300,
+        metrics,
+      })),
+      ...Object.entries(props.insightWidgets ?? {}).map(([title, ruleName]) => ({
+        title,
+        region: props.region,
+        period: 300,
+        insightRule: { maxContributorCount: 10, orderBy: "Sum", ruleName },
+        legend: { position: "right" },
+      })),
+    ];
+    const widgets = properties.map((p, i) => ({
       type: "metric",
       x: (i % 2) * 12,
       y: Math.floor(i / 2) * 6,
       width: 12,
       height: 6,
-      properties: { title, region: props.region, stat: "Sum", period: 300, metrics },
+      properties: p,
     }));
     const dashboard = new CloudwatchDashboard(this, "dashboard", {
       dashboardName: props.prefix,

@@ -131,8 +131,20 @@ describe("distributor against the moto emulator, two customer accounts", () => {
     );
     expect(copied.Metadata).toMatchObject({ "logrelay-source-key": keyA, "logrelay-tenant-id": "tenant-a" });
     expect(Buffer.from(await copied.Body!.transformToByteArray())).toEqual(ndjsonGz(events("tenant-a", 25)));
-    expect(telemetry.total("EventsDelivered", { tenant_id: "tenant-a", destination: "cloudwatch" })).toBe(25);
-    expect(telemetry.total("EventsDelivered", { tenant_id: "tenant-b", destination: "cloudwatch" })).toBe(7);
+    // Per-tenant metrics are off by default: the totals per destination type, and each tenant's figures
+    // in its object log line (what the Contributor Insights rules rank).
+    expect(telemetry.total("EventsDelivered", { destination: "cloudwatch" })).toBe(25 + 7);
+    expect(
+      telemetry.metricSets.filter((m) => m.dimensions.tenant_id !== undefined && m.dimensions.destination),
+    ).toEqual([]);
+    expect(
+      telemetry.lines
+        .filter((l) => l.message === "object delivered")
+        .map((l) => [l.fields.tenant_id, l.fields.events_delivered]),
+    ).toEqual([
+      ["tenant-a", 25],
+      ["tenant-b", 7],
+    ]);
 
     // The groups logrelay created: the config's retention, else the environment's default (30), and tags.
     const describe = async (logs: typeof a.logs, name: string) =>

@@ -34,7 +34,12 @@ describe("logrelay status", () => {
       }),
     );
     const now = new Date();
-    const datum = (name: string, tenant: string, value: number, unit: "Count" | "Milliseconds") => ({
+    const datum = (
+      name: string,
+      tenant: string,
+      value: number,
+      unit: "Count" | "Milliseconds" | "Bytes",
+    ) => ({
       MetricName: name,
       Dimensions: [
         { Name: "service", Value: "logrelay-distributor" },
@@ -54,9 +59,47 @@ describe("logrelay status", () => {
           datum("DeliveryFailures", "acme", 0, "Count"),
           datum("EventsDelivered", "globex", 7, "Count"),
           datum("DeliveryFailures", "globex", 2, "Count"),
+          datum("BytesDelivered", "acme", 3_000, "Bytes"),
+          datum("BytesDelivered", "globex", 1_000, "Bytes"),
+          // The series without the tenant: every tenant's bytes, metered or not.
+          {
+            ...datum("BytesDelivered", "-", 10_000, "Bytes"),
+            Dimensions: [
+              { Name: "service", Value: "logrelay-distributor" },
+              { Name: "destination", Value: "cloudwatch" },
+            ],
+          },
         ],
       }),
     );
+  });
+
+  it("`logrelay cost --shares-from-metrics` splits the cost by each metered tenant's delivered bytes, the rest as one", async () => {
+    const result = await runCaptured(
+      [
+        "cost",
+        "--environment",
+        "local",
+        "--gb-per-day",
+        "10",
+        "--tenants",
+        "50",
+        "--shares-from-metrics",
+        "7",
+        "-o",
+        "json",
+      ],
+      { ...process.env, AWS_REGION: REGION },
+    );
+    expect([result.code, result.err]).toEqual([0, ""]);
+    const cost = JSON.parse(result.out);
+    expect(cost.shares.map((s: { tenant_id: string; share: number }) => [s.tenant_id, s.share])).toEqual([
+      ["acme", 0.3],
+      ["globex", 0.1],
+      ["(other tenants)", 0.6],
+    ]);
+    expect(cost.shares[0].usd.direct_to_s3).toBeCloseTo(cost.totals.direct_to_s3 * 0.3, 1);
+    expect(cost.tenant_metrics).toEqual({ mode: "none", metered_tenants: 1 });
   });
 
   it("healthy: an empty DLQ, no alarm firing; the last hour per tenant", async () => {

@@ -1,4 +1,4 @@
-import { estimate, loadPrices } from "../../../cli/cost";
+import { estimate, loadPrices, meteredTenantCount, tenantShares } from "../../../cli/cost";
 import { runCaptured } from "../../harness/cli";
 
 const inputs = {
@@ -10,6 +10,7 @@ const inputs = {
   stagingDays: 14,
   retentionDays: 30,
   metricsPerDestination: 5,
+  meteredTenants: 1000,
 };
 
 describe("logrelay cost", () => {
@@ -37,17 +38,79 @@ describe("logrelay cost", () => {
     expect(totals.direct_to_s3).toBeLessThan(totals.firehose_json);
   });
 
+  it("telemetry: per-tenant metrics for the metered tenants only; Contributor Insights at a flat fee", () => {
+    expect(meteredTenantCount({ mode: "all" }, 1000, 3)).toBe(1000);
+    expect(meteredTenantCount({ mode: "top", top: 20 }, 1000, 3)).toBe(23);
+    expect(meteredTenantCount({ mode: "none" }, 1000, 3)).toBe(3);
+    expect(meteredTenantCount({ mode: "top", top: 20 }, 5, 3)).toBe(5);
+
+    const none = estimate({ ...inputs, meteredTenants: 0 }, prices);
+    const line = (c: string) => none.lines.find((l) => l.component === c)!.usd.direct_to_s3;
+    expect(line("Per-tenant metrics")).toBe(0);
+    // 5 names for the one destination type, without the tenant.
+    expect(line("Delivery metrics per destination type")).toBe(1.5);
+    // 3 rules x $0.50 + 2 matching lines per object (104,448 objects of 10 MiB a month) x $0.02 per million.
+    expect(line("Contributor Insights rules (tenants ranked from logs)")).toBeCloseTo(
+      1.5 + (104_448 * 2 * 0.02) / 1e6,
+      2,
+    );
+    const all = estimate(inputs, prices);
+    expect(all.totals.direct_to_s3 - none.totals.direct_to_s3).toBeCloseTo(1500, 1);
+  });
+
+  it("splits by delivered bytes: metered tenants by their own, the rest as one remainder", () => {
+    const shares = tenantShares(
+      new Map([
+        ["globex", 100],
+        ["acme", 300],
+      ]),
+      1000,
+    );
+    expect(shares).toEqual([
+      { tenantId: "acme", bytes: 300, share: 0.3 },
+      { tenantId: "globex", bytes: 100, share: 0.1 },
+      { tenantId: "(other tenants)", bytes: 600, share: 0.6 },
+    ]);
+    expect(tenantShares(new Map([["acme", 5]]), 0)).toEqual([{ tenantId: "acme", bytes: 5, share: 1 }]);
+    expect(tenantShares(new Map(), 0)).toEqual([]);
+  });
+
   it("prints a table per component and mode, with totals and the price table's date", async () => {
     const { code, out } = await runCaptured(
       ["cost", "--environment", "local", "--gb-per-day", "34", "--tenants", "1000"],
       {},
     );
     expect(code).toBe(0);
-    expect(out).toMatch(/Per-tenant metrics\s+\$1500\.00\s+\$1500\.00\s+\$1500\.00\s+-/);
+    // The local environment keeps the cheap default: only acme (it has a freshness alarm) is metered.
+    expect(out).toMatch(/Per-tenant metrics\s+\$1\.50\s+\$1\.50\s+\$1\.50\s+-/);
+    expect(out).toMatch(/^per-tenant metrics: none \(1 of 1000 tenants\)$/m);
+    const all = await runCaptured(
+      [
+        "cost",
+        "--environment",
+        "local",
+        "--gb-per-day",
+        "34",
+        "--tenants",
+        "1000",
+        "--tenant-metrics",
+        "all",
+      ],
+      {},
+    );
+    expect(all.out).toMatch(/Per-tenant metrics\s+\$1500\.00\s+\$1500\.00\s+\$1500\.00\s+-/);
+    const bad = await runCaptured(
+      ["cost", "--environment", "local", "--gb-per-day", "1", "--tenant-metrics", "most"],
+      {},
+    );
+    expect([bad.code, bad.err]).toEqual([
+      2,
+      'logrelay: --tenant-metrics "most" must be none, top:N or all\n',
+    ]);
     expect(out).toMatch(/^TOTAL\s+\$/m);
     expect(out).toMatch(/prices: us-east-1 list prices as of \d{4}-\d{2}-\d{2}/);
-    const bad = await runCaptured(["cost", "--environment", "nope", "--gb-per-day", "1"], {});
-    expect([bad.code, bad.err]).toEqual([
+    const missing = await runCaptured(["cost", "--environment", "nope", "--gb-per-day", "1"], {});
+    expect([missing.code, missing.err]).toEqual([
       2,
       expect.stringMatching(/^logrelay: --environment nope: no .*environments\/nope\.json\n$/),
     ]);

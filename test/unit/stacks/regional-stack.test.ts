@@ -177,11 +177,13 @@ describe("RegionalStack: distributor", () => {
       "DELIVERY_LEDGER_TABLE",
       "LEDGER_TTL_DAYS",
       "LOG_GROUP_RETENTION_DAYS",
+      "METERED_TENANTS",
       "METRICS_NAMESPACE",
       "POWERTOOLS_LOG_LEVEL",
       "POWERTOOLS_SERVICE_NAME",
       "STAGING_BUCKETS",
       "TENANT_CONFIG_TABLE",
+      "TENANT_METRICS",
       "TENANT_REGISTRY_TABLE",
     ]);
     expect(fn.environment.variables.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN).toBe(
@@ -331,12 +333,6 @@ describe("RegionalStack: writer policy, alarms, outputs", () => {
       dimensions: { service: "logrelay-distributor", tenant_id: "acme", destination: "cloudwatch" },
     });
     expect(fresh.statistic).toBeUndefined();
-    // The dashboard shows the top tenants by volume and by failures.
-    const body = only(prod, "aws_cloudwatch_dashboard").dashboard_body as string;
-    expect(body).toContain(
-      `SORT(SEARCH('{Logrelay,destination,service,tenant_id} MetricName=\\"EventsDelivered\\"', 'Sum', 300), SUM, DESC, 10)`,
-    );
-    expect(body).toContain("DeliveryFailures");
     // Quarantined events are data no tenant gets: counted by a request metric on their prefix.
     expect(only(prod, "aws_s3_bucket_metric")).toMatchObject({
       name: "quarantine",
@@ -349,6 +345,66 @@ describe("RegionalStack: writer policy, alarms, outputs", () => {
       },
     );
     expect(only(prod, "aws_cloudwatch_dashboard").dashboard_name).toBe("logrelay-test-us-east-1");
+  });
+
+  it("per-tenant metrics: none by default, with Contributor Insights rules ranking tenants from the log lines", () => {
+    const fn = named(prod, "aws_lambda_function", "function_name", "-distributor").environment.variables;
+    expect([fn.TENANT_METRICS, fn.METERED_TENANTS]).toEqual(["none", "acme"]);
+    const rules = Object.values(all(prod, "aws_cloudwatch_contributor_insight_rule")) as {
+      rule_name: string;
+      rule_state: string;
+      rule_definition: string;
+    }[];
+    expect(rules.map((r) => [r.rule_name, r.rule_state]).sort()).toEqual([
+      ["logrelay-test-us-east-1-tenants-by-bytes", "ENABLED"],
+      ["logrelay-test-us-east-1-tenants-by-events", "ENABLED"],
+      ["logrelay-test-us-east-1-tenants-by-failures", "ENABLED"],
+    ]);
+    const rule = (name: string) =>
+      JSON.parse(rules.find((r) => r.rule_name.endsWith(`-tenants-by-${name}`))!.rule_definition);
+    const [events, failures] = [rule("events"), rule("failures")];
+    expect(events).toEqual({
+      Schema: { Name: "CloudWatchLogRule", Version: 1 },
+      LogGroupNames: ["${aws_cloudwatch_log_group.distributor_logs_AB40B214.name}"],
+      LogFormat: "JSON",
+      Contribution: {
+        Keys: ["$.tenant_id"],
+        ValueOf: "$.events_delivered",
+        Filters: [{ Match: "$.events_delivered", GreaterThan: 0 }],
+      },
+      AggregateOn: "Sum",
+    });
+    expect(failures.Contribution.Filters).toEqual([
+      { Match: "$.outcome", In: ["failed_transient", "failed_permanent"] },
+    ]);
+    // The dashboard's top tenants come from the rules, not from a SEARCH over per-tenant metrics.
+    const widgets = JSON.parse(only(prod, "aws_cloudwatch_dashboard").dashboard_body).widgets.map(
+      (w: { properties: Record<string, unknown> }) => w.properties,
+    );
+    expect(
+      widgets.filter((w: { insightRule?: unknown }) => w.insightRule).map((w: { title: string }) => w.title),
+    ).toEqual([
+      "Top tenants by events delivered",
+      "Top tenants by bytes delivered",
+      "Top tenants by delivery failures",
+    ]);
+    expect(JSON.stringify(widgets)).not.toContain("SEARCH(");
+  });
+
+  it.each([
+    [{ mode: "all" }, "all"],
+    [{ mode: "top", top: 50 }, "top:50"],
+  ])("per-tenant metrics %j: the distributor is told %s", (setting, told) => {
+    const stack = synth(new RegionalStack(testApp(), env({ tenant_metrics: setting }), "us-east-1"));
+    const fn = named(stack, "aws_lambda_function", "function_name", "-distributor").environment.variables;
+    expect([fn.TENANT_METRICS, fn.METERED_TENANTS]).toEqual([told, ""]);
+    const body = only(stack, "aws_cloudwatch_dashboard").dashboard_body as string;
+    if (setting.mode === "all")
+      expect(body).toContain(
+        `SORT(SEARCH('{Logrelay,destination,service,tenant_id} MetricName=\\"EventsDelivered\\"', 'Sum', 300), SUM, DESC, 10)`,
+      );
+    else expect(body).not.toContain("SEARCH(");
+    expect(Object.keys(all(stack, "aws_cloudwatch_contributor_insight_rule"))).toHaveLength(3);
   });
 
   it("outputs what an operator and the CLI need", () => {
