@@ -47,10 +47,7 @@ async function queueArn(sqs: Pick<SQSClient, "send">, url: string, option: strin
     return arn;
   } catch (error) {
     if (hasErrorName(error, "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"))
-      throw new CliError(
-        `${option} ${url}: no such queue (check the URL and AWS_REGION); nothing was moved`,
-        2,
-      );
+      throw new CliError(`${option} ${url}: no such queue (check the URL and AWS_REGION); nothing was moved`);
     throw error;
   }
 }

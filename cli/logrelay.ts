@@ -24,13 +24,7 @@ export function buildProgram(io: CliIo): Command {
     )
     .version(VERSION, "-V, --version", "print logrelay's version")
     // Program options only before the command: `tenants patch ... --version 3` stays the patch's own option.
-    .enablePositionalOptions()
-    .showHelpAfterError()
-    .exitOverride()
-    .configureOutput({
-      writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
-    });
+    .enablePositionalOptions();
   registerDeliver(program, io);
   registerParked(program, io);
   registerStatus(program, io);
@@ -42,6 +36,16 @@ export function buildProgram(io: CliIo): Command {
   registerCost(program, io);
   registerInfra(program, io);
   addAwsOptions(program, io);
+  // Every command, however it was added: errors and help go to io, and end in an exit code, not process.exit.
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const command of all(program))
+    command
+      .showHelpAfterError()
+      .exitOverride()
+      .configureOutput({
+        writeOut: (s) => io.stdout.write(s),
+        writeErr: (s) => io.stderr.write(s),
+      });
   return program;
 }
 

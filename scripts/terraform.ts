@@ -88,8 +88,8 @@ disable_checkpoint = true
   return path;
 }
 
-export function requireTerraform(): string {
-  const out = spawnSync("terraform", ["version", "-json"], { encoding: "utf8" });
+export function requireTerraform(env: NodeJS.ProcessEnv = process.env): string {
+  const out = spawnSync("terraform", ["version", "-json"], { encoding: "utf8", env });
   if (out.error || out.status !== 0) throw new Error(TERRAFORM_INSTALL_HINT);
   return (JSON.parse(out.stdout) as { terraform_version: string }).terraform_version;
 }

@@ -119,7 +119,7 @@ function register(infra: Command, action: InfraAction, io: CliIo): void {
           ? defaultParallelism()
           : numberOption(o.parallelism, "--parallelism", { min: 1, max: 256 });
       try {
-        requireTerraform();
+        requireTerraform(io.env);
       } catch {
         throw new CliError(TERRAFORM_INSTALL_HINT);
       }

@@ -3,6 +3,9 @@ import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Command } from "commander";
+import type { CliIo } from "../../cli/io";
+import { buildProgram } from "../../cli/logrelay";
 import { CENTRAL_ACCOUNT, distributorEnv, REGION } from "../harness/aws";
 import { runCaptured } from "../harness/cli";
 import { useMoto } from "../harness/moto-suite";
@@ -176,5 +179,155 @@ describe("the operator CLI answers ordinary mistakes in one line", () => {
     } finally {
       process.env.AWS_ENDPOINT_URL = saved;
     }
+  });
+});
+
+/**
+ * The exit codes of every command, found by walking the program: 2 for usage (an unknown option, a
+ * missing required option or argument), 1 for a failure (AWS, a file, a port, a missing tool),
+ * each in one line. A new command without a failure case here fails the first test.
+ */
+describe("every command: exit 2 for usage, 1 for a failure, in one line", () => {
+  const moto = useMoto();
+  const closed = "http://127.0.0.1:9/prod";
+  const notADir = join(tmpdir(), `logrelay-exit-codes-${process.pid}`);
+  writeFileSync(notADir, "x");
+  const configFile = join(tmpdir(), `logrelay-exit-codes-${process.pid}.json`);
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      type: "cloudwatch",
+      account_id: "111111111111",
+      region: "us-east-1",
+      log_group_name: "/logrelay/acme",
+    }),
+  );
+  let busy: Server;
+  let busyPort = 0;
+  beforeAll(async () => {
+    busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    busyPort = (busy.address() as { port: number }).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => busy.close(() => resolve())));
+  const q = (name: string) => `${moto()}/${CENTRAL_ACCOUNT}/${name}`;
+  const env = () => ({
+    ...distributorEnv({ config: "exit-configs", registry: "exit-registry", ledger: "exit-ledger" }),
+    CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: `arn:aws:iam::${CENTRAL_ACCOUNT}:role/logrelay/central`,
+    AWS_REGION: REGION,
+  });
+
+  /** A failing run of each command: what it needs does not exist or cannot be reached. */
+  const failures: Record<string, () => { argv: string[]; env?: Record<string, string>; endpoint?: string }> =
+    {
+      deliver: () => ({ argv: ["deliver", "--bucket", "nobucket", "--key", "acme/c1/app/pod/1-a.log.gz"] }),
+      "parked list": () => ({ argv: ["parked", "list"] }),
+      "parked retry": () => ({ argv: ["parked", "retry", "--tenant", "acme"] }),
+      "parked recover": () => ({ argv: ["parked", "recover"] }),
+      status: () => ({ argv: ["status", "--queue-url", q("nope"), "--dlq-url", q("nope-dlq")] }),
+      "tenants list": () => ({ argv: ["tenants", "list", "--api-url", closed] }),
+      "tenants get": () => ({ argv: ["tenants", "get", "acme", "cloudwatch", "--api-url", closed] }),
+      "tenants put": () => ({
+        argv: ["tenants", "put", "acme", "--file", configFile, "--api-url", closed],
+      }),
+      "tenants patch": () => ({
+        argv: [
+          "tenants",
+          "patch",
+          "acme",
+          "cloudwatch",
+          "--version",
+          "1",
+          "--set",
+          "enabled=false",
+          "--api-url",
+          closed,
+        ],
+      }),
+      "tenants delete": () => ({ argv: ["tenants", "delete", "acme", "cloudwatch", "--api-url", closed] }),
+      "tenants validate": () => ({
+        argv: ["tenants", "validate", "acme", "cloudwatch", "--api-url", closed],
+      }),
+      "tenants register": () => ({
+        argv: ["tenants", "register", "acme", "--account", "111111111111", "--api-url", closed],
+      }),
+      "tenants unregister": () => ({ argv: ["tenants", "unregister", "acme", "--api-url", closed] }),
+      "tenants registry list": () => ({ argv: ["tenants", "registry", "list", "--api-url", closed] }),
+      onboard: () => ({
+        argv: ["onboard", "acme", "--account", "123456789012", "--out", join(notADir, "sub")],
+      }),
+      "dlq inspect": () => ({ argv: ["dlq", "inspect", "--dlq-url", q("nope-dlq")] }),
+      "dlq redrive": () => ({
+        argv: ["dlq", "redrive", "--dlq-url", q("nope-dlq"), "--queue-url", q("nope")],
+      }),
+      replay: () => ({
+        argv: [
+          "replay",
+          "--tenant",
+          "acme",
+          "--since",
+          "1h",
+          "--bucket",
+          "nobucket",
+          "--queue-url",
+          q("nope"),
+        ],
+      }),
+      "firehose redrive": () => ({ argv: ["firehose", "redrive", "--bucket", "nobucket", "--stream", "s"] }),
+      "api serve": () => ({ argv: ["api", "serve", "--port", String(busyPort)] }),
+      cost: () => ({
+        argv: ["cost", "--environment", "local", "--gb-per-day", "1", "--shares-from-metrics", "7"],
+        endpoint: "http://127.0.0.1:9",
+      }),
+      ...Object.fromEntries(
+        ["plan", "drift", "deploy"].map((action) => [
+          `infra ${action}`,
+          () => ({ argv: ["infra", action, "--environment", "local"], env: { PATH: "/nonexistent" } }),
+        ]),
+      ),
+    };
+
+  const program = buildProgram({} as CliIo);
+  const leaves = (c: Command, path: string[]): [string, Command][] =>
+    c.commands.length === 0
+      ? [[path.join(" "), c]]
+      : c.commands.flatMap((x) => leaves(x, [...path, x.name()]));
+  const commands = leaves(program, []);
+
+  it("knows a failing run of every command", () => {
+    expect(Object.keys(failures).sort()).toEqual(commands.map(([name]) => name).sort());
+  });
+
+  it.each(commands.map(([name]) => [name]))("%s: a failure exits 1, in one line", async (name) => {
+    const { argv, env: extra, endpoint } = failures[name]!();
+    // AWS clients read the endpoint from the process: --endpoint-url sets it for the run.
+    const saved = process.env.AWS_ENDPOINT_URL;
+    const result = await runCaptured([...argv, ...(endpoint ? ["--endpoint-url", endpoint] : [])], {
+      ...env(),
+      ...extra,
+    }).finally(() => {
+      process.env.AWS_ENDPOINT_URL = saved;
+    });
+    // One line for the operator; `deliver` also writes its structured log lines (JSON) before it.
+    const lines = result.err.split("\n").filter((l) => l.trim() !== "" && !l.startsWith('{"level":'));
+    expect([result.code, lines]).toEqual([1, [expect.stringMatching(/^logrelay: /)]]);
+  });
+
+  it.each(commands.map(([name, c]) => [name, c]))("%s: usage mistakes exit 2", async (name, command) => {
+    const words = name.split(" ");
+    const unknown = await runCaptured([...failures[name]!().argv, "--no-such-option"], env());
+    expect([unknown.code, unknown.err]).toEqual([
+      2,
+      expect.stringContaining("error: unknown option '--no-such-option'"),
+    ]);
+    const required = command.options.filter((o) => o.mandatory);
+    const positional = command.registeredArguments.filter((a) => a.required);
+    if (required.length === 0 && positional.length === 0) return;
+    // Without its positional arguments and required options.
+    const bare = await runCaptured(words, env());
+    expect([bare.code, bare.err]).toEqual([
+      2,
+      expect.stringMatching(/error: (missing required argument|required option)/),
+    ]);
   });
 });

@@ -45,7 +45,8 @@ describe("dlq redrive", () => {
       `${moto()}/${CENTRAL_ACCOUNT}/nope`,
     );
 
-    expect(wrong.code).toBe(2);
+    // A queue that does not exist is a failure of the run (1), as for every command; a malformed URL is usage (2).
+    expect(wrong.code).toBe(1);
     expect(wrong.err.trim()).toMatch(/^logrelay: --queue-url .*\/nope: no such queue .*nothing was moved$/);
     // Nothing was received, so a correct run right away moves all of them.
     const right = await cli("dlq", "redrive", "--dlq-url", dlq, "--queue-url", main);
