@@ -9,10 +9,12 @@
  *   npm run bench -- --mb 200          # size of the generated object (uncompressed MB)
  *   npm run bench -- --format parquet  # the same events as Parquet (Firehose's format conversion:
  *                                      # Snappy, row groups of about 64 MB); or --file PATH.parquet
+ *   npm run bench -- --pairs 5         # floor/path pairs (default 3): ratio_to_floor is their median
  *   npm run bench -- --e2e             # also end to end: worker + engine against a fake AWS endpoint
  *                                      # (--latency-ms 30, --tenants 50, --concurrency N, --sweep)
  *
- * For Parquet the floor is hyparquet decoding every row group into row objects.
+ * For Parquet the floor is hyparquet decoding every row group into row objects. Every run also
+ * builds the distributor's Lambda bundle and times its import (cold start).
  *
  * The last line printed is one JSON object with the figures.
  */
@@ -40,6 +42,7 @@ import { minimumBatches, PUT_LOG_EVENTS_LIMITS } from "../functions/distributor/
 import { DeliveryEngine } from "../functions/distributor/engine";
 import type { CloudWatchLogsApi, LogLevel, ObjectRanges } from "../functions/distributor/ports";
 import { CachedRegistry, CachedTenantConfigs } from "../functions/distributor/tenant-configs";
+import { coldStart } from "./cold-start";
 import { E2E_DEFAULTS, e2eBench } from "./e2e";
 
 const KEY = "bench-tenant/cluster-1/payment-service/payment-5f7c9-abcde/1763632800-bench.log.gz";
@@ -290,7 +293,21 @@ async function uncompressedBytes(path: string): Promise<number> {
   return n;
 }
 
-function runPhase(which: string, path: string) {
+interface PhaseResult {
+  readonly events: number;
+  readonly seconds: number;
+  readonly peakRssMb: number;
+  readonly bytes: number;
+  readonly batches: number;
+  readonly batchBytes: number;
+  readonly split: number;
+  readonly rejected: number;
+}
+
+/** The middle value (of an odd count; the upper middle of an even one). */
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+function runPhase(which: string, path: string): PhaseResult {
   const out = execFileSync(
     process.execPath,
     [...process.execArgv, __filename, "--phase", which, "--file", path],
@@ -323,21 +340,28 @@ async function mainBench() {
       await toParquet(generated, path);
     }
   }
-  const fl = runPhase("floor", path);
+  // Floor and path alternate, pair by pair: a noisy machine slows both runs of a pair alike, so
+  // the median of the per-pair ratios holds where one floor run against one path run did not.
+  const pairs = Number(arg("pairs") ?? 3);
+  const runs: { fl: PhaseResult; en: PhaseResult }[] = [];
+  for (let i = 0; i < pairs; i++) runs.push({ fl: runPhase("floor", path), en: runPhase("engine", path) });
+  const ratios = runs.map((r) => r.fl.seconds / r.en.seconds);
+  const middle = runs[ratios.indexOf(median(ratios))]!;
+  const { fl, en } = middle;
   const rawMb = (isParquet(path) ? fl.bytes : await uncompressedBytes(path)) / 1_000_000;
   console.log(
     `object: ${path}, ${(statSync(path).size / 1e6).toFixed(1)} MB ${isParquet(path) ? "Parquet" : "gzipped"}, ${rawMb.toFixed(1)} MB of events`,
   );
-  const en = runPhase("engine", path);
   const minBatches = minimumBatches(en.events, en.batchBytes);
   const summary = {
     events: en.events,
     events_per_s: Math.round(en.events / en.seconds),
     mb_per_s: Number((rawMb / en.seconds).toFixed(1)),
     floor_mb_per_s: Number((rawMb / fl.seconds).toFixed(1)),
-    ratio_to_floor: Number((fl.seconds / en.seconds).toFixed(3)),
-    peak_rss_mb: Math.round(en.peakRssMb),
-    floor_peak_rss_mb: Math.round(fl.peakRssMb),
+    ratio_to_floor: Number(median(ratios).toFixed(3)),
+    ratio_to_floor_pairs: ratios.map((r) => Number(r.toFixed(3))),
+    peak_rss_mb: Math.round(Math.max(...runs.map((r) => r.en.peakRssMb))),
+    floor_peak_rss_mb: Math.round(Math.max(...runs.map((r) => r.fl.peakRssMb))),
     batches: en.batches,
     min_batches: minBatches,
     batches_over_min_pct: Number((((en.batches - minBatches) / Math.max(1, minBatches)) * 100).toFixed(2)),
@@ -352,6 +376,14 @@ async function mainBench() {
     `engine (read, parse, filter, batch): ${en.events} events in ${en.seconds.toFixed(2)} s, peak RSS ${Math.round(en.peakRssMb)} MB`,
   );
   console.log(`batches: ${en.batches} (minimum possible ${minBatches})`);
+  console.log(
+    `floor/path pairs: ratios ${summary.ratio_to_floor_pairs.join(", ")}, median ${summary.ratio_to_floor}`,
+  );
+  const cold = coldStart();
+  console.log(
+    `cold start: Lambda bundle ${(cold.bundle_bytes / 1000).toFixed(0)} KB, handler import ${cold.handler_import_ms} ms (median of ${cold.handler_import_ms_runs.length} processes)`,
+  );
+  Object.assign(summary, cold);
   if (!process.argv.includes("--e2e")) {
     console.log(JSON.stringify(summary));
     return;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { MalformedKeyError, MalformedMessageError } from "./errors";
 import { decodeEventKey } from "./object-key";
 

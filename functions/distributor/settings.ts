@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { DISTRIBUTOR_SERVICE, METRICS_NAMESPACE } from "../shared/contract";
 import { RetentionDaysSchema } from "../shared/delivery-config";
 import { loadSettingsWith, setting } from "../shared/settings";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import {
   APPLICATION_PATTERN,
   BUCKET_NAME_PATTERN,

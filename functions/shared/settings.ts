@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { RegionSchema, RoleArnSchema } from "./delivery-config";
 
 /** A missing or invalid setting: the message names every bad variable. */

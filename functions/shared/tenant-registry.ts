@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { describeIssues, TenantIdSchema } from "./delivery-config";
 import { KEY_SEGMENT_PATTERN } from "./patterns";
 

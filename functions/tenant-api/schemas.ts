@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { applicationsOfGroup, KNOWN_GROUP_NAMES } from "../shared/application-groups";
 import {
   CloudWatchConfigSchema,

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { TENANT_API_SERVICE } from "../shared/contract";
 import { loadSettingsWith, setting } from "../shared/settings";
 

@@ -6,7 +6,7 @@ import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { AssetType, TerraformAsset, type TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
 import { IAM_PATH } from "../naming";
-import { bundleNodeProgram } from "./bundle";
+import { bundleNodeProgram, LAMBDA_UNUSED_CREDENTIAL_PROVIDERS } from "./bundle";
 import { type PolicyStatement, policyJson } from "./iam";
 
 export interface NodejsFunctionProps {
@@ -35,7 +35,7 @@ export interface NodejsFunctionProps {
 export const BUILD_DIR = resolve(__dirname, "..", "..", "build", "functions");
 
 /**
- * A Node.js 20 Lambda function bundled by esbuild into a zip asset, with its log group created
+ * A Node.js Lambda function bundled by esbuild into a zip asset, with its log group created
  * first (retention, KMS) and a least-privilege role of its own.
  */
 export class NodejsFunction extends Construct {
@@ -47,7 +47,9 @@ export class NodejsFunction extends Construct {
     super(scope, id);
     const provider = props.provider;
     const outdir = join(BUILD_DIR, props.functionName);
-    bundleNodeProgram(props.entry, join(outdir, "index.js"));
+    bundleNodeProgram(props.entry, join(outdir, "index.js"), {
+      external: LAMBDA_UNUSED_CREDENTIAL_PROVIDERS,
+    });
     const asset = new TerraformAsset(this, "bundle", { path: outdir, type: AssetType.ARCHIVE });
 
     this.logGroup = new CloudwatchLogGroup(this, "logs", {
