@@ -8,13 +8,15 @@
  *   npm run bench -- --file PATH.gz    # any gzipped NDJSON object
  *   npm run bench -- --mb 200          # size of the generated object (uncompressed MB)
  *   npm run bench -- --format parquet  # the same events as Parquet (Firehose's format conversion:
- *                                      # Snappy, row groups of about 64 MB); or --file PATH.parquet
+ *                                      # Snappy, row groups of 128 MiB of events, --row-group-mb);
+ *                                      # or --file PATH.parquet
  *   npm run bench -- --pairs 5         # floor/path pairs (default 3): ratio_to_floor is their median
  *   npm run bench -- --e2e             # also end to end: worker + engine against a fake AWS endpoint
  *                                      # (--latency-ms 30, --tenants 50, --concurrency N, --sweep)
  *
  * For Parquet the floor is hyparquet decoding every row group into row objects. Every run also
- * builds the distributor's Lambda bundle and times its import (cold start).
+ * builds the distributor's Lambda bundle and times its import (cold start). Phases run bundled, as
+ * the function runs, with the V8 flags the stack gives it (NODE_OPTIONS for the default 1,024 MB).
  *
  * The last line printed is one JSON object with the figures.
  */
@@ -42,14 +44,16 @@ import { minimumBatches, PUT_LOG_EVENTS_LIMITS } from "../functions/distributor/
 import { DeliveryEngine } from "../functions/distributor/engine";
 import type { CloudWatchLogsApi, LogLevel, ObjectRanges } from "../functions/distributor/ports";
 import { CachedRegistry, CachedTenantConfigs } from "../functions/distributor/tenant-configs";
+import { bundleNodeProgram } from "../stacks/constructs/bundle";
+import { DEFAULT_FUNCTION_MEMORY_MB, functionNodeOptions } from "../stacks/constructs/nodejs-function";
 import { coldStart } from "./cold-start";
 import { E2E_DEFAULTS, e2eBench } from "./e2e";
 
 const KEY = "bench-tenant/cluster-1/payment-service/payment-5f7c9-abcde/1763632800-bench.log.gz";
 const PARQUET_KEY =
   "bench-tenant/cluster-1/payment-service/payment-5f7c9-abcde/ingest-1-2026-11-22-10-15-30-u.parquet";
-/** About 64 MB of these events per row group, as Firehose's 64 MB block size gives. */
-const PARQUET_ROW_GROUP = 100_000;
+/** Events per row group by default: 128 MiB of them, the largest block size Firehose is given here. */
+const PARQUET_ROW_GROUP_MB = 128;
 const isParquet = (path: string) => path.endsWith(".parquet");
 
 function arg(name: string): string | undefined {
@@ -111,7 +115,7 @@ async function generate(path: string, targetMb: number): Promise<void> {
 }
 
 /** The events of a gzipped NDJSON file as Parquet, every field a string column. */
-async function toParquet(source: string, path: string): Promise<void> {
+async function toParquet(source: string, path: string, rowGroupMb: number): Promise<void> {
   const columns: Record<string, (string | null)[]> = {
     message: [],
     timestamp: [],
@@ -132,6 +136,12 @@ async function toParquet(source: string, path: string): Promise<void> {
     for (const line of lines) if (line) add(line);
   }
   if (carry) add(carry);
+  const eventBytes = Object.values(columns).reduce(
+    (sum, values) => sum + values.reduce((n, v) => n + (v === null ? 0 : Buffer.byteLength(v)), 0),
+    0,
+  );
+  const rows = columns.message!.length;
+  const rowGroupRows = Math.max(1, Math.floor((rowGroupMb * 1024 ** 2) / (eventBytes / rows)));
   const buffer = parquetWriteBuffer({
     columnData: Object.entries(columns).map(([name, data]) => ({
       name,
@@ -140,7 +150,7 @@ async function toParquet(source: string, path: string): Promise<void> {
       nullable: true,
     })),
     codec: "SNAPPY",
-    rowGroupSize: PARQUET_ROW_GROUP,
+    rowGroupSize: rowGroupRows,
   });
   writeFileSync(`${path}.tmp`, Buffer.from(buffer));
   renameSync(`${path}.tmp`, path);
@@ -304,13 +314,24 @@ interface PhaseResult {
   readonly rejected: number;
 }
 
+/** The V8 flags the stack gives a function of the default memory (NODE_OPTIONS): phases run with them. */
+const FUNCTION_V8_FLAGS = functionNodeOptions(DEFAULT_FUNCTION_MEMORY_MB).split(" ");
+
 /** The middle value (of an odd count; the upper middle of an even one). */
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
+/**
+ * The phases run as the function does: this file bundled by esbuild as a Lambda zip is (no tsx
+ * loader in the process), with the function's V8 flags, each phase in a process of its own.
+ */
+const PHASES_BUNDLE = join(__dirname, "..", "build", "bench", "phases.js");
+
 function runPhase(which: string, path: string): PhaseResult {
+  if (!existsSync(PHASES_BUNDLE) || statSync(PHASES_BUNDLE).mtimeMs < bundledAt)
+    bundleNodeProgram(__filename, PHASES_BUNDLE, { external: ["esbuild"] });
   const out = execFileSync(
     process.execPath,
-    [...process.execArgv, __filename, "--phase", which, "--file", path],
+    [...FUNCTION_V8_FLAGS, PHASES_BUNDLE, "--phase", which, "--file", path],
     {
       encoding: "utf8",
       maxBuffer: 1 << 20,
@@ -318,6 +339,9 @@ function runPhase(which: string, path: string): PhaseResult {
   );
   return JSON.parse(out.trim().split("\n").at(-1)!);
 }
+
+/** Bundled once per bench run (this run's sources). */
+const bundledAt = Date.now();
 
 async function mainBench() {
   const which = arg("phase");
@@ -334,10 +358,11 @@ async function mainBench() {
     await generate(generated, mb);
   }
   if (!given && format === "parquet") {
-    path = generated.replace(/\.ndjson\.gz$/, ".parquet");
+    const rowGroupMb = Number(arg("row-group-mb") ?? PARQUET_ROW_GROUP_MB);
+    path = generated.replace(/\.ndjson\.gz$/, `-rg${rowGroupMb}.parquet`);
     if (!existsSync(path)) {
-      console.log(`converting to ${path} (row groups of ${PARQUET_ROW_GROUP} events)...`);
-      await toParquet(generated, path);
+      console.log(`converting to ${path} (row groups of ${rowGroupMb} MiB of events)...`);
+      await toParquet(generated, path, rowGroupMb);
     }
   }
   // Floor and path alternate, pair by pair: a noisy machine slows both runs of a pair alike, so
@@ -368,6 +393,7 @@ async function mainBench() {
     events_split: en.split,
     events_rejected: en.rejected,
     uncompressed_mb: Number(rawMb.toFixed(1)),
+    v8_flags: FUNCTION_V8_FLAGS.join(" "),
   };
   console.log(
     `floor (${isParquet(path) ? "decode row groups" : "gunzip + split + JSON.parse"}): ${fl.events} events in ${fl.seconds.toFixed(2)} s, peak RSS ${Math.round(fl.peakRssMb)} MB`,

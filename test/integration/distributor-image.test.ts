@@ -98,8 +98,10 @@ describe("the in-cluster distributor image (functions/distributor/Containerfile)
       "DELIVERY_LEDGER_TABLE",
       "LEDGER_TTL_DAYS",
       "LOG_GROUP_RETENTION_DAYS",
+      "METERED_TENANTS",
       "STAGING_BUCKETS",
       "TENANT_CONFIG_TABLE",
+      "TENANT_METRICS",
       "TENANT_REGISTRY_TABLE",
     ]);
     const child = spawn(process.execPath, [bundle, ...args, "--until-empty"], {

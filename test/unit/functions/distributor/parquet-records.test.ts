@@ -1,9 +1,24 @@
 import { randomBytes } from "node:crypto";
+import * as hyparquet from "hyparquet";
 import { CorruptObjectError } from "../../../../functions/distributor/errors";
 import { newReadStats } from "../../../../functions/distributor/log-records";
-import { isParquetKey, readParquetEvents } from "../../../../functions/distributor/parquet-records";
+import {
+  isParquetKey,
+  readParquetEvents,
+  SLICE_ROWS,
+} from "../../../../functions/distributor/parquet-records";
 import type { ObjectRanges } from "../../../../functions/distributor/ports";
 import { firehoseKey, parquetObject } from "../../../harness/factories";
+
+// The real decoder, watched: which row ranges it is asked for at once.
+jest.mock("hyparquet", () => {
+  const actual = jest.requireActual("hyparquet");
+  return { ...actual, parquetReadObjects: jest.fn(actual.parquetReadObjects) };
+});
+const decoded = () =>
+  (hyparquet.parquetReadObjects as jest.Mock).mock.calls.map(
+    ([o]) => [o.rowStart, o.rowEnd] as [number, number],
+  );
 
 /** An object in memory, counting its range reads; `fail` decides which reads throw. */
 function ranges(body: Buffer, fail: (n: number) => Error | undefined = () => undefined) {
@@ -69,6 +84,26 @@ describe("Parquet staged objects (Firehose format conversion)", () => {
     // The footer, then the row groups: no read covers much more than one row group.
     expect(reads.length).toBeGreaterThanOrEqual(5);
     expect(Math.max(...reads.map(([s, e]) => e - s))).toBeLessThan(body.length / 3);
+  });
+
+  it("decodes a large row group in slices, reading its column chunks once", async () => {
+    // One row group of 2.5 slices, as Firehose writes up to 128 MiB of events per group.
+    const total = Math.floor(SLICE_ROWS * 2.5);
+    const rows = Array.from({ length: total }, (_, i) => ({ ...row(i % 60), message: `line ${i}` }));
+    const body = parquetObject(rows, { rowGroupSize: total });
+    const { object, reads } = ranges(body);
+    (hyparquet.parquetReadObjects as jest.Mock).mockClear();
+
+    const { events } = await collect(object);
+
+    expect(events.map((e) => e.message)).toEqual(rows.map((r) => r.message));
+    expect(decoded()).toEqual([
+      [0, SLICE_ROWS],
+      [SLICE_ROWS, 2 * SLICE_ROWS],
+      [2 * SLICE_ROWS, total],
+    ]);
+    // Each range (the footer, then the group's column chunks) is read once, whatever the slices.
+    expect(new Set(reads.map(([s, e]) => `${s}:${e}`)).size).toBe(reads.length);
   });
 
   it("falls back to the object's time, and to the whole row when there is no message", async () => {
