@@ -10,6 +10,7 @@
  *   npm run bench -- --format parquet  # the same events as Parquet (Firehose's format conversion:
  *                                      # Snappy, row groups of 128 MiB of events, --row-group-mb);
  *                                      # or --file PATH.parquet
+ *   npm run bench -- --put-latency-ms 30  # PutLogEvents' time on the wire for the pipelined run
  *   npm run bench -- --pairs 5         # floor/path pairs (default 3): ratio_to_floor is their median
  *   npm run bench -- --e2e             # also end to end: worker + engine against a fake AWS endpoint
  *                                      # (--latency-ms 30, --tenants 50, --concurrency N, --sweep)
@@ -218,12 +219,13 @@ async function floor(path: string) {
   return { events, bytes };
 }
 
-async function engine(path: string) {
+async function engine(path: string, putLatencyMs = 0) {
   let batches = 0;
   let events = 0;
   let batchBytes = 0;
   const sink: CloudWatchLogsApi = {
     putLogEvents: async (_g, _s, evs) => {
+      if (putLatencyMs > 0) await new Promise((r) => setTimeout(r, putLatencyMs));
       batches++;
       events += evs.length;
       for (const e of evs)
@@ -291,7 +293,10 @@ async function engine(path: string) {
 
 async function phase(which: string, path: string) {
   const started = process.hrtime.bigint();
-  const result = which === "floor" ? await floor(path) : await engine(path);
+  const result =
+    which === "floor"
+      ? await floor(path)
+      : await engine(path, which === "engine-wire" ? Number(arg("put-latency-ms") ?? 30) : 0);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(`${JSON.stringify({ ...result, seconds, peakRssMb })}\n`);
@@ -326,12 +331,12 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
  */
 const PHASES_BUNDLE = join(__dirname, "..", "build", "bench", "phases.js");
 
-function runPhase(which: string, path: string): PhaseResult {
+function runPhase(which: string, path: string, extra: string[] = []): PhaseResult {
   if (!existsSync(PHASES_BUNDLE) || statSync(PHASES_BUNDLE).mtimeMs < bundledAt)
     bundleNodeProgram(__filename, PHASES_BUNDLE, { external: ["esbuild"] });
   const out = execFileSync(
     process.execPath,
-    [...FUNCTION_V8_FLAGS, PHASES_BUNDLE, "--phase", which, "--file", path],
+    [...FUNCTION_V8_FLAGS, PHASES_BUNDLE, "--phase", which, "--file", path, ...extra],
     {
       encoding: "utf8",
       maxBuffer: 1 << 20,
@@ -405,6 +410,20 @@ async function mainBench() {
   console.log(
     `floor/path pairs: ratios ${summary.ratio_to_floor_pairs.join(", ")}, median ${summary.ratio_to_floor}`,
   );
+  // PutLogEvents with a time on the wire: the next batch is read while one is in flight, so the
+  // object takes about the calls' time, not the calls' time plus the reading.
+  const putLatencyMs = Number(arg("put-latency-ms") ?? 30);
+  const wire = runPhase("engine-wire", path, ["--put-latency-ms", String(putLatencyMs)]);
+  const callsMs = en.batches * putLatencyMs;
+  const wired = {
+    put_latency_ms: putLatencyMs,
+    seconds_with_put_latency: Number(wire.seconds.toFixed(2)),
+    sequential_estimate_seconds: Number((en.seconds + callsMs / 1000).toFixed(2)),
+  };
+  console.log(
+    `with ${putLatencyMs} ms per PutLogEvents: ${wired.seconds_with_put_latency} s; reading and calls one after the other would take ${wired.sequential_estimate_seconds} s (${en.seconds.toFixed(2)} s + ${en.batches} x ${putLatencyMs} ms)`,
+  );
+  Object.assign(summary, wired);
   const cold = coldStart();
   console.log(
     `cold start: Lambda bundle ${(cold.bundle_bytes / 1000).toFixed(0)} KB, handler import ${cold.handler_import_ms} ms (median of ${cold.handler_import_ms_runs.length} processes)`,

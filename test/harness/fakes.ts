@@ -42,8 +42,12 @@ export class FakeObjects implements ObjectSource {
     this.opens++;
     const body = this.objects.get(`${bucket}/${key}`);
     if (!body) throw new ObjectNotFoundError(bucket, key);
+    const served = () => this.chunksServed++;
     async function* chunks() {
-      for (let i = 0; i < body!.length; i += 64 * 1024) yield body!.subarray(i, i + 64 * 1024);
+      for (let i = 0; i < body!.length; i += 64 * 1024) {
+        served();
+        yield body!.subarray(i, i + 64 * 1024);
+      }
     }
     return { body: chunks(), contentLength: body.length, lastModified: new Date("2026-11-20T10:00:00Z") };
   };
@@ -62,6 +66,8 @@ export class FakeObjects implements ObjectSource {
     };
   };
   rangeReads = 0;
+  /** 64 KB chunks of object bodies handed to readers so far. */
+  chunksServed = 0;
   /** Errors to throw on the next range reads, in order. */
   readonly rangeFaults: Error[] = [];
   identifies = 0;
@@ -141,6 +147,11 @@ export class FakeLogs {
   rejected?: PutLogEventsResult;
   /** Called before every put (e.g. to abort a worker mid-delivery). */
   onPut?: () => void;
+  /** Awaited inside every put, before it is accepted: the call's time on the wire. */
+  wire?: () => Promise<void>;
+  /** Puts in flight now, and the most there were at once. */
+  inFlight = 0;
+  maxInFlight = 0;
   /** Accounts whose every put fails with this error (an outage of one destination). */
   readonly down = new Map<string, Error>();
 
@@ -149,6 +160,12 @@ export class FakeLogs {
     return {
       putLogEvents: async (group, stream, events) => {
         this.onPut?.();
+        this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+        try {
+          await this.wire?.();
+        } finally {
+          this.inFlight--;
+        }
         const fault = this.faults.shift() ?? this.down.get(account);
         if (fault) throw fault;
         if (!this.groups.has(`${account}:${group}`)) this.groups.set(`${account}:${group}`, new Map());
@@ -194,6 +211,8 @@ export class MemoryLedger implements DeliveryLedger {
   writes = 0;
   /** Errors to throw on the next checkpoint writes, in order. */
   readonly checkpointFaults: Error[] = [];
+  /** Every checkpoint written, in order. */
+  readonly saves: Checkpoint[] = [];
   constructor(private readonly now: () => number = Date.now) {}
 
   claim = async (
@@ -233,6 +252,7 @@ export class MemoryLedger implements DeliveryLedger {
     const fault = this.checkpointFaults.shift();
     if (fault) throw fault;
     this.held(id, owner).checkpoint = checkpoint;
+    this.saves.push(checkpoint);
   };
   complete = async (id: string, owner: string) => {
     this.writes++;

@@ -169,9 +169,17 @@ export class CloudWatchDestination implements Destination {
     let position = from.position;
     // Counting before the first unit past the checkpoint was already counted into it.
     const counting = () => seen > from.position || from.position === 0;
+    // What the reader counted (it runs a batch ahead of the acknowledged one), and what CloudWatch refused.
+    const read = { rejected: 0, split: 0 };
+    let refused = 0;
+    /** The reader's counts when a batch was cut: a checkpoint holds what comes before its position only. */
+    const cut = () => ({ ...read, badLines: stats.badLines });
 
-    /** `last`: the object's final batch, whose checkpoint is the completion the engine writes next. */
-    const send = async (batch: LogBatch, last = false) => {
+    /**
+     * Sends one batch and checkpoints it. `last`: the object's final batch, whose checkpoint is the
+     * completion the engine writes next.
+     */
+    const send = async (batch: LogBatch, counts: ReturnType<typeof cut>, last = false) => {
       await run.claim.ensureHeld();
       if (deadline.remainingMs() < this.deps.reserveMs) {
         throw new DeadlineReachedError(
@@ -183,6 +191,7 @@ export class CloudWatchDestination implements Destination {
         deadline,
       );
       const rejected = rejectedCount(result, batch.events.length);
+      refused += rejected;
       progress.batches++;
       progress.eventsRejected += rejected;
       progress.eventsDelivered += batch.events.length - rejected;
@@ -191,6 +200,9 @@ export class CloudWatchDestination implements Destination {
       position += batch.events.length;
       const checkpoint = {
         ...countsOf(progress),
+        eventsRejected: from.eventsRejected + counts.rejected + refused,
+        eventsSplit: from.eventsSplit + counts.split,
+        badLines: counts.badLines,
         position,
         windowNowMs: from.windowNowMs,
         batching: BATCHING_VERSION,
@@ -198,11 +210,26 @@ export class CloudWatchDestination implements Destination {
       if (!last) await run.claim.save(checkpoint);
       onAck(checkpoint);
     };
+    // Pipelined: while a batch is in flight the reader reads, parses and batches the next one. One
+    // PutLogEvents in flight per stream keeps the events in order; memory holds the batch in
+    // flight, the next one when it is complete, and the one being filled.
+    let inFlight: Promise<void> | undefined;
+    const settle = async () => {
+      const sending = inFlight;
+      inFlight = undefined;
+      await sending;
+    };
     const add = async (event: LogEvent, size?: number) => {
       seen++;
       if (seen <= from.position) return;
       const full = batcher.add(event, size);
-      if (full) await send(full);
+      if (!full) return;
+      // Adding counts nothing: these are the reader's counts up to the event that starts the next batch.
+      const counts = cut();
+      await settle();
+      inFlight = send(full, counts);
+      // Its failure is thrown by the next settle(); until then it is not unhandled.
+      inFlight.catch(() => {});
     };
 
     const events = (await run.events(stats))[Symbol.asyncIterator]();
@@ -218,7 +245,10 @@ export class CloudWatchDestination implements Destination {
       if (next.done) break;
       for (const event of next.value) {
         if (!isInAcceptWindow(event.timestamp, from.windowNowMs)) {
-          if (counting()) progress.eventsRejected++;
+          if (counting()) {
+            progress.eventsRejected++;
+            read.rejected++;
+          }
           continue;
         }
         const bytes = Buffer.byteLength(event.message, "utf8");
@@ -227,10 +257,15 @@ export class CloudWatchDestination implements Destination {
           continue;
         }
         const pieces = splitOversizeMessage(event.message, maxMessageBytes);
-        if (counting()) progress.eventsSplit++;
+        if (counting()) {
+          progress.eventsSplit++;
+          read.split++;
+        }
         for (const message of pieces) await add({ timestamp: event.timestamp, message });
       }
     }
+    // What is in flight is acknowledged (and checkpointed) before anything else is decided.
+    await settle();
     if (readError !== undefined && !(readError instanceof CorruptObjectError)) {
       if (readError instanceof InterruptedReadError || classify(readError) === "permanent") throw readError;
       throw new InterruptedReadError(`reading the object failed: ${describeError(readError)}`, {
@@ -239,7 +274,7 @@ export class CloudWatchDestination implements Destination {
     }
     // A corrupt object: what was decoded before the damage is delivered, then the failure is reported.
     const final = batcher.flush();
-    if (final) await send(final, readError === undefined);
+    if (final) await send(final, cut(), readError === undefined);
     progress.badLines = stats.badLines;
     this.reportBadLines(run, stats);
     if (readError instanceof CorruptObjectError) {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { rejectedCount } from "../../../../functions/distributor/destinations/cloudwatch";
 import { firehoseKey, parquetObject, s3Event, snsEnvelope } from "../../../harness/factories";
 import { cwConfig, fakeWorld, NOW, s3Config } from "../../../harness/fakes";
@@ -545,6 +545,40 @@ describe("DeliveryEngine: claims and checkpoints", () => {
     expect(later.objects[0]!.destinations[0]!.status).toBe("already_delivered");
     expect(messages(w)).toHaveLength(25_000);
     expect(unique(messages(w))).toBe(25_000);
+  });
+
+  it("reads and batches the next batch while a PutLogEvents is on the wire: one call at a time, in order, two batches ahead at most", async () => {
+    const w = fakeWorld();
+    // Plain NDJSON, served in 64 KB chunks: about 16 chunks per 1 MiB batch.
+    const body = gunzipSync(big());
+    w.objects.objects.set(`${BUCKET}/${KEY}`, body);
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+    const chunksPerBatch = (1024 * 1024) / (64 * 1024);
+    const servedDuringPut: [number, number][] = [];
+    w.logs.wire = async () => {
+      const before = w.objects.chunksServed;
+      for (let i = 0; i < 200; i++) await new Promise((r) => setImmediate(r));
+      servedDuringPut.push([before, w.objects.chunksServed]);
+    };
+
+    const result = await w.engine.processMessage(JSON.stringify(s3Event(BUCKET, KEY, { eTag: "v1" })));
+
+    expect(result.objects[0]!.destinations[0]).toMatchObject({
+      status: "delivered",
+      eventsDelivered: 25_000,
+    });
+    expect(messages(w)).toEqual(
+      Array.from({ length: 25_000 }, (_, i) => expect.stringMatching(new RegExp(`^event-${i}-`))),
+    );
+    expect(w.logs.maxInFlight).toBe(1);
+    // While the first batch was on the wire, the reader read on: the next batch and the start of
+    // the one after it (it stops when a batch is complete and waits for the call), no further.
+    const [before, after] = servedDuringPut[0]!;
+    expect(after - before).toBeGreaterThanOrEqual(chunksPerBatch - 1);
+    expect(after).toBeLessThanOrEqual(3 * chunksPerBatch + 2);
+    // Checkpoints follow the acknowledged batches, in order.
+    const saved = w.ledger.saves.map((c) => c.batches);
+    expect(saved).toEqual(Array.from({ length: saved.length }, (_, i) => i + 1));
   });
 
   it("an outage mid-object checkpoints what was accepted; the next attempt resumes and sends nothing twice", async () => {
