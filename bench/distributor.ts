@@ -13,7 +13,8 @@
  *   npm run bench -- --put-latency-ms 30  # PutLogEvents' time on the wire for the pipelined run
  *   npm run bench -- --pairs 5         # floor/path pairs (default 3): ratio_to_floor is their median
  *   npm run bench -- --e2e             # also end to end: worker + engine against a fake AWS endpoint
- *                                      # (--latency-ms 30, --tenants 50, --concurrency N, --sweep)
+ *                                      # (--latency-ms 30, --tenants 50, --concurrency N, --sweep,
+ *                                      # --lambda-batches: the Lambda handler at batch sizes 1-100)
  *
  * For Parquet the floor is hyparquet decoding every row group into row objects. Every run also
  * builds the distributor's Lambda bundle and times its import (cold start). Phases run bundled, as
@@ -48,7 +49,7 @@ import { CachedRegistry, CachedTenantConfigs } from "../functions/distributor/te
 import { bundleNodeProgram } from "../stacks/constructs/bundle";
 import { DEFAULT_FUNCTION_MEMORY_MB, functionNodeOptions } from "../stacks/constructs/nodejs-function";
 import { coldStart } from "./cold-start";
-import { E2E_DEFAULTS, e2eBench } from "./e2e";
+import { E2E_DEFAULTS, e2eBench, lambdaBatchSweep } from "./e2e";
 
 const KEY = "bench-tenant/cluster-1/payment-service/payment-5f7c9-abcde/1763632800-bench.log.gz";
 const PARQUET_KEY =
@@ -439,6 +440,13 @@ async function mainBench() {
     tenants: Number(arg("tenants") ?? E2E_DEFAULTS.tenants),
     concurrency: Number(arg("concurrency") ?? E2E_DEFAULTS.concurrency),
   };
+  if (process.argv.includes("--lambda-batches")) {
+    for (const r of await lambdaBatchSweep(options, [1, 5, 10, 25, 50, 100]))
+      console.log(
+        `Lambda batch size ${r.batch_size}: ${r.invocations} invocations of ${r.median_invocation_ms} ms (median), ` +
+          `${r.objects_per_s_per_instance} objects/s per instance, ${r.billed_seconds_per_1000_objects} s billed per 1,000 objects, ${r.failures} failures`,
+      );
+  }
   if (process.argv.includes("--sweep")) {
     for (const concurrency of [1, 4, 8, 16, 32, 64]) {
       const r = await e2eBench({ ...options, concurrency, sequentialObjects: 1 });

@@ -11,7 +11,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import type { Context, SQSRecord } from "aws-lambda";
 import { SqsQueue } from "../functions/distributor/adapters/sqs-queue";
+import { makeHandler } from "../functions/distributor/handler";
 import type { LogLevel, MetricDatum, Telemetry } from "../functions/distributor/ports";
 import { loadSettings } from "../functions/distributor/settings";
 import { createDistributor } from "../functions/distributor/wiring";
@@ -118,26 +120,32 @@ async function startServer(s: Scenario, latencyMs: number): Promise<{ url: strin
   return { url, child };
 }
 
+function pointAt(url: string): void {
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: url,
+    AWS_ACCESS_KEY_ID: "bench",
+    AWS_SECRET_ACCESS_KEY: "bench",
+    AWS_REGION: "us-east-1",
+    AWS_EC2_METADATA_DISABLED: "true",
+  });
+}
+
+const benchSettings = () =>
+  loadSettings({
+    ...process.env,
+    TENANT_CONFIG_TABLE: "bench-configs",
+    TENANT_REGISTRY_TABLE: "bench-registry",
+    DELIVERY_LEDGER_TABLE: "bench-ledger",
+    STAGING_BUCKETS: BUCKET,
+    CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: "arn:aws:iam::123456789012:role/logrelay/central",
+  });
+
 async function run(s: Scenario, latencyMs: number, concurrency: number) {
   const { url, child } = await startServer(s, latencyMs);
   try {
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: url,
-      AWS_ACCESS_KEY_ID: "bench",
-      AWS_SECRET_ACCESS_KEY: "bench",
-      AWS_REGION: "us-east-1",
-      AWS_EC2_METADATA_DISABLED: "true",
-    });
+    pointAt(url);
     const telemetry = new QuietTelemetry();
-    const settings = loadSettings({
-      ...process.env,
-      TENANT_CONFIG_TABLE: "bench-configs",
-      TENANT_REGISTRY_TABLE: "bench-registry",
-      DELIVERY_LEDGER_TABLE: "bench-ledger",
-      STAGING_BUCKETS: BUCKET,
-      CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: "arn:aws:iam::123456789012:role/logrelay/central",
-    });
-    const { engine } = createDistributor(settings, telemetry);
+    const { engine } = createDistributor(benchSettings(), telemetry);
     const worker = new SqsWorker(
       engine,
       new SqsQueue(new SQSClient({ region: "us-east-1" }), `${url}/123456789012/bench-delivery`),
@@ -214,3 +222,52 @@ export const E2E_DEFAULTS: E2eOptions = {
   concurrency: DEFAULT_CONCURRENCY,
   sequentialObjects: 60,
 };
+
+/**
+ * The Lambda handler as the SQS event source mapping calls it: one warm function instance (its
+ * clients, caches and STS sessions kept between invocations) takes the scenario's messages in
+ * batches of `batchSize`, one invocation after another. Per batch size: the invocation's duration,
+ * objects per second of one instance, and the duration billed per 1,000 objects.
+ */
+export async function lambdaBatchSweep(o: E2eOptions, batchSizes: readonly number[]) {
+  const s = scenario(o);
+  const { url, child } = await startServer(s, o.latencyMs);
+  try {
+    pointAt(url);
+    const results = [];
+    for (const batchSize of batchSizes) {
+      // A fresh instance per size: its first invocation pays the cold caches, as a new one would.
+      const { engine } = createDistributor(benchSettings(), new QuietTelemetry());
+      const handler = makeHandler(engine);
+      const context = { getRemainingTimeInMillis: () => 300_000 } as Context;
+      let failures = 0;
+      const durations: number[] = [];
+      const started = performance.now();
+      for (let i = 0; i < s.messages.length; i += batchSize) {
+        const records = s.messages
+          .slice(i, i + batchSize)
+          .map(
+            (body, j) =>
+              ({ messageId: `m-${batchSize}-${i + j}`, receiptHandle: `r-${i + j}`, body }) as SQSRecord,
+          );
+        const t = performance.now();
+        const response = await handler({ Records: records }, context);
+        durations.push(performance.now() - t);
+        failures += response.batchItemFailures.length;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const sorted = [...durations].sort((a, b) => a - b);
+      results.push({
+        batch_size: batchSize,
+        invocations: durations.length,
+        failures,
+        median_invocation_ms: Math.round(sorted[Math.floor(sorted.length / 2)]!),
+        objects_per_s_per_instance: Number((s.messages.length / seconds).toFixed(1)),
+        billed_seconds_per_1000_objects: Number(((seconds / s.messages.length) * 1000).toFixed(1)),
+      });
+    }
+    return results;
+  } finally {
+    child.kill();
+  }
+}

@@ -32,13 +32,28 @@ export const DistributorSizingSchema = z
     timeout_seconds: positive(900).default(300),
     /** Caps parallel deliveries (and so the load on customers' APIs); unset = account pool. */
     reserved_concurrency: z.number().int().min(1).max(1000).optional(),
-    batch_size: positive(10).default(10),
+    /**
+     * SQS records per invocation. Measured with `npm run bench -- --e2e --lambda-batches` (30 ms per
+     * AWS call, 200-event objects): billed time per 1,000 objects 193 s at 1, 17.7 s at 10, 8.1 s
+     * at 25, 5.5 s at 50, 4.9 s at 100, where one invocation takes 467 ms and the instance is
+     * CPU-bound. 50 takes most of the gain; larger batches only lengthen each invocation (and a
+     * tenant may take a quarter of a batch).
+     */
+    batch_size: positive(10_000).default(50),
+    /**
+     * Seconds the event source mapping may wait to fill a batch (SQS requires at least 1 above 10
+     * records). At most this much is added to a quiet tenant's delivery latency.
+     */
     batching_window_seconds: z.number().int().min(0).max(300).default(5),
     log_level: z.enum(["DEBUG", "INFO", "WARN", "ERROR"]).default("INFO"),
     /** Minutes between probes of parked destinations (and delivery of what waits on those that work). */
     recover_parked_every_minutes: z.number().int().min(1).max(1440).default(5),
   })
-  .strict();
+  .strict()
+  .refine((d) => d.batch_size <= 10 || d.batching_window_seconds >= 1, {
+    message: "batch_size above 10 needs batching_window_seconds of at least 1 (an SQS event source rule)",
+    path: ["batching_window_seconds"],
+  });
 
 export const QueueSettingsSchema = z
   .object({

@@ -22,7 +22,7 @@ describe("environment definitions", () => {
       recover_parked_every_minutes: 5,
       memory_mb: 1024,
       timeout_seconds: 300,
-      batch_size: 10,
+      batch_size: 50,
       batching_window_seconds: 5,
       log_level: "INFO",
     });
@@ -36,6 +36,10 @@ describe("environment definitions", () => {
     [{ distributor: { timeout_seconds: 901 } }, "distributor.timeout_seconds: Too big"],
     [{ distributor: { memroy_mb: 512 } }, 'distributor: Unrecognized key: "memroy_mb"'],
     [{ log_retention_days: 10 }, "log_retention_days: must be one of 1, 3, 5, 7, 14, 30"],
+    [
+      { distributor: { batch_size: 50, batching_window_seconds: 0 } },
+      "distributor.batching_window_seconds: batch_size above 10 needs batching_window_seconds of at least 1 (an SQS event source rule)",
+    ],
     [
       { customers: [{ tenant_id: "Acme", account_id: "111111111111", external_id: "x-123" }] },
       "customers.0.tenant_id: tenant_id must be a DNS label",
