@@ -320,6 +320,28 @@ interface PhaseResult {
   readonly rejected: number;
 }
 
+/**
+ * The seeds' processor's CPU path (bench/seeds_processor.py) on the object, the median of three
+ * runs; undefined (and said) for Parquet, or without python3.
+ */
+function seedsProcessor(path: string): { seconds: number; python: string } | undefined {
+  if (isParquet(path)) return undefined;
+  let python: string;
+  try {
+    python = execFileSync("python3", ["--version"], { encoding: "utf8" })
+      .trim()
+      .replace(/^Python /, "");
+  } catch {
+    console.log("seeds' processor: python3 not found, not compared (install python3 to compare)");
+    return undefined;
+  }
+  const runs = Array.from({ length: 3 }, () => {
+    const out = execFileSync("python3", [join(__dirname, "seeds_processor.py"), path], { encoding: "utf8" });
+    return (JSON.parse(out.trim().split("\n").at(-1)!) as { seconds: number }).seconds;
+  });
+  return { seconds: median(runs), python };
+}
+
 /** The V8 flags the stack gives a function of the default memory (NODE_OPTIONS): phases run with them. */
 const FUNCTION_V8_FLAGS = functionNodeOptions(DEFAULT_FUNCTION_MEMORY_MB).split(" ");
 
@@ -411,6 +433,18 @@ async function mainBench() {
   console.log(
     `floor/path pairs: ratios ${summary.ratio_to_floor_pairs.join(", ")}, median ${summary.ratio_to_floor}`,
   );
+  // The seeds' processor (Python) on the same object: three runs, the median.
+  const seeds = seedsProcessor(path);
+  if (seeds) {
+    const seedsMbPerS = rawMb / seeds.seconds;
+    Object.assign(summary, {
+      seeds_mb_per_s: Number(seedsMbPerS.toFixed(1)),
+      ratio_to_seeds: Number((summary.mb_per_s / seedsMbPerS).toFixed(2)),
+    });
+    console.log(
+      `seeds' processor (bench/seeds_processor.py, Python ${seeds.python}): ${seedsMbPerS.toFixed(1)} MB/s (median of 3); the path is ${(summary.mb_per_s / seedsMbPerS).toFixed(2)}x`,
+    );
+  }
   // PutLogEvents with a time on the wire: the next batch is read while one is in flight, so the
   // object takes about the calls' time, not the calls' time plus the reading.
   const putLatencyMs = Number(arg("put-latency-ms") ?? 30);

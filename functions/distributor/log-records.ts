@@ -122,7 +122,9 @@ export async function* decompress(source: AsyncIterable<Uint8Array>): AsyncGener
     yield head;
     yield* rest;
   }
-  const gunzip = createGunzip();
+  // 256 KB of output per inflate call instead of zlib's 16 KB: 16 times fewer round trips to the
+  // thread pool, where the reader sat idle (the bench's path: 0.93-1.10 s became 0.74-0.95 s).
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
   const piping = pipeline(Readable.from(all()), gunzip);
   piping.catch(() => undefined); // errors surface through the iteration below
   try {
