@@ -44,5 +44,8 @@ export function bundleNodeProgram(
     legalComments: "none",
     logLevel: "error",
     external: options.external ?? [],
+    // The SDK's ES-module builds load node:http and the external credential providers with
+    // import(): as require() they load the same way in Lambda and also inside a test's VM.
+    supported: { "dynamic-import": false },
   });
 }
