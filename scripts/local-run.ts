@@ -171,6 +171,7 @@ async function main(): Promise<void> {
           `DELIVERY_LEDGER_TABLE=${out.regional.delivery_ledger_table} CENTRAL_LOG_DISTRIBUTION_ROLE_ARN=${out.regional.central_log_distribution_role_arn}`,
       );
       say("  npx logrelay parked list");
+      say(`  npx logrelay infra drift --environment local --state-dir ${ws.stateDir} --outdir ${ws.outdir}`);
       say(`  npx logrelay dlq inspect --dlq-url ${out.regional.delivery_dlq_url}`);
       say(`  aws s3 ls s3://${out.regional.staging_bucket} --recursive`);
       say("Press Ctrl-C to stop it.");
