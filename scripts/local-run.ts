@@ -53,7 +53,9 @@ async function main(): Promise<void> {
 
     say("1/5 cdktf synth (environments/local.json)");
     await synthLocal(ws);
-    say("2/5 terraform init, plan and apply of every stack (logrelay infra deploy's runner; about 2 minutes: the emulator's SQS and S3 waiters)");
+    say(
+      "2/5 terraform init, plan and apply of every stack (logrelay infra deploy's runner; about 2 minutes: the emulator's SQS and S3 waiters)",
+    );
     await applyLocal(ws, (m) => say(`    ${m}`));
     const out = await localOutputs(ws);
 

@@ -219,17 +219,19 @@ export class CloudWatchDestination implements Destination {
       inFlight = undefined;
       await sending;
     };
-    const add = async (event: LogEvent, size?: number) => {
-      seen++;
-      if (seen <= from.position) return;
-      const full = batcher.add(event, size);
-      if (!full) return;
-      // Adding counts nothing: these are the reader's counts up to the event that starts the next batch.
-      const counts = cut();
+    const dispatch = async (full: LogBatch, counts: ReturnType<typeof cut>) => {
       await settle();
       inFlight = send(full, counts);
       // Its failure is thrown by the next settle(); until then it is not unhandled.
       inFlight.catch(() => {});
+    };
+    /** Adds an event; a promise only when it completed a batch (most events cost no await). */
+    const add = (event: LogEvent, size?: number): Promise<void> | undefined => {
+      seen++;
+      if (seen <= from.position) return undefined;
+      const full = batcher.add(event, size);
+      // Adding counts nothing: these are the reader's counts up to the event that starts the next batch.
+      return full ? dispatch(full, cut()) : undefined;
     };
 
     const events = (await run.events(stats))[Symbol.asyncIterator]();
@@ -253,7 +255,8 @@ export class CloudWatchDestination implements Destination {
         }
         const bytes = Buffer.byteLength(event.message, "utf8");
         if (bytes <= maxMessageBytes) {
-          await add(event, bytes + this.limits.perEventOverheadBytes);
+          const dispatched = add(event, bytes + this.limits.perEventOverheadBytes);
+          if (dispatched) await dispatched;
           continue;
         }
         const pieces = splitOversizeMessage(event.message, maxMessageBytes);
