@@ -6,6 +6,7 @@ import { ENV } from "../functions/shared/contract";
 import { type Cluster, DISTRIBUTOR_SERVICE_ACCOUNT, type Environment } from "./config";
 import { idFrom, movedFrom } from "./constructs/addresses";
 import { IrsaRole, type OidcIssuer, STS_AUDIENCE } from "./constructs/irsa-role";
+import { functionNodeOptions } from "./constructs/nodejs-function";
 import { names, type RegionalResourceNames } from "./naming";
 import { distributorStatements } from "./policies";
 
@@ -14,6 +15,8 @@ export const DISTRIBUTOR_NAME = DISTRIBUTOR_SERVICE_ACCOUNT;
 export const HEARTBEAT_FILE = "/tmp/logrelay/alive";
 /** Kubernetes' grace after SIGTERM; the worker gives messages in hand 30 s less, then checkpoints. */
 const TERMINATION_GRACE_SECONDS = 120;
+/** The container's memory limit (MiB). */
+const MEMORY_LIMIT_MB = 512;
 
 /** The in-cluster distributor worker as a Kubernetes Deployment (validated against the k8s schema in tests). */
 export function distributorDeployment(
@@ -66,10 +69,12 @@ export function distributorDeployment(
                 { name: ENV.logGroupRetentionDays, value: String(regional.customerLogRetentionDays) },
                 { name: ENV.tenantMetrics, value: regional.tenantMetrics },
                 { name: ENV.meteredTenants, value: regional.meteredTenants },
+                // V8 sized to the container's limit, as for the Lambda functions.
+                { name: "NODE_OPTIONS", value: functionNodeOptions(MEMORY_LIMIT_MB) },
               ],
               resources: {
                 requests: { cpu: "250m", memory: "256Mi" },
-                limits: { cpu: "1", memory: "512Mi" },
+                limits: { cpu: "1", memory: `${MEMORY_LIMIT_MB}Mi` },
               },
               securityContext: {
                 readOnlyRootFilesystem: true,

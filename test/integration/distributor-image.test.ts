@@ -99,6 +99,7 @@ describe("the in-cluster distributor image (functions/distributor/Containerfile)
       "LEDGER_TTL_DAYS",
       "LOG_GROUP_RETENTION_DAYS",
       "METERED_TENANTS",
+      "NODE_OPTIONS",
       "STAGING_BUCKETS",
       "TENANT_CONFIG_TABLE",
       "TENANT_METRICS",

@@ -482,6 +482,12 @@ describe("ClusterStack: Kubernetes side", () => {
       name: "ALARM_TOPIC_ARN",
       value: "arn:aws:sns:us-east-1:123456789012:logrelay-test-us-east-1-alarms",
     });
+    // V8 sized to the container's 512 MiB limit, as for the Lambda functions.
+    expect(deployment.spec.template.spec.containers[0].env).toContainEqual({
+      name: "NODE_OPTIONS",
+      value: "--max-semi-space-size=8 --max-old-space-size=256",
+    });
+    expect(deployment.spec.template.spec.containers[0].resources.limits.memory).toBe("512Mi");
     expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
     const scaled = manifests.find((m) => m.kind === "ScaledObject");
     expect(scaled.spec).toMatchObject({
