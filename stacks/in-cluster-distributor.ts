@@ -2,7 +2,7 @@ import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import type { Construct } from "constructs";
-import { ENV } from "../functions/shared/contract";
+import { ENV, parallelParquetDeliveries } from "../functions/shared/contract";
 import { type Cluster, DISTRIBUTOR_SERVICE_ACCOUNT, type Environment } from "./config";
 import { idFrom, movedFrom } from "./constructs/addresses";
 import { IrsaRole, type OidcIssuer, STS_AUDIENCE } from "./constructs/irsa-role";
@@ -56,6 +56,10 @@ export function distributorDeployment(
                 HEARTBEAT_FILE,
                 "--shutdown-grace-seconds",
                 String(TERMINATION_GRACE_SECONDS - 30),
+                // Parquet deliveries hold a row group's chunks each: as many at once as the limit allows.
+                ...(regional.stagesParquet
+                  ? ["--concurrency", String(parallelParquetDeliveries(MEMORY_LIMIT_MB))]
+                  : []),
               ],
               env: [
                 { name: ENV.region, value: cluster.region },

@@ -93,6 +93,8 @@ export function regionalResourceNames(env: Environment, region: string) {
     /** Which tenants get their own metrics (TENANT_METRICS): none, top:N or all. */
     tenantMetrics:
       env.tenant_metrics.mode === "top" ? `top:${env.tenant_metrics.top}` : env.tenant_metrics.mode,
+    /** Staged objects are Parquet (Firehose with format conversion): deliveries need a memory cap. */
+    stagesParquet: env.ingestion === "firehose" && env.firehose.format === "parquet",
     /** Tenants with a freshness alarm are metered in every mode (METERED_TENANTS). */
     meteredTenants: [...new Set(env.tenant_freshness.map((f) => f.tenant_id))].sort().join(","),
   };

@@ -11,6 +11,7 @@ import {
   DISTRIBUTOR_SERVICE,
   ENV,
   METRICS_NAMESPACE,
+  parallelParquetDeliveries,
   TENANT_API_SERVICE,
 } from "../functions/shared/contract";
 import { TENANT_API_ROUTES } from "../functions/tenant-api/routes";
@@ -161,6 +162,10 @@ export class RegionalStack extends TerraformStack {
         [ENV.logGroupRetentionDays]: String(r.customerLogRetentionDays),
         [ENV.tenantMetrics]: r.tenantMetrics,
         [ENV.meteredTenants]: r.meteredTenants,
+        // Parquet deliveries hold a row group's chunks each: as many at once as the memory allows.
+        ...(r.stagesParquet && {
+          [ENV.maxParallelDeliveries]: String(parallelParquetDeliveries(env.distributor.memory_mb)),
+        }),
         [ENV.metricsNamespace]: METRICS_NAMESPACE,
         [ENV.serviceName]: DISTRIBUTOR_SERVICE,
         [ENV.logLevel]: env.distributor.log_level,

@@ -26,7 +26,12 @@ const isRecoverEvent = (event: unknown): event is RecoverParkedEvent =>
 
 export function makeHandler(
   engine: DeliveryEngine,
-  timing: { readonly marginMs?: number; readonly minStartMs?: number } = {},
+  timing: {
+    readonly marginMs?: number;
+    readonly minStartMs?: number;
+    /** Records delivered at once (MAX_PARALLEL_DELIVERIES); the rest wait. @default the whole batch */
+    readonly maxParallel?: number;
+  } = {},
   recovery?: ParkedRecovery,
 ) {
   const processor = new BatchProcessor(EventType.SQS);
@@ -62,9 +67,10 @@ export function makeHandler(
       }
       return result.status;
     };
-    // Records run concurrently (Powertools), a tenant's at most a quarter of the batch at once.
+    // Records run concurrently (Powertools), at most maxParallel at once, a tenant's at most a
+    // quarter of the batch.
     const slots = new FairSlots(
-      Math.max(1, event.Records.length),
+      Math.max(1, Math.min(event.Records.length, timing.maxParallel ?? event.Records.length)),
       Math.max(1, Math.ceil(event.Records.length / 4)),
     );
     const capped = (record: SQSRecord) =>

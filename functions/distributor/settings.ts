@@ -78,6 +78,11 @@ export const DistributorSettingsSchema = z.object({
             .filter(Boolean),
         ),
     ),
+  /**
+   * Deliveries one Lambda invocation runs at once (the others of its batch wait their turn);
+   * unset: all of the batch. The stack sets it where objects are Parquet (parallelParquetDeliveries).
+   */
+  MAX_PARALLEL_DELIVERIES: z.coerce.number().int().min(1).max(10_000).optional(),
   METRICS_NAMESPACE: z.string().min(1).max(255).default(METRICS_NAMESPACE),
   POWERTOOLS_SERVICE_NAME: z.string().min(1).default(DISTRIBUTOR_SERVICE),
 });

@@ -34,7 +34,18 @@ export const ENV = {
   logGroupRetentionDays: "LOG_GROUP_RETENTION_DAYS",
   tenantMetrics: "TENANT_METRICS",
   meteredTenants: "METERED_TENANTS",
+  maxParallelDeliveries: "MAX_PARALLEL_DELIVERIES",
 } as const;
+
+/**
+ * Parquet deliveries a process of `memoryMb` may run at once. One holds a row group's compressed
+ * column chunks and a decoded slice: a 128 MiB row group took a bundled process from 108 MB (an
+ * NDJSON delivery) to 183-188 MB, so about 80 MB each, over about 192 MB for the runtime and the
+ * rest. NDJSON deliveries stream (a few MB each) and need no such cap.
+ */
+export function parallelParquetDeliveries(memoryMb: number): number {
+  return Math.max(1, Math.floor((memoryMb - 192) / 80));
+}
 
 /** Tags on the log groups the distributor creates in customers' accounts. */
 export const LOG_GROUP_TAGS = { managedBy: "managed-by", tenant: "logrelay:tenant" } as const;

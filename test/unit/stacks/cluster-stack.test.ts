@@ -500,6 +500,25 @@ describe("ClusterStack: Kubernetes side", () => {
     new keda.TriggerAuthentication(manifests.find((m) => m.kind === "TriggerAuthentication")).validate();
   });
 
+  it("where objects are Parquet, the worker takes as many at once as its memory limit allows", () => {
+    const c = {
+      distributor: { image: "registry.example.com/logrelay/distributor:0.1.0", keda: { max_replicas: 5 } },
+    };
+    const args = (ingestion: Record<string, unknown>) => {
+      const manifests = Object.values(all(stackOf(ingestion, c), "kubernetes_manifest")).map(
+        (m) => m.manifest,
+      );
+      return manifests.find((m) => m.kind === "Deployment").spec.template.spec.containers[0].args as string[];
+    };
+    // 512 MiB: (512 - 192) / 80 = 4 deliveries of a 128 MiB row group.
+    expect(args({ ingestion: "firehose", firehose: { format: "parquet" } }).slice(-2)).toEqual([
+      "--concurrency",
+      "4",
+    ]);
+    expect(args({ ingestion: "firehose", firehose: { format: "json" } })).not.toContain("--concurrency");
+    expect(args({})).not.toContain("--concurrency");
+  });
+
   it("the worker's role is one the central role trusts and may only do what a distributor does", () => {
     const role = Object.values(all(json, "aws_iam_role")).find((r) => r.name.includes("distributor-k8s"));
     expect(role.name).toBe("logrelay-test-distributor-k8s-rosa-prod-1");

@@ -558,6 +558,14 @@ describe("RegionalStack: Firehose ingestion option", () => {
     expect(only(json, "aws_s3_bucket_notification").topic[0].filter_suffix).toBe(".gz");
   });
 
+  it("with parquet, the distributor runs as many deliveries at once as its memory allows; with JSON, the whole batch", () => {
+    const variables = (j: typeof json) =>
+      named(j, "aws_lambda_function", "function_name", "-distributor").environment.variables;
+    // 1,024 MB: (1024 - 192) / 80 = 10 deliveries of a 128 MiB row group at once.
+    expect(variables(parquet).MAX_PARALLEL_DELIVERIES).toBe("10");
+    expect(variables(json).MAX_PARALLEL_DELIVERIES).toBeUndefined();
+  });
+
   it("with parquet, converts with a Glue table of the staged-record columns, and notifies .parquet objects", () => {
     const s3 = only(parquet, "aws_kinesis_firehose_delivery_stream").extended_s3_configuration;
     expect(s3).toMatchObject({ compression_format: "UNCOMPRESSED", file_extension: ".parquet" });

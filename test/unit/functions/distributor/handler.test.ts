@@ -132,5 +132,11 @@ describe("Lambda handler", () => {
     expect(response).toEqual({ batchItemFailures: [] });
     expect(maxPerTenant).toBe(2);
     expect(max).toBe(4);
+
+    // MAX_PARALLEL_DELIVERIES (Parquet environments): the rest of the batch waits its turn.
+    max = 0;
+    const capped = await makeHandler(engine as never, { maxParallel: 3 })({ Records: records }, context);
+    expect(capped).toEqual({ batchItemFailures: [] });
+    expect(max).toBe(3);
   });
 });
