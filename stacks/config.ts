@@ -406,6 +406,11 @@ export function loadEnvironmentFile(path: string): Environment {
   return env;
 }
 
+/** Tenants metered whatever `tenant_metrics` says: those with a freshness alarm (it needs their metric). */
+export function alwaysMeteredTenants(env: Environment): string[] {
+  return [...new Set(env.tenant_freshness.map((f) => f.tenant_id))].sort();
+}
+
 /** Every environments/*.json, or only those named (comma-separated LOGRELAY_ENVIRONMENTS). */
 export function loadEnvironments(dir: string, only?: string): Environment[] {
   const names = readdirSync(dir)

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
+import { formatTenantMetrics } from "../functions/distributor/tenant-metering";
 import type { Environment } from "./config";
-import { ledgerTtlDays } from "./config";
+import { alwaysMeteredTenants, ledgerTtlDays } from "./config";
 
 /**
  * Names are part of the contract between stacks (the central role trusts distributor roles by
@@ -91,12 +92,11 @@ export function regionalResourceNames(env: Environment, region: string) {
     /** Retention of the log groups the distributor creates in customers' accounts (LOG_GROUP_RETENTION_DAYS). */
     customerLogRetentionDays: env.customer_log_retention_days,
     /** Which tenants get their own metrics (TENANT_METRICS): none, top:N or all. */
-    tenantMetrics:
-      env.tenant_metrics.mode === "top" ? `top:${env.tenant_metrics.top}` : env.tenant_metrics.mode,
+    tenantMetrics: formatTenantMetrics(env.tenant_metrics),
     /** Staged objects are Parquet (Firehose with format conversion): deliveries need a memory cap. */
     stagesParquet: env.ingestion === "firehose" && env.firehose.format === "parquet",
     /** Tenants with a freshness alarm are metered in every mode (METERED_TENANTS). */
-    meteredTenants: [...new Set(env.tenant_freshness.map((f) => f.tenant_id))].sort().join(","),
+    meteredTenants: alwaysMeteredTenants(env).join(","),
   };
 }
 

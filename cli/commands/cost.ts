@@ -1,7 +1,8 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { Command } from "commander";
-import { parseTenantMetrics } from "../../functions/distributor/tenant-metering";
+import { formatTenantMetrics, parseTenantMetrics } from "../../functions/distributor/tenant-metering";
 import { DISTRIBUTOR_SERVICE } from "../../functions/shared/contract";
+import { alwaysMeteredTenants } from "../../stacks/config";
 import {
   awsRegion,
   environmentOption,
@@ -97,8 +98,7 @@ export function registerCost(program: Command, io: CliIo): void {
           `--tenant-metrics ${JSON.stringify(o.tenantMetrics)} must be none, top:N or all`,
           2,
         );
-      const listed = new Set(env.tenant_freshness.map((f) => f.tenant_id)).size;
-      const meteredTenants = meteredTenantCount(setting, tenants, listed);
+      const meteredTenants = meteredTenantCount(setting, tenants, alwaysMeteredTenants(env).length);
       const days =
         o.sharesFromMetrics === undefined
           ? undefined
@@ -154,7 +154,6 @@ export function registerCost(program: Command, io: CliIo): void {
         return;
       }
       const usd = (v?: number) => (v === undefined ? "-" : `$${v.toFixed(2)}`);
-      const setting_ = setting.mode === "top" ? `top:${setting.top}` : setting.mode;
       let text = `${table(
         ["COMPONENT (USD/MONTH)", ...MODES],
         [
@@ -162,7 +161,7 @@ export function registerCost(program: Command, io: CliIo): void {
           ["TOTAL", ...MODES.map((m) => usd(totals[m]))],
           ["PER TENANT (EQUAL SPLIT)", ...MODES.map((m) => usd(perTenant[m]))],
         ],
-      )}per-tenant metrics: ${setting_} (${meteredTenants} of ${tenants} tenants)\n`;
+      )}per-tenant metrics: ${formatTenantMetrics(setting)} (${meteredTenants} of ${tenants} tenants)\n`;
       if (shares) {
         text += shares.length
           ? `\nshares of delivered bytes, last ${days} day(s):\n${table(

@@ -19,6 +19,11 @@ const TENANT = "tenant_id";
 const WINDOW_MS = 3_600_000;
 const RANK_EVERY_MS = 60_000;
 
+/** The TENANT_METRICS value of a setting: `all`, `none` or `top:N` (parseTenantMetrics reads it). */
+export function formatTenantMetrics(setting: TenantMetricsSetting): string {
+  return setting.mode === "top" ? `top:${setting.top}` : setting.mode;
+}
+
 /** `all`, `none` or `top:N` (the TENANT_METRICS setting). */
 export function parseTenantMetrics(text: string): TenantMetricsSetting | undefined {
   if (text === "all" || text === "none") return { mode: text };
