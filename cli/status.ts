@@ -8,6 +8,7 @@ import {
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { ParkedSummary } from "../functions/distributor/parking";
 import { METRICS_NAMESPACE } from "../functions/shared/contract";
+import { DELIVERY_TYPES } from "../functions/shared/delivery-config";
 
 export interface QueueState {
   readonly url: string;
@@ -180,12 +181,11 @@ export async function metricTotal(
   metric: string,
   service: string,
 ): Promise<number> {
-  const destinations = ["cloudwatch", "s3"];
   const values = await metricValues(
     cw,
     now,
     seconds,
-    destinations.map((destination, i) => ({
+    DELIVERY_TYPES.map((destination, i) => ({
       Id: `total_${i}`,
       MetricStat: {
         Metric: {
@@ -201,7 +201,7 @@ export async function metricTotal(
       },
     })),
   );
-  return destinations.reduce((sum, _d, i) => sum + (values[`total_${i}`] ?? 0), 0);
+  return DELIVERY_TYPES.reduce((sum, _d, i) => sum + (values[`total_${i}`] ?? 0), 0);
 }
 
 /** Per tenant and destination over the last hour, from the distributor's metrics. */

@@ -4,6 +4,7 @@ import type { ParkedSummary } from "../../functions/distributor/parking";
 import type { DestinationRecovery, RecoveryOptions } from "../../functions/distributor/recovery";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createDistributor } from "../../functions/distributor/wiring";
+import { DELIVERY_TYPES } from "../../functions/shared/delivery-config";
 import {
   numberOption,
   type OutputFormat,
@@ -160,7 +161,7 @@ export function registerParked(program: Command, io: CliIo): void {
       "deliver a tenant's parked objects now, oldest first, exactly once (after the customer fixed their side)",
     )
     .requiredOption("--tenant <id>", "the tenant whose destinations to retry")
-    .addOption(new Option("--type <type>", "only this destination type").choices(["cloudwatch", "s3"]))
+    .addOption(new Option("--type <type>", "only this destination type").choices([...DELIVERY_TYPES]))
     .option("--budget-seconds <n>", "stop starting new deliveries after this long", "900")
     .addOption(outputOption())
     .option("--verbose", "also print the delivery log lines on stderr")
