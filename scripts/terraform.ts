@@ -94,6 +94,9 @@ export function requireTerraform(env: NodeJS.ProcessEnv = process.env): string {
   return (JSON.parse(out.stdout) as { terraform_version: string }).terraform_version;
 }
 
+/** Terraform run by a program: no checkpoint calls, no prompts, output for automation. */
+const UNATTENDED = { CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1", TF_INPUT: "0" } as const;
+
 /** Environment for terraform runs: mirror config, no checkpoint calls, no prompts; plus `extra`. */
 export function terraformEnv(
   configDir: string,
@@ -104,9 +107,7 @@ export function terraformEnv(
   return {
     ...base,
     TF_CLI_CONFIG_FILE: writeCliConfig(configDir, mirror),
-    CHECKPOINT_DISABLE: "1",
-    TF_IN_AUTOMATION: "1",
-    TF_INPUT: "0",
+    ...UNATTENDED,
     ...extra,
   };
 }
@@ -127,9 +128,7 @@ export function fleetTerraformEnv(
   return {
     ...base,
     TF_PLUGIN_CACHE_DIR: cache,
-    CHECKPOINT_DISABLE: "1",
-    TF_IN_AUTOMATION: "1",
-    TF_INPUT: "0",
+    ...UNATTENDED,
     ...extra,
   };
 }
