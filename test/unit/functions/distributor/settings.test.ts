@@ -31,4 +31,20 @@ describe("loadSettings", () => {
     expect(() => loadSettings({ ...valid, RETRY_MAX_ATTEMPTS: "0" })).toThrow(/RETRY_MAX_ATTEMPTS="0"/);
     expect(() => loadSettings({ ...valid, AWS_REGION: "Frankfurt" })).toThrow(/AWS_REGION="Frankfurt"/);
   });
+
+  it("TENANT_METRICS: none by default, tenants listed in METERED_TENANTS, a clear error for a bad value", () => {
+    expect(loadSettings(valid)).toMatchObject({
+      TENANT_METRICS: { mode: "none" },
+      METERED_TENANTS: new Set(),
+    });
+    expect(
+      loadSettings({ ...valid, TENANT_METRICS: "top:5", METERED_TENANTS: "acme, globex" }),
+    ).toMatchObject({
+      TENANT_METRICS: { mode: "top", top: 5 },
+      METERED_TENANTS: new Set(["acme", "globex"]),
+    });
+    expect(() => loadSettings({ ...valid, TENANT_METRICS: "most" })).toThrow(
+      /TENANT_METRICS="most": must be none, all or top:N/,
+    );
+  });
 });

@@ -1,4 +1,3 @@
-import { loadSettings } from "../../../../functions/distributor/settings";
 import {
   parseTenantMetrics,
   TenantMeteredTelemetry,
@@ -66,28 +65,5 @@ describe("per-tenant metrics setting", () => {
     ["some", undefined],
   ])("reads %s", (text, setting) => {
     expect(parseTenantMetrics(text)).toEqual(setting);
-  });
-
-  const base = {
-    AWS_REGION: "us-east-1",
-    TENANT_CONFIG_TABLE: "configs",
-    TENANT_REGISTRY_TABLE: "registry",
-    CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: "arn:aws:iam::123456789012:role/logrelay/central",
-  };
-
-  it("is a setting: none by default, tenants listed in METERED_TENANTS, a clear error for a bad value", () => {
-    expect(loadSettings(base)).toMatchObject({
-      TENANT_METRICS: { mode: "none" },
-      METERED_TENANTS: new Set(),
-    });
-    expect(loadSettings({ ...base, TENANT_METRICS: "top:5", METERED_TENANTS: "acme, globex" })).toMatchObject(
-      {
-        TENANT_METRICS: { mode: "top", top: 5 },
-        METERED_TENANTS: new Set(["acme", "globex"]),
-      },
-    );
-    expect(() => loadSettings({ ...base, TENANT_METRICS: "most" })).toThrow(
-      /TENANT_METRICS="most": must be none, all or top:N/,
-    );
   });
 });
