@@ -1,11 +1,11 @@
 import { classify, describeError, InterruptedReadError } from "./errors";
-import { type LogEvent, type ReadStats, readLogEvents } from "./log-records";
+import { type EventChunk, type ReadStats, readLogEvents } from "./log-records";
 import type { ObjectRef } from "./notification";
 import { isParquetKey, readParquetEvents } from "./parquet-records";
 import type { ObjectIdentity, ObjectSource } from "./ports";
 
 /** Opens a fresh read of one object version's events; each call starts at the first byte. */
-export type EventReader = (stats: ReadStats) => Promise<AsyncIterable<LogEvent[]>>;
+export type EventReader = (stats: ReadStats) => Promise<AsyncIterable<EventChunk>>;
 
 /**
  * The events of a staged object of any format, streamed: gzipped or plain NDJSON, or Parquet

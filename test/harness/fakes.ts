@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { PUT_LOG_EVENTS_LIMITS } from "../../functions/distributor/batching";
 import { DeliveryEngine, type EngineSettings } from "../../functions/distributor/engine";
 import { ClaimLostError, ObjectNotFoundError } from "../../functions/distributor/errors";
 import type { LogEvent } from "../../functions/distributor/log-records";
@@ -168,6 +169,16 @@ export class FakeLogs {
         }
         const fault = this.faults.shift() ?? this.down.get(account);
         if (fault) throw fault;
+        // CloudWatch refuses a batch over its limits whole (the size counts UTF-8 bytes + 26 each).
+        const bytes = events.reduce((n, e) => n + Buffer.byteLength(e.message) + 26, 0);
+        if (bytes > PUT_LOG_EVENTS_LIMITS.maxBatchBytes || events.length > PUT_LOG_EVENTS_LIMITS.maxEvents) {
+          throw Object.assign(
+            new Error(
+              `Upload too large: ${bytes} bytes exceeds limit of ${PUT_LOG_EVENTS_LIMITS.maxBatchBytes}`,
+            ),
+            { name: "InvalidParameterException", $metadata: { httpStatusCode: 400 } },
+          );
+        }
         if (!this.groups.has(`${account}:${group}`)) this.groups.set(`${account}:${group}`, new Map());
         const streams = this.groups.get(`${account}:${group}`)!;
         if (!streams.has(stream)) streams.set(stream, []);

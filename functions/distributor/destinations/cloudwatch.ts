@@ -15,7 +15,7 @@ import {
   describeError,
   InterruptedReadError,
 } from "../errors";
-import { type LogEvent, newReadStats } from "../log-records";
+import { type EventChunk, type LogEvent, newReadStats } from "../log-records";
 import type { LogObjectKey } from "../object-key";
 import type { Checkpoint, LogGroupSettings, PutLogEventsResult, SessionRequest } from "../ports";
 import { backoffDelay } from "../retry";
@@ -237,7 +237,7 @@ export class CloudWatchDestination implements Destination {
     const events = (await run.events(stats))[Symbol.asyncIterator]();
     let readError: unknown;
     for (;;) {
-      let next: IteratorResult<LogEvent[]>;
+      let next: IteratorResult<EventChunk>;
       try {
         next = await events.next();
       } catch (error) {
@@ -245,6 +245,7 @@ export class CloudWatchDestination implements Destination {
         break;
       }
       if (next.done) break;
+      const ascii = next.value.ascii === true;
       for (const event of next.value) {
         if (!isInAcceptWindow(event.timestamp, from.windowNowMs)) {
           if (counting()) {
@@ -253,7 +254,7 @@ export class CloudWatchDestination implements Destination {
           }
           continue;
         }
-        const bytes = Buffer.byteLength(event.message, "utf8");
+        const bytes = ascii ? event.message.length : Buffer.byteLength(event.message, "utf8");
         if (bytes <= maxMessageBytes) {
           const dispatched = add(event, bytes + this.limits.perEventOverheadBytes);
           if (dispatched) await dispatched;

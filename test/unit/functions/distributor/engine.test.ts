@@ -326,6 +326,25 @@ describe("DeliveryEngine", () => {
     expect(result.objects[0]!.destinations[0]).toMatchObject({ eventsSplit: 1, eventsDelivered: 3 });
   });
 
+  it("sizes batches by UTF-8 bytes when ASCII lines carry \\u escapes of wider characters", async () => {
+    const w = fakeWorld();
+    // 1,000 messages of 1,000 "é": 2,000 UTF-8 bytes each, written as 6,000 bytes of ASCII escapes.
+    const escaped = (text: string) =>
+      text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    const lines = Array.from({ length: 1000 }, (_, i) =>
+      escaped(JSON.stringify({ message: "é".repeat(1000), timestamp: NOW - 60_000 + i })),
+    );
+    w.objects.objects.set(`${BUCKET}/${KEY}`, gzipSync(`${lines.join("\n")}\n`));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
+
+    const result = await w.engine.processMessage(message());
+
+    expect(result.status).toBe("delivered");
+    expect(w.logs.eventsIn("111111111111", "/logs/acme")).toHaveLength(1000);
+    // 2,026,000 bytes as CloudWatch counts them: two batches, each under 1,048,576.
+    expect(w.logs.batches).toHaveLength(2);
+  });
+
   it("reports bad lines in the result and a warning, and delivers the good ones", async () => {
     const w = fakeWorld();
     w.objects.objects.set(`${BUCKET}/${KEY}`, gzipSync(`{"message":"ok"}\nnope\n`));

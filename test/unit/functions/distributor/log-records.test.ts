@@ -7,7 +7,7 @@ import {
   recordToEvent,
 } from "../../../../functions/distributor/log-records";
 
-async function readAll(data: Buffer, chunkSize = 7, maxLineChars?: number) {
+async function readAll(data: Buffer, chunkSize = 7, maxLineBytes?: number) {
   async function* chunks() {
     for (let i = 0; i < data.length; i += chunkSize) yield data.subarray(i, i + chunkSize);
   }
@@ -15,7 +15,7 @@ async function readAll(data: Buffer, chunkSize = 7, maxLineChars?: number) {
   const events: LogEvent[] = [];
   for await (const batch of readLogEvents(
     chunks(),
-    { fallbackTimestampMs: 42, ...(maxLineChars && { maxLineChars }) },
+    { fallbackTimestampMs: 42, ...(maxLineBytes && { maxLineBytes }) },
     stats,
   )) {
     events.push(...batch);
@@ -39,6 +39,56 @@ describe("parseTimestamp", () => {
 
   it.each([["yesterday"], [""], [-5], [0], [null], [{}], [Number.NaN]])("refuses %j", (value) => {
     expect(parseTimestamp(value)).toBeUndefined();
+  });
+
+  it("reads ISO-8601 UTC times as Date.parse does, edge cases and near misses included", () => {
+    const edges = [
+      "2026-11-29T00:43:08Z",
+      "2026-11-29T00:43:08.5Z",
+      "2026-11-29T00:43:08.56Z",
+      "2026-11-29T00:43:08.5629Z",
+      "2026-11-29T00:43:08.123456789Z",
+      "2026-11-29T00:43:08.9999Z",
+      "2026-02-31T00:00:00Z", // rolls over to March
+      "2024-02-29T23:59:59.999Z",
+      "1969-12-31T23:59:59.999Z",
+      "1000-01-01T00:00:00Z",
+      "0999-01-01T00:00:00Z",
+      "0050-01-01T00:00:00Z",
+      "2026-11-29T24:00:00Z",
+      "2026-11-29T23:60:00Z",
+      "2026-11-29T23:59:60Z",
+      "2026-00-10T00:00:00Z",
+      "2026-13-10T00:00:00Z",
+      "2026-11-00T00:00:00Z",
+      "2026-11-32T00:00:00Z",
+      "2026-11-29T00:43:08.Z",
+      "2026-11-29T00:43:08,5Z",
+      "2026-11-29T00:43:08.5xZ",
+      "2026-11-29t00:43:08Z",
+      "2026-11-29T00:43:08z",
+      "2026-11-29 00:43:08Z",
+      "2026-11-29T00:43:08+01:00",
+      "2026-11-29T00:43Z",
+      "+02026-11-29T00:43:08Z",
+      "2026-1a-29T00:43:08Z",
+      "20a6-11-29T00:43:08Z",
+    ];
+    // And a spread of valid times, every field's range covered.
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pad = (n: number, w: number) => String(n).padStart(w, "0");
+    const random = Array.from({ length: 2000 }, () => {
+      const fraction = rand(4) === 0 ? "" : `.${pad(rand(10 ** 9), 9).slice(0, 1 + rand(9))}`;
+      return `${1000 + rand(9000)}-${pad(1 + rand(12), 2)}-${pad(1 + rand(31), 2)}T${pad(rand(24), 2)}:${pad(rand(60), 2)}:${pad(rand(60), 2)}${fraction}Z`;
+    });
+    for (const value of [...edges, ...random]) {
+      const expected = Date.parse(value);
+      expect([value, parseTimestamp(value)]).toEqual([value, Number.isNaN(expected) ? undefined : expected]);
+    }
   });
 });
 
@@ -118,7 +168,7 @@ describe("readLogEvents", () => {
     const text = `${lines[0]}\n{"message":"${"x".repeat(5000)}"}\n${lines[1]}\n`;
     const { events, stats } = await readAll(Buffer.from(text), 100, 1000);
     expect(events.map((e) => e.message)).toEqual(["one", "zwei ü €"]);
-    expect(stats.badSamples).toEqual([{ line: 2, reason: "line longer than 1000 characters" }]);
+    expect(stats.badSamples).toEqual([{ line: 2, reason: "line longer than 1000 bytes" }]);
   });
 
   it("reads every member of a multi-member gzip (concatenated batches)", async () => {
@@ -144,6 +194,52 @@ describe("readLogEvents", () => {
       }
     };
     await expect(run()).rejects.toMatchObject({ code: "ECONNRESET" });
+  });
+
+  it("marks a chunk ascii only when every message's UTF-8 size is its length", async () => {
+    const chunkFlags = async (text: string) => {
+      const flags: (boolean | undefined)[] = [];
+      async function* source() {
+        yield Buffer.from(text);
+      }
+      for await (const chunk of readLogEvents(source(), { fallbackTimestampMs: 1 })) {
+        flags.push(chunk.ascii);
+        if (chunk.ascii) for (const e of chunk) expect(Buffer.byteLength(e.message)).toBe(e.message.length);
+      }
+      return flags;
+    };
+    expect(await chunkFlags(`${lines[0]}\n{"msg":"tab\\t quote\\" end"}\n`)).toEqual([true]);
+    expect(await chunkFlags(`${lines[1]}\n`)).toEqual([undefined]);
+    // ASCII bytes, but an escape that decodes to "é" (2 bytes) or to a surrogate pair (4 bytes).
+    expect(await chunkFlags('{"message":"caf\\u00e9"}\n')).toEqual([undefined]);
+    expect(await chunkFlags('{"message":{"k":"\\ud83d\\ude00"}}')).toEqual([undefined]);
+  });
+
+  it("cuts large chunks into decoding windows at line ends, long lines and multi-byte text intact", async () => {
+    const many = Array.from({ length: 3000 }, (_, i) =>
+      JSON.stringify({
+        message: `${i} ${"é€".repeat(i % 40)} ${"x".repeat(i % 90)}`,
+        timestamp: 1763632800000 + i,
+      }),
+    );
+    // One line longer than a whole decoding window (64 KB), between the others.
+    many.splice(1500, 0, JSON.stringify({ message: "€".repeat(40_000), timestamp: 1763632800000 }));
+    const text = `${many.join("\n")}\n`;
+    for (const chunkSize of [256 * 1024, 70_001, 1_000_000]) {
+      const { events, stats } = await readAll(Buffer.from(text), chunkSize);
+      expect(stats).toMatchObject({ lines: 3001, events: 3001, badLines: 0 });
+      expect(events.map((e) => e.message)).toEqual(many.map((l) => (JSON.parse(l) as LogEvent).message));
+    }
+  });
+
+  it("numbers the lines after a refused long line that spans many chunks", async () => {
+    const text = `${lines[0]}\n{"message":"${"y".repeat(3000)}"}\nnot json\n${lines[1]}`;
+    const { events, stats } = await readAll(Buffer.from(text), 64, 1000);
+    expect(events.map((e) => e.message)).toEqual(["one", "zwei ü €"]);
+    expect(stats.badSamples).toEqual([
+      { line: 2, reason: "line longer than 1000 bytes" },
+      { line: 3, reason: "not JSON" },
+    ]);
   });
 
   it("yields nothing for an empty object", async () => {
