@@ -11,7 +11,8 @@
  *                                      # Snappy, row groups of 128 MiB of events, --row-group-mb);
  *                                      # or --file PATH.parquet
  *   npm run bench -- --put-latency-ms 30  # PutLogEvents' time on the wire for the pipelined run
- *   npm run bench -- --pairs 5         # floor/path pairs (default 3): ratio_to_floor is their median
+ *   npm run bench -- --pairs 5         # rounds of floor, path and the seeds' processor (default 3):
+ *                                      # ratio_to_floor and ratio_to_seeds are per-round medians
  *   npm run bench -- --e2e             # also end to end: worker + engine against a fake AWS endpoint
  *                                      # (--latency-ms 30, --tenants 50, --concurrency N, --sweep,
  *                                      # --lambda-batches: the Lambda handler at batch sizes 1-100)
@@ -224,13 +225,18 @@ async function engine(path: string, putLatencyMs = 0) {
   let batches = 0;
   let events = 0;
   let batchBytes = 0;
+  // The sink's own counting (each message's UTF-8 size, for min_batches) is the bench's, not the
+  // path's: its time is measured and left out of the path's seconds.
+  let countingNs = 0n;
   const sink: CloudWatchLogsApi = {
     putLogEvents: async (_g, _s, evs) => {
       if (putLatencyMs > 0) await new Promise((r) => setTimeout(r, putLatencyMs));
+      const counting = process.hrtime.bigint();
       batches++;
       events += evs.length;
       for (const e of evs)
         batchBytes += Buffer.byteLength(e.message) + PUT_LOG_EVENTS_LIMITS.perEventOverheadBytes;
+      countingNs += process.hrtime.bigint() - counting;
       return {};
     },
   };
@@ -289,16 +295,17 @@ async function engine(path: string, putLatencyMs = 0) {
     rejected: d.eventsRejected,
     split: d.eventsSplit,
     bytes: statSync(path).size,
+    sinkSeconds: Number(countingNs) / 1e9,
   };
 }
 
 async function phase(which: string, path: string) {
   const started = process.hrtime.bigint();
-  const result =
+  const { sinkSeconds, ...result } =
     which === "floor"
-      ? await floor(path)
+      ? { ...(await floor(path)), sinkSeconds: 0 }
       : await engine(path, which === "engine-wire" ? Number(arg("put-latency-ms") ?? 30) : 0);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9 - sinkSeconds;
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(`${JSON.stringify({ ...result, seconds, peakRssMb })}\n`);
 }
@@ -321,25 +328,25 @@ interface PhaseResult {
 }
 
 /**
- * The seeds' processor's CPU path (bench/seeds_processor.py) on the object, the median of three
- * runs; undefined (and said) for Parquet, or without python3.
+ * The Python that runs the seeds' processor's CPU path (bench/seeds_processor.py); undefined (and
+ * said) for Parquet, or without python3.
  */
-function seedsProcessor(path: string): { seconds: number; python: string } | undefined {
+function seedsPython(path: string): string | undefined {
   if (isParquet(path)) return undefined;
-  let python: string;
   try {
-    python = execFileSync("python3", ["--version"], { encoding: "utf8" })
+    return execFileSync("python3", ["--version"], { encoding: "utf8" })
       .trim()
       .replace(/^Python /, "");
   } catch {
     console.log("seeds' processor: python3 not found, not compared (install python3 to compare)");
     return undefined;
   }
-  const runs = Array.from({ length: 3 }, () => {
-    const out = execFileSync("python3", [join(__dirname, "seeds_processor.py"), path], { encoding: "utf8" });
-    return (JSON.parse(out.trim().split("\n").at(-1)!) as { seconds: number }).seconds;
-  });
-  return { seconds: median(runs), python };
+}
+
+/** One run of the seeds' processor on the object: its seconds. */
+function seedsRun(path: string): number {
+  const out = execFileSync("python3", [join(__dirname, "seeds_processor.py"), path], { encoding: "utf8" });
+  return (JSON.parse(out.trim().split("\n").at(-1)!) as { seconds: number }).seconds;
 }
 
 /** The V8 flags the stack gives a function of the default memory (NODE_OPTIONS): phases run with them. */
@@ -393,11 +400,17 @@ async function mainBench() {
       await toParquet(generated, path, rowGroupMb);
     }
   }
-  // Floor and path alternate, pair by pair: a noisy machine slows both runs of a pair alike, so
-  // the median of the per-pair ratios holds where one floor run against one path run did not.
+  // Floor, path and the seeds' processor take turns, round by round: a noisy machine slows the
+  // runs of a round alike, so the median of the per-round ratios holds where one floor (or seeds)
+  // run against one path run did not.
   const pairs = Number(arg("pairs") ?? 3);
-  const runs: { fl: PhaseResult; en: PhaseResult }[] = [];
-  for (let i = 0; i < pairs; i++) runs.push({ fl: runPhase("floor", path), en: runPhase("engine", path) });
+  const python = seedsPython(path);
+  const runs: { fl: PhaseResult; en: PhaseResult; seeds?: number }[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const fl = runPhase("floor", path);
+    const en = runPhase("engine", path);
+    runs.push({ fl, en, ...(python && { seeds: seedsRun(path) }) });
+  }
   const ratios = runs.map((r) => r.fl.seconds / r.en.seconds);
   const middle = runs[ratios.indexOf(median(ratios))]!;
   const { fl, en } = middle;
@@ -433,16 +446,18 @@ async function mainBench() {
   console.log(
     `floor/path pairs: ratios ${summary.ratio_to_floor_pairs.join(", ")}, median ${summary.ratio_to_floor}`,
   );
-  // The seeds' processor (Python) on the same object: three runs, the median.
-  const seeds = seedsProcessor(path);
-  if (seeds) {
-    const seedsMbPerS = rawMb / seeds.seconds;
+  // The seeds' processor (Python) on the same object, in the same rounds.
+  if (python) {
+    const seedsRatios = runs.map((r) => r.seeds! / r.en.seconds);
+    const seedsMbPerS = rawMb / median(runs.map((r) => r.seeds!));
     Object.assign(summary, {
       seeds_mb_per_s: Number(seedsMbPerS.toFixed(1)),
-      ratio_to_seeds: Number((summary.mb_per_s / seedsMbPerS).toFixed(2)),
+      ratio_to_seeds: Number(median(seedsRatios).toFixed(2)),
+      ratio_to_seeds_pairs: seedsRatios.map((r) => Number(r.toFixed(2))),
     });
     console.log(
-      `seeds' processor (bench/seeds_processor.py, Python ${seeds.python}): ${seedsMbPerS.toFixed(1)} MB/s (median of 3); the path is ${(summary.mb_per_s / seedsMbPerS).toFixed(2)}x`,
+      `seeds' processor (bench/seeds_processor.py, Python ${python}): ${seedsMbPerS.toFixed(1)} MB/s (median of ${pairs}); ` +
+        `seeds/path ratios ${seedsRatios.map((r) => r.toFixed(2)).join(", ")}, median ${median(seedsRatios).toFixed(2)}`,
     );
   }
   // PutLogEvents with a time on the wire: the next batch is read while one is in flight, so the
