@@ -91,7 +91,7 @@ function isoUtcMs(s: string): number | undefined {
   const hour = twoDigits(s, 11);
   const minute = twoDigits(s, 14);
   const second = twoDigits(s, 17);
-  // Years below 1000 are left to Date.parse (Date.UTC maps 0-99 to 1900-1999).
+  // Years below 1000 are left to Date.parse.
   if (century < 10 || yy < 0 || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
   let ms = 0;
@@ -103,7 +103,22 @@ function isoUtcMs(s: string): number | undefined {
       if (i < 23) ms += d * (i === 20 ? 100 : i === 21 ? 10 : 1);
     }
   }
-  return Date.UTC(century * 100 + yy, month - 1, day, hour, minute, second, ms);
+  const days = daysFromCivil(century * 100 + yy, month, day);
+  return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + ms;
+}
+
+/**
+ * Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil): plain
+ * arithmetic, where a Date.UTC call costs as much as the rest of isoUtcMs. A day past the month's
+ * end rolls over, as in Date.UTC.
+ */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
 }
 
 /**
@@ -157,6 +172,51 @@ export function recordToEvent(record: unknown, fallbackTimestampMs: number): Log
   return { timestamp: timestamp ?? fallbackTimestampMs, message };
 }
 
+/**
+ * A readable's chunks, taken as its "data" events come (at most `ahead` of them queued, then it is
+ * paused): cheaper per chunk than the stream's async iterator, and the inflater is asked for the
+ * next chunk as soon as one is taken, not when the reader comes back for it.
+ */
+async function* flowing(stream: Readable, ahead = 4): AsyncGenerator<Buffer> {
+  const queue: Buffer[] = [];
+  let ended = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const onData = (chunk: Buffer) => {
+    queue.push(chunk);
+    if (queue.length >= ahead) stream.pause();
+    wake?.();
+  };
+  const onEnd = () => {
+    ended = true;
+    wake?.();
+  };
+  const onError = (error: unknown) => {
+    failure = error;
+    wake?.();
+  };
+  stream.on("data", onData).once("end", onEnd).once("error", onError);
+  try {
+    for (;;) {
+      const chunk = queue.shift();
+      if (chunk !== undefined) {
+        if (stream.isPaused() && queue.length < ahead) stream.resume();
+        yield chunk;
+        continue;
+      }
+      if (failure !== undefined) throw failure;
+      if (ended) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
+    }
+  } finally {
+    stream.off("data", onData).off("end", onEnd).off("error", onError);
+    if (!ended) stream.destroy();
+  }
+}
+
 /** Yields the object's bytes, gunzipped when they start with the gzip magic number. */
 export async function* decompress(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
   const iterator = source[Symbol.asyncIterator]();
@@ -179,7 +239,7 @@ export async function* decompress(source: AsyncIterable<Uint8Array>): AsyncGener
   const piping = pipeline(Readable.from(all()), gunzip);
   piping.catch(() => undefined); // errors surface through the iteration below
   try {
-    for await (const chunk of gunzip) yield chunk as Buffer;
+    yield* flowing(gunzip);
     await piping;
   } catch (e) {
     const code = (e as { code?: unknown }).code;
