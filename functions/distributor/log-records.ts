@@ -259,7 +259,7 @@ export type EventChunk = LogEvent[] & { ascii?: boolean };
 /**
  * Lines are decoded in pieces of about this many bytes: a string under V8's large-object size
  * (128 KB) is made and dropped in the young generation; a larger one costs a full collection
- * (decoding the 110 MB bench object took 100-120 ms in 256 KB strings, 20-27 ms in 64 KB ones).
+ * (decoding the 110 MB bench object took 100-120 ms in 256 KB strings, 20-22 ms in 64 KB ones).
  */
 const DECODE_BYTES = 64 * 1024;
 const NEWLINE = 0x0a;
