@@ -166,7 +166,9 @@ export class FaultProxy {
         port: target.port,
         method: req.method,
         path: req.url,
-        headers: { ...req.headers, host: target.host },
+        // The caller's Host is kept: moto builds queue URLs from it, so they name the proxy and the
+        // SDK keeps sending SQS calls through it (else it warns and goes to the QueueUrl's host).
+        headers: req.headers,
       },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
