@@ -54,7 +54,8 @@ export function meteredTenantCount(
 /**
  * Assumptions, measured on this project where possible: gzip keeps 12.6% of the bytes (the
  * bench's 110 MB reference object is 13.9 MB gzipped); the distributor processes 50 MB of events
- * per second of a 1 GB function (the bench parses at 140 MB/s; calls and waits take the rest);
+ * per second of a 1 GB function (0.58 vCPU; the bench's path reads 205-275 MB/s on two cores; calls
+ * and waits take the rest);
  * a ledger write per destination for the claim and the completion plus one per MiB (checkpoints);
  * 3 SQS requests per object (delivery by SNS, receive, delete); one log line of about 1 KB per
  * object; Firehose partitions flush every 15 minutes per tenant.
@@ -151,16 +152,19 @@ export function estimate(
   const lines = components.map((component) => ({
     component,
     usd: Object.fromEntries(
-      MODES.flatMap((m) => (byMode[m][component] === undefined ? [] : [[m, round(byMode[m][component]!)]])),
+      MODES.flatMap((m) =>
+        byMode[m][component] === undefined ? [] : [[m, roundCents(byMode[m][component]!)]],
+      ),
     ) as Partial<Record<Mode, number>>,
   }));
   const totals = Object.fromEntries(
-    MODES.map((m) => [m, round(Object.values(byMode[m]).reduce<number>((s, v) => s + (v ?? 0), 0))]),
+    MODES.map((m) => [m, roundCents(Object.values(byMode[m]).reduce<number>((s, v) => s + (v ?? 0), 0))]),
   ) as Record<Mode, number>;
   return { lines, totals };
 }
 
-const round = (usd: number) => Math.round(usd * 100) / 100;
+/** USD rounded to cents: every figure `logrelay cost` prints. */
+export const roundCents = (usd: number) => Math.round(usd * 100) / 100;
 
 /**
  * Each tenant's share of the delivered bytes: its own BytesDelivered over the total (the series

@@ -11,7 +11,7 @@ import {
   outputOption,
   structured,
 } from "../context";
-import { estimate, loadPrices, MODES, meteredTenantCount, tenantShares } from "../cost";
+import { estimate, loadPrices, MODES, meteredTenantCount, roundCents, tenantShares } from "../cost";
 import { CliError, type CliIo, table } from "../io";
 import { metricTotal, tenantMetricValues } from "../status";
 
@@ -128,15 +128,14 @@ export function registerCost(program: Command, io: CliIo): void {
         },
         prices,
       );
-      const cents = (usd: number) => Math.round(usd * 100) / 100;
       const shares =
         days === undefined
           ? undefined
           : (await sharesFromMetrics(io, days)).map((s) => ({
               ...s,
-              usd: Object.fromEntries(MODES.map((m) => [m, cents(totals[m] * s.share)])),
+              usd: Object.fromEntries(MODES.map((m) => [m, roundCents(totals[m] * s.share)])),
             }));
-      const perTenant = Object.fromEntries(MODES.map((m) => [m, cents(totals[m] / tenants)]));
+      const perTenant = Object.fromEntries(MODES.map((m) => [m, roundCents(totals[m] / tenants)]));
       const tenantMetrics = { ...setting, metered_tenants: meteredTenants };
       if (o.output !== "table") {
         io.stdout.write(
