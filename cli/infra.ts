@@ -111,8 +111,10 @@ export function summarizePlan(text: string): PlanSummary {
     if (!c.actions.every((a) => a === "no-op" || a === "read")) changes.push({ address, actions: c.actions });
     if (c.actions.includes("create")) add++;
     if (c.actions.includes("delete")) destroy++;
-    if (c.actions.includes("update")) change++;
-    if (c.actions.includes("update")) note(address, changedAttributes(c.before, c.after));
+    if (c.actions.includes("update")) {
+      change++;
+      note(address, changedAttributes(c.before, c.after));
+    }
   }
   for (const r of plan.relevant_attributes ?? [])
     if (typeof r.attribute[0] === "string") note(r.resource, [r.attribute[0]]);
@@ -198,7 +200,8 @@ export interface FleetOptions {
   readonly now?: () => number;
 }
 
-const passed = (r: StackReport) => r.result !== "failed" && r.result !== "skipped";
+/** A stack that did what was asked (not failed, not skipped). */
+export const passed = (r: StackReport) => r.result !== "failed" && r.result !== "skipped";
 
 /**
  * Runs the action on every stack, at most `parallelism` at a time. A deploy starts a stack only
@@ -219,10 +222,9 @@ export function runFleet(
   let running = 0;
   const finish = (report: StackReport) => {
     reports.set(report.stack, report);
-    const counts =
-      report.result === "failed" || report.result === "skipped"
-        ? (report.error ?? "")
-        : `+${report.add} ~${report.change} -${report.destroy}${report.drift.length > 0 ? `, ${report.drift.length} drifted` : ""}`;
+    const counts = !passed(report)
+      ? (report.error ?? "")
+      : `+${report.add} ~${report.change} -${report.destroy}${report.drift.length > 0 ? `, ${report.drift.length} drifted` : ""}`;
     progress(
       `[${reports.size}/${stacks.length}] ${report.stack}: ${report.result} (${counts}) ${report.seconds} s`,
     );

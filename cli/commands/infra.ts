@@ -3,7 +3,14 @@ import type { Command } from "commander";
 import { minimatch } from "minimatch";
 import type { StackSpec } from "../../stacks/app";
 import { environmentOption, numberOption, type OutputFormat, outputOption, structured } from "../context";
-import { defaultParallelism, type FleetStack, type InfraAction, runFleet, type StackReport } from "../infra";
+import {
+  defaultParallelism,
+  type FleetStack,
+  type InfraAction,
+  passed,
+  runFleet,
+  type StackReport,
+} from "../infra";
 import { CliError, type CliIo, table } from "../io";
 
 interface InfraOptions {
@@ -151,7 +158,7 @@ function register(infra: Command, action: InfraAction, io: CliIo): void {
           ? render(action, reports, seconds)
           : structured(o.output, { action, environment: env.name, parallelism, seconds, stacks: reports }),
       );
-      const failed = reports.filter((r) => r.result === "failed" || r.result === "skipped");
+      const failed = reports.filter((r) => !passed(r));
       if (failed.length > 0)
         throw new CliError(
           `${failed.length} stack(s) did not ${action}: ${failed.map((r) => r.stack).join(", ")}`,
