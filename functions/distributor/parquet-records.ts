@@ -62,8 +62,9 @@ function readingOnce(file: AsyncBuffer): AsyncBuffer {
 /**
  * Reads a Parquet object one row group at a time (footer first, through range reads) and yields
  * its rows as events, the same way NDJSON records become events. Memory is bounded by one row
- * group's compressed bytes and one slice of decoded rows (SLICE_ROWS), not by a decoded group. Errors of `object.read` (S3) pass through unchanged, so they keep their retry class; a
- * file that is not valid Parquet throws CorruptObjectError after the rows before the damage.
+ * group's compressed bytes and one slice of decoded rows (SLICE_ROWS), not by a decoded group.
+ * Errors of `object.read` (S3) pass through unchanged, so they keep their retry class; a file that
+ * is not valid Parquet throws CorruptObjectError after the rows before the damage.
  */
 export async function* readParquetEvents(
   object: ObjectRanges,
