@@ -149,6 +149,13 @@ export function recordToEvent(record: unknown, fallbackTimestampMs: number): Log
   if (typeof record !== "object" || record === null || Array.isArray(record))
     return "record is not a JSON object";
   const r = record as Record<string, unknown>;
+  // Vector's own shape first (a string message, an ISO timestamp): named loads, no field loop.
+  const m = r.message;
+  const t = r.timestamp;
+  if (typeof m === "string" && typeof t === "string") {
+    const ms = isoUtcMs(t);
+    if (ms !== undefined) return { timestamp: ms, message: m };
+  }
   let message: string | undefined;
   for (const f of MESSAGE_FIELDS) {
     const v = r[f];
@@ -314,14 +321,16 @@ export async function* readLogEvents(
   };
   /** Parses the whole lines in bytes [from, to) (`to` just after a newline); true if all ASCII. */
   const parseLines = (bytes: Buffer, from: number, to: number, out: LogEvent[]): boolean => {
-    const text = bytes.toString("utf8", from, to);
+    // ASCII is its own Latin-1, which decodes as a plain copy.
+    const ascii = isAscii(bytes.subarray(from, to));
+    const text = bytes.toString(ascii ? "latin1" : "utf8", from, to);
     let start = 0;
     for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
       parseLine(text.slice(start, nl), out);
       start = nl + 1;
     }
     // A "\u" escape may stand for a character outside ASCII.
-    return isAscii(bytes.subarray(from, to)) && !text.includes("\\u");
+    return ascii && !text.includes("\\u");
   };
 
   const chunks = decompress(source)[Symbol.asyncIterator]();

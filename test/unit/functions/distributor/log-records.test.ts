@@ -121,6 +121,46 @@ describe("recordToEvent", () => {
     expect((recordToEvent({ message: "m" }, 99) as LogEvent).timestamp).toBe(99);
   });
 
+  it("answers as the field rules do for any mix of message and time fields", () => {
+    // The rules written out plainly: the first of message/msg/log that is set (a string as it
+    // is, anything else as JSON), else the whole record; the first time field that reads.
+    const reference = (r: Record<string, unknown>, fallback: number): LogEvent => {
+      const field = ["message", "msg", "log"].find((f) => r[f] !== undefined && r[f] !== null);
+      const value = field === undefined ? r : r[field];
+      const message = typeof value === "string" ? value : JSON.stringify(value);
+      const times = ["timestamp", "@timestamp", "time", "ts", "date", "eventTime"];
+      const timestamp = times.map((f) => parseTimestamp(r[f])).find((t) => t !== undefined);
+      return { message, timestamp: timestamp ?? fallback };
+    };
+    const messages = ["", "text", "é", 7, null, { a: 1 }, undefined];
+    const times = [
+      "2026-11-20T10:00:00Z",
+      "2026-11-20T10:00:00.123456Z",
+      "2026-13-20T10:00:00Z",
+      "2026-11-20T10:00:00+01:00",
+      "2026-11-20 10:00:00",
+      "1763632800",
+      1763632800123,
+      "garbage",
+      "",
+      null,
+      undefined,
+    ];
+    let seed = 7;
+    const pick = <T>(values: T[]): T => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return values[seed % values.length]!;
+    };
+    for (let i = 0; i < 3000; i++) {
+      const record: Record<string, unknown> = {};
+      for (const f of ["message", "msg", "timestamp", "time", "ts"]) {
+        const value = pick(f.startsWith("m") ? messages : times);
+        if (value !== undefined) record[f] = value;
+      }
+      expect([record, recordToEvent(record, 5)]).toEqual([record, reference(record, 5)]);
+    }
+  });
+
   it("refuses records that are not objects", () => {
     expect(recordToEvent("text", 1)).toBe("record is not a JSON object");
     expect(recordToEvent([1], 1)).toBe("record is not a JSON object");
