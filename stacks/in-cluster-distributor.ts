@@ -17,6 +17,8 @@ export const HEARTBEAT_FILE = "/tmp/logrelay/alive";
 const TERMINATION_GRACE_SECONDS = 120;
 /** The container's memory limit (MiB). */
 const MEMORY_LIMIT_MB = 512;
+/** The container's CPU limit (cores). */
+const CPU_LIMIT = 1;
 
 /** The in-cluster distributor worker as a Kubernetes Deployment (validated against the k8s schema in tests). */
 export function distributorDeployment(
@@ -73,12 +75,12 @@ export function distributorDeployment(
                 { name: ENV.logGroupRetentionDays, value: String(regional.customerLogRetentionDays) },
                 { name: ENV.tenantMetrics, value: regional.tenantMetrics },
                 { name: ENV.meteredTenants, value: regional.meteredTenants },
-                // V8 sized to the container's limit, as for the Lambda functions.
-                { name: "NODE_OPTIONS", value: functionNodeOptions(MEMORY_LIMIT_MB) },
+                // V8 sized to the container's limits, as for the Lambda functions.
+                { name: "NODE_OPTIONS", value: functionNodeOptions(MEMORY_LIMIT_MB, CPU_LIMIT) },
               ],
               resources: {
                 requests: { cpu: "250m", memory: "256Mi" },
-                limits: { cpu: "1", memory: `${MEMORY_LIMIT_MB}Mi` },
+                limits: { cpu: String(CPU_LIMIT), memory: `${MEMORY_LIMIT_MB}Mi` },
               },
               securityContext: {
                 readOnlyRootFilesystem: true,

@@ -31,15 +31,25 @@ export interface NodejsFunctionProps {
   readonly provider?: TerraformProvider;
 }
 
+/** Lambda gives a function one vCPU for every 1,769 MB of memory (Lambda developer guide). */
+export const LAMBDA_MB_PER_VCPU = 1769;
+
 /**
- * V8's heap sized to the function (NODE_OPTIONS): old space half the function's memory, and
+ * V8 sized to the function (NODE_OPTIONS): old space half the function's memory, and
  * young-generation semi-spaces of 8 MB instead of 16. Decoding a 110 MB Parquet row group in
  * slices keeps about 16 MB of heap alive, yet with V8's defaults its garbage lifted the process
  * to 212-220 MB; with these, 183-185 MB (NDJSON: 129-131 MB, then 119-121 MB), at the same speed.
- * `npm run bench` runs the delivery path with these flags for the default memory.
+ *
+ * Below 3 vCPUs, one thread for V8's background work (collection helpers, compiles) instead of
+ * Node's 4: the JavaScript thread and zlib's inflate on libuv's pool already fill two cores, and
+ * V8's threads took the inflater's core from it. On 2 cores the bench's path ran 5-10% faster
+ * (medians of two sets of 21 interleaved runs), pinned to 1 core the same, Parquet the same.
+ * Above, Node's default (not measured here). `npm run bench` runs the delivery path with these
+ * flags for the default memory.
  */
-export function functionNodeOptions(memoryMb: number): string {
-  return `--max-semi-space-size=8 --max-old-space-size=${Math.max(64, Math.floor(memoryMb / 2))}`;
+export function functionNodeOptions(memoryMb: number, vcpus = memoryMb / LAMBDA_MB_PER_VCPU): string {
+  const heap = `--max-semi-space-size=8 --max-old-space-size=${Math.max(64, Math.floor(memoryMb / 2))}`;
+  return vcpus < 3 ? `${heap} --v8-pool-size=1` : heap;
 }
 
 /** A function's memory when its props name none. */

@@ -482,10 +482,10 @@ describe("ClusterStack: Kubernetes side", () => {
       name: "ALARM_TOPIC_ARN",
       value: "arn:aws:sns:us-east-1:123456789012:logrelay-test-us-east-1-alarms",
     });
-    // V8 sized to the container's 512 MiB limit, as for the Lambda functions.
+    // V8 sized to the container's 512 MiB and 1 CPU limits, as for the Lambda functions.
     expect(deployment.spec.template.spec.containers[0].env).toContainEqual({
       name: "NODE_OPTIONS",
-      value: "--max-semi-space-size=8 --max-old-space-size=256",
+      value: "--max-semi-space-size=8 --max-old-space-size=256 --v8-pool-size=1",
     });
     expect(deployment.spec.template.spec.containers[0].resources.limits.memory).toBe("512Mi");
     expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
