@@ -43,7 +43,7 @@ import { createGunzip, createGzip } from "node:zlib";
 import { type AsyncBuffer, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { NoLedger } from "../functions/distributor/adapters/dynamodb";
-import { minimumBatches, PUT_LOG_EVENTS_LIMITS } from "../functions/distributor/batching";
+import { eventBytes, minimumBatches } from "../functions/distributor/batching";
 import { DeliveryEngine } from "../functions/distributor/engine";
 import type { CloudWatchLogsApi, LogLevel, ObjectRanges } from "../functions/distributor/ports";
 import { CachedRegistry, CachedTenantConfigs } from "../functions/distributor/tenant-configs";
@@ -234,8 +234,7 @@ async function engine(path: string, putLatencyMs = 0) {
       const counting = process.hrtime.bigint();
       batches++;
       events += evs.length;
-      for (const e of evs)
-        batchBytes += Buffer.byteLength(e.message) + PUT_LOG_EVENTS_LIMITS.perEventOverheadBytes;
+      for (const e of evs) batchBytes += eventBytes(e.message);
       countingNs += process.hrtime.bigint() - counting;
       return {};
     },

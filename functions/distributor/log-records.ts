@@ -319,7 +319,10 @@ export async function* readLogEvents(
       out.push(event);
     }
   };
-  /** Parses the whole lines in bytes [from, to) (`to` just after a newline); true if all ASCII. */
+  /**
+   * Parses the lines in bytes [from, to): whole lines, and at the object's end its last line
+   * without a newline. True if the text is ASCII, so every message's UTF-8 size is its length.
+   */
   const parseLines = (bytes: Buffer, from: number, to: number, out: LogEvent[]): boolean => {
     // ASCII is its own Latin-1, which decodes as a plain copy.
     const ascii = isAscii(bytes.subarray(from, to));
@@ -329,6 +332,7 @@ export async function* readLogEvents(
       parseLine(text.slice(start, nl), out);
       start = nl + 1;
     }
+    if (start < text.length) parseLine(text.slice(start), out);
     // A "\u" escape may stand for a character outside ASCII.
     return ascii && !text.includes("\\u");
   };
@@ -392,12 +396,8 @@ export async function* readLogEvents(
   if (!skippingLongLine && carryBytes > 0) {
     const out: EventChunk = [];
     const tail = Buffer.concat(carry);
-    const text = tail.toString("utf8");
-    parseLine(text, out);
-    if (out.length > 0) {
-      if (isAscii(tail) && !text.includes("\\u")) out.ascii = true;
-      yield out;
-    }
+    if (parseLines(tail, 0, tail.length, out)) out.ascii = true;
+    if (out.length > 0) yield out;
   }
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { PUT_LOG_EVENTS_LIMITS } from "../../functions/distributor/batching";
+import { eventBytes, PUT_LOG_EVENTS_LIMITS } from "../../functions/distributor/batching";
 import { DeliveryEngine, type EngineSettings } from "../../functions/distributor/engine";
 import { ClaimLostError, ObjectNotFoundError } from "../../functions/distributor/errors";
 import type { LogEvent } from "../../functions/distributor/log-records";
@@ -170,7 +170,7 @@ export class FakeLogs {
         const fault = this.faults.shift() ?? this.down.get(account);
         if (fault) throw fault;
         // CloudWatch refuses a batch over its limits whole (the size counts UTF-8 bytes + 26 each).
-        const bytes = events.reduce((n, e) => n + Buffer.byteLength(e.message) + 26, 0);
+        const bytes = events.reduce((n, e) => n + eventBytes(e.message), 0);
         if (bytes > PUT_LOG_EVENTS_LIMITS.maxBatchBytes || events.length > PUT_LOG_EVENTS_LIMITS.maxEvents) {
           throw Object.assign(
             new Error(
