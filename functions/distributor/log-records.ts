@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { CorruptObjectError } from "./errors";
+import { LineShapes } from "./line-shapes";
 import { isoUtcMs, parseTimestamp } from "./timestamps";
 
 export { parseTimestamp } from "./timestamps";
@@ -208,10 +209,19 @@ export async function* readLogEvents(
   let carryBytes = 0;
   let skippingLongLine = false;
 
+  const shapes = new LineShapes();
+
   const bad = (reason: string) => recordBadLine(stats, lineNo, reason);
   const parseLine = (line: string, out: LogEvent[]) => {
     lineNo++;
     if (line.length === 0) return;
+    const known = shapes.read(line);
+    if (known !== undefined) {
+      stats.lines++;
+      stats.events++;
+      out.push(known);
+      return;
+    }
     let doc: unknown;
     try {
       // JSON's whitespace includes the "\r" of a CRLF ending.
@@ -225,7 +235,10 @@ export async function* readLogEvents(
     stats.lines++;
     if (Array.isArray(doc)) {
       for (const record of doc) addRecord(record, out);
-    } else addRecord(doc, out);
+    } else {
+      addRecord(doc, out);
+      shapes.learn(line, doc);
+    }
   };
   const addRecord = (record: unknown, out: LogEvent[]) => {
     const event = recordToEvent(record, options.fallbackTimestampMs);

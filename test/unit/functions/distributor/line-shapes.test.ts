@@ -1,0 +1,254 @@
+import { LineShapes } from "../../../../functions/distributor/line-shapes";
+import {
+  type LogEvent,
+  newReadStats,
+  readLogEvents,
+  recordToEvent,
+} from "../../../../functions/distributor/log-records";
+
+const T1 = "2026-11-29T08:00:00.123456789Z";
+const T2 = "2026-11-29T08:00:01Z";
+
+/** A line as the collector writes it: Vector prints a record's keys in sorted order. */
+const vectorLine = (message: string, timestamp: string, stream = "stdout") =>
+  JSON.stringify({
+    application: "payments",
+    cluster_id: "cluster-1",
+    container: "app",
+    message,
+    namespace: "acme-prod",
+    pod_name: "payments-5f7c9-abcde",
+    stream,
+    tenant_id: "acme",
+    timestamp,
+  });
+
+/** What the full parse makes of a line (JSON.parse, then the field rules), or undefined. */
+function fullParse(line: string): LogEvent | undefined {
+  try {
+    const event = recordToEvent(JSON.parse(line), 0);
+    return typeof event === "string" ? undefined : event;
+  } catch {
+    return undefined;
+  }
+}
+
+async function* inPieces(data: Buffer, size: number) {
+  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
+}
+
+/** A LineShapes that has learned from these lines. */
+function learned(...lines: string[]): LineShapes {
+  const shapes = new LineShapes();
+  for (const line of lines) shapes.learn(line, JSON.parse(line));
+  return shapes;
+}
+
+describe("LineShapes", () => {
+  it("reads the collector's lines by their shape once it has seen one", () => {
+    const shapes = new LineShapes();
+    const first = vectorLine("GET /health 200", T1);
+    expect(shapes.read(first)).toBeUndefined();
+    shapes.learn(first, JSON.parse(first));
+    for (const message of [
+      '{"order":1,"items":[{"sku":"a\\"b"}]}',
+      "é ü €",
+      "tab\there",
+      "",
+      '","timestamp":"x',
+    ]) {
+      const line = vectorLine(message, T2);
+      expect(shapes.read(line)).toEqual({ message, timestamp: Date.parse(T2) });
+      expect(shapes.read(line)).toEqual(fullParse(line));
+    }
+  });
+
+  it("reads lines with the time first, spaces around colons and a CRLF ending", () => {
+    const line = (m: string, t: string) =>
+      `{ "timestamp" : ${JSON.stringify(t)}, "message" : ${JSON.stringify(m)}, "k": [1, {"a": null}] }\r`;
+    const shapes = learned(line("one", T1));
+    expect(shapes.read(line('two \\ "quoted"', T2))).toEqual({
+      message: 'two \\ "quoted"',
+      timestamp: Date.parse(T2),
+    });
+  });
+
+  it("reads escapes as JSON does: \\u sequences, surrogate pairs, \\/ ", () => {
+    const shapes = learned(vectorLine("x", T1));
+    const line = vectorLine("x", T2).replace(
+      '"message":"x"',
+      '"message":"\\u00e9 \\ud83d\\ude00 \\/ \\u0000"',
+    );
+    expect(shapes.read(line)).toEqual({ message: "é 😀 / \u0000", timestamp: Date.parse(T2) });
+  });
+
+  it("leaves to the full parse every line of a known shape that is not Vector's record", () => {
+    const shapes = learned(vectorLine("x", T1));
+    const known = vectorLine("x", T2);
+    const variants = [
+      known.replace('"message":"x"', '"message":"raw\tcontrol"'), // not JSON
+      known.replace('"message":"x"', '"message":"unterminated'),
+      known.replace('"message":"x"', '"message":"a" "b"'),
+      known.replace('"message":"x"', '"message":"a\\q"'), // bad escape
+      known.replace('"message":"x"', '"message":42'),
+      known.replace('"message":"x"', '"message":{"a":"b"}'),
+      known.replace(T2, "1763632800"),
+      known.replace(T2, "2026-11-29 08:00:01"),
+      known.replace(T2, `${T2}\\"`),
+      known.replace('"stream":"stdout"', '"stream":"stderr"'), // another shape, not learned yet
+      `${known}x`,
+      known.slice(1),
+    ];
+    for (const line of variants) expect([line, shapes.read(line)]).toEqual([line, undefined]);
+    const timeFirst = (m: string, t: string, k = "k") =>
+      `{"timestamp":"${t}","${k}":1,"message":${JSON.stringify(m)}}`;
+    const learnedTimeFirst = learned(timeFirst("x", T1));
+    expect(learnedTimeFirst.read(timeFirst("y", T2))).toBeDefined();
+    expect(learnedTimeFirst.read(timeFirst("y", T2, "j"))).toBeUndefined();
+  });
+
+  it("learns no shape whose constant text overrides the message or time (a later duplicate key wins)", () => {
+    const line = (m: string, t: string) =>
+      `{"message":${JSON.stringify(m)},"timestamp":"${t}","message":"constant"}`;
+    const shapes = learned(line("one", T1));
+    expect(shapes.read(line("two", T2))).toBeUndefined();
+    expect(fullParse(line("two", T2))).toEqual({ message: "constant", timestamp: Date.parse(T2) });
+    const laterTime = (m: string, t: string) =>
+      `{"message":${JSON.stringify(m)},"timestamp":"${t}","timestamp":"${T1}"}`;
+    expect(learned(laterTime("one", T2)).read(laterTime("two", T2))).toBeUndefined();
+    // A constant that happens to equal one probe's marker is caught by the other probe.
+    const markerDup = (m: string) =>
+      `{"message":${JSON.stringify(m)},"timestamp":"${T1}","message":"\\u0001"}`;
+    expect(learned(markerDup("one")).read(markerDup("two"))).toBeUndefined();
+  });
+
+  it("learns no shape from a record that is not Vector's, or a key found first in a nested object", () => {
+    const nested = (m: string) =>
+      `{"kubernetes":{"message":"n"},"message":${JSON.stringify(m)},"timestamp":"${T1}"}`;
+    expect(learned(nested("one")).read(nested("two"))).toBeUndefined();
+    const epoch = (m: string) => `{"message":${JSON.stringify(m)},"timestamp":1763632800}`;
+    expect(learned(epoch("one")).read(epoch("two"))).toBeUndefined();
+  });
+
+  it("keeps four shapes, the last matched first", () => {
+    const streams = ["stdout", "stderr", "s3", "s4", "s5"];
+    const shapes = learned(...streams.map((s) => vectorLine("x", T1, s)));
+    expect(shapes.read(vectorLine("y", T2, "stdout"))).toBeUndefined(); // the oldest, dropped
+    for (const s of streams.slice(1)) expect(shapes.read(vectorLine("y", T2, s))).toBeDefined();
+  });
+
+  it("drops a shape that matched none of the 8 lines after it was learned, and keeps one that did", () => {
+    const other = (i: number) => JSON.stringify({ message: "m", timestamp: T1, seq: i });
+    const unused = learned(vectorLine("x", T1));
+    for (let i = 0; i < 7; i++) unused.read(other(i));
+    expect(unused.read(vectorLine("y", T2))).toBeDefined(); // 7 misses: still kept
+    const dropped = learned(vectorLine("x", T1));
+    for (let i = 0; i < 8; i++) dropped.read(other(i));
+    expect(dropped.read(vectorLine("y", T2))).toBeUndefined();
+    const used = learned(vectorLine("x", T1));
+    expect(used.read(vectorLine("y", T2))).toBeDefined();
+    for (let i = 0; i < 100; i++) used.read(other(i));
+    expect(used.read(vectorLine("z", T2))).toBeDefined();
+  });
+
+  it("learns from every line at first, then from one in 64 lines that no shape matched", () => {
+    // Each line is a shape of its own (seq differs), so a line reads after learn() only if it was learned.
+    const line = (i: number) => JSON.stringify({ message: "m", timestamp: T1, seq: i });
+    const shapes = new LineShapes();
+    const taken: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      shapes.learn(line(i), JSON.parse(line(i)));
+      if (shapes.read(line(i)) !== undefined) taken.push(i);
+    }
+    expect(taken).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 71, 135, 199, 263]);
+  });
+});
+
+describe("readLogEvents with line shapes", () => {
+  it("reads any mix of lines as JSON.parse and the field rules do", async () => {
+    let seed = 11;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const pick = <T>(values: readonly T[]): T => values[rand(values.length)]!;
+    const pieces = [
+      "a",
+      " ",
+      '"',
+      "\\",
+      "\\n",
+      "\\u00e9",
+      "\\ud83d",
+      "é",
+      "€",
+      "\t",
+      "\u0001",
+      '","timestamp":"',
+      T1,
+      "}",
+      "{",
+    ];
+    const rawMessage = () => Array.from({ length: rand(6) }, () => pick(pieces)).join("");
+    const times = [
+      T1,
+      T2,
+      "2026-11-29T08:00:01.5Z",
+      "2026-02-30T00:00:00Z",
+      "1763632800",
+      "2026-11-29 08:00:01",
+      `${T1}\\"`,
+    ];
+    const shapes = [
+      (m: string, t: string) =>
+        `{"message":"${m}","timestamp":"${t}","tenant_id":"acme","kubernetes":{"pod":"p"}}`,
+      (m: string, t: string) => `{"application":"a","message":"${m}","stream":"stdout","timestamp":"${t}"}`,
+      (m: string, t: string) => `{"application":"a","message":"${m}","stream":"stderr","timestamp":"${t}"}`,
+      (m: string, t: string) => `{"timestamp":"${t}","message":"${m}"}`,
+      (m: string, t: string) => `{"message":"${m}","timestamp":"${t}","message":"dup"}`,
+      (m: string, t: string) => `{"message":${m.length % 2 ? 7 : `"${m}"`},"timestamp":"${t}"}`,
+    ];
+    const mutate = (line: string) => {
+      const at = rand(line.length + 1);
+      return pick([
+        () => line,
+        () => line,
+        () => line,
+        () => line.slice(0, at) + line.slice(at + 1),
+        () => line.slice(0, at) + pick(pieces) + line.slice(at),
+      ])();
+    };
+    const lines = Array.from({ length: 4000 }, () => mutate(pick(shapes)(rawMessage(), pick(times))));
+    const text = `${lines.join("\n")}\n`;
+
+    const expected: LogEvent[] = [];
+    let badLines = 0;
+    for (const line of lines) {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(line);
+      } catch {
+        if (line.trim() !== "") badLines++;
+        continue;
+      }
+      for (const record of Array.isArray(doc) ? doc : [doc]) {
+        const event = recordToEvent(record, 42);
+        if (typeof event === "string") badLines++;
+        else expected.push(event);
+      }
+    }
+    const stats = newReadStats();
+    const events: LogEvent[] = [];
+    for await (const chunk of readLogEvents(
+      inPieces(Buffer.from(text), 1000),
+      { fallbackTimestampMs: 42 },
+      stats,
+    ))
+      events.push(...chunk);
+    expect(events).toEqual(expected);
+    expect(stats).toMatchObject({ events: expected.length, badLines });
+    // The draw covers both sides: lines read by their shape and lines the full parse refused.
+    expect(expected.length).toBeGreaterThan(2000);
+    expect(badLines).toBeGreaterThan(300);
+  });
+});
