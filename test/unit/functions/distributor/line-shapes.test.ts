@@ -23,6 +23,9 @@ const vectorLine = (message: string, timestamp: string, stream = "stdout") =>
     timestamp,
   });
 
+/** Lines that share no shape: each record has its own sequence number. */
+const seqLine = (i: number) => JSON.stringify({ message: "m", timestamp: T1, seq: i });
+
 /** What the full parse makes of a line (JSON.parse, then the field rules), or undefined. */
 function fullParse(line: string): LogEvent | undefined {
   try {
@@ -130,37 +133,62 @@ describe("LineShapes", () => {
     expect(learned(epoch("one")).read(epoch("two"))).toBeUndefined();
   });
 
-  it("keeps four shapes, the last matched first", () => {
-    const streams = ["stdout", "stderr", "s3", "s4", "s5"];
+  it("keeps 16 shapes", () => {
+    const streams = Array.from({ length: 17 }, (_, i) => `s${i}`);
     const shapes = learned(...streams.map((s) => vectorLine("x", T1, s)));
-    expect(shapes.read(vectorLine("y", T2, "stdout"))).toBeUndefined(); // the oldest, dropped
-    for (const s of streams.slice(1)) expect(shapes.read(vectorLine("y", T2, s))).toBeDefined();
+    const reads = streams.map((s) => shapes.read(vectorLine("y", T2, s)) !== undefined);
+    expect(reads.filter(Boolean)).toHaveLength(16);
+  });
+
+  it("tries a new shape only on lines the others did not read, so a rare one outlives its probation", () => {
+    const shapes = learned(...["stdout", "stderr", "other"].map((s) => vectorLine("x", T1, s)));
+    for (let i = 0; i < 50; i++) {
+      expect(shapes.read(vectorLine(`o${i}`, T2, "stdout"))).toBeDefined();
+      expect(shapes.read(vectorLine(`t${i}`, T2, "other"))).toBeDefined();
+    }
+    expect(shapes.read(vectorLine("e", T2, "stderr"))).toBeDefined();
+  });
+
+  it("learns from a message with escaped quotes and backslashes before its closing quote", () => {
+    const shapes = learned(vectorLine('say "hi" \\', T1));
+    expect(shapes.read(vectorLine("next", T2))).toEqual({ message: "next", timestamp: Date.parse(T2) });
   });
 
   it("drops a shape that matched none of the 8 lines after it was learned, and keeps one that did", () => {
-    const other = (i: number) => JSON.stringify({ message: "m", timestamp: T1, seq: i });
     const unused = learned(vectorLine("x", T1));
-    for (let i = 0; i < 7; i++) unused.read(other(i));
+    for (let i = 0; i < 7; i++) unused.read(seqLine(i));
     expect(unused.read(vectorLine("y", T2))).toBeDefined(); // 7 misses: still kept
     const dropped = learned(vectorLine("x", T1));
-    for (let i = 0; i < 8; i++) dropped.read(other(i));
+    for (let i = 0; i < 8; i++) dropped.read(seqLine(i));
     expect(dropped.read(vectorLine("y", T2))).toBeUndefined();
     const used = learned(vectorLine("x", T1));
     expect(used.read(vectorLine("y", T2))).toBeDefined();
-    for (let i = 0; i < 100; i++) used.read(other(i));
+    for (let i = 0; i < 100; i++) used.read(seqLine(i));
     expect(used.read(vectorLine("z", T2))).toBeDefined();
   });
 
-  it("learns from every line at first, then from one in 64 lines that no shape matched", () => {
-    // Each line is a shape of its own (seq differs), so a line reads after learn() only if it was learned.
-    const line = (i: number) => JSON.stringify({ message: "m", timestamp: T1, seq: i });
+  it("backs off learning while its shapes go unmatched, and learns from every line again after a match", () => {
     const shapes = new LineShapes();
-    const taken: number[] = [];
-    for (let i = 0; i < 300; i++) {
-      shapes.learn(line(i), JSON.parse(line(i)));
-      if (shapes.read(line(i)) !== undefined) taken.push(i);
-    }
-    expect(taken).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 71, 135, 199, 263]);
+    /** As the reader does: a line no shape reads is parsed whole and learned from. */
+    const feed = (line: string) => {
+      const known = shapes.read(line) !== undefined;
+      if (!known) shapes.learn(line, JSON.parse(line));
+      return known;
+    };
+    // Lines that share no shape: each is learned from at first, then fewer and fewer.
+    for (let i = 0; i < 8; i++) feed(seqLine(i));
+    expect(shapes.tries).toBe(8);
+    for (let i = 20; i < 5000; i++) feed(seqLine(i));
+    expect(shapes.tries).toBeLessThan(40);
+    // Lines of one shape are learned within 1,024 lines, and from then on read by it.
+    const reads = Array.from({ length: 1100 }, (_, i) => feed(vectorLine(`m${i}`, T2)));
+    const first = reads.indexOf(true);
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(1024);
+    expect(reads.slice(first).every(Boolean)).toBe(true);
+    // That match set learning back to every line: a new shape is read from its second line.
+    expect(feed(vectorLine("e", T2, "stderr"))).toBe(false);
+    expect(feed(vectorLine("f", T2, "stderr"))).toBe(true);
   });
 });
 
