@@ -46,6 +46,11 @@ const PROBATION = 8;
  * hundred tries, not one per line.
  */
 const MAX_INTERVAL = 1024;
+/**
+ * A shape's constant text is at most this many characters (the collector's metadata is a few
+ * hundred): what the shapes of an object hold stays under 16 x 4 K characters, whatever its lines.
+ */
+const MAX_SHAPE_CHARS = 4096;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -150,6 +155,7 @@ function shapeOf(line: string): Shape | undefined {
   if (m === undefined || t === undefined) return undefined;
   const messageFirst = m[0] < t[0];
   const [first, second] = messageFirst ? [m, t] : [t, m];
+  if (line.length - (first[1] - first[0]) - (second[1] - second[0]) > MAX_SHAPE_CHARS) return undefined;
   const shape: Shape = {
     messageFirst,
     head: line.slice(0, first[0]),

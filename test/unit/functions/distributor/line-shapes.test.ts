@@ -133,6 +133,14 @@ describe("LineShapes", () => {
     expect(learned(epoch("one")).read(epoch("two"))).toBeUndefined();
   });
 
+  it("learns no shape of more than 4,096 constant characters (its memory stays bounded)", () => {
+    const line = (m: string, pad: number) =>
+      JSON.stringify({ message: m, timestamp: T1, labels: "x".repeat(pad) });
+    const overhead = line("", 0).length - 2 - (T1.length + 2); // the constant text without padding
+    expect(learned(line("a", 4096 - overhead)).read(line("b", 4096 - overhead))).toBeDefined();
+    expect(learned(line("a", 4097 - overhead)).read(line("b", 4097 - overhead))).toBeUndefined();
+  });
+
   it("keeps 16 shapes", () => {
     const streams = Array.from({ length: 17 }, (_, i) => `s${i}`);
     const shapes = learned(...streams.map((s) => vectorLine("x", T1, s)));
