@@ -195,7 +195,9 @@ const NEWLINE = 0x0a;
  * CorruptObjectError after the events before the damage were yielded.
  *
  * Lines are cut in the bytes, before decoding: a newline byte never occurs inside a UTF-8
- * sequence, so a cut there never splits a character, and no decoder state is carried.
+ * sequence, so a cut there never splits a character, and no decoder state is carried. A line of a
+ * shape seen earlier in the object is read by its message alone (LineShapes), with the answer the
+ * full parse would give.
  */
 export async function* readLogEvents(
   source: AsyncIterable<Uint8Array>,
