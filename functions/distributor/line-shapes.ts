@@ -55,6 +55,20 @@ const MAX_SHAPE_CHARS = 4096;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
+/**
+ * The time of a record in Vector's shape, a string `message` and an ISO `timestamp`; undefined for
+ * any other record. The one rule for it: `recordToEvent` answers by it first, and a line shape is
+ * learned only from such a record and reads its lines as that answer. It returns the time, not an
+ * event: a version that made the event here ran the bench's path on an object without shapes in
+ * 0.46-0.47 s instead of 0.38 s, with about 50 ms more of collections (the cause not found).
+ */
+export function vectorTimeMs(record: Record<string, unknown>): number | undefined {
+  const timestamp = record.timestamp;
+  return typeof record.message === "string" && typeof timestamp === "string"
+    ? isoUtcMs(timestamp)
+    : undefined;
+}
+
 /** The string a JSON text stands for, or undefined when it is not exactly one string value. */
 function jsonString(text: string): string | undefined {
   let value: unknown;
@@ -212,9 +226,7 @@ export class LineShapes {
   learn(line: string, record: unknown): void {
     if (++this.missesSinceLearn < this.interval) return;
     if (typeof record !== "object" || record === null || Array.isArray(record)) return;
-    const { message, timestamp } = record as Record<string, unknown>;
-    if (typeof message !== "string" || typeof timestamp !== "string" || isoUtcMs(timestamp) === undefined)
-      return;
+    if (vectorTimeMs(record as Record<string, unknown>) === undefined) return;
     this.missesSinceLearn = 0;
     this.learnTries++;
     const shape = shapeOf(line);

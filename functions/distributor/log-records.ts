@@ -3,8 +3,8 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { CorruptObjectError } from "./errors";
-import { LineShapes } from "./line-shapes";
-import { isoUtcMs, parseTimestamp } from "./timestamps";
+import { LineShapes, vectorTimeMs } from "./line-shapes";
+import { parseTimestamp } from "./timestamps";
 
 export { parseTimestamp } from "./timestamps";
 
@@ -67,12 +67,8 @@ export function recordToEvent(record: unknown, fallbackTimestampMs: number): Log
     return "record is not a JSON object";
   const r = record as Record<string, unknown>;
   // Vector's own shape first (a string message, an ISO timestamp): named loads, no field loop.
-  const m = r.message;
-  const t = r.timestamp;
-  if (typeof m === "string" && typeof t === "string") {
-    const ms = isoUtcMs(t);
-    if (ms !== undefined) return { timestamp: ms, message: m };
-  }
+  const ms = vectorTimeMs(r);
+  if (ms !== undefined) return { timestamp: ms, message: r.message as string };
   let message: string | undefined;
   for (const f of MESSAGE_FIELDS) {
     const v = r[f];
