@@ -282,6 +282,88 @@ describe("readLogEvents", () => {
     ]);
   });
 
+  it("reads any mix of lines as JSON.parse and the field rules do, lines of a learned shape included", async () => {
+    const T1 = "2026-11-29T08:00:00.123456789Z";
+    const T2 = "2026-11-29T08:00:01Z";
+    let seed = 11;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const pick = <T>(values: readonly T[]): T => values[rand(values.length)]!;
+    const pieces = [
+      "a",
+      " ",
+      '"',
+      "\\",
+      "\\n",
+      "\\u00e9",
+      "\\ud83d",
+      "é",
+      "€",
+      "\t",
+      "\u0001",
+      '","timestamp":"',
+      T1,
+      "}",
+      "{",
+    ];
+    const rawMessage = () => Array.from({ length: rand(6) }, () => pick(pieces)).join("");
+    const times = [
+      T1,
+      T2,
+      "2026-11-29T08:00:01.5Z",
+      "2026-02-30T00:00:00Z",
+      "1763632800",
+      "2026-11-29 08:00:01",
+      `${T1}\\"`,
+    ];
+    const shapes = [
+      (m: string, t: string) =>
+        `{"message":"${m}","timestamp":"${t}","tenant_id":"acme","kubernetes":{"pod":"p"}}`,
+      (m: string, t: string) => `{"application":"a","message":"${m}","stream":"stdout","timestamp":"${t}"}`,
+      (m: string, t: string) => `{"application":"a","message":"${m}","stream":"stderr","timestamp":"${t}"}`,
+      (m: string, t: string) => `{"timestamp":"${t}","message":"${m}"}`,
+      (m: string, t: string) => `{"message":"${m}","timestamp":"${t}","message":"dup"}`,
+      (m: string, t: string) => `{"message":${m.length % 2 ? 7 : `"${m}"`},"timestamp":"${t}"}`,
+    ];
+    const mutate = (line: string) => {
+      const at = rand(line.length + 1);
+      return pick([
+        () => line,
+        () => line,
+        () => line,
+        () => line.slice(0, at) + line.slice(at + 1),
+        () => line.slice(0, at) + pick(pieces) + line.slice(at),
+      ])();
+    };
+    const lines = Array.from({ length: 4000 }, () => mutate(pick(shapes)(rawMessage(), pick(times))));
+    const text = `${lines.join("\n")}\n`;
+
+    const expected: LogEvent[] = [];
+    let badLines = 0;
+    for (const line of lines) {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(line);
+      } catch {
+        if (line.trim() !== "") badLines++;
+        continue;
+      }
+      for (const record of Array.isArray(doc) ? doc : [doc]) {
+        const event = recordToEvent(record, 42);
+        if (typeof event === "string") badLines++;
+        else expected.push(event);
+      }
+    }
+    const { events, stats } = await readAll(Buffer.from(text), 1000);
+    expect(events).toEqual(expected);
+    expect(stats).toMatchObject({ events: expected.length, badLines });
+    // The draw covers both sides: lines read by their shape and lines the full parse refused.
+    expect(expected.length).toBeGreaterThan(2000);
+    expect(badLines).toBeGreaterThan(300);
+  });
+
   it("yields nothing for an empty object", async () => {
     expect((await readAll(Buffer.alloc(0))).events).toEqual([]);
   });
