@@ -9,7 +9,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
-import { tenantOfMessage } from "../functions/distributor/notification";
+import { tenantOfMessage } from "../functions/distributor/intake/notification";
 import { hasErrorName } from "../functions/shared/errors";
 import { CliError } from "./io";
 

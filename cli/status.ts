@@ -6,7 +6,7 @@ import {
   type MetricDataQuery,
 } from "@aws-sdk/client-cloudwatch";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { ParkedSummary } from "../functions/distributor/parking";
+import type { ParkedSummary } from "../functions/distributor/parking/parking";
 import { METRICS_NAMESPACE } from "../functions/shared/contract";
 import { DELIVERY_TYPES } from "../functions/shared/delivery-config";
 

@@ -1,4 +1,4 @@
-import type { ObjectResult } from "../functions/distributor/outcome-report";
+import type { ObjectResult } from "../functions/distributor/reporting/outcome-report";
 
 /** One row per tenant and destination: what each destination received, never added across them. */
 export interface SummaryRow {

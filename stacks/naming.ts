@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { formatTenantMetrics } from "../functions/distributor/tenant-metering";
+import { formatTenantMetrics } from "../functions/distributor/reporting/tenant-metering";
 import type { Environment } from "./config";
 import { alwaysMeteredTenants, ledgerTtlDays } from "./config";
 

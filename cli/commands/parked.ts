@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import { JsonLinesTelemetry } from "../../functions/distributor/adapters/json-lines-telemetry";
-import type { ParkedSummary } from "../../functions/distributor/parking";
-import type { DestinationRecovery, RecoveryOptions } from "../../functions/distributor/recovery";
+import type { ParkedSummary } from "../../functions/distributor/parking/parking";
+import type { DestinationRecovery, RecoveryOptions } from "../../functions/distributor/parking/recovery";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createDistributor } from "../../functions/distributor/wiring";
 import { DELIVERY_TYPES } from "../../functions/shared/delivery-config";

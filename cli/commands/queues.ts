@@ -2,7 +2,7 @@ import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Command } from "commander";
 import { MalformedMessageError } from "../../functions/distributor/errors";
-import { parseNotification } from "../../functions/distributor/notification";
+import { parseNotification } from "../../functions/distributor/intake/notification";
 import {
   awsRegion,
   numberOption,

@@ -1,4 +1,4 @@
-import { makeHandler } from "./handler";
+import { makeHandler } from "./intake/handler";
 import { loadSettings } from "./settings";
 import { createDistributor } from "./wiring";
 

@@ -4,7 +4,7 @@
  */
 
 import type { DestinationSession } from "../shared/credentials";
-import type { LogEvent } from "./log-records";
+import type { LogEvent } from "./reading/log-records";
 
 export type {
   AwsCredentials,

@@ -2,7 +2,7 @@ import * as z from "zod";
 import { DISTRIBUTOR_SERVICE, METRICS_NAMESPACE } from "../shared/contract";
 import { RetentionDaysSchema } from "../shared/delivery-config";
 import { loadSettingsWith, setting } from "../shared/settings";
-import { parseTenantMetrics } from "./tenant-metering";
+import { parseTenantMetrics } from "./reporting/tenant-metering";
 
 const { int, name } = setting;
 

@@ -24,7 +24,7 @@ export const MULTILINE = {
   flushPeriodMs: 500,
 } as const;
 
-/** Staged object keys: the layout the distributor parses (functions/distributor/object-key.ts). */
+/** Staged object keys: the layout the distributor parses (functions/distributor/admission/object-key.ts). */
 export const KEY_PREFIX_TEMPLATE = "{{ tenant_id }}/{{ cluster_id }}/{{ application }}/{{ pod_name }}/";
 /** Staged objects end in .log.gz: the S3 notification filter is the .gz suffix. */
 export const STAGED_EXTENSION = "log.gz";

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { eventBytes, PUT_LOG_EVENTS_LIMITS } from "../../functions/distributor/batching";
-import { DeliveryEngine, type EngineSettings } from "../../functions/distributor/engine";
+import { eventBytes, PUT_LOG_EVENTS_LIMITS } from "../../functions/distributor/delivery/batching";
+import { DeliveryEngine, type EngineSettings } from "../../functions/distributor/delivery/engine";
 import { ClaimLostError, ObjectNotFoundError } from "../../functions/distributor/errors";
-import type { LogEvent } from "../../functions/distributor/log-records";
-import { Parking } from "../../functions/distributor/parking";
+import type { LogEvent } from "../../functions/distributor/reading/log-records";
+import { Parking } from "../../functions/distributor/parking/parking";
 import type {
   Checkpoint,
   Claim,
@@ -27,8 +27,8 @@ import type {
   SessionRequest,
   StagedObject,
 } from "../../functions/distributor/ports";
-import { ParkedRecovery } from "../../functions/distributor/recovery";
-import { CachedRegistry, CachedTenantConfigs } from "../../functions/distributor/tenant-configs";
+import { ParkedRecovery } from "../../functions/distributor/parking/recovery";
+import { CachedRegistry, CachedTenantConfigs } from "../../functions/distributor/admission/tenant-configs";
 import { CustomerRoleRefusedError } from "../../functions/shared/credentials";
 import type { DestinationValidator } from "../../functions/shared/destination-checks";
 import { accountOfRoleArn } from "../../functions/shared/patterns";

@@ -5,10 +5,10 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSEvent } from "aws-lambda";
 import { SqsQueue } from "../../functions/distributor/adapters/sqs-queue";
-import { makeHandler } from "../../functions/distributor/handler";
+import { makeHandler } from "../../functions/distributor/intake/handler";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createEngine } from "../../functions/distributor/wiring";
-import { SqsWorker } from "../../functions/distributor/worker";
+import { SqsWorker } from "../../functions/distributor/intake/worker";
 import {
   CENTRAL_ACCOUNT,
   clientsFor,

@@ -17,7 +17,7 @@ import { DynamoDbParkingStore } from "../../functions/distributor/adapters/dynam
 import { SqsQueue } from "../../functions/distributor/adapters/sqs-queue";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createDistributor } from "../../functions/distributor/wiring";
-import { SqsWorker } from "../../functions/distributor/worker";
+import { SqsWorker } from "../../functions/distributor/intake/worker";
 import {
   CENTRAL_ACCOUNT,
   clientsFor,

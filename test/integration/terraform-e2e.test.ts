@@ -6,7 +6,7 @@ import { GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from 
 import { SqsQueue } from "../../functions/distributor/adapters/sqs-queue";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createDistributor, createEngine } from "../../functions/distributor/wiring";
-import { SqsWorker } from "../../functions/distributor/worker";
+import { SqsWorker } from "../../functions/distributor/intake/worker";
 import {
   putConfigs,
   putRegistrations,

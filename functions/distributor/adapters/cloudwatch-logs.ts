@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/client-cloudwatch-logs";
 import { hasErrorName } from "../../shared/errors";
 import { DestinationDeniedError, isAccessDenied } from "../errors";
-import type { LogEvent } from "../log-records";
+import type { LogEvent } from "../reading/log-records";
 import type {
   CloudWatchLogsApi,
   CloudWatchLogsFactory,

@@ -8,7 +8,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { hasErrorName } from "../../shared/errors";
 import { DestinationDeniedError, isAccessDenied, ObjectNotFoundError } from "../errors";
-import { isParquetKey } from "../parquet-records";
+import { isParquetKey } from "../reading/parquet-records";
 import type {
   DestinationSession,
   ObjectIdentity,

@@ -1,5 +1,5 @@
-import { countsOf } from "../../../functions/distributor/destinations/destination";
-import type { DestinationResult, ObjectResult } from "../../../functions/distributor/outcome-report";
+import { countsOf } from "../../../functions/distributor/delivery/destinations/destination";
+import type { DestinationResult, ObjectResult } from "../../../functions/distributor/reporting/outcome-report";
 import { summarize } from "../../../scripts/delivery-summary";
 
 const dest = (

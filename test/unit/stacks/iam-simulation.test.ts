@@ -1,5 +1,5 @@
 import { runSimulation } from "@cloud-copilot/iam-simulate";
-import { s3SessionPolicy } from "../../../functions/distributor/destinations/s3-copy";
+import { s3SessionPolicy } from "../../../functions/distributor/delivery/destinations/s3-copy";
 import { CustomerAccountStack } from "../../../stacks/customer-account-stack";
 import { customerRoleTemplate } from "../../../stacks/customer-role";
 import { GlobalStack } from "../../../stacks/global-stack";

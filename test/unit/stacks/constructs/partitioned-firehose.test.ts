@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { parseObjectKey } from "../../../../functions/distributor/object-key";
+import { parseObjectKey } from "../../../../functions/distributor/admission/object-key";
 import { PARTITION_KEYS, partitionQuery } from "../../../../stacks/constructs/partitioned-firehose";
 import fixtures from "../../../fixtures/kubernetes-log-events.json";
 import { runCollector } from "../../../harness/collector";

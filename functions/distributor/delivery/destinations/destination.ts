@@ -1,0 +1,95 @@
+import type { DeliveryConfig } from "../../../shared/delivery-config";
+import { accountOfRoleArn } from "../../../shared/patterns";
+import type { ClaimHandle } from "../claims";
+import type { ObjectRef } from "../../intake/notification";
+import type { EventReader } from "../../reading/object-events";
+import type { LogObjectKey } from "../../admission/object-key";
+import type {
+  CloudWatchLogsFactory,
+  DeliveryCounts,
+  DestinationSession,
+  ObjectIdentity,
+  ObjectSource,
+  ObjectWriter,
+  SessionRequest,
+  Telemetry,
+} from "../../ports";
+import type { Deadline } from "../retry";
+
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The counts of `c` (only the counts, e.g. of a checkpoint), or all zero. */
+export const countsOf = (c?: DeliveryCounts): Mutable<DeliveryCounts> => ({
+  eventsDelivered: c?.eventsDelivered ?? 0,
+  eventsRejected: c?.eventsRejected ?? 0,
+  eventsSplit: c?.eventsSplit ?? 0,
+  badLines: c?.badLines ?? 0,
+  bytes: c?.bytes ?? 0,
+  batches: c?.batches ?? 0,
+});
+
+/**
+ * Where a config's logs go, the name the ledger, the parking records and the reports use:
+ * `cloudwatch:<region>:<account>:<log group>` or `s3://<bucket>/<prefix>`.
+ */
+export function targetOf(config: DeliveryConfig, region: string): string {
+  return config.type === "cloudwatch"
+    ? `cloudwatch:${region}:${accountOfRoleArn(config.log_distribution_role_arn)}:${config.log_group_name}`
+    : `s3://${config.bucket_name}/${config.bucket_prefix}`;
+}
+
+/** The customer-role session a destination needs: the config's role, the tenant's tags, one policy. */
+export function sessionRequestFor(
+  config: DeliveryConfig,
+  key: LogObjectKey,
+  region: string,
+  sessionPolicy: string,
+): SessionRequest {
+  return {
+    roleArn: config.log_distribution_role_arn,
+    externalId: config.external_id,
+    tenantId: key.tenantId,
+    region,
+    sessionPolicy,
+  };
+}
+
+/** What every destination may use; built once per engine. */
+export interface DestinationDeps {
+  readonly objects: ObjectSource;
+  readonly cloudWatchLogs: CloudWatchLogsFactory;
+  readonly objectWriter: ObjectWriter;
+  readonly telemetry: Telemetry;
+  /** Runs one AWS call with the engine's retry policy, by time until `deadline`. */
+  readonly call: <T>(operation: () => Promise<T>, deadline: Deadline) => Promise<T>;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly now: () => number;
+  /** Time kept back for the checkpoint and the report: no new send starts with less left. */
+  readonly reserveMs: number;
+  /** Retention of log groups logrelay creates when the config does not say. */
+  readonly logGroupRetentionDays: number;
+}
+
+/** One delivery of one object version to one destination, under a claim. */
+export interface DeliveryRun {
+  readonly ref: ObjectRef;
+  readonly key: LogObjectKey;
+  /** The object version every read of this delivery names. */
+  readonly pin: ObjectIdentity | undefined;
+  readonly events: EventReader;
+  readonly session: DestinationSession;
+  readonly claim: Pick<ClaimHandle, "checkpoint" | "save" | "ensureHeld">;
+  readonly deadline: Deadline;
+  /** Updated as batches are acknowledged: what the result reports, also on failure. */
+  readonly progress: Mutable<DeliveryCounts>;
+}
+
+/** A place a tenant's logs go: where (target), with which session, and how. */
+export interface Destination {
+  readonly type: "cloudwatch" | "s3";
+  /** `cloudwatch:<region>:<account>:<log group>` or `s3://<bucket>/<prefix>`. */
+  readonly target: string;
+  /** The customer-role session it needs, narrowed by a session policy to this destination. */
+  readonly sessionRequest: SessionRequest;
+  deliver(run: DeliveryRun): Promise<void>;
+}

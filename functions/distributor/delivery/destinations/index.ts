@@ -1,0 +1,22 @@
+import type { DeliveryConfig } from "../../../shared/delivery-config";
+import type { PutLogEventsLimits } from "../batching";
+import type { LogObjectKey } from "../../admission/object-key";
+import { CloudWatchDestination } from "./cloudwatch";
+import type { Destination, DestinationDeps } from "./destination";
+import { S3CopyDestination } from "./s3-copy";
+
+export type { DeliveryRun, Destination, DestinationDeps } from "./destination";
+export { targetOf } from "./destination";
+
+/** The destination a delivery config names, for one object's key. */
+export function destinationFor(
+  config: DeliveryConfig,
+  key: LogObjectKey,
+  region: string,
+  limits: PutLogEventsLimits,
+  deps: DestinationDeps,
+): Destination {
+  return config.type === "cloudwatch"
+    ? new CloudWatchDestination(config, key, region, limits, deps)
+    : new S3CopyDestination(config, key, region, deps);
+}

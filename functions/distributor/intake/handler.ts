@@ -1,0 +1,88 @@
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { RECOVER_PARKED_EVENT } from "../../shared/contract";
+import type { DeliveryEngine } from "../delivery/engine";
+import { DeadlineReachedError, TransientDeliveryError } from "../errors";
+import { FairSlots } from "./fair-slots";
+import { tenantOfMessage } from "./notification";
+import type { DestinationRecovery, ParkedRecovery } from "../parking/recovery";
+
+/** Kept back from Lambda's remaining time: returning the batch response and flushing logs. */
+export const LAMBDA_MARGIN_MS = 5_000;
+/** A message is not started with less than this left: it would only checkpoint and stop. */
+export const MIN_START_MS = 10_000;
+
+/**
+ * SQS-triggered Lambda handler. Each message is delivered on its own, under a deadline of the
+ * invocation's remaining time less a margin; only transient failures become batchItemFailures
+ * (SQS retries them, then the DLQ). A destination that runs out of time has checkpointed what was
+ * acknowledged, so the retry resumes there. Permanent failures were already recorded by the
+ * engine (log line + metric + reason) and are acknowledged.
+ */
+export type RecoverParkedEvent = typeof RECOVER_PARKED_EVENT;
+
+const isRecoverEvent = (event: unknown): event is RecoverParkedEvent =>
+  (event as { logrelay?: unknown } | null)?.logrelay === RECOVER_PARKED_EVENT.logrelay;
+
+export function makeHandler(
+  engine: DeliveryEngine,
+  timing: {
+    readonly marginMs?: number;
+    readonly minStartMs?: number;
+    /** Records delivered at once (MAX_PARALLEL_DELIVERIES); the rest wait. @default the whole batch */
+    readonly maxParallel?: number;
+  } = {},
+  recovery?: ParkedRecovery,
+) {
+  const processor = new BatchProcessor(EventType.SQS);
+  const marginMs = timing.marginMs ?? LAMBDA_MARGIN_MS;
+  const minStartMs = timing.minStartMs ?? MIN_START_MS;
+  function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse>;
+  function handler(
+    event: RecoverParkedEvent,
+    context: Context,
+  ): Promise<{ destinations: DestinationRecovery[] }>;
+  function handler(event: SQSEvent | RecoverParkedEvent, context: Context) {
+    const remaining = () => context.getRemainingTimeInMillis() - marginMs;
+    const deadline = engine.newDeadline(remaining());
+    // The schedule's event: probe parked destinations, deliver what waits on those that work again.
+    if (isRecoverEvent(event)) {
+      if (!recovery) return Promise.resolve({ destinations: [] });
+      return recovery.run({ probe: true, deadline }).then((destinations) => ({ destinations }));
+    }
+    const deliverRecord = async (record: SQSRecord) => {
+      if (remaining() < minStartMs) {
+        throw new DeadlineReachedError(
+          `message ${record.messageId} not started: the invocation is out of time`,
+        );
+      }
+      const result = await engine.processMessage(record.body, { message_id: record.messageId }, deadline);
+      if (result.status === "failed_transient") {
+        throw new TransientDeliveryError(
+          `message ${record.messageId} will be retried: ${result.objects
+            .filter((o) => o.status === "failed_transient")
+            .map((o) => `${o.key}: ${o.reason}`)
+            .join("; ")}`,
+        );
+      }
+      return result.status;
+    };
+    // Records run concurrently (Powertools), at most maxParallel at once, a tenant's at most a
+    // quarter of the batch.
+    const slots = new FairSlots(
+      Math.max(1, Math.min(event.Records.length, timing.maxParallel ?? event.Records.length)),
+      Math.max(1, Math.ceil(event.Records.length / 4)),
+    );
+    const capped = (record: SQSRecord) =>
+      slots.run(
+        tenantOfMessage(record.body),
+        () => deliverRecord(record),
+        () => Promise.reject(new Error("not started")),
+      );
+    return processPartialResponse(event, capped, processor, {
+      context,
+      throwOnFullBatchFailure: false,
+    });
+  }
+  return handler;
+}

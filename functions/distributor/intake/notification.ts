@@ -1,0 +1,121 @@
+import * as z from "zod";
+import { MalformedKeyError, MalformedMessageError } from "../errors";
+import { decodeEventKey } from "../admission/object-key";
+
+/** One staged object announced by an S3 ObjectCreated notification. */
+export interface ObjectRef {
+  readonly bucket: string;
+  /** Decoded key. */
+  readonly key: string;
+  readonly size?: number;
+  readonly versionId?: string;
+  readonly eTag?: string;
+  readonly sequencer?: string;
+  /** When S3 says the object was created. */
+  readonly eventTime: Date;
+}
+
+const S3RecordSchema = z.object({
+  eventSource: z.literal("aws:s3"),
+  eventName: z.string(),
+  eventTime: z.string().refine((t) => !Number.isNaN(Date.parse(t)), "eventTime must be a date"),
+  s3: z.object({
+    bucket: z.object({ name: z.string().min(3) }),
+    object: z.object({
+      key: z.string().min(1),
+      size: z.number().int().nonnegative().optional(),
+      versionId: z.string().optional(),
+      eTag: z.string().optional(),
+      sequencer: z.string().optional(),
+    }),
+  }),
+});
+
+const S3EventSchema = z.object({ Records: z.array(z.unknown()) });
+const S3TestEventSchema = z.object({ Event: z.literal("s3:TestEvent") });
+const SnsEnvelopeSchema = z.object({ Type: z.literal("Notification"), Message: z.string() });
+
+export interface ParsedNotification {
+  readonly objects: ObjectRef[];
+  /** Records that are valid but not for us (test events, non-create events), with why. */
+  readonly ignored: string[];
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new MalformedMessageError(`${what} is not JSON: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Parses an SQS message body: an SNS envelope holding an S3 event, or a raw S3 event. Both occur
+ * (SNS raw delivery on or off, direct S3 -> SQS). Throws MalformedMessageError for anything else.
+ */
+export function parseNotification(body: string): ParsedNotification {
+  let doc = parseJson(body, "message body");
+  const envelope = SnsEnvelopeSchema.safeParse(doc);
+  if (envelope.success) doc = parseJson(envelope.data.Message, "SNS Message");
+  if (S3TestEventSchema.safeParse(doc).success) return { objects: [], ignored: ["s3:TestEvent"] };
+  const event = S3EventSchema.safeParse(doc);
+  if (!event.success) {
+    throw new MalformedMessageError("message is neither an S3 event nor an SNS envelope holding one");
+  }
+  const objects: ObjectRef[] = [];
+  const ignored: string[] = [];
+  event.data.Records.forEach((raw, i) => {
+    const record = S3RecordSchema.safeParse(raw);
+    if (!record.success) {
+      const first = record.error.issues[0];
+      throw new MalformedMessageError(
+        `Records[${i}] is not an S3 event record: ${first?.path.join(".")}: ${first?.message}`,
+      );
+    }
+    const r = record.data;
+    if (!r.eventName.startsWith("ObjectCreated:")) {
+      ignored.push(`${r.eventName} ${r.s3.object.key}`);
+      return;
+    }
+    const o = r.s3.object;
+    objects.push({
+      bucket: r.s3.bucket.name,
+      // An undecodable key stays raw: key validation rejects it per record, not the whole message.
+      key: decodeOrRaw(o.key),
+      eventTime: parseEventTime(r.eventTime),
+      ...(o.size !== undefined && { size: o.size }),
+      ...(o.versionId && { versionId: o.versionId }),
+      ...(o.eTag && { eTag: o.eTag }),
+      ...(o.sequencer && { sequencer: o.sequencer }),
+    });
+  });
+  return { objects, ignored };
+}
+
+function decodeOrRaw(key: string): string {
+  try {
+    return decodeEventKey(key);
+  } catch (e) {
+    if (e instanceof MalformedKeyError) return key;
+    throw e;
+  }
+}
+
+/** S3 sends UTC times; some emulators drop the "Z". A time without a zone is read as UTC, never local. */
+function parseEventTime(text: string): Date {
+  const zoned = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(text) ? text : `${text}Z`;
+  const ms = Date.parse(zoned);
+  return new Date(Number.isNaN(ms) ? Date.parse(text) : ms);
+}
+
+/**
+ * The tenant a message is for (its first object's key), for the per-tenant cap; messages that do
+ * not parse share one key (the engine reports them).
+ */
+export function tenantOfMessage(body: string): string {
+  try {
+    return parseNotification(body).objects[0]?.key.split("/")[0] || "(none)";
+  } catch {
+    return "(malformed)";
+  }
+}
