@@ -14,10 +14,10 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSRecord } from "aws-lambda";
 import { SqsQueue } from "../functions/distributor/adapters/sqs-queue";
 import { makeHandler } from "../functions/distributor/intake/handler";
+import { DEFAULT_CONCURRENCY, SqsWorker } from "../functions/distributor/intake/worker";
 import type { LogLevel, MetricDatum, Telemetry } from "../functions/distributor/ports";
 import { loadSettings } from "../functions/distributor/settings";
 import { createDistributor } from "../functions/distributor/wiring";
-import { DEFAULT_CONCURRENCY, SqsWorker } from "../functions/distributor/intake/worker";
 import type { Scenario } from "./fake-aws";
 
 export interface E2eOptions {

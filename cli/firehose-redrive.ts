@@ -1,9 +1,14 @@
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { z } from "zod";
+import {
+  DEFAULT_RETRY,
+  type RetryHooks,
+  type RetryPolicy,
+  withRetry,
+} from "../functions/distributor/delivery/retry";
 import { describeError } from "../functions/distributor/errors";
 import { decompress, recordBadLine } from "../functions/distributor/reading/log-records";
-import { DEFAULT_RETRY, type RetryHooks, type RetryPolicy, withRetry } from "../functions/distributor/delivery/retry";
 
 /**
  * Re-puts records that Firehose wrote to its error output (for example `activePartitionExceeded`

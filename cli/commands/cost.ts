@@ -1,6 +1,9 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { Command } from "commander";
-import { formatTenantMetrics, parseTenantMetrics } from "../../functions/distributor/reporting/tenant-metering";
+import {
+  formatTenantMetrics,
+  parseTenantMetrics,
+} from "../../functions/distributor/reporting/tenant-metering";
 import { DISTRIBUTOR_SERVICE } from "../../functions/shared/contract";
 import { alwaysMeteredTenants } from "../../stacks/config";
 import {

@@ -5,15 +5,15 @@ import type { Command } from "commander";
 import { JsonLinesTelemetry } from "../../functions/distributor/adapters/json-lines-telemetry";
 import { PowertoolsTelemetry } from "../../functions/distributor/adapters/powertools-telemetry";
 import { SqsQueue } from "../../functions/distributor/adapters/sqs-queue";
-import type { MessageResult, ObjectResult } from "../../functions/distributor/reporting/outcome-report";
-import { loadSettings } from "../../functions/distributor/settings";
-import { createEngine } from "../../functions/distributor/wiring";
 import {
   DEFAULT_CONCURRENCY,
   QueueUnusableError,
   SqsWorker,
   type WorkerStats,
 } from "../../functions/distributor/intake/worker";
+import type { MessageResult, ObjectResult } from "../../functions/distributor/reporting/outcome-report";
+import { loadSettings } from "../../functions/distributor/settings";
+import { createEngine } from "../../functions/distributor/wiring";
 import { numberOption, type OutputFormat, outputOption, settingsOrUsage, structured } from "../context";
 import { CliError, type CliIo, EXIT, table } from "../io";
 

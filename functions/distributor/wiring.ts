@@ -16,14 +16,14 @@ import { DynamoDbParkingStore } from "./adapters/dynamodb-parking";
 import { PowertoolsTelemetry } from "./adapters/powertools-telemetry";
 import { S3ObjectSource, S3ObjectWriter, S3StagingExpiry } from "./adapters/s3-objects";
 import { LogNotifier, SnsNotifier } from "./adapters/sns-notifier";
+import { CachedRegistry, CachedTenantConfigs } from "./admission/tenant-configs";
 import { PUT_LOG_EVENTS_LIMITS as PUT_LIMITS } from "./delivery/batching";
 import { DeliveryEngine } from "./delivery/engine";
 import { Parking } from "./parking/parking";
-import type { Telemetry } from "./ports";
 import { ParkedRecovery } from "./parking/recovery";
-import type { DistributorSettings } from "./settings";
-import { CachedRegistry, CachedTenantConfigs } from "./admission/tenant-configs";
+import type { Telemetry } from "./ports";
 import { TenantMeteredTelemetry } from "./reporting/tenant-metering";
+import type { DistributorSettings } from "./settings";
 
 export interface Distributor {
   readonly engine: DeliveryEngine;

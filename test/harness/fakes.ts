@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
+import { CachedRegistry, CachedTenantConfigs } from "../../functions/distributor/admission/tenant-configs";
 import { eventBytes, PUT_LOG_EVENTS_LIMITS } from "../../functions/distributor/delivery/batching";
 import { DeliveryEngine, type EngineSettings } from "../../functions/distributor/delivery/engine";
 import { ClaimLostError, ObjectNotFoundError } from "../../functions/distributor/errors";
-import type { LogEvent } from "../../functions/distributor/reading/log-records";
 import { Parking } from "../../functions/distributor/parking/parking";
+import { ParkedRecovery } from "../../functions/distributor/parking/recovery";
 import type {
   Checkpoint,
   Claim,
@@ -27,8 +28,7 @@ import type {
   SessionRequest,
   StagedObject,
 } from "../../functions/distributor/ports";
-import { ParkedRecovery } from "../../functions/distributor/parking/recovery";
-import { CachedRegistry, CachedTenantConfigs } from "../../functions/distributor/admission/tenant-configs";
+import type { LogEvent } from "../../functions/distributor/reading/log-records";
 import { CustomerRoleRefusedError } from "../../functions/shared/credentials";
 import type { DestinationValidator } from "../../functions/shared/destination-checks";
 import { accountOfRoleArn } from "../../functions/shared/patterns";

@@ -6,9 +6,9 @@ import { CreateQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/clie
 import type { Context, SQSEvent } from "aws-lambda";
 import { SqsQueue } from "../../functions/distributor/adapters/sqs-queue";
 import { makeHandler } from "../../functions/distributor/intake/handler";
+import { SqsWorker } from "../../functions/distributor/intake/worker";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createEngine } from "../../functions/distributor/wiring";
-import { SqsWorker } from "../../functions/distributor/intake/worker";
 import {
   CENTRAL_ACCOUNT,
   clientsFor,

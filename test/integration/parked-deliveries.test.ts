@@ -15,9 +15,9 @@ import {
 } from "@aws-sdk/client-sqs";
 import { DynamoDbParkingStore } from "../../functions/distributor/adapters/dynamodb-parking";
 import { SqsQueue } from "../../functions/distributor/adapters/sqs-queue";
+import { SqsWorker } from "../../functions/distributor/intake/worker";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createDistributor } from "../../functions/distributor/wiring";
-import { SqsWorker } from "../../functions/distributor/intake/worker";
 import {
   CENTRAL_ACCOUNT,
   clientsFor,

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { SqsQueue } from "../../functions/distributor/adapters/sqs-queue";
+import { SqsWorker } from "../../functions/distributor/intake/worker";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createDistributor, createEngine } from "../../functions/distributor/wiring";
-import { SqsWorker } from "../../functions/distributor/intake/worker";
 import {
   putConfigs,
   putRegistrations,

@@ -7,7 +7,6 @@ import {
 } from "@aws-sdk/client-cloudwatch-logs";
 import { hasErrorName } from "../../shared/errors";
 import { DestinationDeniedError, isAccessDenied } from "../errors";
-import type { LogEvent } from "../reading/log-records";
 import type {
   CloudWatchLogsApi,
   CloudWatchLogsFactory,
@@ -15,6 +14,7 @@ import type {
   LogGroupSettings,
   PutLogEventsResult,
 } from "../ports";
+import type { LogEvent } from "../reading/log-records";
 import { ClientCache } from "./client-cache";
 
 /** Bounded memory of names known to exist (oldest forgotten first). */

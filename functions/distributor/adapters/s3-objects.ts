@@ -8,7 +8,6 @@ import {
 } from "@aws-sdk/client-s3";
 import { hasErrorName } from "../../shared/errors";
 import { DestinationDeniedError, isAccessDenied, ObjectNotFoundError } from "../errors";
-import { isParquetKey } from "../reading/parquet-records";
 import type {
   DestinationSession,
   ObjectIdentity,
@@ -19,6 +18,7 @@ import type {
   StagedObject,
   StagingExpiry,
 } from "../ports";
+import { isParquetKey } from "../reading/parquet-records";
 import { ClientCache } from "./client-cache";
 
 /** The version to read: the version id where the bucket has one, else the ETag must match. */

@@ -2,8 +2,8 @@ import { registryRefusal, type TenantRegistration } from "../../shared/tenant-re
 import { countsOf } from "../delivery/destinations/destination";
 import { InvalidConfigError, MalformedMessageError, NotRegisteredError, outcomeOf } from "../errors";
 import type { ObjectRef } from "../intake/notification";
-import { type LogObjectKey, parseObjectKey } from "./object-key";
 import type { DestinationResult, ObjectResult, OutcomeReport } from "../reporting/outcome-report";
+import { type LogObjectKey, parseObjectKey } from "./object-key";
 import type { CachedRegistry, CachedTenantConfigs, TenantConfigs } from "./tenant-configs";
 
 export interface AdmissionDeps {

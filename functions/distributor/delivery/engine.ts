@@ -2,6 +2,30 @@ import type { DeliveryConfig } from "../../shared/delivery-config";
 import { accountOfRoleArn } from "../../shared/patterns";
 import { registryRefusal, type TenantRegistration } from "../../shared/tenant-registry";
 import { type AdmissionDeps, admit } from "../admission/admission";
+import { skipReason } from "../admission/matching";
+import type { LogObjectKey } from "../admission/object-key";
+import type { CachedRegistry, CachedTenantConfigs } from "../admission/tenant-configs";
+import { isCustomerSide, MalformedMessageError, NotRegisteredError, outcomeOf } from "../errors";
+import { type ObjectRef, parseNotification } from "../intake/notification";
+import type { Parking } from "../parking/parking";
+import type {
+  CloudWatchLogsFactory,
+  CredentialBroker,
+  DeliveryLedger,
+  ObjectIdentity,
+  ObjectSource,
+  ObjectWriter,
+  ParkedEntry,
+  Telemetry,
+} from "../ports";
+import { objectEvents } from "../reading/object-events";
+import {
+  combineStatus,
+  type DestinationResult,
+  type MessageResult,
+  type ObjectResult,
+  OutcomeReport,
+} from "../reporting/outcome-report";
 import { PUT_LOG_EVENTS_LIMITS, type PutLogEventsLimits } from "./batching";
 import {
   ClaimHandle,
@@ -14,31 +38,7 @@ import {
 } from "./claims";
 import { type DestinationDeps, destinationFor } from "./destinations";
 import { countsOf } from "./destinations/destination";
-import { isCustomerSide, MalformedMessageError, NotRegisteredError, outcomeOf } from "../errors";
-import { skipReason } from "../admission/matching";
-import { type ObjectRef, parseNotification } from "../intake/notification";
-import { objectEvents } from "../reading/object-events";
-import type { LogObjectKey } from "../admission/object-key";
-import {
-  combineStatus,
-  type DestinationResult,
-  type MessageResult,
-  type ObjectResult,
-  OutcomeReport,
-} from "../reporting/outcome-report";
-import type { Parking } from "../parking/parking";
-import type {
-  CloudWatchLogsFactory,
-  CredentialBroker,
-  DeliveryLedger,
-  ObjectIdentity,
-  ObjectSource,
-  ObjectWriter,
-  ParkedEntry,
-  Telemetry,
-} from "../ports";
 import { Deadline, type RetryHooks, type RetryPolicy, sleep, withRetry } from "./retry";
-import type { CachedRegistry, CachedTenantConfigs } from "../admission/tenant-configs";
 
 export interface EngineSettings {
   /** The distributor's region: default target_region. */

@@ -3,9 +3,9 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
 import { RECOVER_PARKED_EVENT } from "../../shared/contract";
 import type { DeliveryEngine } from "../delivery/engine";
 import { DeadlineReachedError, TransientDeliveryError } from "../errors";
+import type { DestinationRecovery, ParkedRecovery } from "../parking/recovery";
 import { FairSlots } from "./fair-slots";
 import { tenantOfMessage } from "./notification";
-import type { DestinationRecovery, ParkedRecovery } from "../parking/recovery";
 
 /** Kept back from Lambda's remaining time: returning the batch response and flushing logs. */
 export const LAMBDA_MARGIN_MS = 5_000;

@@ -1,6 +1,6 @@
 import * as z from "zod";
-import { MalformedKeyError, MalformedMessageError } from "../errors";
 import { decodeEventKey } from "../admission/object-key";
+import { MalformedKeyError, MalformedMessageError } from "../errors";
 
 /** One staged object announced by an S3 ObjectCreated notification. */
 export interface ObjectRef {

@@ -1,10 +1,10 @@
 import type { DeliveryEngine } from "../delivery/engine";
+import { backoffDelay, type Deadline, sleep } from "../delivery/retry";
 import { classify, describeError } from "../errors";
+import type { QueueMessage, QueuePort, Telemetry } from "../ports";
+import type { MessageResult } from "../reporting/outcome-report";
 import { FairSlots } from "./fair-slots";
 import { tenantOfMessage } from "./notification";
-import type { MessageResult } from "../reporting/outcome-report";
-import type { QueueMessage, QueuePort, Telemetry } from "../ports";
-import { backoffDelay, type Deadline, sleep } from "../delivery/retry";
 
 /** Deliveries in flight per worker when not set: measured by `npm run bench -- --e2e` (see README). */
 export const DEFAULT_CONCURRENCY = 32;

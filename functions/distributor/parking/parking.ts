@@ -1,3 +1,4 @@
+import { PerTenantCache } from "../admission/tenant-configs";
 import { describeError } from "../errors";
 import type {
   DestinationRef,
@@ -7,7 +8,6 @@ import type {
   StagingExpiry,
   Telemetry,
 } from "../ports";
-import { PerTenantCache } from "../admission/tenant-configs";
 
 export interface ParkingSettings {
   /** Deliveries parked in a row after which the destination's breaker opens. @default 3 */

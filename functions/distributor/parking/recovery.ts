@@ -1,12 +1,12 @@
 import type { DeliveryConfig } from "../../shared/delivery-config";
 import type { DestinationValidator } from "../../shared/destination-checks";
+import type { CachedTenantConfigs } from "../admission/tenant-configs";
 import { targetOf } from "../delivery/destinations";
 import { type DeliveryEngine, refOfParked } from "../delivery/engine";
-import { describeError, ObjectNotFoundError } from "../errors";
-import type { Parking } from "./parking";
-import type { DestinationState, ObjectSource, ParkedEntry, Telemetry } from "../ports";
 import type { Deadline } from "../delivery/retry";
-import type { CachedTenantConfigs } from "../admission/tenant-configs";
+import { describeError, ObjectNotFoundError } from "../errors";
+import type { DestinationState, ObjectSource, ParkedEntry, Telemetry } from "../ports";
+import type { Parking } from "./parking";
 
 export interface RecoveryOptions {
   /** Only this tenant's destinations. */

@@ -1,5 +1,5 @@
-import type { LogEvent } from "./log-records";
 import { isoUtcMs } from "../../shared/timestamps";
+import type { LogEvent } from "./log-records";
 
 /**
  * The lines of one object mostly differ only in their message and time: the collector writes the

@@ -2,9 +2,9 @@ import { isAscii } from "node:buffer";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
+import { parseTimestamp } from "../../shared/timestamps";
 import { CorruptObjectError } from "../errors";
 import { LineShapes, vectorTimeMs } from "./line-shapes";
-import { parseTimestamp } from "../../shared/timestamps";
 
 export { parseTimestamp } from "../../shared/timestamps";
 

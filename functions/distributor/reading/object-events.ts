@@ -1,8 +1,8 @@
 import { classify, describeError, InterruptedReadError } from "../errors";
-import { type EventChunk, type ReadStats, readLogEvents } from "./log-records";
 import type { ObjectRef } from "../intake/notification";
-import { isParquetKey, readParquetEvents } from "./parquet-records";
 import type { ObjectIdentity, ObjectSource } from "../ports";
+import { type EventChunk, type ReadStats, readLogEvents } from "./log-records";
+import { isParquetKey, readParquetEvents } from "./parquet-records";
 
 /** Opens a fresh read of one object version's events; each call starts at the first byte. */
 export type EventReader = (stats: ReadStats) => Promise<AsyncIterable<EventChunk>>;

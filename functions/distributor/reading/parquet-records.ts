@@ -1,7 +1,7 @@
 import { type AsyncBuffer, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { CorruptObjectError } from "../errors";
-import { type LogEvent, type ReadOptions, type ReadStats, recordBadLine, recordToEvent } from "./log-records";
 import type { ObjectRanges } from "../ports";
+import { type LogEvent, type ReadOptions, type ReadStats, recordBadLine, recordToEvent } from "./log-records";
 
 /** Staged objects in Parquet (the Firehose ingestion option with format conversion). */
 export const isParquetKey = (key: string) => key.endsWith(".parquet");

@@ -1,8 +1,8 @@
 import { gzipSync } from "node:zlib";
 import { check, formatDiagnostic } from "@bpinternal/verel";
 import fc from "fast-check";
-import { newReadStats, readLogEvents } from "../../../functions/distributor/reading/log-records";
 import { parseObjectKey } from "../../../functions/distributor/admission/object-key";
+import { newReadStats, readLogEvents } from "../../../functions/distributor/reading/log-records";
 import { KEY_SEGMENT_PATTERN, TENANT_ID_PATTERN } from "../../../functions/shared/patterns";
 import {
   collectorProgram,

@@ -1,5 +1,8 @@
 import { countsOf } from "../../../functions/distributor/delivery/destinations/destination";
-import type { DestinationResult, ObjectResult } from "../../../functions/distributor/reporting/outcome-report";
+import type {
+  DestinationResult,
+  ObjectResult,
+} from "../../../functions/distributor/reporting/outcome-report";
 import { summarize } from "../../../scripts/delivery-summary";
 
 const dest = (

@@ -1,13 +1,7 @@
 import { LOG_GROUP_TAGS, LOG_GROUP_WRITER_ACTIONS } from "../../../shared/contract";
 import type { CloudWatchConfig } from "../../../shared/delivery-config";
 import { accountOfRoleArn } from "../../../shared/patterns";
-import {
-  isInAcceptWindow,
-  type LogBatch,
-  PutLogEventsBatcher,
-  type PutLogEventsLimits,
-  splitOversizeMessage,
-} from "../batching";
+import type { LogObjectKey } from "../../admission/object-key";
 import {
   CorruptObjectError,
   classify,
@@ -15,9 +9,15 @@ import {
   describeError,
   InterruptedReadError,
 } from "../../errors";
-import { type EventChunk, type LogEvent, newReadStats } from "../../reading/log-records";
-import type { LogObjectKey } from "../../admission/object-key";
 import type { Checkpoint, LogGroupSettings, PutLogEventsResult, SessionRequest } from "../../ports";
+import { type EventChunk, type LogEvent, newReadStats } from "../../reading/log-records";
+import {
+  isInAcceptWindow,
+  type LogBatch,
+  PutLogEventsBatcher,
+  type PutLogEventsLimits,
+  splitOversizeMessage,
+} from "../batching";
 import { backoffDelay } from "../retry";
 import {
   countsOf,

@@ -1,9 +1,7 @@
 import type { DeliveryConfig } from "../../../shared/delivery-config";
 import { accountOfRoleArn } from "../../../shared/patterns";
-import type { ClaimHandle } from "../claims";
-import type { ObjectRef } from "../../intake/notification";
-import type { EventReader } from "../../reading/object-events";
 import type { LogObjectKey } from "../../admission/object-key";
+import type { ObjectRef } from "../../intake/notification";
 import type {
   CloudWatchLogsFactory,
   DeliveryCounts,
@@ -14,6 +12,8 @@ import type {
   SessionRequest,
   Telemetry,
 } from "../../ports";
+import type { EventReader } from "../../reading/object-events";
+import type { ClaimHandle } from "../claims";
 import type { Deadline } from "../retry";
 
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };

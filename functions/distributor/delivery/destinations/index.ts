@@ -1,6 +1,6 @@
 import type { DeliveryConfig } from "../../../shared/delivery-config";
-import type { PutLogEventsLimits } from "../batching";
 import type { LogObjectKey } from "../../admission/object-key";
+import type { PutLogEventsLimits } from "../batching";
 import { CloudWatchDestination } from "./cloudwatch";
 import type { Destination, DestinationDeps } from "./destination";
 import { S3CopyDestination } from "./s3-copy";

@@ -8,8 +8,11 @@ import {
 } from "@aws-sdk/client-cloudwatch-logs";
 import { mockClient } from "aws-sdk-client-mock";
 import { cloudWatchLogsFactory } from "../../../../../functions/distributor/adapters/cloudwatch-logs";
+import {
+  CachedRegistry,
+  CachedTenantConfigs,
+} from "../../../../../functions/distributor/admission/tenant-configs";
 import { DeliveryEngine } from "../../../../../functions/distributor/delivery/engine";
-import { CachedRegistry, CachedTenantConfigs } from "../../../../../functions/distributor/admission/tenant-configs";
 import { s3Event } from "../../../../harness/factories";
 import {
   cwConfig,

@@ -1,4 +1,7 @@
-import { applicationFilter, matchesApplication } from "../../../../../functions/distributor/admission/matching";
+import {
+  applicationFilter,
+  matchesApplication,
+} from "../../../../../functions/distributor/admission/matching";
 
 const filter = (desired_logs: string[], groups: string[]) => applicationFilter({ desired_logs, groups });
 

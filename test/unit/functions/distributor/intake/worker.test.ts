@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
-import type { QueueMessage, QueuePort } from "../../../../../functions/distributor/ports";
 import { QueueUnusableError, SqsWorker } from "../../../../../functions/distributor/intake/worker";
+import type { QueueMessage, QueuePort } from "../../../../../functions/distributor/ports";
 import { s3Event } from "../../../../harness/factories";
 import { cwConfig, fakeWorld } from "../../../../harness/fakes";
 

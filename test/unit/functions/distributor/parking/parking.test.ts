@@ -1,9 +1,12 @@
 import { gzipSync } from "node:zlib";
 import { NoLedger } from "../../../../../functions/distributor/adapters/dynamodb";
+import {
+  CachedRegistry,
+  CachedTenantConfigs,
+} from "../../../../../functions/distributor/admission/tenant-configs";
 import { PUT_LOG_EVENTS_LIMITS } from "../../../../../functions/distributor/delivery/batching";
 import { DeliveryEngine } from "../../../../../functions/distributor/delivery/engine";
 import { DestinationDeniedError } from "../../../../../functions/distributor/errors";
-import { CachedRegistry, CachedTenantConfigs } from "../../../../../functions/distributor/admission/tenant-configs";
 import { s3Event, snsEnvelope } from "../../../../harness/factories";
 import { cwConfig, fakeWorld, NOW, s3Config } from "../../../../harness/fakes";
 

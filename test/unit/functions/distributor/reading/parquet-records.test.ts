@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import * as hyparquet from "hyparquet";
 import { CorruptObjectError } from "../../../../../functions/distributor/errors";
+import type { ObjectRanges } from "../../../../../functions/distributor/ports";
 import { newReadStats } from "../../../../../functions/distributor/reading/log-records";
 import {
   isParquetKey,
   readParquetEvents,
   SLICE_ROWS,
 } from "../../../../../functions/distributor/reading/parquet-records";
-import type { ObjectRanges } from "../../../../../functions/distributor/ports";
 import { firehoseKey, parquetObject } from "../../../../harness/factories";
 
 // The real decoder, watched: which row ranges it is asked for at once.
