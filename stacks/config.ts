@@ -2,7 +2,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
 import {
+  AccountIdSchema,
   BucketPrefixSchema,
+  DeliveryTypeSchema,
   ExternalIdSchema,
   RegionSchema,
   TenantIdSchema,
@@ -23,7 +25,7 @@ export { LOG_RETENTION_DAYS } from "../functions/shared/patterns";
 
 import { RetentionDaysSchema } from "../functions/shared/delivery-config";
 
-const AccountId = z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id");
+const AccountId = AccountIdSchema;
 const positive = (max: number) => z.number().int().min(1).max(max);
 
 export const DistributorSizingSchema = z
@@ -285,7 +287,7 @@ export const EnvironmentSchema = z
         z
           .object({
             tenant_id: TenantIdSchema,
-            destination: z.enum(["cloudwatch", "s3"]).default("cloudwatch"),
+            destination: DeliveryTypeSchema.default("cloudwatch"),
             max_p99_seconds: z.number().int().min(60).max(86_400),
           })
           .strict(),

@@ -1,6 +1,6 @@
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import type { TerraformStack } from "cdktf";
-import { LEDGER_PARKED_INDEX } from "../functions/shared/contract";
+import { LEDGER_PARKED_INDEX, LEDGER_TABLE } from "../functions/shared/contract";
 import type { Environment } from "./config";
 import type { RegionalResourceNames } from "./naming";
 
@@ -43,9 +43,9 @@ export function regionalTables(
   const ledgerTable = new DynamodbTable(scope, "delivery-ledger", {
     name: r.ledgerTable,
     billingMode: "PAY_PER_REQUEST",
-    hashKey: "pk",
+    hashKey: LEDGER_TABLE.hashKey,
     attribute: [
-      { name: "pk", type: "S" },
+      { name: LEDGER_TABLE.hashKey, type: "S" },
       { name: LEDGER_PARKED_INDEX.hashKey, type: "S" },
       { name: LEDGER_PARKED_INDEX.rangeKey, type: "S" },
     ],
@@ -61,7 +61,7 @@ export function regionalTables(
     // Losing the ledger means duplicates: every claim and checkpoint would be forgotten.
     pointInTimeRecovery: { enabled: true },
     serverSideEncryption: sse,
-    ttl: { attributeName: "ttl", enabled: true },
+    ttl: { attributeName: LEDGER_TABLE.ttlAttribute, enabled: true },
     deletionProtectionEnabled: !env.emulator,
   });
   return { configTable, registryTable, ledgerTable };

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 import type { Command } from "commander";
 import {
+  AccountIdSchema,
   BucketPrefixSchema,
   DeliveryConfigSchema,
   RoleArnSchema,
@@ -65,7 +66,7 @@ export function registerOnboard(program: Command, io: CliIo): void {
     .action(async (tenant: string, o: OnboardOptions) => {
       if (!TenantIdSchema.safeParse(tenant).success)
         throw new CliError(`tenant id ${JSON.stringify(tenant)} must be a DNS label (a-z, 0-9, '-')`, 2);
-      if (!/^\d{12}$/.test(o.account))
+      if (!AccountIdSchema.safeParse(o.account).success)
         throw new CliError(`--account must be a 12-digit account id, got ${o.account}`, 2);
       const central = o.centralRoleArn ?? io.env.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN;
       if (!central || !RoleArnSchema.safeParse(central).success) {

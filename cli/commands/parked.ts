@@ -4,7 +4,7 @@ import type { ParkedSummary } from "../../functions/distributor/parking/parking"
 import type { DestinationRecovery, RecoveryOptions } from "../../functions/distributor/parking/recovery";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createDistributor } from "../../functions/distributor/wiring";
-import { DELIVERY_TYPES } from "../../functions/shared/delivery-config";
+import { DELIVERY_TYPES, type DeliveryType } from "../../functions/shared/delivery-config";
 import {
   numberOption,
   type OutputFormat,
@@ -174,7 +174,7 @@ export function registerParked(program: Command, io: CliIo): void {
     .action(
       async (o: {
         tenant: string;
-        type?: "cloudwatch" | "s3";
+        type?: DeliveryType;
         budgetSeconds: string;
         output: OutputFormat;
         verbose?: boolean;

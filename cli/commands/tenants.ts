@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { describeIssues } from "../../functions/shared/delivery-config";
+import { DELIVERY_TYPE_CHOICES, describeIssues } from "../../functions/shared/delivery-config";
 import { WritableConfigSchema } from "../../functions/tenant-api/schemas";
 import { loadApiSettings } from "../../functions/tenant-api/settings";
 import { createRouter } from "../../functions/tenant-api/wiring";
@@ -234,7 +234,7 @@ export function registerTenants(program: Command, io: CliIo): void {
       .command("get")
       .description("show one delivery config")
       .argument("<tenant>")
-      .argument("<type>", "cloudwatch or s3"),
+      .argument("<type>", DELIVERY_TYPE_CHOICES),
   ).action(async (tenant: string, type: string, o: ConnectionOptions) => {
     const reply = expectOk(
       await api(o)({

@@ -1,9 +1,19 @@
 /**
  * What the delivery engine needs from the outside world, and nothing about the AWS SDK.
- * Adapters in ./adapters implement these with real clients; tests use in-memory fakes.
+ * Adapters in ./adapters implement these with real clients; tests use in-memory fakes. The domain
+ * model these ports carry lives in ./model.
  */
 
 import type { DestinationSession } from "../shared/credentials";
+import type { DeliveryCounts } from "./model/counts";
+import type { Checkpoint, Claim, ObjectIdentity } from "./model/ledger";
+import type {
+  DestinationRef,
+  DestinationState,
+  LostEntry,
+  ParkedDelivery,
+  ParkedEntry,
+} from "./model/parked";
 import type { LogEvent } from "./reading/log-records";
 
 export type {
@@ -18,12 +28,6 @@ export interface StagedObject {
   readonly contentLength?: number;
   readonly lastModified?: Date;
   readonly contentType?: string;
-}
-
-/** What identifies one version of an object: the version id where versioning is on, else the ETag. */
-export interface ObjectIdentity {
-  readonly versionId?: string;
-  readonly eTag?: string;
 }
 
 /** Random access to one object (Parquet is read footer first, one row group at a time). */
@@ -110,71 +114,6 @@ export interface ObjectWriter {
   putObject(session: DestinationSession, request: PutObjectRequest): Promise<void>;
 }
 
-/** What one destination has done with one object version so far. */
-export interface DeliveryCounts {
-  readonly eventsDelivered: number;
-  readonly eventsRejected: number;
-  /** Events over the size limit, delivered split into several pieces (each piece counts as delivered). */
-  readonly eventsSplit: number;
-  readonly badLines: number;
-  readonly bytes: number;
-  readonly batches: number;
-}
-
-/**
- * A destination's progress for one object version, written after every acknowledged batch. The
- * batches of an object are deterministic (same bytes, same limits, same accept-window clock), so a
- * later attempt re-reads and re-batches, but sends nothing up to `position`.
- */
-export interface Checkpoint extends DeliveryCounts {
-  /** Units (events, or pieces of split events, in reading order) covered by acknowledged batches. */
-  readonly position: number;
-  /** The clock the accept window was computed with, reused on resume so batches do not move. */
-  readonly windowNowMs: number;
-  /** Version of the reading and batching rules the batches were cut with. */
-  readonly batching: string;
-}
-
-export type Claim =
-  | { readonly state: "claimed"; readonly checkpoint?: Checkpoint }
-  | { readonly state: "complete" }
-  | { readonly state: "busy"; readonly owner: string; readonly leaseUntilMs: number }
-  | { readonly state: "parked"; readonly reason: string; readonly parkedAt: string }
-  | { readonly state: "lost"; readonly reason: string };
-
-/** A destination of one tenant, as the parking records name it. */
-export interface DestinationRef {
-  readonly tenantId: string;
-  readonly type: "cloudwatch" | "s3";
-  /** `cloudwatch:<region>:<account>:<log group>` or `s3://<bucket>/<prefix>`. */
-  readonly target: string;
-}
-
-/** A delivery set aside until its destination works again: what to deliver, and why it waits. */
-export interface ParkedDelivery extends DestinationRef {
-  readonly bucket: string;
-  readonly key: string;
-  readonly versionId?: string;
-  readonly eTag?: string;
-  /** The object's time (ISO): parked objects are delivered oldest first. */
-  readonly eventTime: string;
-  readonly bytes?: number;
-  readonly reason: string;
-}
-
-export interface ParkedEntry extends ParkedDelivery {
-  /** The ledger id of (object version, destination). */
-  readonly id: string;
-  /** When it was first parked (ISO). */
-  readonly parkedAt: string;
-}
-
-/** A parked delivery whose staged object expired (or was deleted) before it could be delivered. */
-export interface LostEntry extends ParkedEntry {
-  readonly lostAt: string;
-  readonly lostReason: string;
-}
-
 /**
  * Claims and checkpoints per (object version, destination). A claim is a lease: a conditional
  * write that succeeds when nobody holds a live lease and the destination is not complete; only the
@@ -194,20 +133,6 @@ export interface DeliveryLedger {
   complete(id: string, owner: string, counts: DeliveryCounts): Promise<void>;
   /** Gives the lease up (the checkpoint stays), so the next attempt need not wait for it to expire. */
   release(id: string, owner: string): Promise<void>;
-}
-
-/** One destination's parking record: its circuit breaker and the episode it is in. */
-export interface DestinationState extends DestinationRef {
-  /** `open`: new objects are parked at once, without calling AWS, until a probe passes. */
-  readonly state: "closed" | "open";
-  /** Deliveries parked in a row (reset by a delivery that works). */
-  readonly streak: number;
-  readonly reason: string;
-  /** First park of this episode (ISO). */
-  readonly since: string;
-  readonly lastParkedAt: string;
-  readonly openedAt?: string;
-  readonly probe?: { readonly at: string; readonly ok: boolean; readonly detail: string };
 }
 
 /**

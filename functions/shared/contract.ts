@@ -65,9 +65,12 @@ export const LOG_GROUP_WRITER_ACTIONS = [
 ] as const;
 
 /**
- * The delivery ledger's sparse index of parked deliveries and destination records: partition
- * `park_group`, sort `park_order`. Only items that carry both attributes are in it.
+ * The delivery ledger table as the stack creates it and the distributor reads it: one item per key
+ * `pk`, expiring at `ttl` (epoch seconds), and the sparse index of parked deliveries and destination
+ * records (partition `park_group`, sort `park_order`; only items carrying both are in it). The item
+ * layout inside lives in functions/distributor/adapters/ledger-items.ts.
  */
+export const LEDGER_TABLE = { hashKey: "pk", ttlAttribute: "ttl" } as const;
 export const LEDGER_PARKED_INDEX = { name: "parked", hashKey: "park_group", rangeKey: "park_order" } as const;
 
 /** The event a schedule sends the distributor function to probe parked destinations and recover them. */

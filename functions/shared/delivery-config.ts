@@ -1,5 +1,6 @@
 import * as z from "zod";
 import {
+  ACCOUNT_ID_PATTERN,
   APPLICATION_PATTERN,
   BUCKET_NAME_PATTERN,
   BUCKET_PREFIX_PATTERN,
@@ -16,6 +17,18 @@ import {
  * The tenant delivery configuration: one DynamoDB item per (tenant_id, type). This schema is the
  * single source of truth for every reader and writer (distributor, API, CLI).
  */
+
+/** A 12-digit AWS account id: the one rule for environments, the registry and onboarding. */
+export const AccountIdSchema = z.string().regex(ACCOUNT_ID_PATTERN, "must be a 12-digit AWS account id");
+
+/** Where a delivery config sends logs; the one list every reader, writer and stack uses. */
+export const DELIVERY_TYPES = ["cloudwatch", "s3"] as const;
+export type DeliveryType = (typeof DELIVERY_TYPES)[number];
+export const DeliveryTypeSchema = z.enum(DELIVERY_TYPES);
+export const isDeliveryType = (value: unknown): value is DeliveryType =>
+  DELIVERY_TYPES.includes(value as DeliveryType);
+/** "cloudwatch or s3", for messages and help texts. */
+export const DELIVERY_TYPE_CHOICES = `${DELIVERY_TYPES.slice(0, -1).join(", ")} or ${DELIVERY_TYPES.at(-1)}`;
 
 const trimmed = (max: number) => z.string().trim().min(1).max(max);
 
@@ -122,8 +135,11 @@ export const DeliveryConfigSchema = z
 export type CloudWatchConfig = z.infer<typeof CloudWatchConfigSchema>;
 export type S3Config = z.infer<typeof S3ConfigSchema>;
 export type DeliveryConfig = z.infer<typeof DeliveryConfigSchema>;
-export type DeliveryType = DeliveryConfig["type"];
-export const DELIVERY_TYPES: readonly DeliveryType[] = ["cloudwatch", "s3"];
+// Fails to compile when a config type is added to the union and not to DELIVERY_TYPES, or the reverse.
+const _everyTypeListed: [DeliveryConfig["type"], DeliveryType] extends [DeliveryType, DeliveryConfig["type"]]
+  ? true
+  : never = true;
+void _everyTypeListed;
 
 /** Field-level messages for an invalid config: `log_group_name: must be ...`. */
 export function describeIssues(error: z.ZodError): string[] {

@@ -39,6 +39,9 @@ export const KEY_FILE_PATTERN = /^(?!\.{1,2}$)[^/\u0000-\u001f\u007f]{1,255}$/u;
 /** Application names in desired_logs must be valid application key segments. */
 export const APPLICATION_PATTERN = KEY_SEGMENT_PATTERN;
 
+/** A 12-digit AWS account id. */
+export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
+
 /** Full IAM role ARN, paths allowed: arn:<partition>:iam::<12 digits>:role/<path/>name. */
 export const ROLE_ARN_PATTERN =
   /^arn:aws(?:-cn|-us-gov)?:iam::(\d{12}):role\/(?:[\x21-\x7E]{1,510}\/)?[\w+=,.@-]{1,64}$/;

@@ -1,8 +1,6 @@
 import * as z from "zod";
-import { describeIssues, TenantIdSchema } from "./delivery-config";
+import { AccountIdSchema, describeIssues, TenantIdSchema } from "./delivery-config";
 import { KEY_SEGMENT_PATTERN } from "./patterns";
-
-export const AccountIdSchema = z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id");
 
 /**
  * The platform's own record of a tenant: the AWS accounts its logs may go to and, optionally, the

@@ -1,4 +1,10 @@
-import { type DeliveryConfig, DeliveryConfigSchema, TenantIdSchema } from "../shared/delivery-config";
+import {
+  DELIVERY_TYPE_CHOICES,
+  type DeliveryConfig,
+  DeliveryConfigSchema,
+  isDeliveryType,
+  TenantIdSchema,
+} from "../shared/delivery-config";
 import { accountOfRoleArn } from "../shared/patterns";
 import { parseRegistration, TenantRegistrationSchema } from "../shared/tenant-registry";
 import { ApiError, badRequest, conflict, notFound } from "./errors";
@@ -33,8 +39,8 @@ function pageSize(limitText?: string): number {
 }
 
 function checkType(type: string): void {
-  if (type !== "cloudwatch" && type !== "s3")
-    throw badRequest("invalid type in path", { type: ["must be cloudwatch or s3"] });
+  if (!isDeliveryType(type))
+    throw badRequest("invalid type in path", { type: [`must be ${DELIVERY_TYPE_CHOICES}`] });
 }
 
 function asObject(body: unknown): Record<string, unknown> {

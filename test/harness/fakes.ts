@@ -3,24 +3,25 @@ import { CachedRegistry, CachedTenantConfigs } from "../../functions/distributor
 import { eventBytes, PUT_LOG_EVENTS_LIMITS } from "../../functions/distributor/delivery/batching";
 import { DeliveryEngine, type EngineSettings } from "../../functions/distributor/delivery/engine";
 import { ClaimLostError, ObjectNotFoundError } from "../../functions/distributor/errors";
+import type { Checkpoint, Claim } from "../../functions/distributor/model/ledger";
+import type {
+  DestinationRef,
+  DestinationState,
+  LostEntry,
+  ParkedDelivery,
+  ParkedEntry,
+} from "../../functions/distributor/model/parked";
 import { Parking } from "../../functions/distributor/parking/parking";
 import { ParkedRecovery } from "../../functions/distributor/parking/recovery";
 import type {
-  Checkpoint,
-  Claim,
   CloudWatchLogsApi,
   ConfigSource,
   CredentialBroker,
   DeliveryLedger,
-  DestinationRef,
   DestinationSession,
-  DestinationState,
-  LostEntry,
   Notifier,
   ObjectSource,
   ObjectWriter,
-  ParkedDelivery,
-  ParkedEntry,
   ParkingStore,
   PutLogEventsResult,
   PutObjectRequest,

@@ -3,17 +3,24 @@ import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { LEDGER_PARKED_INDEX } from "../../shared/contract";
 import { queryAll } from "../../shared/dynamodb-query";
 import { hasErrorName } from "../../shared/errors";
-import type { DestinationRef, DestinationState, LostEntry, ParkedEntry, ParkingStore } from "../ports";
-import { entryOf, ledgerTtl, lostGroup, parkedGroup } from "./dynamodb";
-
-/** Index partition of every destination record. */
-const DESTINATIONS = "destinations";
-
-const recordKey = (d: DestinationRef) => ({ pk: `destination#${d.tenantId}#${d.target}` });
+import type { DestinationRef, DestinationState, LostEntry, ParkedEntry } from "../model/parked";
+import type { ParkingStore } from "../ports";
+import {
+  DESTINATIONS_GROUP,
+  destinationKey,
+  destinationOrder,
+  entryOf,
+  KEY,
+  ledgerTtl,
+  lostGroup,
+  parkedGroup,
+  stateOf,
+  TTL,
+} from "./ledger-items";
 
 /**
  * Destination records (the circuit breakers) and the parked deliveries, in the delivery ledger's
- * table: a record per destination that has parked something (`pk` `destination#<tenant>#<target>`),
+ * table: a record per destination that has parked something (layout: ./ledger-items.ts),
  * and the sparse index `parked` (partition `park_group`, sort `park_order`) that lists records and
  * each destination's parked and lost deliveries in time order. Records carry the ledger's `ttl`,
  * refreshed by every park, so quiet destinations age out with the deliveries they covered.
@@ -31,12 +38,12 @@ export class DynamoDbParkingStore implements ParkingStore {
   }
 
   async destination(ref: DestinationRef): Promise<DestinationState | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: recordKey(ref) }));
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: destinationKey(ref) }));
     return out.Item ? stateOf(out.Item) : undefined;
   }
 
   async destinations(): Promise<DestinationState[]> {
-    return (await this.query(DESTINATIONS)).map(stateOf);
+    return (await this.query(DESTINATIONS_GROUP)).map(stateOf);
   }
 
   async parked(ref: DestinationRef, limit?: number): Promise<ParkedEntry[]> {
@@ -61,15 +68,15 @@ export class DynamoDbParkingStore implements ParkingStore {
     const out = await this.db.send(
       new UpdateCommand({
         TableName: this.table,
-        Key: recordKey(ref),
+        Key: destinationKey(ref),
         UpdateExpression:
-          "SET tenant_id = :t, dest_type = :type, #target = :target, park_group = :group, park_order = :order, " +
+          `SET tenant_id = :t, dest_type = :type, #target = :target, ${LEDGER_PARKED_INDEX.hashKey} = :group, ${LEDGER_PARKED_INDEX.rangeKey} = :order, ` +
           "#reason = :reason, last_parked_at = :now, #since = if_not_exists(#since, :now), " +
-          "#state = if_not_exists(#state, :closed), #ttl = :ttl ADD streak :add",
+          `#state = if_not_exists(#state, :closed), #ttl = :ttl ADD streak :add`,
         // Placeholders for every name DynamoDB reserves (target, reason, since, state, ttl).
         ExpressionAttributeNames: {
           "#state": "state",
-          "#ttl": "ttl",
+          "#ttl": TTL,
           "#target": "target",
           "#reason": "reason",
           "#since": "since",
@@ -78,8 +85,8 @@ export class DynamoDbParkingStore implements ParkingStore {
           ":t": ref.tenantId,
           ":type": ref.type,
           ":target": ref.target,
-          ":group": DESTINATIONS,
-          ":order": `${ref.tenantId}#${ref.target}`,
+          ":group": DESTINATIONS_GROUP,
+          ":order": destinationOrder(ref),
           ":reason": reason,
           ":now": now,
           ":closed": "closed",
@@ -112,7 +119,7 @@ export class DynamoDbParkingStore implements ParkingStore {
     await this.conditional(
       ref,
       "SET probe_at = :now, probe_ok = :ok, probe_detail = :detail",
-      "attribute_exists(pk)",
+      `attribute_exists(${KEY})`,
       {
         ":now": this.iso(),
         ":ok": probe.ok,
@@ -142,7 +149,7 @@ export class DynamoDbParkingStore implements ParkingStore {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: recordKey(ref),
+          Key: destinationKey(ref),
           UpdateExpression: update,
           ConditionExpression: condition,
           ...names(update + condition),
@@ -177,24 +184,4 @@ function names(expression: string) {
   const all: Record<string, string> = { "#state": "state", "#since": "since" };
   const used = Object.fromEntries(Object.entries(all).filter(([k]) => expression.includes(k)));
   return Object.keys(used).length > 0 ? { ExpressionAttributeNames: used } : {};
-}
-
-function stateOf(item: Record<string, unknown>): DestinationState {
-  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
-  const probeAt = str(item.probe_at);
-  const openedAt = str(item.opened_at);
-  return {
-    tenantId: String(item.tenant_id),
-    type: item.dest_type === "s3" ? "s3" : "cloudwatch",
-    target: String(item.target),
-    state: item.state === "open" ? "open" : "closed",
-    streak: Number(item.streak ?? 0),
-    reason: String(item.reason ?? ""),
-    since: str(item.since) ?? str(item.last_parked_at) ?? "",
-    lastParkedAt: String(item.last_parked_at ?? ""),
-    ...(openedAt && { openedAt }),
-    ...(probeAt && {
-      probe: { at: probeAt, ok: item.probe_ok === true, detail: String(item.probe_detail ?? "") },
-    }),
-  };
 }

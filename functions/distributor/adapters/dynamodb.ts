@@ -1,19 +1,29 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { LEDGER_PARKED_INDEX } from "../../shared/contract";
 import { queryAll } from "../../shared/dynamodb-query";
 import { hasErrorName } from "../../shared/errors";
 import { ClaimLostError } from "../errors";
-import type {
-  Checkpoint,
-  Claim,
-  ConfigSource,
-  DeliveryCounts,
-  DeliveryLedger,
-  DestinationRef,
-  ParkedDelivery,
-  ParkedEntry,
-  RegistrySource,
-} from "../ports";
+import { COUNT_FIELDS, type DeliveryCounts } from "../model/counts";
+import type { Checkpoint, Claim } from "../model/ledger";
+import type { ParkedDelivery } from "../model/parked";
+import type { ConfigSource, DeliveryLedger, RegistrySource } from "../ports";
+import {
+  CHECKPOINT_FIELDS,
+  checkpointSet,
+  itemKey,
+  KEY,
+  ledgerTtl,
+  lostGroup,
+  parkedFields,
+  parkedGroup,
+  parkOrder,
+  readCheckpoint,
+  TTL,
+} from "./ledger-items";
+
+/** Leaving the parked index: removing its key attributes. */
+const PARKED_INDEX_KEYS = `${LEDGER_PARKED_INDEX.hashKey}, ${LEDGER_PARKED_INDEX.rangeKey}`;
 
 /** Reads every delivery-config item of a tenant (partition key tenant_id), across pages. */
 export class DynamoDbConfigSource implements ConfigSource {
@@ -45,21 +55,10 @@ export class DynamoDbRegistrySource implements RegistrySource {
   }
 }
 
-const COUNT_FIELDS = [
-  "eventsDelivered",
-  "eventsRejected",
-  "eventsSplit",
-  "badLines",
-  "bytes",
-  "batches",
-] as const;
-const CHECKPOINT_FIELDS = [...COUNT_FIELDS, "position", "windowNowMs"] as const;
-
 /**
- * Ledger items, one per (object version, destination): `pk`, `state` (`in_progress` or
- * `complete`), `owner` and `lease_until` (epoch ms) of the current claim, the checkpoint (`cp_*`,
- * `batching`) and `ttl` (epoch s). Every write is conditional, so two attempts can never both
- * hold a claim. An item from before claims existed (no `state`) counts as complete.
+ * Claims, checkpoints and parked deliveries in the ledger table (layout: ./ledger-items.ts). Every
+ * write is conditional, so two attempts can never both hold a claim. An item without `state` counts
+ * as complete.
  */
 export class DynamoDbDeliveryLedger implements DeliveryLedger {
   readonly durable = true;
@@ -82,17 +81,17 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
     options: { takeParked?: boolean } = {},
   ): Promise<Claim> {
     const now = this.now();
-    const free = "attribute_not_exists(pk) OR (#state = :progress AND (lease_until < :now OR #owner = :me))";
+    const free = `attribute_not_exists(${KEY}) OR (#state = :progress AND (lease_until < :now OR #owner = :me))`;
     try {
       const out = await this.db.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { pk: id },
+          Key: itemKey(id),
           // A parked item keeps its ttl: it must not outlive the staged object by being retried.
           UpdateExpression:
             "SET #owner = :me, lease_until = :lease, #state = :progress, #ttl = if_not_exists(#ttl, :ttl), claimed_at = :now",
           ConditionExpression: options.takeParked ? `${free} OR #state = :parked` : free,
-          ExpressionAttributeNames: { "#owner": "owner", "#state": "state", "#ttl": "ttl" },
+          ExpressionAttributeNames: { "#owner": "owner", "#state": "state", "#ttl": TTL },
           ExpressionAttributeValues: {
             ":me": owner,
             ":lease": now + leaseMs,
@@ -110,7 +109,7 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
       if (!hasErrorName(error, "ConditionalCheckFailedException")) throw error;
     }
     const current = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: { pk: id }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.table, Key: itemKey(id), ConsistentRead: true }),
     );
     const item = current.Item ?? {};
     if (item.state === "in_progress") {
@@ -133,7 +132,7 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { pk: id },
+          Key: itemKey(id),
           UpdateExpression: set,
           ConditionExpression: "#owner = :me AND #state = :progress",
           ExpressionAttributeNames: { "#owner": "owner", "#state": "state", ...names },
@@ -153,27 +152,21 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
   }
 
   async checkpoint(id: string, owner: string, checkpoint: Checkpoint, leaseMs: number): Promise<void> {
-    const values: Record<string, unknown> = {
+    const { set, values } = checkpointSet(CHECKPOINT_FIELDS, checkpoint);
+    await this.ownerUpdate(id, owner, `SET lease_until = :lease, batching = :batching, ${set}`, {
+      ...values,
       ":lease": this.now() + leaseMs,
       ":batching": checkpoint.batching,
-    };
-    for (const f of CHECKPOINT_FIELDS) values[`:${f}`] = checkpoint[f];
-    const set = CHECKPOINT_FIELDS.map((f) => `cp_${f} = :${f}`).join(", ");
-    await this.ownerUpdate(id, owner, `SET lease_until = :lease, batching = :batching, ${set}`, values);
+    });
   }
 
   async complete(id: string, owner: string, counts: DeliveryCounts): Promise<void> {
-    const values: Record<string, unknown> = {
-      ":complete": "complete",
-      ":at": new Date(this.now()).toISOString(),
-    };
-    for (const f of COUNT_FIELDS) values[`:${f}`] = counts[f];
-    const set = COUNT_FIELDS.map((f) => `cp_${f} = :${f}`).join(", ");
+    const { set, values } = checkpointSet(COUNT_FIELDS, counts);
     await this.ownerUpdate(
       id,
       owner,
-      `SET #state = :complete, delivered_at = :at, ${set} REMOVE lease_until, park_group, park_order`,
-      values,
+      `SET #state = :complete, delivered_at = :at, ${set} REMOVE lease_until, ${PARKED_INDEX_KEYS}`,
+      { ...values, ":complete": "complete", ":at": new Date(this.now()).toISOString() },
     );
   }
 
@@ -210,7 +203,7 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
     const values: Record<string, unknown> = {
       ":aside": state,
       ":group": group,
-      ":order": `${delivery.eventTime}|${delivery.key}`,
+      ":order": parkOrder(delivery),
       ":at": new Date(this.now()).toISOString(),
       ":reason": delivery.reason,
     };
@@ -224,64 +217,11 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
     await this.ownerUpdate(
       id,
       owner,
-      `SET #state = :aside, park_group = :group, park_order = :order, ${stamp}, ${set.join(", ")} REMOVE lease_until`,
+      `SET #state = :aside, ${LEDGER_PARKED_INDEX.hashKey} = :group, ${LEDGER_PARKED_INDEX.rangeKey} = :order, ${stamp}, ${set.join(", ")} REMOVE lease_until`,
       values,
       names,
     );
   }
-}
-
-/** The `ttl` (epoch seconds) of a ledger item written at `nowMs`: the ledger's one expiry rule. */
-export const ledgerTtl = (nowMs: number, days: number) => Math.floor(nowMs / 1000) + days * 86_400;
-
-/** Index partitions: a destination's parked deliveries, its lost ones, and all destination records. */
-export const parkedGroup = (d: DestinationRef) => `parked#${d.tenantId}#${d.target}`;
-export const lostGroup = (d: DestinationRef) => `lost#${d.tenantId}#${d.target}`;
-
-/** The attributes a parked item carries besides its state: enough to deliver it again. */
-function parkedFields(p: ParkedDelivery): Record<string, string | number> {
-  return {
-    tenant_id: p.tenantId,
-    dest_type: p.type,
-    target: p.target,
-    bucket: p.bucket,
-    object_key: p.key,
-    event_time: p.eventTime,
-    ...(p.versionId && { version_id: p.versionId }),
-    ...(p.eTag && { etag: p.eTag }),
-    ...(p.bytes !== undefined && { object_bytes: p.bytes }),
-  };
-}
-
-/** A parked (or lost) item as an entry; undefined for items that never were parked. */
-export function entryOf(item: Record<string, unknown>): ParkedEntry | undefined {
-  if (typeof item.tenant_id !== "string" || typeof item.object_key !== "string") return undefined;
-  const type = item.dest_type === "s3" ? "s3" : "cloudwatch";
-  return {
-    id: String(item.pk),
-    tenantId: item.tenant_id,
-    type,
-    target: String(item.target),
-    bucket: String(item.bucket),
-    key: item.object_key,
-    eventTime: String(item.event_time),
-    reason: String(item.park_reason ?? ""),
-    parkedAt: String(item.parked_at ?? ""),
-    ...(typeof item.version_id === "string" && { versionId: item.version_id }),
-    ...(typeof item.etag === "string" && { eTag: item.etag }),
-    ...(item.object_bytes !== undefined && { bytes: Number(item.object_bytes) }),
-  };
-}
-
-function readCheckpoint(item: Record<string, unknown>): Checkpoint | undefined {
-  if (typeof item.batching !== "string") return undefined;
-  const cp: Record<string, unknown> = { batching: item.batching };
-  for (const f of CHECKPOINT_FIELDS) {
-    const v = Number(item[`cp_${f}`]);
-    if (!Number.isFinite(v)) return undefined;
-    cp[f] = v;
-  }
-  return cp as unknown as Checkpoint;
 }
 
 /**

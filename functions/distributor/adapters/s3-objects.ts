@@ -8,9 +8,9 @@ import {
 } from "@aws-sdk/client-s3";
 import { hasErrorName } from "../../shared/errors";
 import { DestinationDeniedError, isAccessDenied, ObjectNotFoundError } from "../errors";
+import type { ObjectIdentity } from "../model/ledger";
 import type {
   DestinationSession,
-  ObjectIdentity,
   ObjectRanges,
   ObjectSource,
   ObjectWriter,

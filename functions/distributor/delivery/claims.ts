@@ -2,15 +2,10 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { ClaimedElsewhereError, ClaimLostError, describeError, outcomeOf } from "../errors";
 import type { ObjectRef } from "../intake/notification";
-import type {
-  Checkpoint,
-  Claim,
-  DeliveryCounts,
-  DeliveryLedger,
-  ObjectIdentity,
-  ParkedDelivery,
-  Telemetry,
-} from "../ports";
+import type { DeliveryCounts } from "../model/counts";
+import type { Checkpoint, Claim, ObjectIdentity } from "../model/ledger";
+import type { ParkedDelivery } from "../model/parked";
+import type { DeliveryLedger, Telemetry } from "../ports";
 
 /**
  * The same object version must get the same ledger id whether it arrives by S3 notification,

@@ -7,15 +7,15 @@ import type { LogObjectKey } from "../admission/object-key";
 import type { CachedRegistry, CachedTenantConfigs } from "../admission/tenant-configs";
 import { isCustomerSide, MalformedMessageError, NotRegisteredError, outcomeOf } from "../errors";
 import { type ObjectRef, parseNotification } from "../intake/notification";
+import type { ObjectIdentity } from "../model/ledger";
+import type { ParkedEntry } from "../model/parked";
 import type { Parking } from "../parking/parking";
 import type {
   CloudWatchLogsFactory,
   CredentialBroker,
   DeliveryLedger,
-  ObjectIdentity,
   ObjectSource,
   ObjectWriter,
-  ParkedEntry,
   Telemetry,
 } from "../ports";
 import { objectEvents } from "../reading/object-events";

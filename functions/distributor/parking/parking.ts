@@ -1,13 +1,7 @@
 import { PerTenantCache } from "../admission/tenant-configs";
 import { describeError } from "../errors";
-import type {
-  DestinationRef,
-  DestinationState,
-  Notifier,
-  ParkingStore,
-  StagingExpiry,
-  Telemetry,
-} from "../ports";
+import type { DestinationRef, DestinationState } from "../model/parked";
+import type { Notifier, ParkingStore, StagingExpiry, Telemetry } from "../ports";
 
 export interface ParkingSettings {
   /** Deliveries parked in a row after which the destination's breaker opens. @default 3 */

@@ -1,18 +1,19 @@
-import type { DeliveryConfig } from "../../shared/delivery-config";
+import type { DeliveryConfig, DeliveryType } from "../../shared/delivery-config";
 import type { DestinationValidator } from "../../shared/destination-checks";
 import type { CachedTenantConfigs } from "../admission/tenant-configs";
 import { targetOf } from "../delivery/destinations";
 import { type DeliveryEngine, refOfParked } from "../delivery/engine";
 import type { Deadline } from "../delivery/retry";
 import { describeError, ObjectNotFoundError } from "../errors";
-import type { DestinationState, ObjectSource, ParkedEntry, Telemetry } from "../ports";
+import type { DestinationState, ParkedEntry } from "../model/parked";
+import type { ObjectSource, Telemetry } from "../ports";
 import type { Parking } from "./parking";
 
 export interface RecoveryOptions {
   /** Only this tenant's destinations. */
   readonly tenantId?: string;
   /** Only destinations of this type. */
-  readonly type?: "cloudwatch" | "s3";
+  readonly type?: DeliveryType;
   /**
    * Probe an open destination before retrying it (the scheduled run). A retry by hand skips the
    * probe: the first redelivery is the test, and is parked again if the destination still refuses.
@@ -24,7 +25,7 @@ export interface RecoveryOptions {
 /** What one run did for one destination. */
 export interface DestinationRecovery {
   readonly tenantId: string;
-  readonly type: "cloudwatch" | "s3";
+  readonly type: DeliveryType;
   readonly target: string;
   /** The breaker's state when the run began. */
   readonly stateBefore: "closed" | "open";

@@ -1,6 +1,7 @@
 import { classify, describeError, InterruptedReadError } from "../errors";
 import type { ObjectRef } from "../intake/notification";
-import type { ObjectIdentity, ObjectSource } from "../ports";
+import type { ObjectIdentity } from "../model/ledger";
+import type { ObjectSource } from "../ports";
 import { type EventChunk, type ReadStats, readLogEvents } from "./log-records";
 import { isParquetKey, readParquetEvents } from "./parquet-records";
 

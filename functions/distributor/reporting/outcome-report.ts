@@ -1,4 +1,5 @@
-import type { DeliveryCounts, Telemetry } from "../ports";
+import type { DeliveryCounts } from "../model/counts";
+import type { Telemetry } from "../ports";
 
 export type DestinationStatus =
   | "delivered"

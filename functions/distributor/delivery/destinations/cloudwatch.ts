@@ -9,7 +9,8 @@ import {
   describeError,
   InterruptedReadError,
 } from "../../errors";
-import type { Checkpoint, LogGroupSettings, PutLogEventsResult, SessionRequest } from "../../ports";
+import type { Checkpoint } from "../../model/ledger";
+import type { LogGroupSettings, PutLogEventsResult, SessionRequest } from "../../ports";
 import { type EventChunk, type LogEvent, newReadStats } from "../../reading/log-records";
 import {
   isInAcceptWindow,

@@ -1,12 +1,12 @@
-import type { DeliveryConfig } from "../../../shared/delivery-config";
+import type { DeliveryConfig, DeliveryType } from "../../../shared/delivery-config";
 import { accountOfRoleArn } from "../../../shared/patterns";
 import type { LogObjectKey } from "../../admission/object-key";
 import type { ObjectRef } from "../../intake/notification";
+import type { DeliveryCounts } from "../../model/counts";
+import type { ObjectIdentity } from "../../model/ledger";
 import type {
   CloudWatchLogsFactory,
-  DeliveryCounts,
   DestinationSession,
-  ObjectIdentity,
   ObjectSource,
   ObjectWriter,
   SessionRequest,
@@ -86,7 +86,7 @@ export interface DeliveryRun {
 
 /** A place a tenant's logs go: where (target), with which session, and how. */
 export interface Destination {
-  readonly type: "cloudwatch" | "s3";
+  readonly type: DeliveryType;
   /** `cloudwatch:<region>:<account>:<log group>` or `s3://<bucket>/<prefix>`. */
   readonly target: string;
   /** The customer-role session it needs, narrowed by a session policy to this destination. */
