@@ -44,7 +44,10 @@ import { type AsyncBuffer, parquetMetadataAsync, parquetReadObjects } from "hypa
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { NoLedger } from "../functions/distributor/adapters/dynamodb";
 import { CachedRegistry, CachedTenantConfigs } from "../functions/distributor/admission/tenant-configs";
-import { eventBytes, minimumBatches } from "../functions/distributor/delivery/batching";
+import {
+  eventBytes,
+  minimumBatches,
+} from "../functions/distributor/delivery/destinations/cloudwatch/batching";
 import { DeliveryEngine } from "../functions/distributor/delivery/engine";
 import type { CloudWatchLogsApi, LogLevel, ObjectRanges } from "../functions/distributor/ports";
 import { bundleNodeProgram } from "../stacks/constructs/bundle";

@@ -17,7 +17,7 @@ import { PowertoolsTelemetry } from "./adapters/powertools-telemetry";
 import { S3ObjectSource, S3ObjectWriter, S3StagingExpiry } from "./adapters/s3-objects";
 import { LogNotifier, SnsNotifier } from "./adapters/sns-notifier";
 import { CachedRegistry, CachedTenantConfigs } from "./admission/tenant-configs";
-import { PUT_LOG_EVENTS_LIMITS as PUT_LIMITS } from "./delivery/batching";
+import { PUT_LOG_EVENTS_LIMITS as PUT_LIMITS } from "./delivery/destinations/cloudwatch/batching";
 import { DeliveryEngine } from "./delivery/engine";
 import { Parking } from "./parking/parking";
 import { ParkedRecovery } from "./parking/recovery";

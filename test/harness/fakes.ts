@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
 import { CachedRegistry, CachedTenantConfigs } from "../../functions/distributor/admission/tenant-configs";
-import { eventBytes, PUT_LOG_EVENTS_LIMITS } from "../../functions/distributor/delivery/batching";
+import {
+  eventBytes,
+  PUT_LOG_EVENTS_LIMITS,
+} from "../../functions/distributor/delivery/destinations/cloudwatch/batching";
 import { DeliveryEngine, type EngineSettings } from "../../functions/distributor/delivery/engine";
 import { ClaimLostError, ObjectNotFoundError } from "../../functions/distributor/errors";
 import type { Checkpoint, Claim } from "../../functions/distributor/model/ledger";

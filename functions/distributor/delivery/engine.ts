@@ -26,7 +26,6 @@ import {
   type ObjectResult,
   OutcomeReport,
 } from "../reporting/outcome-report";
-import { PUT_LOG_EVENTS_LIMITS, type PutLogEventsLimits } from "./batching";
 import {
   ClaimHandle,
   identityOf,
@@ -37,6 +36,7 @@ import {
   resumedFrom,
 } from "./claims";
 import { type DestinationDeps, destinationFor } from "./destinations";
+import { PUT_LOG_EVENTS_LIMITS, type PutLogEventsLimits } from "./destinations/cloudwatch/batching";
 import { countsOf } from "./destinations/destination";
 import { Deadline, type RetryHooks, type RetryPolicy, sleep, withRetry } from "./retry";
 

@@ -1,7 +1,7 @@
 import type { DeliveryConfig } from "../../../shared/delivery-config";
 import type { LogObjectKey } from "../../admission/object-key";
-import type { PutLogEventsLimits } from "../batching";
-import { CloudWatchDestination } from "./cloudwatch";
+import type { PutLogEventsLimits } from "./cloudwatch/batching";
+import { CloudWatchDestination } from "./cloudwatch/cloudwatch";
 import type { Destination, DestinationDeps } from "./destination";
 import { S3CopyDestination } from "./s3-copy";
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { rejectedCount } from "../../../../../functions/distributor/delivery/destinations/cloudwatch";
+import { rejectedCount } from "../../../../../functions/distributor/delivery/destinations/cloudwatch/cloudwatch";
 import { firehoseKey, parquetObject, s3Event, snsEnvelope } from "../../../../harness/factories";
 import { cwConfig, fakeWorld, NOW, s3Config } from "../../../../harness/fakes";
 

@@ -4,7 +4,7 @@ import {
   CachedRegistry,
   CachedTenantConfigs,
 } from "../../../../../functions/distributor/admission/tenant-configs";
-import { PUT_LOG_EVENTS_LIMITS } from "../../../../../functions/distributor/delivery/batching";
+import { PUT_LOG_EVENTS_LIMITS } from "../../../../../functions/distributor/delivery/destinations/cloudwatch/batching";
 import { DeliveryEngine } from "../../../../../functions/distributor/delivery/engine";
 import { DestinationDeniedError } from "../../../../../functions/distributor/errors";
 import { s3Event, snsEnvelope } from "../../../../harness/factories";

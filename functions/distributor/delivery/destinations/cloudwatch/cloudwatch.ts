@@ -1,25 +1,18 @@
-import { LOG_GROUP_TAGS, LOG_GROUP_WRITER_ACTIONS } from "../../../shared/contract";
-import type { CloudWatchConfig } from "../../../shared/delivery-config";
-import { accountOfRoleArn } from "../../../shared/patterns";
-import type { LogObjectKey } from "../../admission/object-key";
+import { LOG_GROUP_TAGS, LOG_GROUP_WRITER_ACTIONS } from "../../../../shared/contract";
+import type { CloudWatchConfig } from "../../../../shared/delivery-config";
+import { accountOfRoleArn } from "../../../../shared/patterns";
+import type { LogObjectKey } from "../../../admission/object-key";
 import {
   CorruptObjectError,
   classify,
   DeadlineReachedError,
   describeError,
   InterruptedReadError,
-} from "../../errors";
-import type { Checkpoint } from "../../model/ledger";
-import type { LogGroupSettings, PutLogEventsResult, SessionRequest } from "../../ports";
-import { type EventChunk, type LogEvent, newReadStats } from "../../reading/log-records";
-import {
-  isInAcceptWindow,
-  type LogBatch,
-  PutLogEventsBatcher,
-  type PutLogEventsLimits,
-  splitOversizeMessage,
-} from "../batching";
-import { backoffDelay } from "../retry";
+} from "../../../errors";
+import type { Checkpoint } from "../../../model/ledger";
+import type { LogGroupSettings, PutLogEventsResult, SessionRequest } from "../../../ports";
+import { type EventChunk, type LogEvent, newReadStats } from "../../../reading/log-records";
+import { backoffDelay } from "../../retry";
 import {
   countsOf,
   type DeliveryRun,
@@ -27,7 +20,14 @@ import {
   type DestinationDeps,
   sessionRequestFor,
   targetOf,
-} from "./destination";
+} from "../destination";
+import {
+  isInAcceptWindow,
+  type LogBatch,
+  PutLogEventsBatcher,
+  type PutLogEventsLimits,
+  splitOversizeMessage,
+} from "./batching";
 
 /**
  * Version of the rules that cut an object into batches (reading, accept window, splitting,

@@ -7,8 +7,8 @@ import {
   minimumBatches,
   PutLogEventsBatcher,
   splitOversizeMessage,
-} from "../../../../../functions/distributor/delivery/batching";
-import type { LogEvent } from "../../../../../functions/distributor/reading/log-records";
+} from "../../../../../../../functions/distributor/delivery/destinations/cloudwatch/batching";
+import type { LogEvent } from "../../../../../../../functions/distributor/reading/log-records";
 
 function batchAll(events: LogEvent[], limits = L): LogBatch[] {
   const batcher = new PutLogEventsBatcher(limits);

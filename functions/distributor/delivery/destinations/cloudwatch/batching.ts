@@ -1,4 +1,4 @@
-import type { LogEvent } from "../reading/log-records";
+import type { LogEvent } from "../../../reading/log-records";
 
 /**
  * PutLogEvents rules (CloudWatch Logs API reference, PutLogEvents):
