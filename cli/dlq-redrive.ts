@@ -9,7 +9,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
-import { tenantOfMessage } from "../functions/distributor/intake/notification";
+import { readMessage } from "../functions/distributor/intake/notification";
 import { hasErrorName } from "../functions/shared/errors";
 import { CliError } from "./io";
 
@@ -123,7 +123,7 @@ async function batches(sqs: Pick<SQSClient, "send">, o: RedriveOptions): Promise
         continue;
       }
       const chosen = messages.filter(
-        (m) => o.tenant === undefined || tenantOfMessage(m.Body ?? "") === o.tenant,
+        (m) => o.tenant === undefined || readMessage(m.Body ?? "").tenant === o.tenant,
       );
       returned.push(...messages.filter((m) => !chosen.includes(m)));
       if (o.dryRun) {

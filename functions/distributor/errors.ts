@@ -67,6 +67,15 @@ export class DestinationDeniedError extends LogrelayError {
 }
 
 /**
+ * The destination's breaker is open (it refused several deliveries in a row): the delivery is
+ * parked at once, without an AssumeRole or any call to the customer's account.
+ */
+export class BreakerOpenError extends LogrelayError {
+  override readonly name = "BreakerOpenError";
+  readonly retryable = false;
+}
+
+/**
  * The invocation's time budget ran out before the destination finished. What was acknowledged is
  * checkpointed; the next attempt resumes there.
  */
@@ -228,8 +237,14 @@ export function isAccessDenied(error: unknown): boolean {
  * destination works again; every other permanent failure is the platform's (malformed key, invalid
  * config, unregistered account) and stays permanent.
  */
-export function isCustomerSide(error: unknown): boolean {
-  return error instanceof DestinationDeniedError || error instanceof CustomerRoleRefusedError;
+export function isCustomerSide(
+  error: unknown,
+): error is DestinationDeniedError | CustomerRoleRefusedError | BreakerOpenError {
+  return (
+    error instanceof DestinationDeniedError ||
+    error instanceof CustomerRoleRefusedError ||
+    error instanceof BreakerOpenError
+  );
 }
 
 export { describeError };

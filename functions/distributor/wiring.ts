@@ -21,6 +21,7 @@ import { PUT_LOG_EVENTS_LIMITS as PUT_LIMITS } from "./delivery/destinations/clo
 import { DeliveryEngine } from "./delivery/engine";
 import { Parking } from "./parking/parking";
 import { ParkedRecovery } from "./parking/recovery";
+import { ParkedRedelivery } from "./parking/redelivery";
 import type { Telemetry } from "./ports";
 import { TenantMeteredTelemetry } from "./reporting/tenant-metering";
 import type { DistributorSettings } from "./settings";
@@ -123,7 +124,7 @@ export function createDistributor(settings: DistributorSettings, telemetry?: Tel
   const recovery =
     parking &&
     new ParkedRecovery(
-      engine,
+      new ParkedRedelivery(engine),
       parking,
       new AwsDestinationValidator(credentials, region, settings.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN),
       configs,

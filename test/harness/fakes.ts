@@ -16,6 +16,7 @@ import type {
 } from "../../functions/distributor/model/parked";
 import { Parking } from "../../functions/distributor/parking/parking";
 import { ParkedRecovery } from "../../functions/distributor/parking/recovery";
+import { ParkedRedelivery } from "../../functions/distributor/parking/redelivery";
 import type {
   CloudWatchLogsApi,
   ConfigSource,
@@ -441,7 +442,7 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}) {
     },
   };
   const recovery = new ParkedRecovery(
-    engine,
+    new ParkedRedelivery(engine),
     parking,
     validator,
     new CachedTenantConfigs(world.configs, 0),

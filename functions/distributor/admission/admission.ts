@@ -1,7 +1,7 @@
 import { registryRefusal, type TenantRegistration } from "../../shared/tenant-registry";
-import { countsOf } from "../delivery/destinations/destination";
 import { InvalidConfigError, MalformedMessageError, NotRegisteredError, outcomeOf } from "../errors";
 import type { ObjectRef } from "../intake/notification";
+import { countsOf } from "../model/counts";
 import type { DestinationResult, ObjectResult, OutcomeReport } from "../reporting/outcome-report";
 import { type LogObjectKey, parseObjectKey } from "./object-key";
 import type { CachedRegistry, CachedTenantConfigs, TenantConfigs } from "./tenant-configs";

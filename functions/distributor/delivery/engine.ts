@@ -1,14 +1,13 @@
-import type { DeliveryConfig } from "../../shared/delivery-config";
 import { accountOfRoleArn } from "../../shared/patterns";
-import { registryRefusal, type TenantRegistration } from "../../shared/tenant-registry";
+import { registryRefusal } from "../../shared/tenant-registry";
 import { type AdmissionDeps, admit } from "../admission/admission";
 import { skipReason } from "../admission/matching";
 import type { LogObjectKey } from "../admission/object-key";
 import type { CachedRegistry, CachedTenantConfigs } from "../admission/tenant-configs";
-import { isCustomerSide, MalformedMessageError, NotRegisteredError, outcomeOf } from "../errors";
-import { type ObjectRef, parseNotification } from "../intake/notification";
+import { NotRegisteredError, outcomeOf } from "../errors";
+import { type ObjectRef, type QueuedMessage, readMessage } from "../intake/notification";
+import { countsOf } from "../model/counts";
 import type { ObjectIdentity } from "../model/ledger";
-import type { ParkedEntry } from "../model/parked";
 import type { Parking } from "../parking/parking";
 import type {
   CloudWatchLogsFactory,
@@ -18,7 +17,6 @@ import type {
   ObjectWriter,
   Telemetry,
 } from "../ports";
-import { objectEvents } from "../reading/object-events";
 import {
   combineStatus,
   type DestinationResult,
@@ -26,18 +24,11 @@ import {
   type ObjectResult,
   OutcomeReport,
 } from "../reporting/outcome-report";
-import {
-  ClaimHandle,
-  identityOf,
-  knownIdentity,
-  ledgerId,
-  newOwnerId,
-  notClaimed,
-  resumedFrom,
-} from "./claims";
+import { identityOf, knownIdentity } from "./claims";
+import { type DeliveryJob, DestinationDelivery } from "./destination-delivery";
 import { type DestinationDeps, destinationFor } from "./destinations";
 import { PUT_LOG_EVENTS_LIMITS, type PutLogEventsLimits } from "./destinations/cloudwatch/batching";
-import { countsOf } from "./destinations/destination";
+import type { DeliveryMode } from "./disposition";
 import { Deadline, type RetryHooks, type RetryPolicy, sleep, withRetry } from "./retry";
 
 export interface EngineSettings {
@@ -73,21 +64,26 @@ export interface EngineDeps {
   readonly now?: () => number;
 }
 
-/** A redelivery of a parked delivery: one destination only, and the parked claim may be taken. */
-export interface ParkedRetry {
-  readonly target: string;
-}
+/** Each destination of an object: a job to run, or the result it already has (skipped, refused). */
+export type Planned = { readonly job: DeliveryJob } | { readonly result: DestinationResult };
+
+/** An object admitted for delivery, with its destinations planned; or the outcome that refused it. */
+export type Plan =
+  | { readonly admitted: false; readonly outcome: Pick<ObjectResult, "status" | "reason" | "tenantId"> }
+  | { readonly admitted: true; readonly key: LogObjectKey; readonly destinations: Planned[] };
 
 /**
  * The delivery engine: from one SQS message (an S3 notification) to every destination of the
- * object's tenant. It orchestrates; destinations deliver, the ledger keeps claims and
- * checkpoints, the report logs and counts. Never throws for bad input: every outcome comes back
- * as a result; callers turn "failed_transient" into a retry.
+ * object's tenant. It plans (admission, destinations) and hands each destination to a
+ * DestinationDelivery; the report logs and counts. Never throws for bad input: every outcome comes
+ * back as a result; callers turn "failed_transient" into a retry.
  */
 export class DeliveryEngine {
+  readonly report: OutcomeReport;
+  /** Runs one destination under a claim: shared with the redelivery of parked deliveries. */
+  readonly delivery: DestinationDelivery;
   private readonly now: () => number;
   private readonly limits: PutLogEventsLimits;
-  private readonly report: OutcomeReport;
   private readonly destinationDeps: DestinationDeps;
   private readonly admission: AdmissionDeps;
 
@@ -104,17 +100,28 @@ export class DeliveryEngine {
       report: this.report,
       ...(settings.stagingBuckets && { stagingBuckets: settings.stagingBuckets }),
     };
+    const call = <T>(operation: () => Promise<T>, deadline: Deadline) => this.call(operation, deadline);
     this.destinationDeps = {
       objects: deps.objects,
       cloudWatchLogs: deps.cloudWatchLogs,
       objectWriter: deps.objectWriter,
       telemetry: deps.telemetry,
-      call: (operation, deadline) => this.call(operation, deadline),
+      call,
       sleep: settings.retryHooks?.sleep ?? sleep,
       now: this.now,
       reserveMs: settings.reserveMs ?? 3_000,
       logGroupRetentionDays: settings.logGroupRetentionDays ?? 30,
     };
+    this.delivery = new DestinationDelivery({
+      ledger: deps.ledger,
+      credentials: deps.credentials,
+      objects: deps.objects,
+      telemetry: deps.telemetry,
+      ...(deps.parking && { parking: deps.parking }),
+      call,
+      claimLeaseMs: settings.claimLeaseMs ?? 60_000,
+      now: this.now,
+    });
   }
 
   /** A deadline `budgetMs` from now on the engine's clock (default: the message budget). */
@@ -122,185 +129,111 @@ export class DeliveryEngine {
     return Deadline.after(budgetMs, this.now);
   }
 
+  /** One SQS message body, read here (callers that already read it pass the QueuedMessage). */
   async processMessage(
-    body: string,
+    message: string | QueuedMessage,
     context: Record<string, string> = {},
     deadline: Deadline = this.newDeadline(),
   ): Promise<MessageResult> {
-    let parsed: ReturnType<typeof parseNotification>;
-    try {
-      parsed = parseNotification(body);
-    } catch (error) {
-      if (!(error instanceof MalformedMessageError)) throw error;
-      this.report.malformedMessage(body, error.message, context);
-      return { status: "failed_permanent", reason: error.message, objects: [], ignored: [] };
+    const read = typeof message === "string" ? readMessage(message) : message;
+    if (!read.notification) {
+      this.report.malformedMessage(read.body, read.malformed, context);
+      return { status: "failed_permanent", reason: read.malformed, objects: [], ignored: [] };
     }
-    this.report.ignored(parsed.ignored, context);
+    const { objects: refs, ignored } = read.notification;
+    this.report.ignored(ignored, context);
     const objects: ObjectResult[] = [];
-    for (const ref of parsed.objects) objects.push(await this.deliverObject(ref, context, deadline));
-    return { status: combineStatus(objects.map((o) => o.status)), objects, ignored: parsed.ignored };
+    for (const ref of refs) objects.push(await this.deliverObject(ref, context, deadline));
+    return { status: combineStatus(objects.map((o) => o.status)), objects, ignored };
   }
 
+  /** Every destination of one object. */
   async deliverObject(
     ref: ObjectRef,
     context: Record<string, string> = {},
     deadline: Deadline = this.newDeadline(),
-    retry?: ParkedRetry,
   ): Promise<ObjectResult> {
-    const result = await this.deliverObjectUnreported(ref, deadline, retry);
+    const plan = await this.plan(ref, deadline);
+    const destinations = plan.admitted
+      ? await Promise.all(plan.destinations.map((p) => this.runPlanned(p, "new", deadline)))
+      : [];
+    const result = plan.admitted
+      ? this.objectResult(
+          ref,
+          plan.key.tenantId,
+          combineStatus(destinations.map((d) => d.status)),
+          destinations,
+        )
+      : this.objectResult(ref, plan.outcome.tenantId, plan.outcome.status, [], plan.outcome.reason);
     this.report.object(result, context);
     return result;
   }
 
-  /**
-   * Settles a parked delivery that cannot be delivered any more (its destination was removed, the
-   * tenant refused, the object gone): recorded as lost with the reason, never left waiting.
-   */
-  async loseParked(
-    entry: ParkedEntry,
-    reason: string,
-    deadline: Deadline = this.newDeadline(),
-  ): Promise<boolean> {
-    const acquired = await ClaimHandle.acquire({
-      ...this.claimOptions(entry.id, deadline),
-      takeParked: true,
-    });
-    if (!(acquired instanceof ClaimHandle)) return false;
-    await acquired.lose({ ...entry, reason });
-    return true;
+  /** A planned destination's result: run its job in `mode`, or the result it already has. */
+  runPlanned(planned: Planned, mode: DeliveryMode, deadline: Deadline): Promise<DestinationResult> {
+    return "job" in planned
+      ? this.delivery.run(planned.job, mode, deadline)
+      : Promise.resolve(planned.result);
   }
 
-  private async deliverObjectUnreported(
-    ref: ObjectRef,
-    deadline: Deadline,
-    retry?: ParkedRetry,
-  ): Promise<ObjectResult> {
-    const finish = (r: Omit<ObjectResult, "latencyMs" | "bucket" | "key">): ObjectResult => {
-      const reasons = r.destinations
-        .filter((d) => d.status !== "delivered" && d.reason)
-        .map((d) => `${d.type}: ${d.reason}`);
-      return {
-        bucket: ref.bucket,
-        key: ref.key,
-        ...r,
-        ...(reasons.length > 0 && { reason: reasons.join(" | ") }),
-        latencyMs: Math.max(0, this.now() - ref.eventTime.getTime()),
-      };
-    };
+  /**
+   * What may be delivered, decided before any object read or customer-side call: the object's
+   * admission (bucket, key, registry, configs), and per config a job or why not (invalid, disabled,
+   * application not selected, an account the tenant is not registered for).
+   */
+  async plan(ref: ObjectRef, deadline: Deadline): Promise<Plan> {
     const admission = await admit(ref, this.admission);
-    if (!admission.admitted) return finish({ ...admission.outcome, destinations: [] });
+    if (!admission.admitted) return { admitted: false, outcome: admission.outcome };
     const { key, registration, configs, invalid } = admission;
     let version: Promise<ObjectIdentity | undefined> | undefined;
-    const pin = () => {
+    const identity = () => {
       version ??= this.objectVersion(ref, deadline);
       return version;
     };
-    const tasks = configs.valid.map((config) =>
-      this.deliverTo(config, registration, ref, key, pin, deadline, retry),
-    );
-    const results = await Promise.all(tasks);
-    const destinations = retry ? results.filter((d) => d.target === retry.target) : [...invalid, ...results];
-    const status = combineStatus(destinations.map((d) => d.status));
-    return finish({ tenantId: key.tenantId, status, destinations });
-  }
-
-  /** One destination, isolated: whatever happens here is this destination's result only. */
-  private async deliverTo(
-    config: DeliveryConfig,
-    registration: TenantRegistration,
-    ref: ObjectRef,
-    key: LogObjectKey,
-    pin: () => Promise<ObjectIdentity | undefined>,
-    deadline: Deadline,
-    retry?: ParkedRetry,
-  ): Promise<DestinationResult> {
-    const region = config.target_region ?? this.settings.region;
-    const destination = destinationFor(config, key, region, this.limits, this.destinationDeps);
-    const base = { ...countsOf(), type: destination.type, target: destination.target };
-    if (retry && retry.target !== destination.target)
-      return { ...base, status: "skipped", reason: "not retried" };
-    const skipped = skipReason(config, key.application, (unknownGroups) =>
-      this.deps.telemetry.log("warn", "delivery config names unknown application groups", {
-        tenant_id: key.tenantId,
-        type: config.type,
-        unknown_groups: unknownGroups,
-      }),
-    );
-    if (skipped) return { ...base, status: "skipped", reason: skipped };
-    // Where a tenant's logs may go is the registry's word, not the (tenant-editable) config's.
-    const accountId = accountOfRoleArn(config.log_distribution_role_arn);
-    const refused = registryRefusal(key.tenantId, registration, { accountId });
-    if (refused) {
-      this.report.registryRefusal(key.tenantId);
-      return { ...base, ...outcomeOf(new NotRegisteredError(refused)) };
-    }
-    const progress = countsOf();
-    const parking = this.deps.ledger.durable ? this.deps.parking : undefined;
-    const dest = { tenantId: key.tenantId, type: destination.type, target: destination.target };
-    let claim: ClaimHandle | undefined;
-    let identity: ObjectIdentity | undefined;
-    const setAside = async (reason: string, failed: boolean): Promise<DestinationResult> => {
-      await claim?.park({ ...dest, ...parkedObject(ref, identity), reason });
-      await parking?.parked(dest, reason, failed);
-      return { ...base, ...progress, status: "parked", reason, ...resumedFrom(claim) };
-    };
-    try {
-      identity = await pin();
-      const acquired = await ClaimHandle.acquire({
-        ...this.claimOptions(ledgerId(ref, identity, destination.target), deadline),
-        ...(retry && { takeParked: true }),
-      });
-      if (!(acquired instanceof ClaimHandle)) return { ...base, ...notClaimed(acquired) };
-      claim = acquired;
-      // An open breaker parks new objects at once: no AssumeRole against a role known to refuse.
-      const open = retry ? undefined : await parking?.openBreaker(dest);
-      if (open) return await setAside(`destination parked since ${open.since}: ${open.reason}`, false);
-      const session = await this.deps.credentials.destinationSession(destination.sessionRequest);
-      const call = <T>(operation: () => Promise<T>) => this.call(operation, deadline);
-      await destination.deliver({
-        ref,
-        key,
-        pin: identity,
-        events: objectEvents(this.deps.objects, ref, identity, call),
-        session,
-        claim,
-        deadline,
-        progress,
-      });
-      await claim.complete(progress);
-      await parking?.delivered(dest);
-      return { ...base, ...progress, status: "delivered", ...resumedFrom(claim) };
-    } catch (error) {
-      const outcome = outcomeOf(error);
-      try {
-        // The customer's side refuses: set aside (acknowledged), retried once it works again.
-        if (claim && parking && isCustomerSide(error)) return await setAside(outcome.reason, true);
-        // A parked delivery that can no longer be delivered (object expired, config gone bad): lost, said why.
-        if (claim && retry && outcome.status === "failed_permanent") {
-          await claim.lose({ ...dest, ...parkedObject(ref, identity), reason: outcome.reason });
-          return { ...base, ...progress, status: "lost", reason: outcome.reason, ...resumedFrom(claim) };
-        }
-      } catch (bookkeeping) {
-        // Not parked (the ledger refused or timed out): never acknowledged as if it were; the
-        // message is retried (then the DLQ), so nothing is lost.
-        await claim?.release();
-        const failed = `${outcome.reason}; and it could not be parked: ${outcomeOf(bookkeeping).reason}`;
-        return { ...base, ...progress, status: "failed_transient", reason: failed, ...resumedFrom(claim) };
+    const planned = configs.valid.map((config): Planned => {
+      const region = config.target_region ?? this.settings.region;
+      const destination = destinationFor(config, key, region, this.limits, this.destinationDeps);
+      const none = { ...countsOf(), type: destination.type, target: destination.target };
+      const skipped = skipReason(config, key.application, (unknownGroups) =>
+        this.deps.telemetry.log("warn", "delivery config names unknown application groups", {
+          tenant_id: key.tenantId,
+          type: config.type,
+          unknown_groups: unknownGroups,
+        }),
+      );
+      if (skipped) return { result: { ...none, status: "skipped", reason: skipped } };
+      // Where a tenant's logs may go is the registry's word, not the (tenant-editable) config's.
+      const accountId = accountOfRoleArn(config.log_distribution_role_arn);
+      const refused = registryRefusal(key.tenantId, registration, { accountId });
+      if (refused) {
+        this.report.registryRefusal(key.tenantId);
+        return { result: { ...none, ...outcomeOf(new NotRegisteredError(refused)) } };
       }
-      await claim?.release();
-      return { ...base, ...progress, ...outcome, ...resumedFrom(claim) };
-    }
+      return { job: { destination, ref, key, identity } };
+    });
+    return { admitted: true, key, destinations: [...invalid.map((result) => ({ result })), ...planned] };
   }
 
-  private claimOptions(id: string, deadline: Deadline) {
+  /** An object's result from its destinations' (or the refusal's) status. */
+  objectResult(
+    ref: ObjectRef,
+    tenantId: string | undefined,
+    status: ObjectResult["status"],
+    destinations: DestinationResult[],
+    refusal?: string,
+  ): ObjectResult {
+    const reasons = destinations
+      .filter((d) => d.status !== "delivered" && d.reason)
+      .map((d) => `${d.type}: ${d.reason}`);
+    const reason = refusal ?? (reasons.length > 0 ? reasons.join(" | ") : undefined);
     return {
-      ledger: this.deps.ledger,
-      id,
-      owner: newOwnerId(),
-      leaseMs: this.settings.claimLeaseMs ?? 60_000,
-      telemetry: this.deps.telemetry,
-      call: <T>(operation: () => Promise<T>) => this.call(operation, deadline),
-      now: this.now,
+      bucket: ref.bucket,
+      key: ref.key,
+      ...(tenantId !== undefined && { tenantId }),
+      status,
+      destinations,
+      ...(reason !== undefined && { reason }),
+      latencyMs: Math.max(0, this.now() - ref.eventTime.getTime()),
     };
   }
 
@@ -315,28 +248,4 @@ export class DeliveryEngine {
   private call<T>(operation: () => Promise<T>, deadline: Deadline): Promise<T> {
     return withRetry(operation, this.settings.retry, this.settings.retryHooks, deadline);
   }
-}
-
-/** What a parked item must carry to be delivered again: the object, its version and time. */
-function parkedObject(ref: ObjectRef, identity: ObjectIdentity | undefined) {
-  return {
-    bucket: ref.bucket,
-    key: ref.key,
-    eventTime: ref.eventTime.toISOString(),
-    ...(identity?.versionId && { versionId: identity.versionId }),
-    ...(identity?.eTag && { eTag: identity.eTag }),
-    ...(ref.size !== undefined && { bytes: ref.size }),
-  };
-}
-
-/** The object a parked entry names, as a notification would. */
-export function refOfParked(entry: ParkedEntry): ObjectRef {
-  return {
-    bucket: entry.bucket,
-    key: entry.key,
-    eventTime: new Date(entry.eventTime),
-    ...(entry.versionId && { versionId: entry.versionId }),
-    ...(entry.eTag && { eTag: entry.eTag }),
-    ...(entry.bytes !== undefined && { size: entry.bytes }),
-  };
 }

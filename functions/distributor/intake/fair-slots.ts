@@ -1,4 +1,13 @@
 /**
+ * How many of `capacity` slots one tenant may hold: a quarter (at least one), so a tenant with a
+ * huge object or a slow destination leaves three quarters to the others. The Lambda handler's batch
+ * and the worker's slots share this rule.
+ */
+export function tenantShare(capacity: number): number {
+  return Math.max(1, Math.ceil(capacity / 4));
+}
+
+/**
  * Runs tasks with at most `capacity` in flight and at most `perKey` of one key (a tenant): a
  * tenant with a huge object or a slow destination holds at most its share, the others go on. Tasks
  * over a cap wait in arrival order and start as soon as a slot and their key allow.

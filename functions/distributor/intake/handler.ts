@@ -4,8 +4,8 @@ import { RECOVER_PARKED_EVENT } from "../../shared/contract";
 import type { DeliveryEngine } from "../delivery/engine";
 import { DeadlineReachedError, TransientDeliveryError } from "../errors";
 import type { DestinationRecovery, ParkedRecovery } from "../parking/recovery";
-import { FairSlots } from "./fair-slots";
-import { tenantOfMessage } from "./notification";
+import { FairSlots, tenantShare } from "./fair-slots";
+import { type QueuedMessage, readMessage } from "./notification";
 
 /** Kept back from Lambda's remaining time: returning the batch response and flushing logs. */
 export const LAMBDA_MARGIN_MS = 5_000;
@@ -50,13 +50,13 @@ export function makeHandler(
       if (!recovery) return Promise.resolve({ destinations: [] });
       return recovery.run({ probe: true, deadline }).then((destinations) => ({ destinations }));
     }
-    const deliverRecord = async (record: SQSRecord) => {
+    const deliverRecord = async (record: SQSRecord, message: QueuedMessage) => {
       if (remaining() < minStartMs) {
         throw new DeadlineReachedError(
           `message ${record.messageId} not started: the invocation is out of time`,
         );
       }
-      const result = await engine.processMessage(record.body, { message_id: record.messageId }, deadline);
+      const result = await engine.processMessage(message, { message_id: record.messageId }, deadline);
       if (result.status === "failed_transient") {
         throw new TransientDeliveryError(
           `message ${record.messageId} will be retried: ${result.objects
@@ -71,14 +71,16 @@ export function makeHandler(
     // quarter of the batch.
     const slots = new FairSlots(
       Math.max(1, Math.min(event.Records.length, timing.maxParallel ?? event.Records.length)),
-      Math.max(1, Math.ceil(event.Records.length / 4)),
+      tenantShare(event.Records.length),
     );
-    const capped = (record: SQSRecord) =>
-      slots.run(
-        tenantOfMessage(record.body),
-        () => deliverRecord(record),
+    const capped = (record: SQSRecord) => {
+      const message = readMessage(record.body);
+      return slots.run(
+        message.tenant,
+        () => deliverRecord(record, message),
         () => Promise.reject(new Error("not started")),
       );
+    };
     return processPartialResponse(event, capped, processor, {
       context,
       throwOnFullBatchFailure: false,

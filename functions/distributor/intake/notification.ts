@@ -109,13 +109,29 @@ function parseEventTime(text: string): Date {
 }
 
 /**
- * The tenant a message is for (its first object's key), for the per-tenant cap; messages that do
- * not parse share one key (the engine reports them).
+ * An SQS message body, read once: its notification (or why it is malformed), and the tenant it is
+ * for (its first object's key) for the per-tenant share; messages that do not parse share one key.
  */
-export function tenantOfMessage(body: string): string {
+export type QueuedMessage =
+  | {
+      readonly body: string;
+      readonly tenant: string;
+      readonly notification: ParsedNotification;
+      readonly malformed?: undefined;
+    }
+  | {
+      readonly body: string;
+      readonly tenant: string;
+      readonly notification?: undefined;
+      readonly malformed: string;
+    };
+
+export function readMessage(body: string): QueuedMessage {
   try {
-    return parseNotification(body).objects[0]?.key.split("/")[0] || "(none)";
-  } catch {
-    return "(malformed)";
+    const notification = parseNotification(body);
+    return { body, notification, tenant: notification.objects[0]?.key.split("/")[0] || "(none)" };
+  } catch (error) {
+    if (!(error instanceof MalformedMessageError)) throw error;
+    return { body, malformed: error.message, tenant: "(malformed)" };
   }
 }

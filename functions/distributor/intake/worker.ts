@@ -3,8 +3,8 @@ import { backoffDelay, type Deadline, sleep } from "../delivery/retry";
 import { classify, describeError } from "../errors";
 import type { QueueMessage, QueuePort, Telemetry } from "../ports";
 import type { MessageResult } from "../reporting/outcome-report";
-import { FairSlots } from "./fair-slots";
-import { tenantOfMessage } from "./notification";
+import { FairSlots, tenantShare } from "./fair-slots";
+import { type QueuedMessage, readMessage } from "./notification";
 
 /** Deliveries in flight per worker when not set: measured by `npm run bench -- --e2e` (see README). */
 export const DEFAULT_CONCURRENCY = 32;
@@ -93,7 +93,7 @@ export class SqsWorker {
     };
     signal.addEventListener("abort", onAbort, { once: true });
     const concurrency = this.options.concurrency ?? DEFAULT_CONCURRENCY;
-    const perTenant = this.options.perTenantConcurrency ?? Math.max(1, Math.ceil(concurrency / 4));
+    const perTenant = this.options.perTenantConcurrency ?? tenantShare(concurrency);
     const slots = new FairSlots(concurrency, perTenant);
     const releaseWaiting = () => slots.cancelWaiting();
     signal.addEventListener("abort", releaseWaiting, { once: true });
@@ -132,7 +132,8 @@ export class SqsWorker {
         this.options.onCycle?.();
         if (messages.length === 0 && this.options.untilEmpty) break;
         for (const m of messages) {
-          const tenant = tenantOfMessage(m.body);
+          const message = readMessage(m.body);
+          const tenant = message.tenant;
           if (slots.waitingFor(tenant) >= perTenant) {
             await this.defer(m, stats);
             continue;
@@ -142,7 +143,7 @@ export class SqsWorker {
           void slots
             .run(
               tenant,
-              () => this.handle(m, stats, inFlight, signal),
+              () => this.handle(m, message, stats, inFlight, signal),
               () => this.release(m, stats),
             )
             .finally(() => clearInterval(heartbeat));
@@ -188,6 +189,7 @@ export class SqsWorker {
 
   private async handle(
     message: QueueMessage,
+    read: QueuedMessage,
     stats: WorkerStats,
     inFlight: Set<Deadline>,
     signal: AbortSignal,
@@ -196,7 +198,7 @@ export class SqsWorker {
     inFlight.add(deadline);
     try {
       const result = await this.engine.processMessage(
-        message.body,
+        read,
         { message_id: message.messageId, receive_count: String(message.receiveCount) },
         deadline,
       );

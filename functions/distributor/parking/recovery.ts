@@ -2,12 +2,12 @@ import type { DeliveryConfig, DeliveryType } from "../../shared/delivery-config"
 import type { DestinationValidator } from "../../shared/destination-checks";
 import type { CachedTenantConfigs } from "../admission/tenant-configs";
 import { targetOf } from "../delivery/destinations";
-import { type DeliveryEngine, refOfParked } from "../delivery/engine";
 import type { Deadline } from "../delivery/retry";
 import { describeError, ObjectNotFoundError } from "../errors";
 import type { DestinationState, ParkedEntry } from "../model/parked";
 import type { ObjectSource, Telemetry } from "../ports";
 import type { Parking } from "./parking";
+import type { ParkedRedelivery } from "./redelivery";
 
 export interface RecoveryOptions {
   /** Only this tenant's destinations. */
@@ -53,7 +53,7 @@ const EXPIRY_CHECKS = 100;
  */
 export class ParkedRecovery {
   constructor(
-    private readonly engine: DeliveryEngine,
+    private readonly redelivery: ParkedRedelivery,
     private readonly parking: Parking,
     private readonly validator: DestinationValidator,
     private readonly configs: CachedTenantConfigs,
@@ -164,12 +164,7 @@ export class ParkedRecovery {
 
   /** One parked delivery; returns why to stop, or undefined to go on. */
   private async redeliver(entry: ParkedEntry, options: RecoveryOptions, tally: Tally) {
-    const result = await this.engine.deliverObject(
-      refOfParked(entry),
-      { recovery: "parked" },
-      options.deadline,
-      { target: entry.target },
-    );
+    const result = await this.redelivery.redeliver(entry, options.deadline);
     const d = result.destinations[0];
     switch (d?.status) {
       case "delivered":
@@ -193,7 +188,7 @@ export class ParkedRecovery {
 
   private async lose(entry: ParkedEntry, reason: string, options: RecoveryOptions, tally: Tally) {
     try {
-      if (await this.engine.loseParked(entry, reason, options.deadline)) tally.lostOne(entry, reason);
+      if (await this.redelivery.lose(entry, reason, options.deadline)) tally.lostOne(entry, reason);
       return undefined;
     } catch (error) {
       return `could not record a lost delivery: ${describeError(error)}`;

@@ -171,10 +171,16 @@ export async function* decompress(source: AsyncIterable<Uint8Array>): AsyncGener
 }
 
 /**
- * A chunk of events. `ascii`: every message is ASCII, so its UTF-8 size is its length (the
- * sender then skips measuring each one).
+ * A chunk of events. `ascii`: every message is ASCII, so its UTF-8 size is its length (read it
+ * with messageBytes, which knows).
  */
 export type EventChunk = LogEvent[] & { ascii?: boolean };
+
+/** The UTF-8 size of the message of `chunk[index]`, measured only where the reader does not know it. */
+export function messageBytes(chunk: EventChunk, index: number): number {
+  const message = chunk[index]!.message;
+  return chunk.ascii === true ? message.length : Buffer.byteLength(message, "utf8");
+}
 
 /**
  * Lines are decoded in pieces of about this many bytes: a string under V8's large-object size

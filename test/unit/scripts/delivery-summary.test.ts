@@ -1,4 +1,4 @@
-import { countsOf } from "../../../functions/distributor/delivery/destinations/destination";
+import { countsOf } from "../../../functions/distributor/model/counts";
 import type {
   DestinationResult,
   ObjectResult,

@@ -16,18 +16,6 @@ import type { EventReader } from "../../reading/object-events";
 import type { ClaimHandle } from "../claims";
 import type { Deadline } from "../retry";
 
-export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** The counts of `c` (only the counts, e.g. of a checkpoint), or all zero. */
-export const countsOf = (c?: DeliveryCounts): Mutable<DeliveryCounts> => ({
-  eventsDelivered: c?.eventsDelivered ?? 0,
-  eventsRejected: c?.eventsRejected ?? 0,
-  eventsSplit: c?.eventsSplit ?? 0,
-  badLines: c?.badLines ?? 0,
-  bytes: c?.bytes ?? 0,
-  batches: c?.batches ?? 0,
-});
-
 /**
  * Where a config's logs go, the name the ledger, the parking records and the reports use:
  * `cloudwatch:<region>:<account>:<log group>` or `s3://<bucket>/<prefix>`.
@@ -80,8 +68,15 @@ export interface DeliveryRun {
   readonly session: DestinationSession;
   readonly claim: Pick<ClaimHandle, "checkpoint" | "save" | "ensureHeld">;
   readonly deadline: Deadline;
-  /** Updated as batches are acknowledged: what the result reports, also on failure. */
-  readonly progress: Mutable<DeliveryCounts>;
+}
+
+/**
+ * What a destination did with an object version: the counts of what was acknowledged (with the
+ * checkpoint it resumed from), and the failure that stopped it, if one did.
+ */
+export interface Attempt {
+  readonly counts: DeliveryCounts;
+  readonly error?: unknown;
 }
 
 /** A place a tenant's logs go: where (target), with which session, and how. */
@@ -91,5 +86,6 @@ export interface Destination {
   readonly target: string;
   /** The customer-role session it needs, narrowed by a session policy to this destination. */
   readonly sessionRequest: SessionRequest;
-  deliver(run: DeliveryRun): Promise<void>;
+  /** Delivers; a failure comes back in the attempt with what was acknowledged before it. */
+  deliver(run: DeliveryRun): Promise<Attempt>;
 }

@@ -5,7 +5,7 @@ import { CloudWatchDestination } from "./cloudwatch/cloudwatch";
 import type { Destination, DestinationDeps } from "./destination";
 import { S3CopyDestination } from "./s3-copy";
 
-export type { DeliveryRun, Destination, DestinationDeps } from "./destination";
+export type { Attempt, DeliveryRun, Destination, DestinationDeps } from "./destination";
 export { targetOf } from "./destination";
 
 /** The destination a delivery config names, for one object's key. */

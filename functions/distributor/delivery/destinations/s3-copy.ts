@@ -1,8 +1,10 @@
 import type { S3Config } from "../../../shared/delivery-config";
 import { accountOfRoleArn } from "../../../shared/patterns";
 import type { LogObjectKey } from "../../admission/object-key";
+import { countsOf } from "../../model/counts";
 import type { SessionRequest } from "../../ports";
 import {
+  type Attempt,
   type DeliveryRun,
   type Destination,
   type DestinationDeps,
@@ -66,30 +68,34 @@ export class S3CopyDestination implements Destination {
     );
   }
 
-  async deliver(run: DeliveryRun): Promise<void> {
+  async deliver(run: DeliveryRun): Promise<Attempt> {
     const { ref } = run;
-    // A consumed body cannot be replayed: each attempt reopens the same version.
-    await this.deps.call(async () => {
-      await run.claim.ensureHeld();
-      const object = await this.deps.objects.open(ref.bucket, ref.key, run.pin);
-      await this.deps.objectWriter.putObject(run.session, {
-        bucket: this.config.bucket_name,
-        key: this.destinationKey,
-        body: object.body,
-        ...(object.contentLength !== undefined && { contentLength: object.contentLength }),
-        ...(object.contentType !== undefined && { contentType: object.contentType }),
-        expectedBucketOwner: this.owner,
-        metadata: {
-          "logrelay-source-bucket": ref.bucket,
-          "logrelay-source-key": ref.key,
-          ...(ref.versionId && { "logrelay-source-version": ref.versionId }),
-          "logrelay-tenant-id": this.key.tenantId,
-          "logrelay-cluster-id": this.key.clusterId,
-          "logrelay-delivered-at": new Date(this.deps.now()).toISOString(),
-        },
-      });
-      run.progress.bytes = object.contentLength ?? ref.size ?? 0;
-      run.progress.batches = 1;
-    }, run.deadline);
+    try {
+      // A consumed body cannot be replayed: each attempt reopens the same version.
+      const bytes = await this.deps.call(async () => {
+        await run.claim.ensureHeld();
+        const object = await this.deps.objects.open(ref.bucket, ref.key, run.pin);
+        await this.deps.objectWriter.putObject(run.session, {
+          bucket: this.config.bucket_name,
+          key: this.destinationKey,
+          body: object.body,
+          ...(object.contentLength !== undefined && { contentLength: object.contentLength }),
+          ...(object.contentType !== undefined && { contentType: object.contentType }),
+          expectedBucketOwner: this.owner,
+          metadata: {
+            "logrelay-source-bucket": ref.bucket,
+            "logrelay-source-key": ref.key,
+            ...(ref.versionId && { "logrelay-source-version": ref.versionId }),
+            "logrelay-tenant-id": this.key.tenantId,
+            "logrelay-cluster-id": this.key.clusterId,
+            "logrelay-delivered-at": new Date(this.deps.now()).toISOString(),
+          },
+        });
+        return object.contentLength ?? ref.size ?? 0;
+      }, run.deadline);
+      return { counts: { ...countsOf(), bytes, batches: 1 } };
+    } catch (error) {
+      return { counts: countsOf(), error };
+    }
   }
 }

@@ -9,25 +9,35 @@ import {
   describeError,
   InterruptedReadError,
 } from "../../../errors";
+import { countsOf } from "../../../model/counts";
 import type { Checkpoint } from "../../../model/ledger";
 import type { LogGroupSettings, PutLogEventsResult, SessionRequest } from "../../../ports";
-import { type EventChunk, type LogEvent, newReadStats } from "../../../reading/log-records";
+import {
+  type EventChunk,
+  type LogEvent,
+  messageBytes,
+  newReadStats,
+  type ReadStats,
+} from "../../../reading/log-records";
 import { backoffDelay } from "../../retry";
 import {
-  countsOf,
+  type Attempt,
   type DeliveryRun,
   type Destination,
   type DestinationDeps,
   sessionRequestFor,
   targetOf,
 } from "../destination";
+import { OrderedSender } from "../ordered-sender";
 import {
+  eventBytes,
   isInAcceptWindow,
   type LogBatch,
   PutLogEventsBatcher,
   type PutLogEventsLimits,
   splitOversizeMessage,
 } from "./batching";
+import { CheckpointTally, type ReaderCounts } from "./checkpoint-tally";
 
 /**
  * Version of the rules that cut an object into batches (reading, accept window, splitting,
@@ -66,6 +76,12 @@ export function rejectedCount(result: PutLogEventsResult, batchSize: number): nu
   return front + back;
 }
 
+/** One read of the object: what it ended with, and the last checkpoint it reached. */
+interface Pass {
+  readonly attempt: Attempt;
+  readonly acked: Checkpoint;
+}
+
 /**
  * Delivers an object's events into the tenant's log group, in batches that keep every
  * PutLogEvents rule. After each accepted batch the progress is checkpointed under the claim; a
@@ -79,6 +95,7 @@ export class CloudWatchDestination implements Destination {
   readonly sessionRequest: SessionRequest;
   private readonly group: string;
   private readonly groupSettings: LogGroupSettings;
+  private readonly maxMessageBytes: number;
 
   constructor(
     config: CloudWatchConfig,
@@ -101,31 +118,25 @@ export class CloudWatchDestination implements Destination {
       region,
       cloudWatchSessionPolicy(region, accountId, this.group),
     );
+    this.maxMessageBytes = limits.maxEventBytes - limits.perEventOverheadBytes;
   }
 
-  async deliver(run: DeliveryRun): Promise<void> {
-    let acked = this.startingPoint(run);
-    Object.assign(run.progress, countsOf(acked));
+  async deliver(run: DeliveryRun): Promise<Attempt> {
+    let from = this.startingPoint(run);
     for (let reopen = 1; ; reopen++) {
-      try {
-        await this.pass(run, acked, (checkpoint) => {
-          acked = checkpoint;
-        });
-        return;
-      } catch (error) {
-        if (!(error instanceof InterruptedReadError)) throw error;
-        const delay = backoffDelay(reopen, { maxAttempts: 1, baseDelayMs: 200, maxDelayMs: 5_000 });
-        if (run.deadline.remainingMs() - delay < this.deps.reserveMs) throw error;
-        this.deps.telemetry.log("warn", "read interrupted; reopening the object and resuming", {
-          tenant_id: this.key.tenantId,
-          key: run.ref.key,
-          target: this.target,
-          resume_after_batch: acked.batches,
-          error: error.message,
-        });
-        await this.deps.sleep(delay);
-        Object.assign(run.progress, countsOf(acked));
-      }
+      const { attempt, acked } = await this.pass(run, from);
+      if (!(attempt.error instanceof InterruptedReadError)) return attempt;
+      const delay = backoffDelay(reopen, { maxAttempts: 1, baseDelayMs: 200, maxDelayMs: 5_000 });
+      if (run.deadline.remainingMs() - delay < this.deps.reserveMs) return attempt;
+      this.deps.telemetry.log("warn", "read interrupted; reopening the object and resuming", {
+        tenant_id: this.key.tenantId,
+        key: run.ref.key,
+        target: this.target,
+        resume_after_batch: acked.batches,
+        error: attempt.error.message,
+      });
+      await this.deps.sleep(delay);
+      from = acked;
     }
   }
 
@@ -159,137 +170,124 @@ export class CloudWatchDestination implements Destination {
   }
 
   /** One read of the object from its first byte; sends what comes after `from`. */
-  private async pass(run: DeliveryRun, from: Checkpoint, onAck: (c: Checkpoint) => void): Promise<void> {
-    const { progress, deadline } = run;
-    const logs = this.deps.cloudWatchLogs(run.session);
-    const stream = logStreamName(this.key, run.ref.eventTime);
-    const maxMessageBytes = this.limits.maxEventBytes - this.limits.perEventOverheadBytes;
-    const batcher = new PutLogEventsBatcher(this.limits);
+  private async pass(run: DeliveryRun, from: Checkpoint): Promise<Pass> {
     const stats = newReadStats();
-    let seen = 0;
-    let position = from.position;
-    // Counting before the first unit past the checkpoint was already counted into it.
-    const counting = () => seen > from.position || from.position === 0;
-    // What the reader counted (it runs a batch ahead of the acknowledged one), and what CloudWatch refused.
-    const read = { rejected: 0, split: 0 };
-    let refused = 0;
-    /** The reader's counts when a batch was cut: a checkpoint holds what comes before its position only. */
-    const cut = () => ({ ...read, badLines: stats.badLines });
-
-    /**
-     * Sends one batch and checkpoints it. `last`: the object's final batch, whose checkpoint is the
-     * completion the engine writes next.
-     */
-    const send = async (batch: LogBatch, counts: ReturnType<typeof cut>, last = false) => {
-      await run.claim.ensureHeld();
-      if (deadline.remainingMs() < this.deps.reserveMs) {
-        throw new DeadlineReachedError(
-          `time budget reached after ${progress.batches} batches (${progress.eventsDelivered} events); the next attempt resumes there`,
-        );
-      }
-      const result = await this.deps.call(
-        () => logs.putLogEvents(this.group, stream, batch.events, this.groupSettings),
-        deadline,
-      );
-      const rejected = rejectedCount(result, batch.events.length);
-      refused += rejected;
-      progress.batches++;
-      progress.eventsRejected += rejected;
-      progress.eventsDelivered += batch.events.length - rejected;
-      progress.bytes += batch.bytes;
-      progress.badLines = stats.badLines;
-      position += batch.events.length;
-      const checkpoint = {
-        ...countsOf(progress),
-        eventsRejected: from.eventsRejected + counts.rejected + refused,
-        eventsSplit: from.eventsSplit + counts.split,
-        badLines: counts.badLines,
-        position,
-        windowNowMs: from.windowNowMs,
-        batching: BATCHING_VERSION,
-      };
-      if (!last) await run.claim.save(checkpoint);
-      onAck(checkpoint);
-    };
-    // Pipelined: while a batch is in flight the reader reads, parses and batches the next one. One
-    // PutLogEvents in flight per stream keeps the events in order; memory holds the batch in
-    // flight, the next one when it is complete, and the one being filled.
-    let inFlight: Promise<void> | undefined;
-    const settle = async () => {
-      const sending = inFlight;
-      inFlight = undefined;
-      await sending;
-    };
-    const dispatch = async (full: LogBatch, counts: ReturnType<typeof cut>) => {
-      await settle();
-      inFlight = send(full, counts);
-      // Its failure is thrown by the next settle(); until then it is not unhandled.
-      inFlight.catch(() => {});
-    };
-    /** Adds an event; a promise only when it completed a batch (most events cost no await). */
-    const add = (event: LogEvent, size?: number): Promise<void> | undefined => {
-      seen++;
-      if (seen <= from.position) return undefined;
+    const tally = new CheckpointTally(from, stats);
+    const sender = new OrderedSender();
+    const batcher = new PutLogEventsBatcher(this.limits);
+    const stream = logStreamName(this.key, run.ref.eventTime);
+    const send = (batch: LogBatch, cut: ReaderCounts, last = false) =>
+      this.send(run, stream, batch, cut, tally, last);
+    /** Adds a unit; a promise only when it completed a batch (most units cost no await). */
+    const add = (event: LogEvent, size: number): Promise<void> | undefined => {
+      if (tally.skipUnit()) return undefined;
       const full = batcher.add(event, size);
-      // Adding counts nothing: these are the reader's counts up to the event that starts the next batch.
-      return full ? dispatch(full, cut()) : undefined;
+      // The reader's counts up to the unit that starts the next batch.
+      return full ? sender.send(() => send(full, tally.cut())) : undefined;
     };
-
-    const events = (await run.events(stats))[Symbol.asyncIterator]();
+    const end = (error?: unknown): Pass => ({
+      attempt: { counts: tally.counts(), ...(error !== undefined && { error }) },
+      acked: tally.acked,
+    });
     let readError: unknown;
+    try {
+      readError = await this.readInto(run, stats, from.windowNowMs, tally, add);
+      // What is in flight is acknowledged (and checkpointed) before anything else is decided.
+      await sender.settle();
+      if (readError !== undefined && !(readError instanceof CorruptObjectError))
+        return end(asReadFailure(readError));
+      // A corrupt object: what was decoded before the damage is delivered, then the failure is reported.
+      const final = batcher.flush();
+      if (final) await send(final, tally.cut(), readError === undefined);
+    } catch (error) {
+      await sender.settle().catch(() => undefined);
+      return end(error);
+    }
+    this.reportBadLines(run, stats);
+    if (readError instanceof CorruptObjectError) {
+      const delivered = tally.acked.eventsDelivered;
+      return end(
+        new CorruptObjectError(`${readError.message}; the ${delivered} events before it were delivered`),
+      );
+    }
+    return end();
+  }
+
+  /**
+   * Reads the object's events into `add`: the accept window and the size limit applied, oversize
+   * messages split. Returns the read's failure, if it broke off; a send's failure is thrown.
+   */
+  private async readInto(
+    run: DeliveryRun,
+    stats: ReadStats,
+    windowNowMs: number,
+    tally: CheckpointTally,
+    add: (event: LogEvent, size: number) => Promise<void> | undefined,
+  ): Promise<unknown> {
+    const overhead = this.limits.perEventOverheadBytes;
+    const events = (await run.events(stats))[Symbol.asyncIterator]();
     for (;;) {
       let next: IteratorResult<EventChunk>;
       try {
         next = await events.next();
       } catch (error) {
-        readError = error;
-        break;
+        return error;
       }
-      if (next.done) break;
-      const ascii = next.value.ascii === true;
-      for (const event of next.value) {
-        if (!isInAcceptWindow(event.timestamp, from.windowNowMs)) {
-          if (counting()) {
-            progress.eventsRejected++;
-            read.rejected++;
-          }
+      if (next.done) return undefined;
+      const chunk = next.value;
+      for (let i = 0; i < chunk.length; i++) {
+        const event = chunk[i]!;
+        if (!isInAcceptWindow(event.timestamp, windowNowMs)) {
+          tally.rejectedByWindow();
           continue;
         }
-        const bytes = ascii ? event.message.length : Buffer.byteLength(event.message, "utf8");
-        if (bytes <= maxMessageBytes) {
-          const dispatched = add(event, bytes + this.limits.perEventOverheadBytes);
-          if (dispatched) await dispatched;
+        const bytes = messageBytes(chunk, i);
+        if (bytes <= this.maxMessageBytes) {
+          const completed = add(event, bytes + overhead);
+          if (completed) await completed;
           continue;
         }
-        const pieces = splitOversizeMessage(event.message, maxMessageBytes);
-        if (counting()) {
-          progress.eventsSplit++;
-          read.split++;
+        tally.split();
+        for (const message of splitOversizeMessage(event.message, this.maxMessageBytes)) {
+          const piece = { timestamp: event.timestamp, message };
+          const completed = add(piece, eventBytes(message, this.limits));
+          if (completed) await completed;
         }
-        for (const message of pieces) await add({ timestamp: event.timestamp, message });
       }
-    }
-    // What is in flight is acknowledged (and checkpointed) before anything else is decided.
-    await settle();
-    if (readError !== undefined && !(readError instanceof CorruptObjectError)) {
-      if (readError instanceof InterruptedReadError || classify(readError) === "permanent") throw readError;
-      throw new InterruptedReadError(`reading the object failed: ${describeError(readError)}`, {
-        cause: readError,
-      });
-    }
-    // A corrupt object: what was decoded before the damage is delivered, then the failure is reported.
-    const final = batcher.flush();
-    if (final) await send(final, cut(), readError === undefined);
-    progress.badLines = stats.badLines;
-    this.reportBadLines(run, stats);
-    if (readError instanceof CorruptObjectError) {
-      throw new CorruptObjectError(
-        `${readError.message}; the ${progress.eventsDelivered} events before it were delivered`,
-      );
     }
   }
 
-  private reportBadLines(run: DeliveryRun, stats: ReturnType<typeof newReadStats>): void {
+  /**
+   * Sends one batch and checkpoints it. `last`: the object's final batch, whose checkpoint is the
+   * completion the engine writes next.
+   */
+  private async send(
+    run: DeliveryRun,
+    stream: string,
+    batch: LogBatch,
+    cut: ReaderCounts,
+    tally: CheckpointTally,
+    last: boolean,
+  ): Promise<void> {
+    await run.claim.ensureHeld();
+    if (run.deadline.remainingMs() < this.deps.reserveMs) {
+      const { batches, eventsDelivered } = tally.acked;
+      throw new DeadlineReachedError(
+        `time budget reached after ${batches} batches (${eventsDelivered} events); the next attempt resumes there`,
+      );
+    }
+    const logs = this.deps.cloudWatchLogs(run.session);
+    const result = await this.deps.call(
+      () => logs.putLogEvents(this.group, stream, batch.events, this.groupSettings),
+      run.deadline,
+    );
+    const refused = rejectedCount(result, batch.events.length);
+    const checkpoint = tally.checkpointAfter(batch, refused, cut);
+    if (!last) await run.claim.save(checkpoint);
+    tally.acknowledge(checkpoint, refused);
+  }
+
+  private reportBadLines(run: DeliveryRun, stats: ReadStats): void {
     if (stats.badLines === 0) return;
     this.deps.telemetry.log("warn", "bad lines skipped", {
       tenant_id: this.key.tenantId,
@@ -298,4 +296,10 @@ export class CloudWatchDestination implements Destination {
       samples: stats.badSamples,
     });
   }
+}
+
+/** A read that broke off: permanent failures as they are, anything else to reopen and resume. */
+function asReadFailure(error: unknown): unknown {
+  if (error instanceof InterruptedReadError || classify(error) === "permanent") return error;
+  return new InterruptedReadError(`reading the object failed: ${describeError(error)}`, { cause: error });
 }

@@ -108,7 +108,7 @@ describe("Lambda handler", () => {
     let maxPerTenant = 0;
     const engine = {
       newDeadline: () => w.engine.newDeadline(),
-      processMessage: async (body: string) => {
+      processMessage: async ({ body }: { body: string }) => {
         const tenant = JSON.parse(body).Records[0].s3.object.key.split("/")[0] as string;
         inFlight++;
         perTenant.set(tenant, (perTenant.get(tenant) ?? 0) + 1);

@@ -157,7 +157,7 @@ describe("SqsWorker", () => {
       };
       const engine = {
         newDeadline: () => w.engine.newDeadline(),
-        processMessage: async (body: string) => {
+        processMessage: async ({ body }: { body: string }) => {
           const key = JSON.parse(body).Records[0].s3.object.key as string;
           const tenant = key.split("/")[0]!;
           state.started.push(key);

@@ -1,0 +1,82 @@
+import { CheckpointTally } from "../../../../../../../functions/distributor/delivery/destinations/cloudwatch/checkpoint-tally";
+import type { Checkpoint } from "../../../../../../../functions/distributor/model/ledger";
+
+const fresh: Checkpoint = {
+  eventsDelivered: 0,
+  eventsRejected: 0,
+  eventsSplit: 0,
+  badLines: 0,
+  bytes: 0,
+  batches: 0,
+  position: 0,
+  windowNowMs: 1_000,
+  batching: "cw-1",
+};
+const batch = (n: number, bytes = n * 30) => ({
+  events: Array.from({ length: n }, (_, i) => ({ timestamp: i, message: "m" })),
+  bytes,
+});
+
+describe("CheckpointTally", () => {
+  it("from a fresh start: each acknowledged batch advances the position and the counts", () => {
+    const stats = { badLines: 0 };
+    const tally = new CheckpointTally(fresh, stats);
+    for (let i = 0; i < 3; i++) expect(tally.skipUnit()).toBe(false);
+    tally.rejectedByWindow();
+    stats.badLines = 2;
+    const cut = tally.cut();
+    const cp = tally.checkpointAfter(batch(3, 90), 1, cut);
+    expect(tally.acked).toBe(fresh); // nothing acknowledged until acknowledge()
+    tally.acknowledge(cp, 1);
+    expect(tally.acked).toEqual({
+      ...fresh,
+      eventsDelivered: 2,
+      eventsRejected: 2, // one by the window, one refused by CloudWatch
+      badLines: 2,
+      bytes: 90,
+      batches: 1,
+      position: 3,
+    });
+  });
+
+  it("resuming: units up to the checkpoint are skipped, and what was counted before them is not counted again", () => {
+    const from: Checkpoint = {
+      ...fresh,
+      eventsDelivered: 5,
+      eventsRejected: 1,
+      eventsSplit: 1,
+      batches: 1,
+      bytes: 150,
+      position: 5,
+    };
+    const tally = new CheckpointTally(from, { badLines: 0 });
+    // Before the checkpoint: a rejected event and a split event, both already in `from`.
+    tally.rejectedByWindow();
+    for (let i = 0; i < 5; i++) {
+      if (i === 2) tally.split();
+      expect(tally.skipUnit()).toBe(true);
+    }
+    // At the checkpoint's position exactly: still counted in `from` (the cut came after them).
+    tally.rejectedByWindow();
+    expect(tally.counts().eventsRejected).toBe(1);
+    // Past it: counted.
+    expect(tally.skipUnit()).toBe(false);
+    tally.rejectedByWindow();
+    tally.split();
+    expect(tally.counts()).toMatchObject({ eventsRejected: 2, eventsSplit: 2, eventsDelivered: 5 });
+    const cp = tally.checkpointAfter(batch(1, 30), 0, tally.cut());
+    tally.acknowledge(cp, 0);
+    expect(cp).toMatchObject({ position: 6, batches: 2, bytes: 180, eventsDelivered: 6, eventsRejected: 2 });
+  });
+
+  it("a checkpoint holds only what the reader had counted when its batch was cut", () => {
+    const tally = new CheckpointTally(fresh, { badLines: 0 });
+    tally.skipUnit();
+    const cut = tally.cut();
+    tally.rejectedByWindow(); // read after the cut, while the batch was on the wire
+    const cp = tally.checkpointAfter(batch(1), 0, cut);
+    tally.acknowledge(cp, 0);
+    expect(cp.eventsRejected).toBe(0);
+    expect(tally.counts().eventsRejected).toBe(1);
+  });
+});
