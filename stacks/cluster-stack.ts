@@ -119,7 +119,7 @@ export class ClusterStack extends TerraformStack {
     if (cluster.pod_monitor) {
       new Manifest(this, "collector-alerts", { manifest: collectorAlertRules(namespace.metadata.name) });
     }
-    if (distributor) inClusterDistributorWorkload(this, cluster, distributor, regional);
+    if (distributor) inClusterDistributorWorkload(this, env, cluster, distributor, regional);
   }
 
   /** OpenShift: the collector's service account (and nothing else) may use the collector SCC. */

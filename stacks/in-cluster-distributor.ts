@@ -2,11 +2,11 @@ import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import type { Construct } from "constructs";
-import { ENV, parallelParquetDeliveries } from "../functions/shared/contract";
 import { type Cluster, DISTRIBUTOR_SERVICE_ACCOUNT, type Environment } from "./config";
 import { idFrom, movedFrom } from "./constructs/addresses";
 import { IrsaRole, type OidcIssuer, STS_AUDIENCE } from "./constructs/irsa-role";
 import { functionNodeOptions } from "./constructs/nodejs-function";
+import { distributorEnvironment } from "./distributor-environment";
 import { names, type RegionalResourceNames } from "./naming";
 import { distributorStatements } from "./policies";
 
@@ -22,6 +22,7 @@ const CPU_LIMIT = 1;
 
 /** The in-cluster distributor worker as a Kubernetes Deployment (validated against the k8s schema in tests). */
 export function distributorDeployment(
+  env: Environment,
   namespace: string,
   cluster: Cluster,
   regional: RegionalResourceNames,
@@ -58,23 +59,14 @@ export function distributorDeployment(
                 HEARTBEAT_FILE,
                 "--shutdown-grace-seconds",
                 String(TERMINATION_GRACE_SECONDS - 30),
-                // Parquet deliveries hold a row group's chunks each: as many at once as the limit allows.
-                ...(regional.stagesParquet
-                  ? ["--concurrency", String(parallelParquetDeliveries(MEMORY_LIMIT_MB))]
-                  : []),
               ],
               env: [
-                { name: ENV.region, value: cluster.region },
-                { name: ENV.configTable, value: regional.configTable },
-                { name: ENV.registryTable, value: regional.registryTable },
-                { name: ENV.stagingBuckets, value: regional.stagingBucket },
-                { name: ENV.ledgerTable, value: regional.ledgerTable },
-                { name: ENV.ledgerTtlDays, value: String(regional.ledgerTtlDays) },
-                { name: ENV.centralRoleArn, value: regional.centralRoleArn },
-                { name: ENV.alarmTopicArn, value: regional.alarmTopicArn },
-                { name: ENV.logGroupRetentionDays, value: String(regional.customerLogRetentionDays) },
-                { name: ENV.tenantMetrics, value: regional.tenantMetrics },
-                { name: ENV.meteredTenants, value: regional.meteredTenants },
+                ...Object.entries(
+                  distributorEnvironment(env, regional, {
+                    memoryMb: MEMORY_LIMIT_MB,
+                    region: cluster.region,
+                  }),
+                ).map(([name, value]) => ({ name, value })),
                 // V8 sized to the container's limits, as for the Lambda functions.
                 { name: "NODE_OPTIONS", value: functionNodeOptions(MEMORY_LIMIT_MB, CPU_LIMIT) },
               ],
@@ -186,6 +178,7 @@ export function inClusterDistributorRole(
 /** The worker's service account, Deployment and (with KEDA) its scaler, in the cluster. */
 export function inClusterDistributorWorkload(
   scope: Construct,
+  env: Environment,
   cluster: Cluster,
   role: IrsaRole,
   regional: RegionalResourceNames,
@@ -216,7 +209,7 @@ export function inClusterDistributorWorkload(
   });
   movedFrom(sa, ["processor-sa"]);
   const deployment = new Manifest(scope, "distributor-deployment", {
-    manifest: distributorDeployment(namespace, cluster, regional, settings.image, settings.replicas),
+    manifest: distributorDeployment(env, namespace, cluster, regional, settings.image, settings.replicas),
     dependsOn: [ns, sa],
   });
   movedFrom(deployment, ["processor-deployment"]);

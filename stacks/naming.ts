@@ -1,7 +1,5 @@
 import { createHash } from "node:crypto";
-import { formatTenantMetrics } from "../functions/distributor/reporting/tenant-metering";
 import type { Environment } from "./config";
-import { alwaysMeteredTenants, ledgerTtlDays } from "./config";
 
 /**
  * Names are part of the contract between stacks (the central role trusts distributor roles by
@@ -88,15 +86,6 @@ export function regionalResourceNames(env: Environment, region: string) {
     firehoseStreamName: `${prefix}-ingest`,
     firehoseStreamArn: `arn:aws:firehose:${region}:${account}:deliverystream/${prefix}-ingest`,
     centralRoleArn: centralRoleArn(env),
-    ledgerTtlDays: ledgerTtlDays(env),
-    /** Retention of the log groups the distributor creates in customers' accounts (LOG_GROUP_RETENTION_DAYS). */
-    customerLogRetentionDays: env.customer_log_retention_days,
-    /** Which tenants get their own metrics (TENANT_METRICS): none, top:N or all. */
-    tenantMetrics: formatTenantMetrics(env.tenant_metrics),
-    /** Staged objects are Parquet (Firehose with format conversion): deliveries need a memory cap. */
-    stagesParquet: env.ingestion === "firehose" && env.firehose.format === "parquet",
-    /** Tenants with a freshness alarm are metered in every mode (METERED_TENANTS). */
-    meteredTenants: alwaysMeteredTenants(env).join(","),
   };
 }
 

@@ -11,7 +11,6 @@ import {
   DISTRIBUTOR_SERVICE,
   ENV,
   METRICS_NAMESPACE,
-  parallelParquetDeliveries,
   TENANT_API_SERVICE,
 } from "../functions/shared/contract";
 import { TENANT_API_ROUTES } from "../functions/tenant-api/routes";
@@ -27,6 +26,7 @@ import { ParkedRecoverySchedule } from "./constructs/parked-recovery-schedule";
 import { FIREHOSE_EXTENSION, PartitionedFirehose } from "./constructs/partitioned-firehose";
 import type { QueueWithDlq } from "./constructs/queue-with-dlq";
 import { TenantInsights } from "./constructs/tenant-insights";
+import { distributorEnvironment } from "./distributor-environment";
 import { CLUSTER_TAG, IAM_PATH, names, regionalResourceNames } from "./naming";
 import {
   collectorWriterStatements,
@@ -151,25 +151,18 @@ export class RegionalStack extends TerraformStack {
         alarmTopicArn: r.alarmTopicArn,
         region,
       }),
-      environment: {
-        [ENV.configTable]: this.configTable.name,
-        [ENV.registryTable]: this.registryTable.name,
-        [ENV.ledgerTable]: this.ledgerTable.name,
-        [ENV.stagingBuckets]: r.stagingBucket,
-        [ENV.ledgerTtlDays]: String(r.ledgerTtlDays),
-        [ENV.centralRoleArn]: r.centralRoleArn,
-        [ENV.alarmTopicArn]: r.alarmTopicArn,
-        [ENV.logGroupRetentionDays]: String(r.customerLogRetentionDays),
-        [ENV.tenantMetrics]: r.tenantMetrics,
-        [ENV.meteredTenants]: r.meteredTenants,
-        // Parquet deliveries hold a row group's chunks each: as many at once as the memory allows.
-        ...(r.stagesParquet && {
-          [ENV.maxParallelDeliveries]: String(parallelParquetDeliveries(env.distributor.memory_mb)),
-        }),
-        [ENV.metricsNamespace]: METRICS_NAMESPACE,
-        [ENV.serviceName]: DISTRIBUTOR_SERVICE,
-        [ENV.logLevel]: env.distributor.log_level,
-      },
+      environment: distributorEnvironment(
+        env,
+        {
+          configTable: this.configTable.name,
+          registryTable: this.registryTable.name,
+          ledgerTable: this.ledgerTable.name,
+          stagingBucket: r.stagingBucket,
+          centralRoleArn: r.centralRoleArn,
+          alarmTopicArn: r.alarmTopicArn,
+        },
+        { memoryMb: env.distributor.memory_mb },
+      ),
     });
     new LambdaEventSourceMapping(this, "distributor-trigger", {
       functionName: this.distributor.fn.arn,

@@ -25,7 +25,7 @@ interface DeliverOptions {
   visibilityTimeout: string;
   heartbeatFile?: string;
   shutdownGraceSeconds: string;
-  concurrency: string;
+  concurrency?: string;
   perTenantConcurrency?: string;
   output: OutputFormat;
   verbose?: boolean;
@@ -104,8 +104,7 @@ export function registerDeliver(program: Command, io: CliIo): void {
     )
     .option(
       "--concurrency <n>",
-      "with --queue-url: messages worked on at once; more are received as slots free up",
-      String(DEFAULT_CONCURRENCY),
+      `with --queue-url: messages worked on at once; more are received as slots free up (default MAX_PARALLEL_DELIVERIES, else ${DEFAULT_CONCURRENCY})`,
     )
     .option(
       "--per-tenant-concurrency <n>",
@@ -144,6 +143,7 @@ export function registerDeliver(program: Command, io: CliIo): void {
         ? new PowertoolsTelemetry({
             serviceName: settings.POWERTOOLS_SERVICE_NAME,
             namespace: settings.METRICS_NAMESPACE,
+            logLevel: settings.POWERTOOLS_LOG_LEVEL,
           })
         : new JsonLinesTelemetry(io.stderr, options.verbose ? "debug" : "info");
       const engine = createEngine(settings, telemetry);
@@ -159,7 +159,10 @@ export function registerDeliver(program: Command, io: CliIo): void {
           max: 900,
           says: "1-900 seconds",
         });
-        const concurrency = numberOption(options.concurrency, "--concurrency", { min: 1, max: 256 });
+        const concurrency =
+          options.concurrency === undefined
+            ? (settings.MAX_PARALLEL_DELIVERIES ?? DEFAULT_CONCURRENCY)
+            : numberOption(options.concurrency, "--concurrency", { min: 1, max: 256 });
         const perTenant =
           options.perTenantConcurrency === undefined
             ? undefined

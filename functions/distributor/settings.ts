@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { DISTRIBUTOR_SERVICE, METRICS_NAMESPACE } from "../shared/contract";
+import { DISTRIBUTOR_SERVICE, ENV, LOG_LEVELS, METRICS_NAMESPACE } from "../shared/contract";
 import { RetentionDaysSchema } from "../shared/delivery-config";
 import { loadSettingsWith, setting } from "../shared/settings";
 import { parseTenantMetrics } from "./reporting/tenant-metering";
@@ -11,16 +11,16 @@ const { int, name } = setting;
  * own AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE>, so the emulator needs no code path of its own.
  */
 export const DistributorSettingsSchema = z.object({
-  AWS_REGION: setting.region,
-  TENANT_CONFIG_TABLE: name,
+  [ENV.region]: setting.region,
+  [ENV.configTable]: name,
   /** The tenant registry (pk tenant_id): which accounts and clusters each tenant's logs may use. */
-  TENANT_REGISTRY_TABLE: name,
-  CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: setting.roleArn,
+  [ENV.registryTable]: name,
+  [ENV.centralRoleArn]: setting.roleArn,
   /**
    * The staging buckets notifications may name (comma-separated); an object in any other bucket
    * is refused permanently. The stacks set it; unset, any bucket the distributor can read is used.
    */
-  STAGING_BUCKETS: z
+  [ENV.stagingBuckets]: z
     .string()
     .optional()
     .transform((v) =>
@@ -30,26 +30,26 @@ export const DistributorSettingsSchema = z.object({
         .filter((b) => b !== ""),
     ),
   /** DynamoDB table (pk: string, TTL attribute `ttl`) of claims and checkpoints per (object, destination). */
-  DELIVERY_LEDGER_TABLE: name.optional(),
-  LEDGER_TTL_DAYS: int(1, 365, 15),
+  [ENV.ledgerTable]: name.optional(),
+  [ENV.ledgerTtlDays]: int(1, 365, 15),
   /** Lease of a delivery claim; a crashed owner's claim is taken over this long after its last renewal. */
-  CLAIM_LEASE_SECONDS: int(5, 900, 60),
+  [ENV.claimLeaseSeconds]: int(5, 900, 60),
   /** Time one message may take in the worker and the CLI (Lambda uses its remaining time). */
-  MESSAGE_BUDGET_SECONDS: int(10, 43_200, 300),
-  CONFIG_CACHE_TTL_SECONDS: int(0, 3600, 60),
+  [ENV.messageBudgetSeconds]: int(10, 43_200, 300),
+  [ENV.configCacheTtlSeconds]: int(0, 3600, 60),
   /** Attempts per call for transient errors other than throttling/5xx (those are retried by time). */
-  RETRY_MAX_ATTEMPTS: int(1, 10, 5),
-  RETRY_BASE_DELAY_MS: int(1, 60_000, 100),
-  RETRY_MAX_DELAY_MS: int(1, 300_000, 5_000),
+  [ENV.retryMaxAttempts]: int(1, 10, 5),
+  [ENV.retryBaseDelayMs]: int(1, 60_000, 100),
+  [ENV.retryMaxDelayMs]: int(1, 300_000, 5_000),
   /** Retention of the log groups the distributor creates, unless a config says `retention_days`. */
-  LOG_GROUP_RETENTION_DAYS: z.coerce.number().default(30).pipe(RetentionDaysSchema),
+  [ENV.logGroupRetentionDays]: z.coerce.number().default(30).pipe(RetentionDaysSchema),
   /** Largest CloudWatch event incl. 26 bytes overhead; larger messages are split. */
-  MAX_EVENT_BYTES: int(1024, 1_048_576, 262_144),
+  [ENV.maxEventBytes]: int(1024, 1_048_576, 262_144),
   /**
    * SNS topic told about parked destinations (one notice per state change), with message
    * attributes tenant_id, destination_type and state. Unset: the notices are log lines only.
    */
-  ALARM_TOPIC_ARN: z
+  [ENV.alarmTopicArn]: z
     .string()
     .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, "must be an SNS topic ARN")
     .optional(),
@@ -57,7 +57,7 @@ export const DistributorSettingsSchema = z.object({
    * Which tenants get their own CloudWatch metrics: `none` (default: at thousands of tenants they
    * cost more than the pipeline), `top:N` (this process's N busiest) or `all`. See tenant-metering.ts.
    */
-  TENANT_METRICS: z
+  [ENV.tenantMetrics]: z
     .string()
     .default("none")
     .transform((v, ctx) => {
@@ -66,7 +66,7 @@ export const DistributorSettingsSchema = z.object({
       return parsed ?? { mode: "none" as const };
     }),
   /** Tenants metered in every mode (comma-separated): those with a freshness alarm. */
-  METERED_TENANTS: z
+  [ENV.meteredTenants]: z
     .string()
     .default("")
     .transform(
@@ -79,12 +79,15 @@ export const DistributorSettingsSchema = z.object({
         ),
     ),
   /**
-   * Deliveries one Lambda invocation runs at once (the others of its batch wait their turn);
-   * unset: all of the batch. The stack sets it where objects are Parquet (parallelParquetDeliveries).
+   * Deliveries one process runs at once: in Lambda, of an invocation's batch (the others wait their
+   * turn; unset: all of it); in the queue worker, its slots (unset: DEFAULT_CONCURRENCY; --concurrency
+   * overrides). The stacks set it where objects are Parquet (parallelParquetDeliveries).
    */
-  MAX_PARALLEL_DELIVERIES: z.coerce.number().int().min(1).max(10_000).optional(),
-  METRICS_NAMESPACE: z.string().min(1).max(255).default(METRICS_NAMESPACE),
-  POWERTOOLS_SERVICE_NAME: z.string().min(1).default(DISTRIBUTOR_SERVICE),
+  [ENV.maxParallelDeliveries]: z.coerce.number().int().min(1).max(10_000).optional(),
+  [ENV.metricsNamespace]: z.string().min(1).max(255).default(METRICS_NAMESPACE),
+  [ENV.serviceName]: z.string().min(1).default(DISTRIBUTOR_SERVICE),
+  /** Least level of the log lines written (Powertools reads it too). */
+  [ENV.logLevel]: z.enum(LOG_LEVELS).default("INFO"),
 });
 
 export type DistributorSettings = z.infer<typeof DistributorSettingsSchema>;

@@ -50,6 +50,7 @@ export function createDistributor(settings: DistributorSettings, telemetry?: Tel
       new PowertoolsTelemetry({
         serviceName: settings.POWERTOOLS_SERVICE_NAME,
         namespace: settings.METRICS_NAMESPACE,
+        logLevel: settings.POWERTOOLS_LOG_LEVEL,
       }),
     settings.TENANT_METRICS,
     settings.METERED_TENANTS,

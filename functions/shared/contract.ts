@@ -18,7 +18,11 @@ export const TENANT_API_SERVICE = "logrelay-tenant-api";
 export const SESSION_TAGS = { tenant: "tenant_id" } as const;
 export const SESSION_TAG_KEYS: readonly string[] = Object.values(SESSION_TAGS);
 
-/** Environment variables the stacks set and the functions' settings loaders read. */
+/**
+ * Environment variables the stacks set and the functions' settings loaders read: the settings
+ * schemas are keyed by these, and the stacks build them with one builder per function
+ * (stacks/distributor-environment.ts for the Lambda and the in-cluster distributor alike).
+ */
 export const ENV = {
   region: "AWS_REGION",
   configTable: "TENANT_CONFIG_TABLE",
@@ -35,7 +39,17 @@ export const ENV = {
   tenantMetrics: "TENANT_METRICS",
   meteredTenants: "METERED_TENANTS",
   maxParallelDeliveries: "MAX_PARALLEL_DELIVERIES",
+  claimLeaseSeconds: "CLAIM_LEASE_SECONDS",
+  messageBudgetSeconds: "MESSAGE_BUDGET_SECONDS",
+  configCacheTtlSeconds: "CONFIG_CACHE_TTL_SECONDS",
+  retryMaxAttempts: "RETRY_MAX_ATTEMPTS",
+  retryBaseDelayMs: "RETRY_BASE_DELAY_MS",
+  retryMaxDelayMs: "RETRY_MAX_DELAY_MS",
+  maxEventBytes: "MAX_EVENT_BYTES",
 } as const;
+
+/** Log levels the functions take (POWERTOOLS_LOG_LEVEL), as the environment files spell them. */
+export const LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
 
 /**
  * Parquet deliveries a process of `memoryMb` may run at once. One holds a row group's compressed

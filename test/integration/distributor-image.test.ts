@@ -34,7 +34,7 @@ const e = env({
   ],
 });
 const regional = regionalResourceNames(e, "us-east-1");
-const deployment = distributorDeployment("logrelay", e.clusters[0]!, regional, "img:1", 1);
+const deployment = distributorDeployment(e, "logrelay", e.clusters[0]!, regional, "img:1", 1);
 const container = deployment.spec.template.spec.containers[0]!;
 
 /** What functions/distributor/Containerfile builds, without a container runtime: its one program. */

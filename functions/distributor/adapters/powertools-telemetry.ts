@@ -1,5 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { LOG_LEVELS } from "../../shared/contract";
 import type { LogLevel, MetricDatum, Telemetry } from "../ports";
 
 /**
@@ -10,8 +11,8 @@ export class PowertoolsTelemetry implements Telemetry {
   readonly logger: Logger;
   private readonly emf: Metrics;
 
-  constructor(options: { serviceName: string; namespace: string }) {
-    this.logger = new Logger({ serviceName: options.serviceName });
+  constructor(options: { serviceName: string; namespace: string; logLevel: (typeof LOG_LEVELS)[number] }) {
+    this.logger = new Logger({ serviceName: options.serviceName, logLevel: options.logLevel });
     this.emf = new Metrics({ serviceName: options.serviceName, namespace: options.namespace });
   }
 
