@@ -1,3 +1,5 @@
+import { isServerError, isThrottlingError, isTransientError } from "@smithy/core/retry";
+import type { SdkError } from "@smithy/types";
 import { CustomerRoleRefusedError } from "../shared/credentials";
 import { describeError } from "../shared/errors";
 
@@ -138,44 +140,31 @@ const PERMANENT_AWS_ERRORS = new Set([
   "AWS.SimpleQueueService.NonExistentQueue",
 ]);
 
-/** Back-pressure and server faults: retried for as long as the time budget allows. */
-const BACKPRESSURE_AWS_ERRORS = new Set([
-  "ThrottlingException",
-  "Throttling",
-  "ThrottledException",
-  "TooManyRequestsException",
-  "RequestLimitExceeded",
-  "SlowDown",
+/**
+ * Service faults named in the error body, which Smithy's classification knows only by their HTTP
+ * status (and an error shaped by hand may lack one), and the timeouts it lists as transient.
+ */
+const SERVICE_FAULTS = new Set([
   "ServiceUnavailable",
   "ServiceUnavailableException",
   "InternalError",
   "InternalFailure",
   "InternalServerError",
-  "ProvisionedThroughputExceededException",
+  "OperationAbortedException",
   "RequestTimeout",
   "RequestTimeoutException",
   "TimeoutError",
-  "OperationAbortedException",
 ]);
 
-const TRANSIENT_AWS_ERRORS = new Set([
-  ...BACKPRESSURE_AWS_ERRORS,
+/** Transient besides back-pressure: expired session credentials (refreshed), streams cut short. */
+const OTHER_TRANSIENT = new Set([
   "ExpiredToken",
   "ExpiredTokenException",
   "IDPCommunicationError",
-]);
-
-const TRANSIENT_NODE_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EAI_AGAIN",
-  "ENOTFOUND",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
   "ERR_STREAM_PREMATURE_CLOSE",
   "UND_ERR_SOCKET",
+  // A request our own signal aborted (shutdown): another attempt may run it.
+  "AbortError",
 ]);
 
 interface AwsLikeError {
@@ -195,21 +184,30 @@ function fields(error: unknown) {
   const name = typeof e.name === "string" ? e.name : "";
   const code = typeof e.code === "string" ? e.code : typeof e.Code === "string" ? e.Code : "";
   const status = typeof e.$metadata?.httpStatusCode === "number" ? e.$metadata.httpStatusCode : undefined;
-  return { e, name, code, status };
+  // What Smithy's classifiers read: the name, the HTTP status, the retry traits and the cause.
+  const sdk = {
+    ...(e as object),
+    name,
+    ...(status !== undefined && { $metadata: { httpStatusCode: status } }),
+  };
+  return { name, code, status, sdk: sdk as unknown as SdkError };
 }
 
-/** Decides whether retrying an error can succeed. Unknown errors count as transient (SQS redelivers, then DLQ). */
+const named = (set: Set<string>, name: string, code: string) => set.has(name) || set.has(code);
+
+/**
+ * Decides whether retrying an error can succeed: logrelay's own errors say so themselves; AWS and
+ * network errors by Smithy's classification (the SDK's own retry rules) and the lists above.
+ * Unknown errors count as transient (SQS redelivers, then the DLQ).
+ */
 export function classify(error: unknown): Classification {
   if (error instanceof LogrelayError) return error.retryable ? "transient" : "permanent";
   if (error instanceof CustomerRoleRefusedError) return "permanent";
   if (typeof error !== "object" || error === null) return "transient";
-  const { e, name, code, status } = fields(error);
-  if (TRANSIENT_AWS_ERRORS.has(name) || TRANSIENT_AWS_ERRORS.has(code)) return "transient";
-  if (TRANSIENT_NODE_CODES.has(code) || name === "AbortError") return "transient";
-  if (e.$retryable) return "transient";
-  if (PERMANENT_AWS_ERRORS.has(name) || PERMANENT_AWS_ERRORS.has(code)) return "permanent";
-  if (status === 429 || (status !== undefined && status >= 500)) return "transient";
-  if (status === 403) return "permanent";
+  const { name, code, status, sdk } = fields(error);
+  if (isBackpressure(error) || isTransientError(sdk) || named(OTHER_TRANSIENT, name, code))
+    return "transient";
+  if (named(PERMANENT_AWS_ERRORS, name, code) || status === 403) return "permanent";
   return "transient";
 }
 
@@ -218,11 +216,14 @@ export function classify(error: unknown): Classification {
  * long as the invocation has), other transient errors by count (RETRY_MAX_ATTEMPTS per call).
  */
 export function isBackpressure(error: unknown): boolean {
-  if (error instanceof LogrelayError) return false;
-  const { e, name, code, status } = fields(error);
-  if (BACKPRESSURE_AWS_ERRORS.has(name) || BACKPRESSURE_AWS_ERRORS.has(code)) return true;
-  if (e.$retryable && (e.$retryable as { throttling?: unknown }).throttling) return true;
-  return status === 429 || (status !== undefined && status >= 500);
+  if (error instanceof LogrelayError || typeof error !== "object" || error === null) return false;
+  const { name, code, status, sdk } = fields(error);
+  return (
+    isThrottlingError(sdk) ||
+    (status !== undefined && status >= 500) ||
+    isServerError(sdk) ||
+    named(SERVICE_FAULTS, name, code)
+  );
 }
 
 /** An AWS refusal of our credentials' rights (role trust, policy, KMS key state). */

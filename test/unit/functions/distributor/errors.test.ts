@@ -32,6 +32,11 @@ describe("classify", () => {
     [new DeadlineReachedError("out of time"), "transient"],
     [new ClaimedElsewhereError("held"), "transient"],
     ["a string", "transient"],
+    [
+      new Error("fetch failed", { cause: Object.assign(new Error("reset"), { code: "ECONNRESET" }) }),
+      "transient",
+    ],
+    [awsError("ExpiredTokenException", 400), "transient"],
   ])("%o is %s", (error, expected) => {
     expect(classify(error)).toBe(expected);
   });
@@ -46,6 +51,10 @@ describe("isBackpressure (retried by time, not by count)", () => {
     [Object.assign(new Error("reset"), { code: "ECONNRESET" }), false],
     [awsError("AccessDenied", 403), false],
     [new DeadlineReachedError("out of time"), false],
+    // Smithy's throttling list (the SDK's own retry rules) beyond the names logrelay spelled out.
+    [awsError("RequestThrottledException", 400), true],
+    [awsError("BandwidthLimitExceeded", 400), true],
+    [awsError("SomethingNew", 400, { $retryable: { throttling: true } }), true],
   ])("%o -> %s", (error, expected) => {
     expect(isBackpressure(error)).toBe(expected);
   });
