@@ -7,7 +7,7 @@ import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
-import { TerraformOutput, TerraformStack, Token } from "cdktf";
+import { Aspects, TerraformOutput, TerraformStack, Token } from "cdktf";
 import type { Construct } from "constructs";
 import { stringify } from "yaml";
 import { collectorAlertRules, vectorValues } from "./collector/vector-values";
@@ -18,6 +18,7 @@ import {
   inClusterDistributorWorkload,
   serviceAccountAnnotations,
 } from "./in-cluster-distributor";
+import { AddressMigrations } from "./migrations";
 import { CLUSTER_TAG, names, PROJECT, type RegionalResourceNames, regionalResourceNames } from "./naming";
 import { awsProvider, configureBackend } from "./provider";
 
@@ -46,6 +47,7 @@ export class ClusterStack extends TerraformStack {
     const stackName = names(env.name).clusterStack(cluster.id);
     super(scope, stackName);
     configureBackend(this, env, stackName);
+    Aspects.of(this).add(new AddressMigrations("cluster"));
     awsProvider(this, env, { region: cluster.region, stackKind: "cluster" });
     const regional = regionalResourceNames(env, cluster.region);
 

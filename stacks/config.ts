@@ -16,6 +16,7 @@ import {
   ROLE_ARN_PATTERN,
 } from "../functions/shared/patterns";
 import { DLQ_RETENTION_SECONDS, QUEUE_RETENTION_SECONDS } from "./constructs/queue-with-dlq";
+import { migrateClusterSettings } from "./migrations";
 
 /**
  * One environment definition (environments/<name>.json): where logrelay runs, its sizing knobs,
@@ -104,14 +105,6 @@ export const DISTRIBUTOR_NAMESPACE = "logrelay-distributor";
 /** The in-cluster distributor's service account (stacks/in-cluster-distributor.ts names its objects so). */
 export const DISTRIBUTOR_SERVICE_ACCOUNT = "logrelay-distributor";
 
-/** `processor` was this setting's name up to 0.1.0: still read, as `distributor`. */
-const renamedProcessor = (value: unknown) => {
-  if (typeof value !== "object" || value === null || !("processor" in value) || "distributor" in value)
-    return value;
-  const { processor, ...rest } = value as Record<string, unknown>;
-  return { ...rest, distributor: processor };
-};
-
 const ClusterObjectSchema = z
   .object({
     id: z
@@ -198,7 +191,7 @@ const ClusterObjectSchema = z
   })
   .strict();
 
-export const ClusterSchema = z.preprocess(renamedProcessor, ClusterObjectSchema);
+export const ClusterSchema = z.preprocess(migrateClusterSettings, ClusterObjectSchema);
 
 export const CustomerAccountSchema = z
   .object({

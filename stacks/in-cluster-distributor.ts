@@ -3,7 +3,7 @@ import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import type { Construct } from "constructs";
 import { type Cluster, DISTRIBUTOR_SERVICE_ACCOUNT, type Environment } from "./config";
-import { idFrom, movedFrom } from "./constructs/addresses";
+import { idFrom } from "./constructs/addresses";
 import { IrsaRole, type OidcIssuer, STS_AUDIENCE } from "./constructs/irsa-role";
 import { functionNodeOptions } from "./constructs/nodejs-function";
 import { distributorEnvironment } from "./distributor-environment";
@@ -143,8 +143,6 @@ export function inClusterDistributorRole(
   regional: RegionalResourceNames,
 ): IrsaRole {
   return new IrsaRole(scope, "distributor", {
-    // The construct was "processor" up to 0.1.0: its role and policy keep their state.
-    previousId: "processor",
     // One of the exact principals the central role trusts (naming.ts, centralRoleCallers).
     roleName: names(env.name).inClusterDistributorRole(cluster.id),
     description: `logrelay distributor worker in cluster ${cluster.id}`,
@@ -207,20 +205,13 @@ export function inClusterDistributorWorkload(
       annotations: serviceAccountAnnotations(role.role.arn, cluster.oidc_audience),
     },
   });
-  movedFrom(sa, ["processor-sa"]);
-  const deployment = new Manifest(scope, "distributor-deployment", {
+  new Manifest(scope, "distributor-deployment", {
     manifest: distributorDeployment(env, namespace, cluster, regional, settings.image, settings.replicas),
     dependsOn: [ns, sa],
   });
-  movedFrom(deployment, ["processor-deployment"]);
   if (settings.keda) {
-    kedaObjects(namespace, cluster, regional).forEach((manifest, i) => {
-      const scaler = new Manifest(scope, `distributor-keda-${idFrom(manifest.kind)}`, {
-        manifest,
-        dependsOn: [ns],
-      });
-      movedFrom(scaler, [`processor-keda-${i}`]);
-    });
+    for (const manifest of kedaObjects(namespace, cluster, regional))
+      new Manifest(scope, `distributor-keda-${idFrom(manifest.kind)}`, { manifest, dependsOn: [ns] });
   }
 }
 

@@ -5,7 +5,7 @@ import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import type { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { Aspects, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import {
   DISTRIBUTOR_SERVICE,
@@ -27,6 +27,7 @@ import { FIREHOSE_EXTENSION, PartitionedFirehose } from "./constructs/partitione
 import type { QueueWithDlq } from "./constructs/queue-with-dlq";
 import { TenantInsights } from "./constructs/tenant-insights";
 import { distributorEnvironment } from "./distributor-environment";
+import { AddressMigrations } from "./migrations";
 import { CLUSTER_TAG, IAM_PATH, names, regionalResourceNames } from "./naming";
 import {
   collectorWriterStatements,
@@ -74,6 +75,7 @@ export class RegionalStack extends TerraformStack {
     const n = names(env.name);
     super(scope, n.regionStack(region));
     configureBackend(this, env, n.regionStack(region));
+    Aspects.of(this).add(new AddressMigrations("regional"));
     awsProvider(this, env, { region, stackKind: "regional" });
     const account = env.account_id;
     const prefix = n.prefix(region);
@@ -111,14 +113,6 @@ export class RegionalStack extends TerraformStack {
       queueSenders: env.queue.operator_roles,
       kmsKey: this.key,
       ignoreRedrivePolicyDiff: env.emulator,
-      previousIds: {
-        topic: "objects-topic",
-        topicPolicy: "objects-topic-policy",
-        bucketNotification: "staging-notification",
-        queue: "delivery",
-        queuePolicy: "delivery-queue-policy",
-        subscription: "delivery-subscription",
-      },
     });
     this.topic = notifications.topic;
     this.delivery = notifications.delivery;
@@ -198,8 +192,6 @@ export class RegionalStack extends TerraformStack {
       apiName: `${prefix}-tenant-api`,
       fn: tenantApiFunction.fn,
       routes: TENANT_API_ROUTES,
-      // Routes had positional ids up to 0.1.0, in this same order.
-      positionalRouteOrder: TENANT_API_ROUTES,
       throttlingRateLimit: env.api.throttling_rate_limit,
       throttlingBurstLimit: env.api.throttling_burst_limit,
       logRetentionDays: env.log_retention_days,
@@ -294,7 +286,6 @@ export class RegionalStack extends TerraformStack {
             },
           }
         : { insightWidgets: this.tenantInsights.widgets() }),
-      movedFromStack: true,
     });
 
     const outputs: Record<string, string> = {

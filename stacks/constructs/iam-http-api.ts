@@ -6,7 +6,7 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import type { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
-import { idFrom, idsBelowStack, movedFrom } from "./addresses";
+import { idFrom } from "./addresses";
 
 export interface IamHttpApiProps {
   readonly apiName: string;
@@ -14,11 +14,6 @@ export interface IamHttpApiProps {
   readonly fn: { readonly arn: string; readonly functionName: string; readonly invokeArn: string };
   /** Route keys such as "GET /tenants/{tenant_id}/delivery-configs"; each route's id derives from its key. */
   readonly routes: readonly string[];
-  /**
-   * The route keys in the order they were created when routes had positional ids
-   * (`route-0`, `route-1`, ...): their state moves to the named routes. @default none
-   */
-  readonly positionalRouteOrder?: readonly string[];
   /** Steady-state requests per second. @default 20 */
   readonly throttlingRateLimit?: number;
   /** @default 40 */
@@ -51,15 +46,13 @@ export class IamHttpApi extends Construct {
       provider,
     });
     for (const routeKey of props.routes) {
-      const route = new Apigatewayv2Route(this, `route-${idFrom(routeKey)}`, {
+      new Apigatewayv2Route(this, `route-${idFrom(routeKey)}`, {
         apiId: this.api.id,
         routeKey,
         authorizationType: "AWS_IAM",
         target: `integrations/${integration.id}`,
         provider,
       });
-      const position = props.positionalRouteOrder?.indexOf(routeKey) ?? -1;
-      if (position >= 0) movedFrom(route, [...idsBelowStack(this), `route-${position}`]);
     }
     this.accessLogs = new CloudwatchLogGroup(this, "access-logs", {
       name: `/aws/apigateway/${props.apiName}`,

@@ -4,7 +4,7 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import type { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
 import { IAM_PATH } from "../naming";
-import { idFrom, idsBelowStack, movedFrom } from "./addresses";
+import { idFrom } from "./addresses";
 import { type PolicyStatement, policyJson } from "./iam";
 
 /** The audience EKS and the pod identity webhook use for IRSA tokens. */
@@ -31,12 +31,6 @@ export interface IrsaRoleProps {
   readonly statements?: readonly PolicyStatement[];
   /** @default none */
   readonly tags?: Record<string, string>;
-  /**
-   * The construct id this role had before (in the same scope): the role and its inline policy
-   * keep their state. Managed policies attached by position (`policy-0`...) up to 0.1.0 move to
-   * their names in the order `managedPolicies` lists them. @default none
-   */
-  readonly previousId?: string;
   readonly provider?: TerraformProvider;
 }
 
@@ -85,25 +79,20 @@ export class IrsaRole extends Construct {
       ...(props.tags && { tags: props.tags }),
       provider: props.provider,
     });
-    const parent = idsBelowStack(scope);
-    const before = [...parent, props.previousId ?? id];
-    if (props.previousId) movedFrom(this.role, [...before, "role"]);
-    Object.entries(props.managedPolicies ?? {}).forEach(([name, policyArn], i) => {
-      const attachment = new IamRolePolicyAttachment(this, `policy-${idFrom(name)}`, {
+    for (const [name, policyArn] of Object.entries(props.managedPolicies ?? {})) {
+      new IamRolePolicyAttachment(this, `policy-${idFrom(name)}`, {
         role: this.role.name,
         policyArn,
         provider: props.provider,
       });
-      movedFrom(attachment, [...before, `policy-${i}`]);
-    });
+    }
     if (props.statements && props.statements.length > 0) {
-      const inline = new IamRolePolicy(this, "inline", {
+      new IamRolePolicy(this, "inline", {
         role: this.role.id,
         name: "least-privilege",
         policy: policyJson(...props.statements),
         provider: props.provider,
       });
-      if (props.previousId) movedFrom(inline, [...before, "inline"]);
     }
   }
 }

@@ -6,9 +6,8 @@ import {
 import { S3BucketMetric } from "@cdktf/provider-aws/lib/s3-bucket-metric";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
-import type { TerraformProvider, TerraformResource } from "cdktf";
+import type { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
-import { idsBelowStack, movedFrom } from "./addresses";
 
 /** What an alarm must say; everything else has a default (5-minute Sum above 0, missing = OK). */
 export type AlarmSpec = Pick<CloudwatchMetricAlarmConfig, "alarmDescription" | "namespace" | "metricName"> &
@@ -42,8 +41,6 @@ export interface MonitoringProps {
   readonly expressionWidgets?: Readonly<Record<string, string>>;
   /** Widgets of Contributor Insights rules (their top 10 contributors): title -> rule name. */
   readonly insightWidgets?: Readonly<Record<string, string>>;
-  /** Resources created directly in the stack before this construct existed: their state moves here. */
-  readonly movedFromStack?: boolean;
   readonly provider?: TerraformProvider;
 }
 
@@ -58,23 +55,18 @@ export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     const provider = props.provider;
-    const moved = (resource: TerraformResource, oldId: string) => {
-      if (props.movedFromStack) movedFrom(resource, [...idsBelowStack(scope), oldId]);
-    };
     this.alarmTopic = new SnsTopic(this, "alarm-topic", {
       name: props.topicName,
       kmsMasterKeyId: props.kmsKey.arn,
       provider,
     });
-    moved(this.alarmTopic, "alarm-topic");
     if (props.alarmEmail) {
-      const email = new SnsTopicSubscription(this, "alarm-email", {
+      new SnsTopicSubscription(this, "alarm-email", {
         topicArn: this.alarmTopic.arn,
         protocol: "email",
         endpoint: props.alarmEmail,
         provider,
       });
-      moved(email, "alarm-email");
     }
     for (const [alarmId, spec] of Object.entries(props.alarms)) {
       const alarm = new CloudwatchMetricAlarm(this, alarmId, {
@@ -91,7 +83,6 @@ export class Monitoring extends Construct {
         ...spec,
         provider,
       });
-      moved(alarm, alarmId);
       this.alarms[alarmId] = alarm;
     }
     const panels = [
@@ -125,12 +116,11 @@ export class Monitoring extends Construct {
       height: 6,
       properties: p,
     }));
-    const dashboard = new CloudwatchDashboard(this, "dashboard", {
+    new CloudwatchDashboard(this, "dashboard", {
       dashboardName: props.prefix,
       dashboardBody: JSON.stringify({ widgets }),
       provider,
     });
-    moved(dashboard, "dashboard");
   }
 }
 

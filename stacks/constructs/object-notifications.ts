@@ -5,7 +5,6 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import type { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
-import { idsBelowStack, movedFrom } from "./addresses";
 import { policyJson } from "./iam";
 import { QueueWithDlq } from "./queue-with-dlq";
 
@@ -30,18 +29,6 @@ export interface ObjectNotificationsProps {
   readonly kmsKey: { readonly arn: string };
   /** Emulator: moto re-serialises redrive_policy, so its diff is ignored. @default false */
   readonly ignoreRedrivePolicyDiff?: boolean;
-  /**
-   * Where these resources lived before this construct existed (directly in the stack, under these
-   * ids): their state moves here. @default none
-   */
-  readonly previousIds?: {
-    readonly topic: string;
-    readonly topicPolicy: string;
-    readonly bucketNotification: string;
-    readonly queue: string;
-    readonly queuePolicy: string;
-    readonly subscription: string;
-  };
   readonly provider?: TerraformProvider;
 }
 
@@ -88,7 +75,7 @@ export class ObjectNotifications extends Construct {
       ),
       provider,
     });
-    const notification = new S3BucketNotification(this, "bucket-notification", {
+    new S3BucketNotification(this, "bucket-notification", {
       bucket: props.bucket.id,
       topic: [{ topicArn: this.topic.arn, events: ["s3:ObjectCreated:*"], filterSuffix: props.filterSuffix }],
       // S3 checks that it may publish when the notification is created.
@@ -105,7 +92,7 @@ export class ObjectNotifications extends Construct {
       }),
       ...(provider && { provider }),
     });
-    const queuePolicy = new SqsQueuePolicy(this, "queue-policy", {
+    new SqsQueuePolicy(this, "queue-policy", {
       queueUrl: this.delivery.queue.url,
       policy: policyJson(
         {
@@ -134,23 +121,11 @@ export class ObjectNotifications extends Construct {
       ),
       provider,
     });
-    const subscription = new SnsTopicSubscription(this, "subscription", {
+    new SnsTopicSubscription(this, "subscription", {
       topicArn: this.topic.arn,
       protocol: "sqs",
       endpoint: this.delivery.queue.arn,
       provider,
     });
-
-    const before = props.previousIds;
-    if (before) {
-      const parent = idsBelowStack(scope);
-      movedFrom(this.topic, [...parent, before.topic]);
-      movedFrom(topicPolicy, [...parent, before.topicPolicy]);
-      movedFrom(notification, [...parent, before.bucketNotification]);
-      movedFrom(this.delivery.queue, [...parent, before.queue, "queue"]);
-      movedFrom(this.delivery.dlq, [...parent, before.queue, "dlq"]);
-      movedFrom(queuePolicy, [...parent, before.queuePolicy]);
-      movedFrom(subscription, [...parent, before.subscription]);
-    }
   }
 }
