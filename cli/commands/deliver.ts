@@ -1,5 +1,3 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Command } from "commander";
 import { JsonLinesTelemetry } from "../../functions/distributor/adapters/json-lines-telemetry";
@@ -15,6 +13,7 @@ import type { MessageResult, ObjectResult } from "../../functions/distributor/re
 import { loadSettings } from "../../functions/distributor/settings";
 import { createEngine } from "../../functions/distributor/wiring";
 import { numberOption, type OutputFormat, outputOption, settingsOrUsage, structured } from "../context";
+import { bodiesFromInput, heartbeat } from "../deliver";
 import { CliError, type CliIo, EXIT, table } from "../io";
 
 interface DeliverOptions {
@@ -31,34 +30,6 @@ interface DeliverOptions {
   verbose?: boolean;
 }
 
-/**
- * Message bodies from what a user may pipe in: a Lambda SQS event, `aws sqs receive-message`
- * output, one SQS message, or a bare SNS envelope / S3 event.
- */
-export function bodiesFromInput(text: string): string[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new CliError(`stdin is not JSON: ${(e as Error).message}`, 2);
-  }
-  const d = doc as {
-    Records?: { eventSource?: string; body?: unknown }[];
-    Messages?: { Body?: unknown }[];
-    Body?: unknown;
-  };
-  if (
-    Array.isArray(d.Records) &&
-    d.Records.length > 0 &&
-    d.Records.every((r) => r?.eventSource === "aws:sqs")
-  ) {
-    return d.Records.map((r) => String(r.body ?? ""));
-  }
-  if (Array.isArray(d.Messages)) return d.Messages.map((m) => String(m.Body ?? ""));
-  if (typeof d.Body === "string") return [d.Body];
-  return [text];
-}
-
 function summarize(objects: ObjectResult[]): string {
   const rows = objects.flatMap((o) =>
     (o.destinations.length > 0 ? o.destinations : [undefined]).map((d) => [
@@ -72,12 +43,6 @@ function summarize(objects: ObjectResult[]): string {
     ]),
   );
   return table(["TENANT", "KEY", "DESTINATION", "STATUS", "DELIVERED", "REJECTED", "REASON"], rows);
-}
-
-/** Touches `path` (creating its folder), for an exec liveness probe that checks its age. */
-export function heartbeat(path: string): () => void {
-  mkdirSync(dirname(path), { recursive: true });
-  return () => writeFileSync(path, new Date().toISOString());
 }
 
 export function registerDeliver(program: Command, io: CliIo): void {

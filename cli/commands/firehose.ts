@@ -1,66 +1,10 @@
-import { FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose";
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { FirehoseClient } from "@aws-sdk/client-firehose";
+import { S3Client } from "@aws-sdk/client-s3";
 import type { Command } from "commander";
 import { FIREHOSE_ERRORS_PREFIX } from "../../functions/shared/patterns";
 import { awsRegion, type OutputFormat, outputOption, structured } from "../context";
-import {
-  type ErrorObjectSource,
-  type RecordSink,
-  redriveErrorOutput,
-  UNUSABLE_PREFIX,
-} from "../firehose-redrive";
+import { firehoseSink, redriveErrorOutput, s3ErrorObjects, UNUSABLE_PREFIX } from "../firehose";
 import { CliError, type CliIo, table } from "../io";
-
-/** Error objects under a prefix of the staging bucket. */
-export function s3ErrorObjects(s3: S3Client, bucket: string): ErrorObjectSource {
-  return {
-    async *list(prefix) {
-      let token: string | undefined;
-      do {
-        const page = await s3.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-        );
-        for (const o of page.Contents ?? []) if (o.Key) yield o.Key;
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
-    },
-    async open(key) {
-      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      if (!out.Body) throw new Error(`GetObject s3://${bucket}/${key} returned no body`);
-      return out.Body as AsyncIterable<Uint8Array>;
-    },
-    async put(key, body) {
-      await s3.send(
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/x-ndjson" }),
-      );
-    },
-    async delete(key) {
-      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
-    },
-  };
-}
-
-/** PutRecordBatch into one delivery stream; refused records come back with Firehose's reason. */
-export function firehoseSink(firehose: FirehoseClient, stream: string): RecordSink {
-  return {
-    async putBatch(records) {
-      const out = await firehose.send(
-        new PutRecordBatchCommand({ DeliveryStreamName: stream, Records: records.map((Data) => ({ Data })) }),
-      );
-      if (!out.FailedPutCount) return { failed: [] };
-      const failed = (out.RequestResponses ?? []).flatMap((r, index) =>
-        r.ErrorCode ? [{ index, reason: `${r.ErrorCode} ${r.ErrorMessage ?? ""}`.trim() }] : [],
-      );
-      return { failed };
-    },
-  };
-}
 
 const ERROR_TYPE = /^[A-Za-z][A-Za-z0-9-]*$/;
 

@@ -1,20 +1,16 @@
-import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Command } from "commander";
 import {
   AccountIdSchema,
   BucketPrefixSchema,
-  DeliveryConfigSchema,
   RoleArnSchema,
   TenantIdSchema,
 } from "../../functions/shared/delivery-config";
 import { BUCKET_NAME_PATTERN, LOG_GROUP_NAME_PATTERN } from "../../functions/shared/patterns";
 import { defaultLogGroupPrefix } from "../../stacks/config";
-import { customerRoleTemplate } from "../../stacks/customer-role";
-import { customerRoleArn } from "../../stacks/naming";
+import { apiClient } from "../api-client";
 import { CliError, type CliIo } from "../io";
-import { type ConnectionOptions, expectOk, transportFor } from "./tenants";
+import { onboardingFiles, writeOnboardingFiles } from "../onboard";
+import { addAccount } from "../tenants";
 
 interface OnboardOptions {
   account: string;
@@ -29,9 +25,6 @@ interface OnboardOptions {
   rotateExternalId?: boolean;
   force?: boolean;
 }
-
-/** A fresh ExternalId for one tenant: never shared, hard to guess, within sts:ExternalId rules. */
-export const newExternalId = (tenant: string) => `${tenant}-${randomBytes(16).toString("hex")}`;
 
 export function registerOnboard(program: Command, io: CliIo): void {
   program
@@ -87,73 +80,29 @@ export function registerOnboard(program: Command, io: CliIo): void {
         );
       }
 
-      const entryPath = join(o.out, `${tenant}-customer-stack.json`);
-      const kept = o.rotateExternalId ? undefined : existingExternalId(entryPath, tenant);
-      const externalId = kept ?? newExternalId(tenant);
-      const roleArn = customerRoleArn(o.account, tenant);
       const bucket = o.bucket ? { name: o.bucket, prefix: o.bucketPrefix } : undefined;
-      const spec = {
+      const made = onboardingFiles({
         tenantId: tenant,
         accountId: o.account,
-        externalId,
         centralRoleArn: central,
         logGroupPrefix,
         ...(bucket && { bucket }),
-      };
-      const configs = [
-        DeliveryConfigSchema.parse({
-          tenant_id: tenant,
-          type: "cloudwatch",
-          log_distribution_role_arn: roleArn,
-          external_id: externalId,
-          log_group_name: `${logGroupPrefix}${tenant}`,
-        }),
-        ...(bucket
-          ? [
-              DeliveryConfigSchema.parse({
-                tenant_id: tenant,
-                type: "s3",
-                log_distribution_role_arn: roleArn,
-                external_id: externalId,
-                bucket_name: bucket.name,
-                bucket_prefix: bucket.prefix,
-              }),
-            ]
-          : []),
-      ];
-      const customerEntry = {
-        tenant_id: tenant,
-        account_id: o.account,
-        external_id: externalId,
-        log_group_prefix: logGroupPrefix,
-        ...(bucket && { bucket }),
-      };
-
-      const templatePath = join(o.out, `${tenant}-logrelay-role.template.json`);
-      const files = new Map<string, string>([[templatePath, pretty(customerRoleTemplate(spec))]]);
-      const configPaths = configs.map((c) => {
-        const path = join(o.out, `${tenant}-${c.type}.json`);
-        const { tenant_id: _t, enabled: _e, ...body } = c;
-        files.set(path, pretty(body));
-        return path;
+        out: o.out,
+        ...(o.rotateExternalId && { rotateExternalId: true }),
       });
-      files.set(entryPath, pretty(customerEntry));
-      const differing = [...files].filter(
-        ([path, text]) => existsSync(path) && readFileSync(path, "utf8") !== text,
+      writeOnboardingFiles(
+        made,
+        o.out,
+        o.force ?? false,
+        o.rotateExternalId ? "a new ExternalId" : "other options",
       );
-      if (differing.length > 0 && !o.force) {
-        throw new CliError(
-          `refusing to overwrite ${differing.map(([p]) => p).join(", ")}: they differ from this run's ` +
-            `(${o.rotateExternalId ? "a new ExternalId" : "other options"}); pass --force to replace them, or another --out`,
-        );
-      }
-      mkdirSync(o.out, { recursive: true });
-      // ExternalIds are shared secrets between the platform and the customer: owner-only files.
-      for (const [path, text] of files) {
-        writeFileSync(path, text, { mode: 0o600 });
-        chmodSync(path, 0o600);
-      }
-      const registered = await registerAccount(io, o, tenant, o.account);
+      const { externalId, kept, roleArn, templatePath, entryPath, configPaths } = made;
+      // Registered when an API or the tables are configured: the platform's record that this
+      // tenant's logs may go to that account.
+      const registered =
+        (o.apiUrl ?? io.env.LOGRELAY_API_URL ?? o.table ?? io.env.TENANT_CONFIG_TABLE)
+          ? await addAccount(apiClient(o, io), tenant, o.account)
+          : undefined;
 
       io.stdout.write(
         [
@@ -179,45 +128,4 @@ export function registerOnboard(program: Command, io: CliIo): void {
         ].join("\n"),
       );
     });
-}
-
-const pretty = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
-
-/** The ExternalId a previous run wrote for this tenant into --out, if any (a broken file is an error). */
-function existingExternalId(entryPath: string, tenant: string): string | undefined {
-  if (!existsSync(entryPath)) return undefined;
-  let entry: { tenant_id?: unknown; external_id?: unknown };
-  try {
-    entry = JSON.parse(readFileSync(entryPath, "utf8"));
-  } catch (error) {
-    throw new CliError(
-      `${entryPath} is not JSON (${(error as Error).message}): fix or remove it, or pass --rotate-external-id --force`,
-    );
-  }
-  if (entry.tenant_id !== tenant || typeof entry.external_id !== "string")
-    throw new CliError(`${entryPath} is not tenant ${tenant}'s entry: use another --out`);
-  return entry.external_id;
-}
-
-/**
- * Adds the account to the tenant's registration (creating it), when an API or the tables are
- * configured: the platform's record that this tenant's logs may go to that account. Returns the
- * registered accounts, or undefined when there is nothing to register with.
- */
-async function registerAccount(
-  io: CliIo,
-  o: Pick<ConnectionOptions, "apiUrl" | "table" | "registryTable">,
-  tenant: string,
-  account: string,
-): Promise<string[] | undefined> {
-  if (!(o.apiUrl ?? io.env.LOGRELAY_API_URL ?? o.table ?? io.env.TENANT_CONFIG_TABLE)) return undefined;
-  const call = await transportFor({ ...o, output: "table" }, io);
-  const path = `/registry/${encodeURIComponent(tenant)}`;
-  const current = await call({ method: "GET", path, query: {} });
-  const known =
-    current.status === 200 ? (current.body as { accounts: string[]; clusters?: string[] }) : undefined;
-  const accounts = [...new Set([...(known?.accounts ?? []), account])];
-  const body = JSON.stringify({ accounts, ...(known?.clusters && { clusters: known.clusters }) });
-  expectOk(await call({ method: "PUT", path, query: {}, body }));
-  return accounts;
 }

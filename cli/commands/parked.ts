@@ -1,37 +1,20 @@
 import { Command, Option } from "commander";
-import { JsonLinesTelemetry } from "../../functions/distributor/adapters/json-lines-telemetry";
 import type { ParkedSummary } from "../../functions/distributor/parking/parking";
 import type { DestinationRecovery, RecoveryOptions } from "../../functions/distributor/parking/recovery";
-import { loadSettings } from "../../functions/distributor/settings";
-import { createDistributor } from "../../functions/distributor/wiring";
 import { DELIVERY_TYPES, type DeliveryType } from "../../functions/shared/delivery-config";
 import {
   numberOption,
   type OutputFormat,
   outputOption,
-  settingsOrUsage,
   structured,
   tenantOption,
 } from "../context";
 import { CliError, type CliIo, EXIT, table } from "../io";
+import { parkingDistributor } from "../parked";
 
 const SETTINGS_HELP =
   "\nSettings: the same environment as `logrelay deliver` (TENANT_CONFIG_TABLE, TENANT_REGISTRY_TABLE,\n" +
   "CENTRAL_LOG_DISTRIBUTION_ROLE_ARN, AWS_REGION and DELIVERY_LEDGER_TABLE, where parked deliveries live).";
-
-/** The distributor with a durable ledger: parked state exists only there. */
-function distributor(io: CliIo, verbose = false) {
-  const settings = settingsOrUsage(() => loadSettings(io.env));
-  if (!settings.DELIVERY_LEDGER_TABLE)
-    throw new CliError(
-      "parked deliveries live in the delivery ledger: set DELIVERY_LEDGER_TABLE (regional stack output delivery_ledger_table)",
-      2,
-    );
-  const built = createDistributor(settings, new JsonLinesTelemetry(io.stderr, verbose ? "debug" : "warn"));
-  const { recovery, parking } = built;
-  if (!recovery || !parking) throw new CliError("parking needs DELIVERY_LEDGER_TABLE", 2);
-  return { ...built, recovery, parking, settings };
-}
 
 const bytes = (n: number) =>
   n >= 1_048_576
@@ -114,7 +97,7 @@ export function registerParked(program: Command, io: CliIo): void {
     .addHelpText("after", `\nExample: logrelay parked list --tenant acme -o json${SETTINGS_HELP}`)
     .action(async (o: { tenant?: string; output: OutputFormat }) => {
       const tenantId = o.tenant === undefined ? undefined : tenantOption(o.tenant);
-      const { parking } = distributor(io);
+      const { parking } = parkingDistributor(io);
       const rows = await parking.summary(tenantId === undefined ? {} : { tenantId });
       io.stdout.write(
         o.output !== "table"
@@ -147,7 +130,7 @@ export function registerParked(program: Command, io: CliIo): void {
     verbose?: boolean,
   ) => {
     const seconds = numberOption(budget, "--budget-seconds", { min: 30, max: 43_200 });
-    const { engine, recovery } = distributor(io, verbose);
+    const { engine, recovery } = parkingDistributor(io, verbose);
     const rows = await recovery.run({ ...options, deadline: engine.newDeadline(seconds * 1000) });
     io.stdout.write(output === "table" ? recoveryTable(rows) : structured(output, snake(rows)));
     const waiting = rows.reduce((n, r) => n + r.stillParked, 0);

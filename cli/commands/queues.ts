@@ -1,8 +1,6 @@
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Command } from "commander";
-import { MalformedMessageError } from "../../functions/distributor/errors";
-import { parseNotification } from "../../functions/distributor/intake/notification";
 import {
   awsRegion,
   numberOption,
@@ -12,21 +10,11 @@ import {
   structured,
   tenantOption,
 } from "../context";
-import { handBack, redriveDlq } from "../dlq-redrive";
 import { CliError, type CliIo, table } from "../io";
+import { describeBody, handBack, redriveDlq } from "../queues";
 
 const positiveInt = (text: string, option: string) =>
   numberOption(text, option, { min: 1, says: "a positive whole number" });
-
-function describeBody(body: string): string {
-  try {
-    const parsed = parseNotification(body);
-    return parsed.objects.map((o) => o.key).join(", ") || `(ignored: ${parsed.ignored.join(", ")})`;
-  } catch (e) {
-    if (e instanceof MalformedMessageError) return `(malformed: ${e.message})`;
-    throw e;
-  }
-}
 
 export function registerQueues(program: Command, io: CliIo): void {
   const dlq = program

@@ -1,68 +1,32 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { DELIVERY_TYPE_CHOICES, describeIssues } from "../../functions/shared/delivery-config";
-import { WritableConfigSchema } from "../../functions/tenant-api/schemas";
-import { loadApiSettings } from "../../functions/tenant-api/settings";
-import { createRouter } from "../../functions/tenant-api/wiring";
-import { type ApiReply, type ApiTransport, httpTransport } from "../api-client";
-import { awsRegion, type OutputFormat, outputOption, settingsOrUsage, structured } from "../context";
+import { DELIVERY_TYPE_CHOICES } from "../../functions/shared/delivery-config";
+import type { StoredRegistration } from "../../functions/tenant-api/ports";
+import type { ListedConfig } from "../../functions/tenant-api/routes";
+import { type ApiConnection, apiClient, type DryRun, isDryRun } from "../api-client";
+import { type OutputFormat, outputOption, structured } from "../context";
 import { CliError, type CliIo, table } from "../io";
+import {
+  configTarget,
+  deleteConfig,
+  getConfig,
+  listConfigs,
+  parseAssignments,
+  patchConfig,
+  putConfig,
+  register,
+  registrations,
+  unregister,
+  validateConfig,
+} from "../tenants";
 
-export interface ConnectionOptions {
-  apiUrl?: string;
-  table?: string;
-  registryTable?: string;
+export interface ConnectionOptions extends ApiConnection {
   output: OutputFormat;
   dryRun?: boolean;
 }
 
-/** --api-url (SigV4 over HTTPS) or --table / TENANT_CONFIG_TABLE (the same service, in-process). */
-export async function transportFor(options: ConnectionOptions, io: CliIo): Promise<ApiTransport> {
-  const apiUrl = options.apiUrl ?? io.env.LOGRELAY_API_URL;
-  if (apiUrl) return httpTransport(apiUrl, await awsRegion(io));
-  const hint =
-    "no API to talk to: pass --api-url URL (or LOGRELAY_API_URL), or --table NAME and --registry-table NAME (or TENANT_CONFIG_TABLE and TENANT_REGISTRY_TABLE) with AWS_REGION. ";
-  const settings = settingsOrUsage(
-    () =>
-      loadApiSettings({
-        ...io.env,
-        ...(options.table && { TENANT_CONFIG_TABLE: options.table }),
-        ...(options.registryTable && { TENANT_REGISTRY_TABLE: options.registryTable }),
-        // Direct mode only needs the central role for `validate`; a placeholder keeps the others working.
-        CENTRAL_LOG_DISTRIBUTION_ROLE_ARN:
-          io.env.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN ?? "arn:aws:iam::000000000000:role/unset",
-      }),
-    hint,
-  );
-  const route = createRouter(settings);
-  return async (req) => {
-    const res = await route(req);
-    return { status: res.status, body: res.body };
-  };
-}
-
-/** Turns an error reply into a CliError listing field messages. */
-export function expectOk(reply: ApiReply, ok: number[] = [200]): ApiReply {
-  if (ok.includes(reply.status)) return reply;
-  const err = reply.body?.error ?? {};
-  const fields = Object.entries((err.fields ?? {}) as Record<string, string[]>)
-    .map(([f, msgs]) => `\n  ${f}: ${msgs.join("; ")}`)
-    .join("");
-  throw new CliError(
-    `${reply.status} ${err.code ?? "Error"}: ${err.message ?? JSON.stringify(reply.body)}${fields}`,
-  );
-}
-
-type ConfigRow = Record<string, unknown> & { tenant_id: string; type: string };
-
-function target(c: ConfigRow): string {
-  return c.type === "cloudwatch"
-    ? String(c.log_group_name)
-    : `s3://${c.bucket_name}/${c.bucket_prefix ?? ""}`;
-}
-
 /** `one`: a command about one item prints an object, not a list of one. */
-function printConfigs(io: CliIo, output: OutputFormat, configs: ConfigRow[], one = false): void {
+function printConfigs(io: CliIo, output: OutputFormat, configs: ListedConfig[], one = false): void {
   if (output !== "table") {
     io.stdout.write(structured(output, one ? configs[0] : configs));
     return;
@@ -74,53 +38,50 @@ function printConfigs(io: CliIo, output: OutputFormat, configs: ConfigRow[], one
         c.tenant_id,
         c.type,
         String(c.enabled),
-        target(c),
-        String(c.target_region ?? "(default)"),
-        [
-          ...((c.desired_logs as string[]) ?? []),
-          ...((c.groups as string[]) ?? []).map((g) => `group:${g}`),
-        ].join(",") || "all",
+        configTarget(c),
+        c.target_region ?? "(default)",
+        [...c.desired_logs, ...c.groups.map((g) => `group:${g}`)].join(",") || "all",
         String(c.version ?? ""),
-        String(c.updated_at ?? ""),
+        c.updated_at ?? "",
       ]),
     ),
   );
 }
 
-function readJson(path: string): unknown {
+function printRegistrations(io: CliIo, output: OutputFormat, items: StoredRegistration[], one = false): void {
+  if (output !== "table") {
+    io.stdout.write(structured(output, one ? items[0] : items));
+    return;
+  }
+  io.stdout.write(
+    table(
+      ["TENANT", "ACCOUNTS", "CLUSTERS", "UPDATED"],
+      items.map((r) => [r.tenant_id, r.accounts.join(","), r.clusters?.join(",") ?? "(any)", r.updated_at]),
+    ),
+  );
+}
+
+/** A write not sent: the request shown, and said so (exit 0). */
+function printDryRun(io: CliIo, output: OutputFormat, { dryRun }: DryRun): void {
+  const { method, path, body } = dryRun;
+  io.stdout.write(
+    output === "table"
+      ? `would ${method} ${path}${body === undefined ? "" : ` ${JSON.stringify(body)}`}\n`
+      : structured(output, { dry_run: true, method, path, ...(body !== undefined && { body }) }),
+  );
+  io.stderr.write("dry run: nothing was sent\n");
+}
+
+function readJson(path: string): Record<string, unknown> {
+  let doc: unknown;
   try {
-    return JSON.parse(path === "-" ? readFileSync(0, "utf8") : readFileSync(path, "utf8"));
+    doc = JSON.parse(path === "-" ? readFileSync(0, "utf8") : readFileSync(path, "utf8"));
   } catch (e) {
     throw new CliError(`cannot read ${path}: ${(e as Error).message}`, 2);
   }
-}
-
-/**
- * `--set key=value`: JSON values where they parse (true, 3, ["a"]), strings otherwise;
- * `--set-string key=value`: always the string (a log group named `12` stays "12").
- */
-export function parseAssignments(pairs: string[], strings: string[] = []): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const split = (pair: string, option: string) => {
-    const i = pair.indexOf("=");
-    if (i <= 0) throw new CliError(`${option} takes key=value, got ${JSON.stringify(pair)}`, 2);
-    return [pair.slice(0, i), pair.slice(i + 1)] as const;
-  };
-  for (const pair of pairs) {
-    const [key, raw] = split(pair, "--set");
-    let value: unknown = raw;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      // a plain string
-    }
-    out[key] = value;
-  }
-  for (const pair of strings) {
-    const [key, raw] = split(pair, "--set-string");
-    out[key] = raw;
-  }
-  return out;
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+    throw new CliError(`${path} must hold one JSON object (a delivery config)`, 2);
+  return doc as Record<string, unknown>;
 }
 
 const versionOf = (text: string | undefined): number | undefined => {
@@ -129,6 +90,8 @@ const versionOf = (text: string | undefined): number | undefined => {
   if (!Number.isInteger(n) || n < 0) throw new CliError(`--version must be a whole number, got ${text}`, 2);
   return n;
 };
+
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** One example per tenants command, shown by its --help. */
 const TENANT_EXAMPLES: Record<string, string> = {
@@ -161,37 +124,9 @@ export function registerTenants(program: Command, io: CliIo): void {
   /** Writes take --dry-run: the request is checked and shown, nothing is sent. */
   const write = (cmd: Command) =>
     connect(cmd.option("--dry-run", "check the request and show it; send nothing"));
-  /**
-   * The command's transport, set up on its first call (one per command run). With --dry-run, a
-   * write is checked (a config body against the API's own schema) and printed instead of sent.
-   */
-  const api = (o: ConnectionOptions): ApiTransport => {
-    let transport: Promise<ApiTransport> | undefined;
-    return async (req) => {
-      if (o.dryRun && req.method !== "GET") {
-        const body = req.body === undefined ? undefined : (JSON.parse(req.body) as Record<string, unknown>);
-        if (
-          body &&
-          (req.method === "POST" || req.method === "PUT") &&
-          req.path.includes("/delivery-configs")
-        ) {
-          const { version: _v, ...config } = body;
-          const checked = WritableConfigSchema.safeParse(config);
-          if (!checked.success)
-            throw new CliError(`the config would be refused: ${describeIssues(checked.error).join("; ")}`, 2);
-        }
-        const request = { dry_run: true, method: req.method, path: req.path, ...(body && { body }) };
-        io.stdout.write(
-          o.output === "table"
-            ? `would ${req.method} ${req.path}${body ? ` ${JSON.stringify(body)}` : ""}\n`
-            : structured(o.output, request),
-        );
-        throw new CliError("dry run: nothing was sent", 0);
-      }
-      transport ??= transportFor(o, io);
-      return (await transport)(req);
-    };
-  };
+  /** Prints a write's reply with `print`, or the request a dry run did not send. */
+  const written = <T>(o: ConnectionOptions, reply: T | DryRun, print: (value: T) => void) =>
+    isDryRun(reply) ? printDryRun(io, o.output, reply) : print(reply);
 
   connect(
     tenants
@@ -200,33 +135,10 @@ export function registerTenants(program: Command, io: CliIo): void {
   )
     .option("--tenant <id>", "only this tenant")
     .action(async (o: ConnectionOptions & { tenant?: string }) => {
-      const call = api(o);
-      if (o.tenant) {
-        const reply = expectOk(
-          await call({
-            method: "GET",
-            path: `/tenants/${encodeURIComponent(o.tenant)}/delivery-configs`,
-            query: {},
-          }),
-        );
-        printConfigs(io, o.output, reply.body.items);
-        return;
-      }
-      const items: ConfigRow[] = [];
-      let cursor: string | undefined;
-      do {
-        const reply = expectOk(
-          await call({
-            method: "GET",
-            path: "/delivery-configs",
-            query: { limit: "100", ...(cursor && { cursor }) },
-          }),
-        );
-        items.push(...reply.body.items);
-        cursor = reply.body.cursor;
-        if (cursor && o.output === "table") io.stderr.write(`... ${items.length} configs so far\n`);
-      } while (cursor);
-      printConfigs(io, o.output, items);
+      const progress = (count: number, more: boolean) => {
+        if (more && o.output === "table") io.stderr.write(`... ${count} configs so far\n`);
+      };
+      printConfigs(io, o.output, await listConfigs(apiClient(o, io), o.tenant, progress));
     });
 
   connect(
@@ -236,14 +148,7 @@ export function registerTenants(program: Command, io: CliIo): void {
       .argument("<tenant>")
       .argument("<type>", DELIVERY_TYPE_CHOICES),
   ).action(async (tenant: string, type: string, o: ConnectionOptions) => {
-    const reply = expectOk(
-      await api(o)({
-        method: "GET",
-        path: `/tenants/${encodeURIComponent(tenant)}/delivery-configs/${encodeURIComponent(type)}`,
-        query: {},
-      }),
-    );
-    printConfigs(io, o.output, [reply.body], true);
+    printConfigs(io, o.output, [await getConfig(apiClient(o, io), tenant, type)], true);
   });
 
   write(
@@ -254,21 +159,8 @@ export function registerTenants(program: Command, io: CliIo): void {
       .requiredOption("--file <path>", "JSON config (- for stdin)")
       .option("--version <n>", "version you read (replace instead of create)"),
   ).action(async (tenant: string, o: ConnectionOptions & { file: string; version?: string }) => {
-    const body = readJson(o.file) as Record<string, unknown>;
-    const version = versionOf(o.version);
-    const path = `/tenants/${encodeURIComponent(tenant)}/delivery-configs`;
-    const reply =
-      version === undefined
-        ? expectOk(await api(o)({ method: "POST", path, query: {}, body: JSON.stringify(body) }), [201])
-        : expectOk(
-            await api(o)({
-              method: "PUT",
-              path: `${path}/${encodeURIComponent(String(body.type))}`,
-              query: {},
-              body: JSON.stringify({ ...body, version }),
-            }),
-          );
-    printConfigs(io, o.output, [reply.body], true);
+    const reply = await putConfig(apiClient(o, io), tenant, readJson(o.file), versionOf(o.version));
+    written(o, reply, (config) => printConfigs(io, o.output, [config], true));
   });
 
   write(
@@ -295,16 +187,8 @@ export function registerTenants(program: Command, io: CliIo): void {
       o: ConnectionOptions & { set: string[]; setString: string[]; version: string },
     ) => {
       const changes = parseAssignments(o.set, o.setString);
-      if (Object.keys(changes).length === 0) throw new CliError("nothing to change: pass --set key=value", 2);
-      const reply = expectOk(
-        await api(o)({
-          method: "PATCH",
-          path: `/tenants/${encodeURIComponent(tenant)}/delivery-configs/${encodeURIComponent(type)}`,
-          query: {},
-          body: JSON.stringify({ ...changes, version: versionOf(o.version) }),
-        }),
-      );
-      printConfigs(io, o.output, [reply.body], true);
+      const reply = await patchConfig(apiClient(o, io), tenant, type, changes, versionOf(o.version)!);
+      written(o, reply, (config) => printConfigs(io, o.output, [config], true));
     },
   );
 
@@ -316,19 +200,13 @@ export function registerTenants(program: Command, io: CliIo): void {
       .argument("<type>")
       .option("--version <n>", "only if still at this version"),
   ).action(async (tenant: string, type: string, o: ConnectionOptions & { version?: string }) => {
-    const version = versionOf(o.version);
-    expectOk(
-      await api(o)({
-        method: "DELETE",
-        path: `/tenants/${encodeURIComponent(tenant)}/delivery-configs/${encodeURIComponent(type)}`,
-        query: version === undefined ? {} : { version: String(version) },
-      }),
-      [204],
-    );
-    io.stdout.write(
-      o.output === "table"
-        ? `deleted ${tenant}/${type}\n`
-        : structured(o.output, { deleted: { tenant_id: tenant, type } }),
+    const reply = await deleteConfig(apiClient(o, io), tenant, type, versionOf(o.version));
+    written(o, reply, () =>
+      io.stdout.write(
+        o.output === "table"
+          ? `deleted ${tenant}/${type}\n`
+          : structured(o.output, { deleted: { tenant_id: tenant, type } }),
+      ),
     );
   });
 
@@ -347,17 +225,7 @@ export function registerTenants(program: Command, io: CliIo): void {
         2,
       );
     }
-    const reply = expectOk(
-      await api(o)({
-        method: "POST",
-        path: `/tenants/${encodeURIComponent(tenant)}/delivery-configs/${encodeURIComponent(type)}/validate`,
-        query: {},
-      }),
-    );
-    const result = reply.body as {
-      ok: boolean;
-      checks: { check: string; ok: boolean; detail: string; hint?: string }[];
-    };
+    const result = await validateConfig(apiClient(o, io), tenant, type);
     if (o.output !== "table") io.stdout.write(structured(o.output, result));
     else {
       for (const c of result.checks) {
@@ -395,15 +263,8 @@ export function registerTenants(program: Command, io: CliIo): void {
         ?.split(",")
         .map((c) => c.trim())
         .filter((c) => c !== "");
-      const reply = expectOk(
-        await api(o)({
-          method: "PUT",
-          path: `/registry/${encodeURIComponent(tenant)}`,
-          query: {},
-          body: JSON.stringify({ accounts: o.account, ...(clusters && { clusters }) }),
-        }),
-      );
-      printRegistrations(io, o.output, [reply.body], true);
+      const reply = await register(apiClient(o, io), tenant, o.account, clusters);
+      written(o, reply, (registration) => printRegistrations(io, o.output, [registration], true));
     });
 
   write(
@@ -412,12 +273,11 @@ export function registerTenants(program: Command, io: CliIo): void {
       .description("remove a tenant's registration: its logs go nowhere until registered again")
       .argument("<tenant>"),
   ).action(async (tenant: string, o: ConnectionOptions) => {
-    expectOk(
-      await api(o)({ method: "DELETE", path: `/registry/${encodeURIComponent(tenant)}`, query: {} }),
-      [204],
-    );
-    io.stdout.write(
-      o.output === "table" ? `unregistered ${tenant}\n` : structured(o.output, { unregistered: tenant }),
+    const reply = await unregister(apiClient(o, io), tenant);
+    written(o, reply, () =>
+      io.stdout.write(
+        o.output === "table" ? `unregistered ${tenant}\n` : structured(o.output, { unregistered: tenant }),
+      ),
     );
   });
 
@@ -427,17 +287,7 @@ export function registerTenants(program: Command, io: CliIo): void {
       .command("list")
       .description("list registered tenants, their accounts and clusters"),
   ).action(async (o: ConnectionOptions) => {
-    const call = api(o);
-    const items: Registration[] = [];
-    let cursor: string | undefined;
-    do {
-      const reply = expectOk(
-        await call({ method: "GET", path: "/registry", query: { limit: "100", ...(cursor && { cursor }) } }),
-      );
-      items.push(...reply.body.items);
-      cursor = reply.body.cursor;
-    } while (cursor);
-    printRegistrations(io, o.output, items);
+    printRegistrations(io, o.output, await registrations(apiClient(o, io)));
   });
   for (const [name, example] of Object.entries(TENANT_EXAMPLES)) {
     const [first, second] = name.split(" ");
@@ -447,31 +297,4 @@ export function registerTenants(program: Command, io: CliIo): void {
       `\nExample: ${example}`,
     );
   }
-}
-
-interface Registration {
-  tenant_id: string;
-  accounts: string[];
-  clusters?: string[];
-  updated_at?: string;
-}
-
-const collect = (value: string, previous: string[]) => [...previous, value];
-
-function printRegistrations(io: CliIo, output: OutputFormat, items: Registration[], one = false): void {
-  if (output !== "table") {
-    io.stdout.write(structured(output, one ? items[0] : items));
-    return;
-  }
-  io.stdout.write(
-    table(
-      ["TENANT", "ACCOUNTS", "CLUSTERS", "UPDATED"],
-      items.map((r) => [
-        r.tenant_id,
-        r.accounts.join(","),
-        r.clusters?.join(",") ?? "(any)",
-        r.updated_at ?? "",
-      ]),
-    ),
-  );
 }

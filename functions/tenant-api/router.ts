@@ -1,5 +1,5 @@
 import { ApiError, badRequest } from "./errors";
-import { parseRouteKey, type RouteKey } from "./routes";
+import { parseRouteKey, type RouteKey, type RouteReplies, successStatus } from "./routes";
 import type { TenantConfigService } from "./service";
 
 export interface ApiRequest {
@@ -17,70 +17,46 @@ export interface ApiResponse {
   readonly tenantId?: string;
 }
 
-type Handler = (
+type Handler<K extends RouteKey = RouteKey> = (
   params: string[],
   req: ApiRequest,
   json: () => unknown,
-) => Promise<{ status: number; body?: unknown }>;
+) => Promise<RouteReplies[K]>;
 
 /**
  * Routes of the delivery-config API (seed 003 section 5, plus list-all and validate), one handler
- * per route key of ./routes.ts: the type makes the table complete, and the stack deploys the same keys.
+ * per route key of ./routes.ts: the type makes the table complete and each reply the type the
+ * client expects; the stack deploys the same keys.
  */
 export function makeRouter(service: TenantConfigService) {
-  const handlers: Record<RouteKey, Handler> = {
-    "GET /delivery-configs": async (_p, r) => ({
-      status: 200,
-      body: await service.listAll(r.query.limit, r.query.cursor),
-    }),
-    "GET /tenants/{tenant_id}/delivery-configs": async ([t]) => ({
-      status: 200,
-      body: { items: await service.listTenant(t!) },
-    }),
-    "POST /tenants/{tenant_id}/delivery-configs": async ([t], _r, json) => ({
-      status: 201,
-      body: await service.create(t!, json()),
-    }),
-    "GET /tenants/{tenant_id}/delivery-configs/{type}": async ([t, type]) => ({
-      status: 200,
-      body: await service.get(t!, type!),
-    }),
-    "PUT /tenants/{tenant_id}/delivery-configs/{type}": async ([t, type], _r, json) => ({
-      status: 200,
-      body: await service.replace(t!, type!, json()),
-    }),
-    "PATCH /tenants/{tenant_id}/delivery-configs/{type}": async ([t, type], _r, json) => ({
-      status: 200,
-      body: await service.patch(t!, type!, json()),
-    }),
+  const handlers: { [K in RouteKey]: Handler<K> } = {
+    "GET /delivery-configs": (_p, r) => service.listAll(r.query.limit, r.query.cursor),
+    "GET /tenants/{tenant_id}/delivery-configs": async ([t]) => ({ items: await service.listTenant(t!) }),
+    "POST /tenants/{tenant_id}/delivery-configs": ([t], _r, json) => service.create(t!, json()),
+    "GET /tenants/{tenant_id}/delivery-configs/{type}": ([t, type]) => service.get(t!, type!),
+    "PUT /tenants/{tenant_id}/delivery-configs/{type}": ([t, type], _r, json) =>
+      service.replace(t!, type!, json()),
+    "PATCH /tenants/{tenant_id}/delivery-configs/{type}": ([t, type], _r, json) =>
+      service.patch(t!, type!, json()),
     "DELETE /tenants/{tenant_id}/delivery-configs/{type}": async ([t, type], r) => {
       await service.remove(t!, type!, r.query.version);
-      return { status: 204 };
+      return undefined;
     },
-    "POST /tenants/{tenant_id}/delivery-configs/{type}/validate": async ([t, type]) => ({
-      status: 200,
-      body: await service.validate(t!, type!),
-    }),
-    "GET /registry": async (_p, r) => ({
-      status: 200,
-      body: await service.listRegistrations(r.query.limit, r.query.cursor),
-    }),
-    "GET /registry/{tenant_id}": async ([t]) => ({ status: 200, body: await service.getRegistration(t!) }),
-    "PUT /registry/{tenant_id}": async ([t], _r, json) => ({
-      status: 200,
-      body: await service.register(t!, json()),
-    }),
+    "POST /tenants/{tenant_id}/delivery-configs/{type}/validate": ([t, type]) => service.validate(t!, type!),
+    "GET /registry": (_p, r) => service.listRegistrations(r.query.limit, r.query.cursor),
+    "GET /registry/{tenant_id}": ([t]) => service.getRegistration(t!),
+    "PUT /registry/{tenant_id}": ([t], _r, json) => service.register(t!, json()),
     "DELETE /registry/{tenant_id}": async ([t]) => {
       await service.unregister(t!);
-      return { status: 204 };
+      return undefined;
     },
   };
   // Grouped by path template, so a known path with another method answers 405, not 404.
-  const byTemplate = new Map<string, { pattern: RegExp; methods: Record<string, Handler> }>();
-  for (const [routeKey, handler] of Object.entries(handlers)) {
+  const byTemplate = new Map<string, { pattern: RegExp; methods: Record<string, [RouteKey, Handler]> }>();
+  for (const [routeKey, handler] of Object.entries(handlers) as [RouteKey, Handler][]) {
     const { method, template, pattern } = parseRouteKey(routeKey);
     const entry = byTemplate.get(template) ?? { pattern, methods: {} };
-    entry.methods[method] = handler;
+    entry.methods[method] = [routeKey, handler];
     byTemplate.set(template, entry);
   }
   const routes = [...byTemplate].map(([name, { pattern, methods }]) => [name, pattern, methods] as const);
@@ -98,8 +74,8 @@ export function makeRouter(service: TenantConfigService) {
         }
       });
       const tenantId = name.startsWith("/tenants") ? params[0] : undefined;
-      const handler = methods[req.method.toUpperCase()];
-      if (!handler) {
+      const found = methods[req.method.toUpperCase()];
+      if (!found) {
         return {
           status: 405,
           route: name,
@@ -120,8 +96,14 @@ export function makeRouter(service: TenantConfigService) {
         }
       };
       try {
-        const out = await handler(params, req, json);
-        return { ...out, route: name, ...(tenantId && { tenantId }) };
+        const [routeKey, handler] = found;
+        const body = await handler(params, req, json);
+        return {
+          status: successStatus(routeKey),
+          ...(body !== undefined && { body }),
+          route: name,
+          ...(tenantId && { tenantId }),
+        };
       } catch (error) {
         if (error instanceof ApiError)
           return { status: error.status, body: error.toBody(), route: name, ...(tenantId && { tenantId }) };

@@ -17,6 +17,7 @@ import type {
   StoredConfig,
   StoredRegistration,
 } from "./ports";
+import type { ListedConfig } from "./routes";
 import { fieldErrors, parseWritable, VersionSchema } from "./schemas";
 
 export const DEFAULT_PAGE_SIZE = 25;
@@ -67,8 +68,6 @@ function readStored(item: Record<string, unknown>): StoredConfig {
   };
 }
 
-/** A config as lists show it: without the tenant's ExternalId (only a single GET returns it). */
-export type ListedConfig = Omit<StoredConfig, "external_id">;
 const withoutSecret = ({ external_id: _secret, ...rest }: StoredConfig): ListedConfig => rest;
 
 /**

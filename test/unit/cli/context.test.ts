@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import type { Command } from "commander";
-import { parseAssignments } from "../../../cli/commands/tenants";
 import { awsRegion, numberOption, parseTime, structured } from "../../../cli/context";
 import type { CliIo } from "../../../cli/io";
 import { buildProgram } from "../../../cli/logrelay";
+import { parseAssignments } from "../../../cli/tenants";
 import { runCaptured } from "../../harness/cli";
 
 const io = (env: NodeJS.ProcessEnv) => ({ env }) as CliIo;

@@ -28,7 +28,7 @@ describe("tenant writes with --dry-run: checked and shown, nothing sent (no API 
       path: "/tenants/acme/delivery-configs",
       body: config,
     });
-    expect(err).toBe("logrelay: dry run: nothing was sent\n");
+    expect(err).toBe("dry run: nothing was sent\n");
   });
 
   it("put refuses what the API would refuse, naming the field", async () => {
@@ -51,8 +51,9 @@ describe("tenant writes with --dry-run: checked and shown, nothing sent (no API 
     ],
     [["tenants", "unregister", "acme", "--dry-run"], /^would DELETE \/registry\/acme/],
   ])("%s", async (argv, shown) => {
-    const { code, out } = await runCaptured(argv as string[], {});
+    const { code, out, err } = await runCaptured(argv as string[], {});
     expect(code).toBe(0);
     expect(out).toMatch(shown as RegExp);
+    expect(err).toBe("dry run: nothing was sent\n");
   });
 });

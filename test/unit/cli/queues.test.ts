@@ -6,7 +6,7 @@ import {
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
-import { redriveDlq } from "../../../cli/dlq-redrive";
+import { redriveDlq } from "../../../cli/queues";
 
 describe("dlq redrive with SQS's message move task", () => {
   const sqs = mockClient(SQSClient);

@@ -4,7 +4,7 @@ import {
   PUT_RECORD_BATCH,
   type RecordSink,
   redriveErrorOutput,
-} from "../../../cli/firehose-redrive";
+} from "../../../cli/firehose";
 
 /** Error output as Firehose writes it: one JSON document per failed record, rawData in base64. */
 const errorLine = (record: unknown, code = "DynamicPartitioning.ActivePartitionsLimitExceeded") =>

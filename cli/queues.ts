@@ -188,3 +188,11 @@ export async function handBack(
     );
   }
 }
+
+/** What a queued message announces: its objects' keys, what was ignored, or why it is malformed. */
+export function describeBody(body: string): string {
+  const read = readMessage(body);
+  if (!read.notification) return `(malformed: ${read.malformed})`;
+  const { objects, ignored } = read.notification;
+  return objects.map((o) => o.key).join(", ") || `(ignored: ${ignored.join(", ")})`;
+}

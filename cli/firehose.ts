@@ -1,5 +1,13 @@
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
+import { type FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { z } from "zod";
 import {
   DEFAULT_RETRY,
@@ -204,4 +212,49 @@ async function redriveObject(
     batchBytes += record.length;
   }
   await flush();
+}
+
+/** Error objects under a prefix of the staging bucket. */
+export function s3ErrorObjects(s3: S3Client, bucket: string): ErrorObjectSource {
+  return {
+    async *list(prefix) {
+      let token: string | undefined;
+      do {
+        const page = await s3.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        for (const o of page.Contents ?? []) if (o.Key) yield o.Key;
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    },
+    async open(key) {
+      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (!out.Body) throw new Error(`GetObject s3://${bucket}/${key} returned no body`);
+      return out.Body as AsyncIterable<Uint8Array>;
+    },
+    async put(key, body) {
+      await s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/x-ndjson" }),
+      );
+    },
+    async delete(key) {
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+  };
+}
+
+/** PutRecordBatch into one delivery stream; refused records come back with Firehose's reason. */
+export function firehoseSink(firehose: FirehoseClient, stream: string): RecordSink {
+  return {
+    async putBatch(records) {
+      const out = await firehose.send(
+        new PutRecordBatchCommand({ DeliveryStreamName: stream, Records: records.map((Data) => ({ Data })) }),
+      );
+      if (!out.FailedPutCount) return { failed: [] };
+      const failed = (out.RequestResponses ?? []).flatMap((r, index) =>
+        r.ErrorCode ? [{ index, reason: `${r.ErrorCode} ${r.ErrorMessage ?? ""}`.trim() }] : [],
+      );
+      return { failed };
+    },
+  };
 }
