@@ -16,7 +16,8 @@ import {
   withRetry,
 } from "../functions/distributor/delivery/retry";
 import { describeError } from "../functions/distributor/errors";
-import { decompress, recordBadLine } from "../functions/distributor/reading/log-records";
+import { decompress } from "../functions/distributor/reading/decompress";
+import { recordBadLine } from "../functions/distributor/reading/log-records";
 
 /**
  * Re-puts records that Firehose wrote to its error output (for example `activePartitionExceeded`

@@ -7,6 +7,7 @@ import {
   DeliveryTypeSchema,
   ExternalIdSchema,
   RegionSchema,
+  RetentionDaysSchema,
   TenantIdSchema,
 } from "../functions/shared/delivery-config";
 import {
@@ -18,13 +19,7 @@ import {
 import { DLQ_RETENTION_SECONDS, QUEUE_RETENTION_SECONDS } from "./constructs/queue-with-dlq";
 import { migrateClusterSettings } from "./migrations";
 
-/**
- * One environment definition (environments/<name>.json): where logrelay runs, its sizing knobs,
- * its clusters and the customer accounts it onboards. Validated before any stack is built.
- */
 export { LOG_RETENTION_DAYS } from "../functions/shared/patterns";
-
-import { RetentionDaysSchema } from "../functions/shared/delivery-config";
 
 const AccountId = AccountIdSchema;
 const positive = (max: number) => z.number().int().min(1).max(max);
@@ -223,6 +218,10 @@ export const CustomerAccountSchema = z
 /** Each tenant's own log-group prefix unless set: `/logrelay/<tenant>/`. */
 export const defaultLogGroupPrefix = (tenantId: string) => `/logrelay/${tenantId}/`;
 
+/**
+ * One environment definition (environments/<name>.json): where logrelay runs, its sizing knobs,
+ * its clusters and the customer accounts it onboards. Validated before any stack is built.
+ */
 export const EnvironmentSchema = z
   .object({
     name: z
@@ -254,7 +253,7 @@ export const EnvironmentSchema = z
     queue: QueueSettingsSchema.default(QueueSettingsSchema.parse({})),
     staging: StagingSettingsSchema.default(StagingSettingsSchema.parse({})),
     api: ApiSettingsSchema.default(ApiSettingsSchema.parse({})),
-    /** Used when ingestion is "firehose" (seeds: 128 MB / 900 s). */
+    /** Used when ingestion is "firehose": buffer size and interval, and the staged format. */
     firehose: z
       .object({
         // Dynamic partitioning needs at least 64 MB; 128 MB is Firehose's maximum.

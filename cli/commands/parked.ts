@@ -2,13 +2,7 @@ import { Command, Option } from "commander";
 import type { ParkedSummary } from "../../functions/distributor/parking/parking";
 import type { DestinationRecovery, RecoveryOptions } from "../../functions/distributor/parking/recovery";
 import { DELIVERY_TYPES, type DeliveryType } from "../../functions/shared/delivery-config";
-import {
-  numberOption,
-  type OutputFormat,
-  outputOption,
-  structured,
-  tenantOption,
-} from "../context";
+import { numberOption, type OutputFormat, outputOption, structured, tenantOption } from "../context";
 import { CliError, type CliIo, EXIT, table } from "../io";
 import { parkingDistributor } from "../parked";
 

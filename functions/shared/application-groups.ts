@@ -1,5 +1,5 @@
 /**
- * Named application groups (seed 003, "Application Groups"). Group names match
+ * Named application groups, the names a delivery config's `groups` may use. Group names match
  * case-insensitively; application names match exactly.
  */
 export const APPLICATION_GROUPS: Readonly<Record<string, readonly string[]>> = {

@@ -24,7 +24,7 @@ type Handler<K extends RouteKey = RouteKey> = (
 ) => Promise<RouteReplies[K]>;
 
 /**
- * Routes of the delivery-config API (seed 003 section 5, plus list-all and validate), one handler
+ * Routes of the delivery-config and registry API, one handler
  * per route key of ./routes.ts: the type makes the table complete and each reply the type the
  * client expects; the stack deploys the same keys.
  */

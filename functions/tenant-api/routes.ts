@@ -24,7 +24,11 @@ export const TENANT_API_ROUTES = [
 export type RouteKey = (typeof TENANT_API_ROUTES)[number];
 
 /** A config as lists show it: without the tenant's ExternalId (only a single GET returns it). */
-export type ListedConfig = StoredConfig extends infer C ? (C extends unknown ? Omit<C, "external_id"> : never) : never;
+export type ListedConfig = StoredConfig extends infer C
+  ? C extends unknown
+    ? Omit<C, "external_id">
+    : never
+  : never;
 
 /** What each route answers on success: its status and body. Client and router both use it. */
 export interface RouteReplies {

@@ -30,9 +30,9 @@ export interface PartitionedFirehoseProps {
   readonly kmsKey: { readonly arn: string };
   readonly accountId: string;
   readonly region: string;
-  /** @default 128 (the seeds' size) */
+  /** @default 128 (Firehose's largest buffer) */
   readonly bufferingSizeMb?: number;
-  /** @default 900 (the seeds' interval) */
+  /** @default 900 (Firehose's longest interval) */
   readonly bufferingIntervalSeconds?: number;
   /**
    * json: gzipped NDJSON objects (`.gz`). parquet: Parquet objects (`.parquet`, Snappy inside),

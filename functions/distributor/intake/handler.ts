@@ -12,18 +12,20 @@ export const LAMBDA_MARGIN_MS = 5_000;
 /** A message is not started with less than this left: it would only checkpoint and stop. */
 export const MIN_START_MS = 10_000;
 
-/**
- * SQS-triggered Lambda handler. Each message is delivered on its own, under a deadline of the
- * invocation's remaining time less a margin; only transient failures become batchItemFailures
- * (SQS retries them, then the DLQ). A destination that runs out of time has checkpointed what was
- * acknowledged, so the retry resumes there. Permanent failures were already recorded by the
- * engine (log line + metric + reason) and are acknowledged.
- */
+/** The event the recovery schedule sends: probe parked destinations and deliver what waits. */
 export type RecoverParkedEvent = typeof RECOVER_PARKED_EVENT;
 
 const isRecoverEvent = (event: unknown): event is RecoverParkedEvent =>
   (event as { logrelay?: unknown } | null)?.logrelay === RECOVER_PARKED_EVENT.logrelay;
 
+/**
+ * SQS-triggered Lambda handler. Each message is delivered on its own, under a deadline of the
+ * invocation's remaining time less a margin; only transient failures become batchItemFailures
+ * (SQS retries them, then the DLQ). A destination that runs out of time has checkpointed what was
+ * acknowledged, so the retry resumes there. Permanent failures were already recorded by the
+ * engine (log line + metric + reason) and are acknowledged. The schedule's RecoverParkedEvent runs
+ * the recovery of parked deliveries instead.
+ */
 export function makeHandler(
   engine: DeliveryEngine,
   timing: {

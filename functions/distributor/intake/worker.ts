@@ -6,7 +6,7 @@ import type { MessageResult } from "../reporting/outcome-report";
 import { FairSlots, tenantShare } from "./fair-slots";
 import { type QueuedMessage, readMessage } from "./notification";
 
-/** Deliveries in flight per worker when not set: measured by `npm run bench -- --e2e` (see README). */
+/** Deliveries in flight per worker when not set: chosen by `npm run bench -- --e2e --sweep` (bench/RESULTS.md). */
 export const DEFAULT_CONCURRENCY = 32;
 
 export interface WorkerOptions {

@@ -1,4 +1,4 @@
-import type { DeliveryCounts } from "../model/counts";
+import { countsSince, type DeliveryCounts } from "../model/counts";
 import type { Telemetry } from "../ports";
 
 export type DestinationStatus =
@@ -105,6 +105,19 @@ export class OutcomeReport {
 
   /** One structured log line per object, metrics per tenant and destination type. */
   object(result: ObjectResult, context: Record<string, string>): void {
+    this.logObject(result, context);
+    const tenant = result.tenantId ?? "(unknown)";
+    if (result.destinations.length === 0) {
+      const name = result.status === "skipped" ? "ObjectsSkipped" : "ObjectFailures";
+      this.telemetry.metrics({ tenant_id: tenant }, [{ name, value: 1, unit: "Count" }]);
+      this.telemetry.metrics({}, [{ name, value: 1, unit: "Count" }]);
+      if (result.status === "failed_permanent") this.permanentFailure();
+      return;
+    }
+    for (const d of result.destinations) this.destinationMetrics(tenant, d, result.latencyMs);
+  }
+
+  private logObject(result: ObjectResult, context: Record<string, string>): void {
     const level = result.status.startsWith("failed")
       ? "error"
       : result.status === "skipped"
@@ -120,7 +133,7 @@ export class OutcomeReport {
       latency_ms: result.latencyMs,
       // This attempt's totals over the destinations: what the stack's Contributor Insights rules rank tenants by.
       events_delivered: result.destinations.reduce(
-        (n, d) => n + d.eventsDelivered - (d.resumedFrom?.eventsDelivered ?? 0),
+        (n, d) => n + countsSince(d, d.resumedFrom).eventsDelivered,
         0,
       ),
       bytes_delivered: result.destinations.reduce((n, d) => n + (d.status === "delivered" ? d.bytes : 0), 0),
@@ -138,36 +151,22 @@ export class OutcomeReport {
         ...(d.resumedFrom && { resumed_after_batch: d.resumedFrom.batches }),
       })),
     });
-    const tenant = result.tenantId ?? "(unknown)";
-    if (result.destinations.length === 0) {
-      const name = result.status === "skipped" ? "ObjectsSkipped" : "ObjectFailures";
-      this.telemetry.metrics({ tenant_id: tenant }, [{ name, value: 1, unit: "Count" }]);
-      this.telemetry.metrics({}, [{ name, value: 1, unit: "Count" }]);
-      if (result.status === "failed_permanent") this.permanentFailure();
-      return;
-    }
-    for (const d of result.destinations) {
-      const failed = d.status === "failed_permanent" || d.status === "failed_transient";
-      // Metrics count this attempt only: what a resumed attempt inherited was counted before.
-      this.telemetry.metrics({ tenant_id: tenant, destination: d.type }, [
-        {
-          name: "EventsDelivered",
-          value: d.eventsDelivered - (d.resumedFrom?.eventsDelivered ?? 0),
-          unit: "Count",
-        },
-        {
-          name: "EventsRejected",
-          value: d.eventsRejected - (d.resumedFrom?.eventsRejected ?? 0),
-          unit: "Count",
-        },
-        { name: "BytesDelivered", value: d.status === "delivered" ? d.bytes : 0, unit: "Bytes" },
-        { name: "DeliveryFailures", value: failed ? 1 : 0, unit: "Count" },
-        ...(d.status === "delivered"
-          ? [{ name: "DeliveryLatency", value: result.latencyMs, unit: "Milliseconds" as const }]
-          : []),
-      ]);
-      if (d.status === "failed_permanent") this.permanentFailure();
-    }
+  }
+
+  /** Metrics count this attempt only: what a resumed attempt inherited was counted before. */
+  private destinationMetrics(tenant: string, d: DestinationResult, latencyMs: number): void {
+    const failed = d.status === "failed_permanent" || d.status === "failed_transient";
+    const own = countsSince(d, d.resumedFrom);
+    this.telemetry.metrics({ tenant_id: tenant, destination: d.type }, [
+      { name: "EventsDelivered", value: own.eventsDelivered, unit: "Count" },
+      { name: "EventsRejected", value: own.eventsRejected, unit: "Count" },
+      { name: "BytesDelivered", value: d.status === "delivered" ? d.bytes : 0, unit: "Bytes" },
+      { name: "DeliveryFailures", value: failed ? 1 : 0, unit: "Count" },
+      ...(d.status === "delivered"
+        ? [{ name: "DeliveryLatency", value: latencyMs, unit: "Milliseconds" as const }]
+        : []),
+    ]);
+    if (d.status === "failed_permanent") this.permanentFailure();
   }
 
   private permanentFailure(): void {
