@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import { CachedRegistry, CachedTenantConfigs } from "../../functions/distributor/admission/tenant-configs";
 import {
   eventBytes,
@@ -37,6 +38,7 @@ import type { LogEvent } from "../../functions/distributor/reading/log-records";
 import { CustomerRoleRefusedError } from "../../functions/shared/credentials";
 import type { DestinationValidator } from "../../functions/shared/destination-checks";
 import { accountOfRoleArn } from "../../functions/shared/patterns";
+import { s3Event, snsEnvelope } from "./factories";
 import { MemoryTelemetry } from "./memory-telemetry";
 
 /** In-memory stand-ins for the engine's ports. */
@@ -470,3 +472,23 @@ export const s3Config = (tenant: string, account: string, extra: Record<string, 
   bucket_name: `${tenant}-archive`,
   ...extra,
 });
+
+/** The staging bucket and an object key the engine tests deliver. */
+export const BUCKET = "logrelay-central";
+export const KEY = "acme/cluster-1/payment-service/payment-1/1763632800-u.log.gz";
+
+/** `n` gzipped NDJSON records in Vector's shape, a millisecond apart from `start`. */
+export function ndjson(n: number, start = NOW - 60_000, size = 20): Buffer {
+  const lines = Array.from({ length: n }, (_, i) =>
+    JSON.stringify({
+      message: `event-${i}-${"x".repeat(size)}`,
+      timestamp: new Date(start + i).toISOString(),
+    }),
+  );
+  return gzipSync(`${lines.join("\n")}\n`);
+}
+
+/** An SQS body announcing `key` in BUCKET (an SNS envelope holding the S3 event). */
+export function notificationOf(key = KEY): string {
+  return JSON.stringify(snsEnvelope(s3Event(BUCKET, key, { eventTime: new Date(NOW - 5000) })));
+}

@@ -1,23 +1,5 @@
-import { gzipSync } from "node:zlib";
-import { s3Event, snsEnvelope } from "../../../../harness/factories";
-import { cwConfig, fakeWorld, NOW } from "../../../../harness/fakes";
-
-const BUCKET = "logrelay-central";
-const KEY = "acme/cluster-1/payment-service/payment-1/1763632800-u.log.gz";
-
-function ndjson(n: number, start = NOW - 60_000, size = 20) {
-  const lines = Array.from({ length: n }, (_, i) =>
-    JSON.stringify({
-      message: `event-${i}-${"x".repeat(size)}`,
-      timestamp: new Date(start + i).toISOString(),
-    }),
-  );
-  return gzipSync(`${lines.join("\n")}\n`);
-}
-
-function message(key = KEY) {
-  return JSON.stringify(snsEnvelope(s3Event(BUCKET, key, { eventTime: new Date(NOW - 5000) })));
-}
+import { s3Event } from "../../../../harness/factories";
+import { BUCKET, cwConfig, fakeWorld, KEY, ndjson, notificationOf } from "../../../../harness/fakes";
 
 describe("DeliveryEngine: the staging-bucket allow-list", () => {
   it("refuses an object in another bucket permanently, with the reason, before reading anything", async () => {
@@ -45,7 +27,7 @@ describe("DeliveryEngine: the tenant registry decides where logs may go", () => 
     ]);
     w.registry.registrations.set("acme", { tenant_id: "acme", accounts: ["111111111111"] });
 
-    const result = await w.engine.processMessage(message());
+    const result = await w.engine.processMessage(notificationOf());
 
     const [refused, delivered] = result.objects[0]!.destinations;
     expect(refused).toMatchObject({
@@ -68,7 +50,7 @@ describe("DeliveryEngine: the tenant registry decides where logs may go", () => 
     w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
     w.registry.unregistered.add("acme");
 
-    const result = await w.engine.processMessage(message());
+    const result = await w.engine.processMessage(notificationOf());
 
     expect(result.objects[0]).toMatchObject({
       status: "failed_permanent",
@@ -87,7 +69,7 @@ describe("DeliveryEngine: the tenant registry decides where logs may go", () => 
       clusters: ["rosa-9"],
     });
 
-    const result = await w.engine.processMessage(message());
+    const result = await w.engine.processMessage(notificationOf());
 
     expect(result.objects[0]!.reason).toBe(
       "NotRegisteredError: cluster cluster-1 may not carry tenant acme's logs (registered clusters: rosa-9)",
@@ -105,7 +87,7 @@ describe("DeliveryEngine: the tenant registry decides where logs may go", () => 
       updated_at: "2026-11-28T00:00:00.000Z",
     });
 
-    expect((await w.engine.processMessage(message())).status).toBe("delivered");
+    expect((await w.engine.processMessage(notificationOf())).status).toBe("delivered");
   });
 
   it("a registration that does not pass the schema counts as none (fail closed)", async () => {
@@ -114,7 +96,7 @@ describe("DeliveryEngine: the tenant registry decides where logs may go", () => 
     w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
     w.registry.registrations.set("acme", { tenant_id: "acme", accounts: "111111111111" });
 
-    const result = await w.engine.processMessage(message());
+    const result = await w.engine.processMessage(notificationOf());
 
     expect(result.objects[0]!.status).toBe("failed_permanent");
     expect(w.logs.batches).toEqual([]);

@@ -1,23 +1,13 @@
-import { gzipSync } from "node:zlib";
-import { s3Event, snsEnvelope } from "../../../../harness/factories";
-import { cwConfig, fakeWorld, NOW, s3Config } from "../../../../harness/fakes";
-
-const BUCKET = "logrelay-central";
-const KEY = "acme/cluster-1/payment-service/payment-1/1763632800-u.log.gz";
-
-function ndjson(n: number, start = NOW - 60_000, size = 20) {
-  const lines = Array.from({ length: n }, (_, i) =>
-    JSON.stringify({
-      message: `event-${i}-${"x".repeat(size)}`,
-      timestamp: new Date(start + i).toISOString(),
-    }),
-  );
-  return gzipSync(`${lines.join("\n")}\n`);
-}
-
-function message(key = KEY) {
-  return JSON.stringify(snsEnvelope(s3Event(BUCKET, key, { eventTime: new Date(NOW - 5000) })));
-}
+import { s3Event } from "../../../../harness/factories";
+import {
+  BUCKET,
+  cwConfig,
+  fakeWorld,
+  KEY,
+  ndjson,
+  notificationOf,
+  s3Config,
+} from "../../../../harness/fakes";
 
 describe("DeliveryEngine", () => {
   it("delivers to CloudWatch through the tenant's role with its ExternalId, tenant and a narrow session policy (nothing per cluster)", async () => {
@@ -25,7 +15,7 @@ describe("DeliveryEngine", () => {
     w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(3));
     w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
 
-    const result = await w.engine.processMessage(message());
+    const result = await w.engine.processMessage(notificationOf());
 
     expect(result.status).toBe("delivered");
     expect(w.broker.requests).toEqual([
@@ -63,7 +53,7 @@ describe("DeliveryEngine", () => {
     w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(1));
     w.configs.items.set("acme", [cwConfig("acme", "111111111111", { target_region: "eu-west-1" })]);
 
-    await w.engine.processMessage(message());
+    await w.engine.processMessage(notificationOf());
 
     expect(w.broker.requests[0]!.region).toBe("eu-west-1");
   });
@@ -74,7 +64,7 @@ describe("DeliveryEngine", () => {
     w.objects.objects.set(`${BUCKET}/${KEY}`, body);
     w.configs.items.set("acme", [s3Config("acme", "222222222222", { bucket_prefix: "logs/" })]);
 
-    const result = await w.engine.processMessage(message());
+    const result = await w.engine.processMessage(notificationOf());
 
     expect(result.status).toBe("delivered");
     expect(w.writer.puts).toHaveLength(1);
@@ -99,7 +89,7 @@ describe("DeliveryEngine", () => {
       s3Config("acme", "111111111111"),
     ]);
 
-    const result = await w.engine.processMessage(message());
+    const result = await w.engine.processMessage(notificationOf());
 
     const [invalid, s3] = result.objects[0]!.destinations;
     expect(invalid).toMatchObject({ type: "cloudwatch", status: "failed_permanent" });
@@ -114,7 +104,7 @@ describe("DeliveryEngine", () => {
     w.configs.items.set("acme", [cwConfig("acme", "111111111111"), s3Config("acme", "333333333333")]);
     w.broker.denyRoles.add("arn:aws:iam::111111111111:role/LogDistribution");
 
-    const result = await w.engine.processMessage(message());
+    const result = await w.engine.processMessage(notificationOf());
 
     const byType = Object.fromEntries(result.objects[0]!.destinations.map((d) => [d.type, d]));
     expect(byType.cloudwatch).toMatchObject({ status: "parked" });
@@ -132,7 +122,7 @@ describe("DeliveryEngine", () => {
     const throttle = () => Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
     w.logs.faults.push(throttle(), throttle());
 
-    const result = await w.engine.processMessage(message());
+    const result = await w.engine.processMessage(notificationOf());
 
     expect(result.status).toBe("delivered");
     expect(w.sleeps).toEqual([50, 100]);
@@ -152,7 +142,7 @@ describe("DeliveryEngine", () => {
       );
     }
 
-    const result = await w.engine.processMessage(message());
+    const result = await w.engine.processMessage(notificationOf());
 
     expect(result.status).toBe("failed_transient");
     expect(result.objects[0]!.reason).toMatch(/cloudwatch: ServiceUnavailableException/);
@@ -168,7 +158,7 @@ describe("DeliveryEngine", () => {
       name: "ProvisionedThroughputExceededException",
     });
 
-    const result = await w.engine.processMessage(message());
+    const result = await w.engine.processMessage(notificationOf());
 
     expect(result.status).toBe("failed_transient");
     expect(result.objects[0]!.reason).toMatch(
@@ -180,7 +170,7 @@ describe("DeliveryEngine", () => {
     const w = fakeWorld();
     w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
 
-    const result = await w.engine.processMessage(message());
+    const result = await w.engine.processMessage(notificationOf());
 
     expect(result.status).toBe("failed_permanent");
     expect(result.objects[0]!.reason).toMatch(/NotFound/);
@@ -221,8 +211,8 @@ describe("DeliveryEngine", () => {
     w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
     w.configs.items.set("beta", [cwConfig("beta", "222222222222")]);
 
-    await w.engine.processMessage(message());
-    await w.engine.processMessage(message(keyB));
+    await w.engine.processMessage(notificationOf());
+    await w.engine.processMessage(notificationOf(keyB));
 
     expect(w.logs.eventsIn("111111111111", "/logs/acme")).toHaveLength(2);
     expect(w.logs.eventsIn("222222222222", "/logs/beta")).toHaveLength(3);
@@ -236,7 +226,7 @@ describe("DeliveryEngine", () => {
     w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(1));
     w.configs.items.set("acme", [cwConfig("beta", "222222222222")]);
 
-    const result = await w.engine.processMessage(message());
+    const result = await w.engine.processMessage(notificationOf());
 
     expect(result.objects[0]!.destinations[0]!.status).toBe("failed_permanent");
     expect(w.logs.batches).toHaveLength(0);

@@ -1,20 +1,6 @@
 import { createHash } from "node:crypto";
-import { gzipSync } from "node:zlib";
 import { s3Event } from "../../../../harness/factories";
-import { cwConfig, fakeWorld, NOW, s3Config } from "../../../../harness/fakes";
-
-const BUCKET = "logrelay-central";
-const KEY = "acme/cluster-1/payment-service/payment-1/1763632800-u.log.gz";
-
-function ndjson(n: number, start = NOW - 60_000, size = 20) {
-  const lines = Array.from({ length: n }, (_, i) =>
-    JSON.stringify({
-      message: `event-${i}-${"x".repeat(size)}`,
-      timestamp: new Date(start + i).toISOString(),
-    }),
-  );
-  return gzipSync(`${lines.join("\n")}\n`);
-}
+import { BUCKET, cwConfig, fakeWorld, KEY, NOW, ndjson, s3Config } from "../../../../harness/fakes";
 
 describe("DeliveryEngine: claims and checkpoints", () => {
   const big = () => ndjson(25_000, NOW - 60_000, 200); // about 6 batches of 1 MiB

@@ -1,13 +1,6 @@
 import { gzipSync } from "node:zlib";
-import { firehoseKey, parquetObject, s3Event, snsEnvelope } from "../../../../harness/factories";
-import { cwConfig, fakeWorld, NOW, s3Config } from "../../../../harness/fakes";
-
-const BUCKET = "logrelay-central";
-const KEY = "acme/cluster-1/payment-service/payment-1/1763632800-u.log.gz";
-
-function message(key = KEY) {
-  return JSON.stringify(snsEnvelope(s3Event(BUCKET, key, { eventTime: new Date(NOW - 5000) })));
-}
+import { firehoseKey, parquetObject } from "../../../../harness/factories";
+import { BUCKET, cwConfig, fakeWorld, NOW, notificationOf, s3Config } from "../../../../harness/fakes";
 
 describe("DeliveryEngine: objects written by Firehose (the ingestion option)", () => {
   const segments = { tenant: "acme", cluster: "rosa-prod-1", application: "payment-service", pod: "pay-0" };
@@ -32,7 +25,7 @@ describe("DeliveryEngine: objects written by Firehose (the ingestion option)", (
     w.objects.objects.set(`${BUCKET}/${key}`, gzipSync(`${rows.map((r) => JSON.stringify(r)).join("\n")}\n`));
     w.configs.items.set("acme", [cwConfig("acme", "111111111111"), s3Config("acme", "111111111111")]);
 
-    const result = await w.engine.processMessage(message(key));
+    const result = await w.engine.processMessage(notificationOf(key));
 
     expect(result.status).toBe("delivered");
     expect(w.logs.batches.map((b) => [b.stream, b.events.map((e) => e.message)])).toEqual([
@@ -48,7 +41,7 @@ describe("DeliveryEngine: objects written by Firehose (the ingestion option)", (
     w.objects.objects.set(`${BUCKET}/${key}`, body);
     w.configs.items.set("acme", [cwConfig("acme", "111111111111"), s3Config("acme", "111111111111")]);
 
-    const result = await w.engine.processMessage(message(key));
+    const result = await w.engine.processMessage(notificationOf(key));
 
     expect(result.status).toBe("delivered");
     expect(w.logs.eventsIn("111111111111", "/logs/acme")).toEqual(
@@ -64,7 +57,7 @@ describe("DeliveryEngine: objects written by Firehose (the ingestion option)", (
     w.objects.objects.set(`${BUCKET}/${key}`, gzipSync("not parquet at all"));
     w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
 
-    const result = await w.engine.processMessage(message(key));
+    const result = await w.engine.processMessage(notificationOf(key));
 
     expect(result.status).toBe("failed_permanent");
     expect(result.objects[0]!.reason).toMatch(/CorruptObjectError: object is not valid Parquet/);
@@ -77,7 +70,7 @@ describe("DeliveryEngine: objects written by Firehose (the ingestion option)", (
     w.objects.rangeFaults.push(Object.assign(new Error("Reduce your request rate."), { name: "SlowDown" }));
     w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
 
-    const result = await w.engine.processMessage(message(key));
+    const result = await w.engine.processMessage(notificationOf(key));
 
     expect(result.status).toBe("delivered");
     expect(w.sleeps).toHaveLength(1);
@@ -89,7 +82,7 @@ describe("DeliveryEngine: objects written by Firehose (the ingestion option)", (
     const errorsKey =
       "_firehose-errors/activePartitionExceeded/2026/11/22/logrelay-prod-us-east-1-ingest-1-2026-11-22-10-15-30-u.gz";
 
-    const result = await w.engine.processMessage(message(errorsKey));
+    const result = await w.engine.processMessage(notificationOf(errorsKey));
 
     expect(result.status).toBe("failed_permanent");
     expect(result.objects[0]!.reason).toContain("not tenant data: Firehose error output");

@@ -1,24 +1,15 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import { rejectedCount } from "../../../../../../../functions/distributor/delivery/destinations/cloudwatch/cloudwatch";
-import { s3Event, snsEnvelope } from "../../../../../../harness/factories";
-import { cwConfig, fakeWorld, NOW } from "../../../../../../harness/fakes";
-
-const BUCKET = "logrelay-central";
-const KEY = "acme/cluster-1/payment-service/payment-1/1763632800-u.log.gz";
-
-function ndjson(n: number, start = NOW - 60_000, size = 20) {
-  const lines = Array.from({ length: n }, (_, i) =>
-    JSON.stringify({
-      message: `event-${i}-${"x".repeat(size)}`,
-      timestamp: new Date(start + i).toISOString(),
-    }),
-  );
-  return gzipSync(`${lines.join("\n")}\n`);
-}
-
-function message(key = KEY) {
-  return JSON.stringify(snsEnvelope(s3Event(BUCKET, key, { eventTime: new Date(NOW - 5000) })));
-}
+import { s3Event } from "../../../../../../harness/factories";
+import {
+  BUCKET,
+  cwConfig,
+  fakeWorld,
+  KEY,
+  NOW,
+  ndjson,
+  notificationOf,
+} from "../../../../../../harness/fakes";
 
 describe("CloudWatchDestination", () => {
   const big = () => ndjson(25_000, NOW - 60_000, 200); // about 6 batches of 1 MiB
@@ -35,7 +26,7 @@ describe("CloudWatchDestination", () => {
     w.objects.objects.set(`${BUCKET}/${KEY}`, gzipSync(lines.join("\n")));
     w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
 
-    const result = await w.engine.processMessage(message());
+    const result = await w.engine.processMessage(notificationOf());
 
     const d = result.objects[0]!.destinations[0]!;
     expect(d).toMatchObject({ status: "delivered", eventsDelivered: 1, eventsRejected: 2 });
@@ -48,7 +39,7 @@ describe("CloudWatchDestination", () => {
     w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
     w.logs.rejected = { tooOldEndIndex: 1, tooNewStartIndex: 8 };
 
-    const result = await w.engine.processMessage(message());
+    const result = await w.engine.processMessage(notificationOf());
 
     expect(result.objects[0]!.destinations[0]).toMatchObject({ eventsDelivered: 6, eventsRejected: 4 });
   });
@@ -62,7 +53,7 @@ describe("CloudWatchDestination", () => {
     );
     w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
 
-    const result = await w.engine.processMessage(message());
+    const result = await w.engine.processMessage(notificationOf());
 
     const sent = w.logs.eventsIn("111111111111", "/logs/acme");
     expect(sent.map((e) => e.message).join("")).toBe(big);
@@ -81,7 +72,7 @@ describe("CloudWatchDestination", () => {
     w.objects.objects.set(`${BUCKET}/${KEY}`, gzipSync(`${lines.join("\n")}\n`));
     w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
 
-    const result = await w.engine.processMessage(message());
+    const result = await w.engine.processMessage(notificationOf());
 
     expect(result.status).toBe("delivered");
     expect(w.logs.eventsIn("111111111111", "/logs/acme")).toHaveLength(1000);
@@ -94,7 +85,7 @@ describe("CloudWatchDestination", () => {
     w.objects.objects.set(`${BUCKET}/${KEY}`, gzipSync(`{"message":"ok"}\nnope\n`));
     w.configs.items.set("acme", [cwConfig("acme", "111111111111")]);
 
-    const result = await w.engine.processMessage(message());
+    const result = await w.engine.processMessage(notificationOf());
 
     expect(result.objects[0]!.destinations[0]).toMatchObject({
       status: "delivered",
