@@ -5,6 +5,7 @@ import { Option } from "commander";
 import { stringify as stringifyYaml } from "yaml";
 import { TenantIdSchema } from "../functions/shared/delivery-config";
 import { SettingsError } from "../functions/shared/settings";
+import { isoTimeMs } from "../functions/shared/timestamps";
 import { type Environment, EnvironmentError, loadEnvironmentFile } from "../stacks/config";
 import { CliError, type CliIo } from "./io";
 
@@ -82,22 +83,21 @@ export function quietSdkNodeNotice(env: NodeJS.ProcessEnv = process.env): void {
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 }
 
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 const RELATIVE_TIME = /^(\d{1,6})(s|m|h|d)$/;
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /**
- * A time option: strict ISO-8601 (a date, or a date and time with Z or an offset) or a duration
- * before now (`90s`, `15m`, `1h`, `7d`). Anything else, e.g. `5` or `yesterday`, is a usage error
- * naming the option and the accepted forms.
+ * A time option: ISO-8601 as every time logrelay reads (a date, or a date and time; without a zone
+ * it is UTC) or a duration before now (`90s`, `15m`, `1h`, `7d`). Anything else, e.g. `5` or
+ * `yesterday`, is a usage error naming the option and the accepted forms.
  */
 export function parseTime(text: string, option: string, now: number = Date.now()): number {
   const relative = RELATIVE_TIME.exec(text);
   if (relative) return now - Number(relative[1]) * UNIT_MS[relative[2] as keyof typeof UNIT_MS];
-  const at = ISO_TIME.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(at))
+  const at = isoTimeMs(text);
+  if (at === undefined)
     throw new CliError(
-      `${option} ${JSON.stringify(text)} is not a time: use ISO-8601 (2026-11-20, 2026-11-20T08:00:00Z) or a duration ago (15m, 1h, 7d)`,
+      `${option} ${JSON.stringify(text)} is not a time: use ISO-8601 (2026-11-20, 2026-11-20T08:00:00Z; without a zone it is UTC) or a duration ago (15m, 1h, 7d)`,
       2,
     );
   return at;

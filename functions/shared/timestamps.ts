@@ -1,4 +1,9 @@
-/** Reading an event's time: ISO-8601 text or epoch numbers, to milliseconds since the epoch. */
+/**
+ * The one rule for every time logrelay reads (log records, notifications, parked entries, CLI
+ * options): ISO-8601 with or without a zone (without one it is UTC, never the host's zone), RFC
+ * 2822 dates that name their zone, and epoch numbers. Anything else is no time; nothing is read by
+ * the host's zone. docs/delivery-semantics.md lists the forms with an example each.
+ */
 
 /** The value of two ASCII digits at `i`, or -1. */
 function twoDigits(s: string, i: number): number {
@@ -10,8 +15,8 @@ function twoDigits(s: string, i: number): number {
 /**
  * The time of `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (what Vector and most collectors write) in
  * `s[from, to)`, read without Date.parse, which cost 180-380 ns a call here (up to a tenth of the
- * parse path). Returns undefined for anything else, which Date.parse then reads; where this
- * answers, it answers as Date.parse does (a fraction's digits after the third are dropped; a day
+ * parse path). Returns undefined for anything else (isoTimeMs reads the other ISO forms); where
+ * this answers, it answers as Date.parse does (a fraction's digits after the third are dropped; a day
  * past the month's end rolls over; the unit tests compare the two). Where it answers, the text is
  * only digits and `-T:.Z`: no quote, backslash or control character.
  */
@@ -35,7 +40,7 @@ export function isoUtcMs(s: string, from = 0, to = s.length): number | undefined
   const hour = twoDigits(s, from + 11);
   const minute = twoDigits(s, from + 14);
   const second = twoDigits(s, from + 17);
-  // Years below 1000 are left to Date.parse.
+  // Years below 1000 are left to isoTimeMs.
   if (century < 10 || yy < 0 || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
   let ms = 0;
@@ -66,17 +71,53 @@ function daysFromCivil(year: number, month: number, day: number): number {
 }
 
 /**
- * Interprets a timestamp: ISO-8601 text, or epoch seconds / milliseconds / microseconds /
- * nanoseconds as a number or digit string (told apart by magnitude). Returns ms or undefined.
+ * ISO-8601: `YYYY-MM-DD`, optionally `T` (or `t`, or a space) `HH:MM[:SS[.fraction]]` (a `,` may
+ * stand for the `.`), optionally a zone `Z`, `±HH:MM`, `±HHMM` or `±HH`. Without a zone the time is
+ * UTC; a date alone is its midnight UTC; 24:00:00 is the next midnight. A fraction's digits after the third are dropped; a day
+ * past the month's end rolls over (as Date.UTC does).
+ */
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+
+/** The milliseconds of an ISO-8601 date or date-time (ISO_TIME), or undefined. */
+export function isoTimeMs(text: string): number | undefined {
+  const fast = isoUtcMs(text);
+  if (fast !== undefined) return fast;
+  const m = ISO_TIME.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour = 0, minute = 0, second = 0] = m
+    .slice(1, 7)
+    .map((v) => (v === undefined ? undefined : Number(v))) as number[];
+  const fraction = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, "0"));
+  if (month! < 1 || month! > 12 || day! < 1 || day! > 31) return undefined;
+  // 24:00:00 is the end of a day (ISO-8601), the next day's midnight.
+  if (minute > 59 || second > 59 || (hour > 23 && !(hour === 24 && minute + second + fraction === 0)))
+    return undefined;
+  const offsetHours = m[10] === undefined ? 0 : Number(m[10]);
+  const offsetMinutes = m[11] === undefined ? 0 : Number(m[11]);
+  if (offsetHours > 23 || offsetMinutes > 59) return undefined;
+  const offset = (m[9] === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
+  const days = daysFromCivil(year!, month!, day!);
+  return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + fraction - offset;
+}
+
+/** RFC 2822 / HTTP dates that name their zone, which Date.parse reads the same on every host. */
+const RFC_2822_ZONED =
+  /^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{2}:\d{2}(?::\d{2})?\s+(?:GMT|UTC|UT|Z|[+-]\d{4})$/;
+
+/**
+ * Interprets a timestamp: ISO-8601 text (isoTimeMs), an RFC 2822 date with its zone, or epoch
+ * seconds / milliseconds / microseconds / nanoseconds as a number or digit string (told apart by
+ * magnitude). Returns ms, or undefined for anything else.
  */
 export function parseTimestamp(value: unknown): number | undefined {
   let n: number;
   if (typeof value === "number") n = value;
   else if (typeof value === "string") {
-    const utc = isoUtcMs(value);
-    if (utc !== undefined) return utc;
     if (/^\d+(?:\.\d+)?$/.test(value)) n = Number(value);
     else {
+      const iso = isoTimeMs(value);
+      if (iso !== undefined || !RFC_2822_ZONED.test(value)) return iso;
       const ms = Date.parse(value);
       return Number.isNaN(ms) ? undefined : ms;
     }

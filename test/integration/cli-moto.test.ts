@@ -72,6 +72,33 @@ describe("logrelay deliver (CLI) against the emulator", () => {
     expect(JSON.parse(out)[0].objects[0]).toMatchObject({ tenant_id: "cli-tenant", status: "delivered" });
   });
 
+  it("records with times without a zone land at the stated UTC time, whatever the host's zone (TZ=Asia/Kolkata)", async () => {
+    // An hour ago, in UTC, written three ways without a zone.
+    const base = new Date(Math.floor(Date.now() / 1000) * 1000 - 3_600_000);
+    const utc = (offsetMs: number) => new Date(base.getTime() + offsetMs).toISOString();
+    const stated = [utc(0).replace("T", " ").slice(0, 19), utc(1000).slice(0, 19), utc(2250).slice(0, 23)];
+    const key = "cli-tenant/cluster-7/payment-service/pod-tz/1763632800-tz.log.gz";
+    const { s3 } = await clientsFor(CENTRAL_ACCOUNT);
+    await putObject(s3, BUCKET, key, ndjsonGz(stated.map((time, i) => ({ message: `zoneless ${i}`, time }))));
+    const child = spawn(process.execPath, ["bin/logrelay.js", "deliver", "--bucket", BUCKET, "--key", key], {
+      env: { ...env(), TZ: "Asia/Kolkata" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(0);
+
+    const group = await readLogGroup((await clientsFor(ACCOUNT)).logs, "/cli/tenant");
+    const zoneless = Object.values(group!)
+      .flat()
+      .filter((e) => e.message.startsWith("zoneless "))
+      .sort((a, b) => a.message.localeCompare(b.message));
+    expect(zoneless.map((e) => [e.message, new Date(e.timestamp).toISOString()])).toEqual([
+      ["zoneless 0", utc(0)],
+      ["zoneless 1", utc(1000)],
+      ["zoneless 2", utc(2250)],
+    ]);
+  });
+
   it("exits 1 with a readable reason when a delivery fails", async () => {
     const { code, err } = await run([
       "deliver",

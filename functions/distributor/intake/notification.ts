@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { isoTimeMs } from "../../shared/timestamps";
 import { decodeEventKey } from "../admission/object-key";
 import { MalformedKeyError, MalformedMessageError } from "../errors";
 
@@ -18,7 +19,7 @@ export interface ObjectRef {
 const S3RecordSchema = z.object({
   eventSource: z.literal("aws:s3"),
   eventName: z.string(),
-  eventTime: z.string().refine((t) => !Number.isNaN(Date.parse(t)), "eventTime must be a date"),
+  eventTime: z.string().refine((t) => isoTimeMs(t) !== undefined, "eventTime must be an ISO-8601 time"),
   s3: z.object({
     bucket: z.object({ name: z.string().min(3) }),
     object: z.object({
@@ -101,11 +102,9 @@ function decodeOrRaw(key: string): string {
   }
 }
 
-/** S3 sends UTC times; some emulators drop the "Z". A time without a zone is read as UTC, never local. */
+/** S3 sends UTC times; some emulators drop the "Z": the one time rule reads that as UTC, never local. */
 function parseEventTime(text: string): Date {
-  const zoned = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(text) ? text : `${text}Z`;
-  const ms = Date.parse(zoned);
-  return new Date(Number.isNaN(ms) ? Date.parse(text) : ms);
+  return new Date(isoTimeMs(text)!);
 }
 
 /**

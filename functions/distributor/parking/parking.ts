@@ -1,3 +1,4 @@
+import { isoTimeMs } from "../../shared/timestamps";
 import { PerTenantCache } from "../admission/tenant-configs";
 import { describeError } from "../errors";
 import type { DestinationRef, DestinationState } from "../model/parked";
@@ -132,7 +133,7 @@ export class Parking {
         ...(oldest && { oldest: oldest.eventTime }),
         ...(oldest &&
           days !== undefined && {
-            oldestExpires: new Date(Date.parse(oldest.eventTime) + days * 86_400_000).toISOString(),
+            oldestExpires: new Date((isoTimeMs(oldest.eventTime) ?? 0) + days * 86_400_000).toISOString(),
           }),
         lost: lost.length,
         ...(times.length > 0 && { lostRange: { from: times[0] as string, to: times.at(-1) as string } }),

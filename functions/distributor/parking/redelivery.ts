@@ -1,3 +1,4 @@
+import { isoTimeMs } from "../../shared/timestamps";
 import type { DeliveryEngine } from "../delivery/engine";
 import type { Deadline } from "../delivery/retry";
 import type { ObjectRef } from "../intake/notification";
@@ -9,7 +10,7 @@ export function refOfParked(entry: ParkedEntry): ObjectRef {
   return {
     bucket: entry.bucket,
     key: entry.key,
-    eventTime: new Date(entry.eventTime),
+    eventTime: new Date(isoTimeMs(entry.eventTime) ?? Number.NaN),
     ...(entry.versionId && { versionId: entry.versionId }),
     ...(entry.eTag && { eTag: entry.eTag }),
     ...(entry.bytes !== undefined && { size: entry.bytes }),

@@ -72,12 +72,14 @@ describe("one CLI convention: output option, region, settings errors", () => {
     );
   });
 
-  describe("time options: strict ISO-8601 or a duration ago", () => {
+  describe("time options: ISO-8601 (without a zone: UTC) or a duration ago", () => {
     const now = Date.parse("2026-11-29T12:00:00Z");
     it.each([
       ["2026-11-20", Date.parse("2026-11-20T00:00:00Z")],
       ["2026-11-20T08:00:00Z", Date.parse("2026-11-20T08:00:00Z")],
       ["2026-11-20T08:00:00.5+02:00", Date.parse("2026-11-20T06:00:00.5Z")],
+      ["2026-11-20 08:00", Date.parse("2026-11-20T08:00:00Z")],
+      ["2026-11-20T08:00:00", Date.parse("2026-11-20T08:00:00Z")],
       ["90s", now - 90_000],
       ["15m", now - 900_000],
       ["1h", now - 3_600_000],
@@ -85,7 +87,7 @@ describe("one CLI convention: output option, region, settings errors", () => {
     ])("%s", (text, expected) => {
       expect(parseTime(text, "--since", now)).toBe(expected);
     });
-    it.each(["5", "yesterday", "2026-11-20 08:00", "2026-11-20T08:00:00", "1w", "-1h"])(
+    it.each(["5", "yesterday", "Nov 20 2026", "11/20/2026", "2026-11-20T08:00:00 PST", "1w", "-1h"])(
       "refuses %s",
       (text) => {
         expect(() => parseTime(text, "--since", now)).toThrow(

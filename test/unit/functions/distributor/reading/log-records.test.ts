@@ -85,8 +85,10 @@ describe("parseTimestamp", () => {
       const fraction = rand(4) === 0 ? "" : `.${pad(rand(10 ** 9), 9).slice(0, 1 + rand(9))}`;
       return `${1000 + rand(9000)}-${pad(1 + rand(12), 2)}-${pad(1 + rand(31), 2)}T${pad(rand(24), 2)}:${pad(rand(60), 2)}:${pad(rand(60), 2)}${fraction}Z`;
     });
+    // Where the one rule reads more than Date.parse: ISO-8601's comma before a fraction.
+    const documented: Record<string, string> = { "2026-11-29T00:43:08,5Z": "2026-11-29T00:43:08.5Z" };
     for (const value of [...edges, ...random]) {
-      const expected = Date.parse(value);
+      const expected = Date.parse(documented[value] ?? value);
       expect([value, parseTimestamp(value)]).toEqual([value, Number.isNaN(expected) ? undefined : expected]);
     }
   });
