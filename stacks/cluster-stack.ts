@@ -13,6 +13,7 @@ import { stringify } from "yaml";
 import { collectorAlertRules, vectorValues } from "./collector/vector-values";
 import type { Cluster, Environment } from "./config";
 import { IrsaRole, type OidcIssuer } from "./constructs/irsa-role";
+import { heartbeatWorkload } from "./heartbeat";
 import {
   inClusterDistributorRole,
   inClusterDistributorWorkload,
@@ -122,6 +123,7 @@ export class ClusterStack extends TerraformStack {
       new Manifest(this, "collector-alerts", { manifest: collectorAlertRules(namespace.metadata.name) });
     }
     if (distributor) inClusterDistributorWorkload(this, env, cluster, distributor, regional);
+    if (env.heartbeat.enabled) heartbeatWorkload(this, env, cluster);
   }
 
   /** OpenShift: the collector's service account (and nothing else) may use the collector SCC. */
@@ -175,6 +177,13 @@ export function collectorSettings(cluster: Cluster, env: Environment, regional: 
     ...(cluster.tenant_rate_limit && { tenantRateOverrides: cluster.tenant_rate_limit.overrides }),
     ...(cluster.tolerations && { tolerations: cluster.tolerations }),
     ...(cluster.resources && { resources: cluster.resources }),
+    heartbeat: {
+      tenantId: env.heartbeat.tenant_id,
+      ...(env.heartbeat.enabled && {
+        namespace: env.heartbeat.namespace,
+        intervalSeconds: env.heartbeat.interval_seconds,
+      }),
+    },
   };
 }
 

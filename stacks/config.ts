@@ -80,6 +80,48 @@ export const StagingSettingsSchema = z
   })
   .strict();
 
+/** The heartbeat's defaults: one line a minute; silent after three missed. */
+export const HEARTBEAT_DEFAULTS = {
+  intervalSeconds: 60,
+  tenantId: "logrelay-heartbeat",
+  namespace: "logrelay-heartbeat",
+  image: "busybox:1.37.0",
+  maxLagSeconds: 300,
+} as const;
+
+/**
+ * A heartbeat in every cluster, delivered through the whole path as the logs of a tenant of the
+ * platform's own (a log group in the platform account): what tells a dead collector, a broken role
+ * or a stopped queue from a quiet tenant.
+ */
+export const HeartbeatSettingsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Seconds between two heartbeat lines; the collector ships them as often. */
+    interval_seconds: z.number().int().min(10).max(3600).default(HEARTBEAT_DEFAULTS.intervalSeconds),
+    /** The tenant the heartbeats are delivered as; reserved: no namespace may claim it. */
+    tenant_id: TenantIdSchema.default(HEARTBEAT_DEFAULTS.tenantId),
+    /** A cluster without a heartbeat for this long is stale (alarm, `logrelay status`). @default 3 intervals */
+    stale_after_seconds: z.number().int().min(10).max(86_400).optional(),
+    /** Alarm when a cluster's heartbeat takes longer than this from emitted to accepted. */
+    max_lag_seconds: z.number().int().min(10).max(86_400).default(HEARTBEAT_DEFAULTS.maxLagSeconds),
+    /** The heartbeat workload's namespace in each cluster (Pod Security `restricted`). */
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+      .max(63)
+      .default(HEARTBEAT_DEFAULTS.namespace),
+    /** An image with a POSIX shell, `date` and `sleep` (busybox). */
+    image: z.string().min(1).default(HEARTBEAT_DEFAULTS.image),
+  })
+  .strict()
+  .transform((h) => ({ ...h, stale_after_seconds: h.stale_after_seconds ?? 3 * h.interval_seconds }))
+  .refine((h) => h.stale_after_seconds >= h.interval_seconds, {
+    message:
+      "stale_after_seconds must be at least interval_seconds: a cluster would be stale between two beats",
+    path: ["stale_after_seconds"],
+  });
+
 export const ApiSettingsSchema = z
   .object({
     throttling_rate_limit: positive(10_000).default(20),
@@ -253,6 +295,7 @@ export const EnvironmentSchema = z
     queue: QueueSettingsSchema.default(QueueSettingsSchema.parse({})),
     staging: StagingSettingsSchema.default(StagingSettingsSchema.parse({})),
     api: ApiSettingsSchema.default(ApiSettingsSchema.parse({})),
+    heartbeat: HeartbeatSettingsSchema.default(HeartbeatSettingsSchema.parse({})),
     /** Used when ingestion is "firehose": buffer size and interval, and the staged format. */
     firehose: z
       .object({
@@ -323,6 +366,14 @@ export const EnvironmentSchema = z
         });
       }
     });
+    env.customers.forEach((c, i) => {
+      if (c.tenant_id === env.heartbeat.tenant_id)
+        ctx.addIssue({
+          code: "custom",
+          path: ["customers", i, "tenant_id"],
+          message: `${c.tenant_id} is the heartbeat's tenant (heartbeat.tenant_id): give the customer another id, or the heartbeat another tenant_id`,
+        });
+    });
     const seen = new Set<string>();
     env.customers.forEach((c, i) => {
       if (seen.has(c.tenant_id))
@@ -358,6 +409,13 @@ export const EnvironmentSchema = z
       }
     });
     env.clusters.forEach((c, i) => {
+      const own = [c.namespace, c.distributor?.namespace].filter((n) => n === env.heartbeat.namespace);
+      if (own.length > 0)
+        ctx.addIssue({
+          code: "custom",
+          path: ["clusters", i, "namespace"],
+          message: `namespace ${env.heartbeat.namespace} is the heartbeat's (heartbeat.namespace): the collector and the distributor need namespaces of their own`,
+        });
       if (!env.regions.includes(c.region)) {
         ctx.addIssue({
           code: "custom",

@@ -8,6 +8,9 @@ export const CHART_DIR = join(__dirname, "..", "..", "charts", "vector");
 /** The collector's VRL program, as Vector loads it (before ${VAR} interpolation). */
 export const collectorProgram = (): string => readFileSync(join(CHART_DIR, "vrl", "logrelay.vrl"), "utf8");
 
+/** The heartbeat's VRL program: a heartbeat line as a staged record of the heartbeat tenant. */
+export const heartbeatProgram = (): string => readFileSync(join(CHART_DIR, "vrl", "heartbeat.vrl"), "utf8");
+
 /** The multi-line merge's `starts_when` condition: does this line start a new event? */
 export const multilineStartCondition = (): string =>
   readFileSync(join(CHART_DIR, "vrl", "multiline-start.vrl"), "utf8");

@@ -2,9 +2,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv from "ajv";
 import { parse } from "yaml";
+import { HEARTBEAT_NAME } from "../heartbeat";
 import {
   CHART_DIR,
   collectorProgram,
+  heartbeatProgram,
   helmEscape,
   KEY_PREFIX_TEMPLATE,
   MULTILINE,
@@ -38,6 +40,15 @@ export interface CollectorSettings {
   readonly tenantEventsPerMinute?: number;
   /** Per-tenant limits (events per minute per node) that replace the default. */
   readonly tenantRateOverrides?: Readonly<Record<string, number>>;
+  /**
+   * The heartbeat: its tenant (reserved: no namespace may claim it) and, when the cluster runs it,
+   * its namespace and interval (its lines are shipped that often).
+   */
+  readonly heartbeat: {
+    readonly tenantId: string;
+    readonly namespace?: string;
+    readonly intervalSeconds?: number;
+  };
 }
 
 /** Vector component id of a tenant's own throttle (tenant ids are DNS labels). */
@@ -112,6 +123,35 @@ export function assertValidValues(values: unknown): void {
 }
 
 /**
+ * The heartbeat's own path through the collector: a source reading only the heartbeat pod of its
+ * namespace (which the main source never reads), its program (the heartbeat tenant, whatever the
+ * line says), and a sink shipping every interval, straight to the staging bucket in both ingestion
+ * modes (Firehose buffers for minutes). Heartbeats skip the tenants' throttles.
+ */
+function heartbeatPipeline(
+  heartbeat: CollectorSettings["heartbeat"],
+  s3Sink: (keyPrefix: string, extension: string, inputs: string[]) => Record<string, unknown>,
+) {
+  if (heartbeat.namespace === undefined || heartbeat.intervalSeconds === undefined)
+    return { excluded: {}, sources: {}, transforms: {}, sinks: {} };
+  const sink = s3Sink(KEY_PREFIX_TEMPLATE, STAGED_EXTENSION, ["heartbeat_record"]);
+  return {
+    excluded: { extra_field_selector: `metadata.namespace!=${heartbeat.namespace}` },
+    sources: {
+      heartbeat: {
+        type: "kubernetes_logs",
+        extra_field_selector: `metadata.namespace=${heartbeat.namespace}`,
+        extra_label_selector: `app.kubernetes.io/name=${HEARTBEAT_NAME}`,
+      },
+    },
+    transforms: { heartbeat_record: { type: "remap", inputs: ["heartbeat"], source: heartbeatProgram() } },
+    sinks: {
+      heartbeat: { ...sink, batch: { max_bytes: 1_048_576, timeout_secs: heartbeat.intervalSeconds } },
+    },
+  };
+}
+
+/**
  * Helm values for the upstream Vector chart: kubernetes_logs restricted by pod and namespace
  * selectors -> the logrelay VRL program -> staged objects (or Firehose), quarantine for unsafe
  * events, Vector's internal metrics on a Prometheus endpoint.
@@ -173,6 +213,7 @@ export function vectorValues(settings: CollectorSettings): Record<string, unknow
   // Quarantined events carry no trusted tenant: straight to the bucket in both modes, never to
   // a tenant prefix (and with no .gz suffix, so no delivery is triggered).
   const quarantine = s3Sink(QUARANTINE_PREFIX_TEMPLATE, QUARANTINE_EXTENSION, ["split.quarantine"]);
+  const heartbeat = heartbeatPipeline(settings.heartbeat, s3Sink);
 
   const values = {
     ...chart,
@@ -184,6 +225,7 @@ export function vectorValues(settings: CollectorSettings): Record<string, unknow
     env: [
       { name: "LOGRELAY_CLUSTER_ID", value: settings.clusterId },
       { name: "LOGRELAY_TENANT_LABEL", value: settings.tenantLabel ?? d.tenantLabel },
+      { name: "LOGRELAY_HEARTBEAT_TENANT", value: settings.heartbeat.tenantId },
       { name: "AWS_REGION", value: settings.region },
     ],
     customConfig: {
@@ -194,8 +236,10 @@ export function vectorValues(settings: CollectorSettings): Record<string, unknow
           type: "kubernetes_logs",
           extra_label_selector: settings.podLabelSelector ?? d.podLabelSelector,
           extra_namespace_label_selector: settings.namespaceLabelSelector ?? d.namespaceLabelSelector,
+          ...heartbeat.excluded,
         },
         internal_metrics: { type: "internal_metrics" },
+        ...heartbeat.sources,
       },
       transforms: {
         // Multi-line events (stack traces, tracebacks, panics) become one event per container
@@ -218,6 +262,7 @@ export function vectorValues(settings: CollectorSettings): Record<string, unknow
           route: { quarantine: "exists(.logrelay_quarantine_reason)" },
         },
         ...throttles,
+        ...heartbeat.transforms,
         quarantine_metrics: {
           type: "log_to_metric",
           inputs: ["split.quarantine"],
@@ -235,6 +280,7 @@ export function vectorValues(settings: CollectorSettings): Record<string, unknow
       sinks: {
         staging,
         quarantine,
+        ...heartbeat.sinks,
         // The chart names container ports after sinks: this one becomes "prom-exporter", the
         // port its PodMonitor scrapes.
         prom_exporter: {

@@ -82,6 +82,7 @@ describe("multi-line merging (Vector reduce before the logrelay program)", () =>
       region: "us-east-1",
       serviceAccountName: "collector",
       stagingBucket: "staging",
+      heartbeat: { tenantId: "logrelay-heartbeat" },
     }) as { customConfig: { transforms: Record<string, Record<string, unknown>> } };
     const { multiline, logrelay } = values.customConfig.transforms;
 

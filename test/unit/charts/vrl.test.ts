@@ -12,7 +12,13 @@ import {
   renderTemplate,
 } from "../../../stacks/collector/templates";
 import fixtures from "../../fixtures/kubernetes-log-events.json";
-import { AGENT_ENV, agentProgram, runCollector } from "../../harness/collector";
+import {
+  AGENT_ENV,
+  agentProgram,
+  heartbeatAgentProgram,
+  runCollector,
+  runHeartbeat,
+} from "../../harness/collector";
 
 const program = agentProgram;
 type Case = (typeof fixtures.cases)[number] & {
@@ -186,5 +192,87 @@ describe("collector VRL program (real VRL compiler and runtime)", () => {
     expect(stats.badLines).toBe(0);
     expect(events.map((e) => e.message)).toEqual(good.map((c) => c.event.message));
     expect(events.map((e) => e.timestamp)).toEqual(outputs.map((o) => Date.parse(String(o.timestamp))));
+  });
+});
+
+describe("heartbeats in the collector (real VRL compiler and runtime)", () => {
+  const line = (extra: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      logrelay_heartbeat: 1,
+      cluster_id: "rosa-prod-1",
+      series: "6f1c2a3e-0b4d-4f5e-8a9b-1c2d3e4f5a6b",
+      seq: 7,
+      emitted_at: "2026-12-06T21:15:35Z",
+      ...extra,
+    });
+  const heartbeatEvent = (message: string, pod = "logrelay-heartbeat-7d9f-x2") => ({
+    message,
+    timestamp: "2026-12-06T21:15:36.100Z",
+    stream: "stdout",
+    kubernetes: {
+      pod_name: pod,
+      pod_namespace: "logrelay-heartbeat",
+      container_name: "heartbeat",
+      namespace_labels: {},
+      pod_labels: { "app.kubernetes.io/name": "logrelay-heartbeat" },
+    },
+  });
+
+  it("compiles without errors or warnings", () => {
+    const result = check(heartbeatAgentProgram);
+    expect(result.errors.map(formatDiagnostic)).toEqual([]);
+    expect(result.warnings.map(formatDiagnostic)).toEqual([]);
+  });
+
+  it("a heartbeat line becomes a staged record of the heartbeat tenant, keyed like any tenant's, at its emit time", () => {
+    const out = runHeartbeat(heartbeatEvent(line()));
+    expect(out).toMatchObject({
+      tenant_id: "logrelay-heartbeat",
+      cluster_id: "rosa-prod-1",
+      application: "logrelay-heartbeat",
+      pod_name: "logrelay-heartbeat-7d9f-x2",
+      message: line(),
+    });
+    expect(String(out.timestamp)).toMatch(/^2026-12-06T21:15:35/);
+    expect(parseObjectKey(`${renderTemplate(KEY_PREFIX_TEMPLATE, out)}1795384129-u.log.gz`)).toMatchObject({
+      tenantId: "logrelay-heartbeat",
+      clusterId: "rosa-prod-1",
+    });
+  });
+
+  it("whatever the heartbeat line claims, the cluster is the collector's own", () => {
+    const out = runHeartbeat(heartbeatEvent(line({ cluster_id: "another-cluster", tenant_id: "acme" })));
+    expect(out).toMatchObject({ tenant_id: "logrelay-heartbeat", cluster_id: "rosa-prod-1" });
+  });
+
+  it("application lines never become heartbeats, whatever their labels and lines say", () => {
+    // A pod of tenant acme labelled and logging like the heartbeat stays acme's.
+    const mimic = run({
+      message: line(),
+      timestamp: "2026-12-06T21:15:36Z",
+      kubernetes: {
+        pod_name: "logrelay-heartbeat-fake",
+        container_name: "heartbeat",
+        namespace_labels: { "logrelay.io/tenant-id": "acme" },
+        pod_labels: {
+          "app.kubernetes.io/name": "logrelay-heartbeat",
+          "logrelay.io/tenant-id": "logrelay-heartbeat",
+        },
+      },
+    });
+    expect(mimic).toMatchObject({ tenant_id: "acme", application: "logrelay-heartbeat" });
+    // A namespace labelled with the heartbeat tenant is refused: only the heartbeat source speaks for it.
+    const claimed = run({
+      message: "hello",
+      timestamp: "2026-12-06T21:15:36Z",
+      kubernetes: {
+        pod_name: "web-0",
+        container_name: "web",
+        namespace_labels: { "logrelay.io/tenant-id": "logrelay-heartbeat" },
+        pod_labels: { app: "web" },
+      },
+    });
+    expect(claimed.logrelay_quarantine_reason).toBe("reserved_tenant");
+    expect(claimed.tenant_id).toBeUndefined();
   });
 });

@@ -243,6 +243,8 @@ describe("ClusterStack: Kubernetes side", () => {
       type: "kubernetes_logs",
       extra_label_selector: "rosa_export_logs=true",
       extra_namespace_label_selector: "hypershift.openshift.io/hosted-control-plane=true",
+      // The heartbeat's namespace is read by its own source only.
+      extra_field_selector: "metadata.namespace!=logrelay-heartbeat",
     });
     expect(values.customConfig.sinks.staging).toMatchObject({
       type: "aws_s3",
@@ -283,8 +285,9 @@ describe("ClusterStack: Kubernetes side", () => {
   it("leaves no Vector template for Helm's tpl to evaluate (only {{ print ... }} escapes)", () => {
     const text: string = only(json, "helm_release").values[0];
     const escapes = /\{\{ print "(?:[^"\\]|\\.)*" \}\}/g;
-    // The staged key prefix, the quarantine prefix and its metric tag, the throttle's tenant key.
-    expect(text.match(escapes)?.length).toBe(4);
+    // The staged key prefix (tenants' and the heartbeat's), the quarantine prefix and its metric
+    // tag, the throttle's tenant key.
+    expect(text.match(escapes)?.length).toBe(5);
     expect(text.replace(escapes, "")).not.toContain("{{");
   });
 
@@ -460,12 +463,18 @@ describe("ClusterStack: Kubernetes side", () => {
   it("plain Kubernetes clusters get no SCC", () => {
     const j = stackOf({});
     expect(all(j, "kubernetes_cluster_role_v1")).toEqual({});
-    expect(Object.values(all(j, "kubernetes_manifest"))).toEqual([]);
+    expect(
+      Object.values(all(j, "kubernetes_manifest")).filter(
+        (m) => m.manifest.kind === "SecurityContextConstraints",
+      ),
+    ).toEqual([]);
   });
 
   it("optionally runs the distributor worker as a non-root Deployment scaled by KEDA", () => {
     const manifests = Object.values(all(json, "kubernetes_manifest")).map((m) => m.manifest);
-    const deployment = manifests.find((m) => m.kind === "Deployment");
+    const deployment = manifests.find(
+      (m) => m.kind === "Deployment" && m.metadata.name === "logrelay-distributor",
+    );
     expect(deployment.spec.template.spec.containers[0].args).toEqual([
       "deliver",
       "--queue-url",
@@ -566,7 +575,13 @@ describe("ClusterStack: Kubernetes side", () => {
 });
 
 describe("collector values", () => {
-  const base = { clusterId: "c1", region: "us-east-1", serviceAccountName: "sa", stagingBucket: "b-staging" };
+  const base = {
+    clusterId: "c1",
+    region: "us-east-1",
+    serviceAccountName: "sa",
+    stagingBucket: "b-staging",
+    heartbeat: { tenantId: "logrelay-heartbeat" },
+  };
 
   it("runs the in-cluster distributor in a namespace of its own at Pod Security restricted", () => {
     const namespaces = Object.values(all(json, "kubernetes_namespace_v1")).map((n) => n.metadata);
@@ -576,8 +591,10 @@ describe("collector values", () => {
       "pod-security.kubernetes.io/warn": "restricted",
     });
     const manifests = Object.values(all(json, "kubernetes_manifest")).map((m) => m.manifest);
-    const workload = manifests.filter((m) =>
-      ["Deployment", "ScaledObject", "TriggerAuthentication"].includes(m.kind),
+    const workload = manifests.filter(
+      (m) =>
+        ["Deployment", "ScaledObject", "TriggerAuthentication"].includes(m.kind) &&
+        m.metadata.name === "logrelay-distributor",
     );
     expect(workload.map((m) => m.metadata.namespace)).toEqual(workload.map(() => "logrelay-distributor"));
     const sa = Object.values(all(json, "kubernetes_service_account_v1")).find(

@@ -1,0 +1,147 @@
+import { spawn } from "node:child_process";
+import { parse } from "yaml";
+import { ClusterStack } from "../../../stacks/cluster-stack";
+import { HEARTBEAT_SCRIPT } from "../../../stacks/heartbeat";
+import { all, env, only, synth, testApp } from "../../harness/synth";
+
+const apps = require("kubernetes-models/apps/v1") as typeof import("kubernetes-models/apps/v1");
+const k8s = require("kubernetes-models/v1") as typeof import("kubernetes-models/v1");
+
+const stackOf = (overrides: Record<string, unknown> = {}) => {
+  const e = env({
+    clusters: [{ id: "rosa-1", region: "us-east-1", oidc_issuer_url: "https://oidc.example.com/rosa-1" }],
+    ...overrides,
+  });
+  return synth(new ClusterStack(testApp(), e, e.clusters[0]!));
+};
+const heartbeatOf = (j: ReturnType<typeof stackOf>) =>
+  Object.values(all(j, "kubernetes_manifest"))
+    .map((m) => m.manifest)
+    .find((m) => m.metadata.name === "logrelay-heartbeat");
+const valuesOf = (j: ReturnType<typeof stackOf>) =>
+  parse((only(j, "helm_release").values[0] as string).replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{"));
+
+describe("the heartbeat workload in every cluster", () => {
+  const json = stackOf();
+  const deployment = heartbeatOf(json);
+  const pod = deployment.spec.template.spec;
+  const container = pod.containers[0];
+
+  it("is a valid Deployment of one replica in a namespace of its own at Pod Security restricted", () => {
+    new apps.Deployment(deployment).validate();
+    expect(deployment.spec.replicas).toBe(1);
+    const ns = Object.values(all(json, "kubernetes_namespace_v1"))
+      .map((n) => n.metadata)
+      .find((m) => m.name === "logrelay-heartbeat");
+    expect(ns.labels).toMatchObject({
+      "pod-security.kubernetes.io/enforce": "restricted",
+      "pod-security.kubernetes.io/warn": "restricted",
+      "pod-security.kubernetes.io/audit": "restricted",
+    });
+    new k8s.Namespace({ metadata: ns }).validate();
+  });
+
+  it("runs non-root, read-only, without capabilities or a service account token, with tiny requests", () => {
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 65534,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(container.securityContext).toEqual({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(container.resources).toEqual({
+      requests: { cpu: "5m", memory: "8Mi" },
+      limits: { cpu: "50m", memory: "32Mi" },
+    });
+    expect(container.env).toEqual([
+      { name: "LOGRELAY_CLUSTER_ID", value: "rosa-1" },
+      { name: "LOGRELAY_HEARTBEAT_INTERVAL", value: "60" },
+    ]);
+  });
+
+  it("the collector reads it with a source of its own, ships it every interval, and the main source never reads it", () => {
+    const { sources, transforms, sinks } = valuesOf(json).customConfig;
+    expect(sources.heartbeat).toEqual({
+      type: "kubernetes_logs",
+      extra_field_selector: "metadata.namespace=logrelay-heartbeat",
+      extra_label_selector: "app.kubernetes.io/name=logrelay-heartbeat",
+    });
+    expect(sources.kubernetes.extra_field_selector).toBe("metadata.namespace!=logrelay-heartbeat");
+    expect(transforms.heartbeat_record.inputs).toEqual(["heartbeat"]);
+    expect(sinks.heartbeat).toMatchObject({
+      type: "aws_s3",
+      inputs: ["heartbeat_record"],
+      batch: { timeout_secs: 60 },
+      compression: "gzip",
+    });
+    // Heartbeats skip the tenants' throttles.
+    for (const [id, t] of Object.entries<{ inputs?: string[] }>(transforms))
+      if (id.startsWith("throttle_")) expect(t.inputs).not.toContain("heartbeat_record");
+  });
+
+  it("goes straight to the staging bucket with Firehose ingestion too, and follows interval_seconds", () => {
+    const { sinks } = valuesOf(
+      stackOf({ ingestion: "firehose", heartbeat: { interval_seconds: 30 } }),
+    ).customConfig;
+    expect(sinks.staging.type).toBe("aws_kinesis_firehose");
+    expect(sinks.heartbeat).toMatchObject({ type: "aws_s3", batch: { timeout_secs: 30 } });
+  });
+
+  it("is left out when heartbeat.enabled is false (the collector still refuses the reserved tenant)", () => {
+    const off = stackOf({ heartbeat: { enabled: false } });
+    expect(heartbeatOf(off)).toBeUndefined();
+    const values = valuesOf(off);
+    expect(values.customConfig.sources.heartbeat).toBeUndefined();
+    expect(values.env).toContainEqual({ name: "LOGRELAY_HEARTBEAT_TENANT", value: "logrelay-heartbeat" });
+  });
+
+  it("prints the documented line: cluster, a series new at each start, seq counting from 1, the emit time", async () => {
+    const run = () =>
+      new Promise<string[]>((resolve, reject) => {
+        const child = spawn("/bin/sh", ["-c", HEARTBEAT_SCRIPT], {
+          env: { PATH: process.env.PATH, LOGRELAY_CLUSTER_ID: "rosa-1", LOGRELAY_HEARTBEAT_INTERVAL: "0.2" },
+        });
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => {
+          out += d.toString();
+          if (out.split("\n").length > 3) child.kill();
+        });
+        child.on("error", reject);
+        child.on("exit", () => resolve(out.trim().split("\n").slice(0, 3)));
+      });
+    const first = (await run()).map((l) => JSON.parse(l));
+    const second = (await run()).map((l) => JSON.parse(l));
+    expect(first.map((l) => l.seq)).toEqual([1, 2, 3]);
+    for (const line of first) {
+      expect(Object.keys(line)).toEqual(["logrelay_heartbeat", "cluster_id", "series", "seq", "emitted_at"]);
+      expect(line).toMatchObject({ logrelay_heartbeat: 1, cluster_id: "rosa-1", series: first[0].series });
+      expect(Math.abs(Date.parse(line.emitted_at) - Date.now())).toBeLessThan(10_000);
+      expect(line.emitted_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    }
+    expect(second[0].series).not.toBe(first[0].series);
+  });
+
+  it("the environment refuses a customer named like the heartbeat tenant, and a cluster namespace it uses", () => {
+    expect(() =>
+      env({
+        customers: [{ tenant_id: "logrelay-heartbeat", account_id: "111111111111", external_id: "xx-123" }],
+      }),
+    ).toThrow(/customers.0.tenant_id: logrelay-heartbeat is the heartbeat's tenant/);
+    expect(() =>
+      env({
+        clusters: [
+          {
+            id: "c",
+            region: "us-east-1",
+            oidc_issuer_url: "https://oidc.example.com/c",
+            namespace: "logrelay-heartbeat",
+          },
+        ],
+      }),
+    ).toThrow(/namespace logrelay-heartbeat is the heartbeat's/);
+  });
+});
