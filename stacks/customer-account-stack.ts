@@ -1,4 +1,4 @@
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { TerraformOutput, TerraformStack } from "cdktf";
@@ -6,9 +6,9 @@ import type { Construct } from "constructs";
 import type { CustomerAccount, Environment } from "./config";
 import { EncryptedBucket } from "./constructs/encrypted-bucket";
 import { policyJson } from "./constructs/iam";
-import { type CustomerRoleSpec, customerPermissions, customerTrustPolicy } from "./customer-role";
+import { type CustomerRoleSpec, logDistributionRole } from "./customer-role";
 import { centralRoleArn } from "./global-stack";
-import { customerRoleName, IAM_PATH, names } from "./naming";
+import { names } from "./naming";
 import { awsProvider, configureBackend } from "./provider";
 
 export function customerRoleSpec(env: Environment, customer: CustomerAccount): CustomerRoleSpec {
@@ -44,18 +44,11 @@ export class CustomerAccountStack extends TerraformStack {
       ...(deployRole && { assumeRoleArn: deployRole }),
     });
     const spec = customerRoleSpec(env, customer);
-    this.role = new IamRole(this, "log-distribution-role", {
-      name: customerRoleName(customer.tenant_id),
-      path: IAM_PATH,
-      description: `logrelay delivery for tenant ${customer.tenant_id}`,
-      maxSessionDuration: 3600,
-      assumeRolePolicy: JSON.stringify(customerTrustPolicy(spec)),
-    });
-    new IamRolePolicy(this, "log-distribution-policy", {
-      role: this.role.id,
-      name: "logrelay-delivery",
-      policy: JSON.stringify(customerPermissions(spec)),
-    });
+    this.role = logDistributionRole(
+      this,
+      { role: "log-distribution-role", policy: "log-distribution-policy" },
+      spec,
+    );
     if (customer.bucket?.create) {
       const key = new KmsKey(this, "bucket-key", {
         description: `logrelay deliveries for ${customer.tenant_id}`,

@@ -1,3 +1,6 @@
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import type { Construct } from "constructs";
 import { LOG_GROUP_WRITER_ACTIONS, SESSION_TAGS } from "../functions/shared/contract";
 import type { PolicyDocument, PolicyStatement } from "./constructs/iam";
 import { policy } from "./constructs/iam";
@@ -110,4 +113,29 @@ export function customerRoleTemplate(spec: CustomerRoleSpec): Record<string, unk
       },
     },
   };
+}
+
+/**
+ * The log-distribution role and its policy in the account `scope` deploys to: a customer's (the
+ * customer-account stack) or the platform's own for the heartbeat tenant (the global stack).
+ * `ids` are the Terraform addresses of the role and the policy.
+ */
+export function logDistributionRole(
+  scope: Construct,
+  ids: { readonly role: string; readonly policy: string },
+  spec: CustomerRoleSpec,
+): IamRole {
+  const role = new IamRole(scope, ids.role, {
+    name: customerRoleName(spec.tenantId),
+    path: IAM_PATH,
+    description: `logrelay delivery for tenant ${spec.tenantId}`,
+    maxSessionDuration: 3600,
+    assumeRolePolicy: JSON.stringify(customerTrustPolicy(spec)),
+  });
+  new IamRolePolicy(scope, ids.policy, {
+    role: role.id,
+    name: "logrelay-delivery",
+    policy: JSON.stringify(customerPermissions(spec)),
+  });
+  return role;
 }

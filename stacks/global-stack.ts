@@ -5,6 +5,8 @@ import type { Construct } from "constructs";
 import { SESSION_TAG_KEYS, SESSION_TAGS } from "../functions/shared/contract";
 import type { Environment } from "./config";
 import { policyJson } from "./constructs/iam";
+import { logDistributionRole } from "./customer-role";
+import { heartbeatRoleSpec } from "./heartbeat";
 import { CUSTOMER_ROLE_PATTERN, centralRoleCallers, IAM_PATH, names } from "./naming";
 import { awsProvider, configureBackend } from "./provider";
 
@@ -66,5 +68,15 @@ export class GlobalStack extends TerraformStack {
       ),
     });
     new TerraformOutput(this, "central_log_distribution_role_arn", { value: this.centralRole.arn });
+    // The heartbeat tenant's role in the platform's own account: its deliveries take the same hop
+    // as a customer's (central role, ExternalId, tenant tag, session policy).
+    if (env.heartbeat.enabled) {
+      const role = logDistributionRole(
+        this,
+        { role: "heartbeat-role", policy: "heartbeat-policy" },
+        heartbeatRoleSpec(env),
+      );
+      new TerraformOutput(this, "heartbeat_role_arn", { value: role.arn });
+    }
   }
 }

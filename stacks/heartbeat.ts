@@ -1,8 +1,19 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import type { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
+import { DynamodbTableItem } from "@cdktf/provider-aws/lib/dynamodb-table-item";
 import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import type { Construct } from "constructs";
 import type { Cluster, Environment } from "./config";
-import { PROJECT } from "./naming";
+import type { CustomerRoleSpec } from "./customer-role";
+import {
+  centralRoleArn,
+  heartbeatExternalId,
+  heartbeatLogGroup,
+  heartbeatLogGroupPrefix,
+  heartbeatRoleArn,
+  PROJECT,
+} from "./naming";
 
 /** Name (and `app.kubernetes.io/name` label) of the heartbeat's Deployment; the collector selects it. */
 export const HEARTBEAT_NAME = `${PROJECT}-heartbeat`;
@@ -91,4 +102,82 @@ export function heartbeatWorkload(scope: Construct, env: Environment, cluster: C
     manifest: heartbeatDeployment(env, cluster),
     dependsOn: [ns],
   });
+}
+
+/** The heartbeat tenant's role in the platform's own account (global stack), as a customer's would be. */
+export function heartbeatRoleSpec(env: Environment): CustomerRoleSpec {
+  return {
+    tenantId: env.heartbeat.tenant_id,
+    accountId: env.account_id,
+    externalId: heartbeatExternalId(env),
+    centralRoleArn: centralRoleArn(env),
+    logGroupPrefix: heartbeatLogGroupPrefix(env),
+  };
+}
+
+/** The heartbeat tenant's registration and delivery config, as the tables store them. */
+export function heartbeatItems(env: Environment, region: string) {
+  const spec = heartbeatRoleSpec(env);
+  return {
+    registration: { tenant_id: env.heartbeat.tenant_id, accounts: [env.account_id] },
+    config: {
+      tenant_id: env.heartbeat.tenant_id,
+      type: "cloudwatch" as const,
+      enabled: true,
+      desired_logs: [],
+      groups: [],
+      log_distribution_role_arn: heartbeatRoleArn(env),
+      external_id: spec.externalId,
+      log_group_name: heartbeatLogGroup(env, region),
+      version: 1,
+    },
+  };
+}
+
+/** DynamoDB's typed JSON of a plain item (strings, numbers, booleans, lists). */
+function typed(item: Record<string, unknown>): Record<string, unknown> {
+  const value = (v: unknown): Record<string, unknown> =>
+    typeof v === "string"
+      ? { S: v }
+      : typeof v === "number"
+        ? { N: String(v) }
+        : typeof v === "boolean"
+          ? { BOOL: v }
+          : { L: (v as unknown[]).map(value) };
+  return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, value(v)]));
+}
+
+/**
+ * The heartbeat's destination in a region: its log group in the platform's account (retention and
+ * KMS like the platform's own), and the tenant registered to that account only, with its config:
+ * data the stack owns, so drift shows when someone changes it.
+ */
+export function heartbeatDestination(
+  scope: Construct,
+  env: Environment,
+  region: string,
+  r: {
+    readonly configTable: DynamodbTable;
+    readonly registryTable: DynamodbTable;
+    readonly kmsKey: { readonly arn: string };
+  },
+): CloudwatchLogGroup {
+  const group = new CloudwatchLogGroup(scope, "heartbeat-log-group", {
+    name: heartbeatLogGroup(env, region),
+    retentionInDays: env.log_retention_days,
+    kmsKeyId: r.kmsKey.arn,
+  });
+  const { registration, config } = heartbeatItems(env, region);
+  new DynamodbTableItem(scope, "heartbeat-registration", {
+    tableName: r.registryTable.name,
+    hashKey: r.registryTable.hashKey,
+    item: JSON.stringify(typed(registration)),
+  });
+  new DynamodbTableItem(scope, "heartbeat-config", {
+    tableName: r.configTable.name,
+    hashKey: r.configTable.hashKey,
+    rangeKey: r.configTable.rangeKey,
+    item: JSON.stringify(typed(config)),
+  });
+  return group;
 }

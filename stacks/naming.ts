@@ -59,6 +59,19 @@ export function centralRoleArn(env: Environment): string {
   return `arn:aws:iam::${env.account_id}:role${IAM_PATH}${names(env.name).centralRole}`;
 }
 
+/**
+ * The heartbeat tenant's destination in the platform's own account: a log group per region under
+ * the tenant's own prefix, and a role like a customer's. Its ExternalId is derived (the role is the
+ * platform's own, assumable only by the central role).
+ */
+export const heartbeatLogGroupPrefix = (env: Environment) => `/logrelay/${env.heartbeat.tenant_id}/`;
+export const heartbeatLogGroup = (env: Environment, region: string) =>
+  `${heartbeatLogGroupPrefix(env)}${region}`;
+export const heartbeatExternalId = (env: Environment) =>
+  `${PROJECT}-${env.name}-heartbeat-${createHash("sha256").update(`${env.account_id}/${env.name}`).digest("hex").slice(0, 16)}`;
+export const heartbeatRoleArn = (env: Environment) =>
+  customerRoleArn(env.account_id, env.heartbeat.tenant_id);
+
 /** Principal tag the collector roles carry; the writer policy confines them to their cluster's keys. */
 export const CLUSTER_TAG = "logrelay-cluster-id";
 

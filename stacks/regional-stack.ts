@@ -27,6 +27,7 @@ import { FIREHOSE_EXTENSION, PartitionedFirehose } from "./constructs/partitione
 import type { QueueWithDlq } from "./constructs/queue-with-dlq";
 import { TenantInsights } from "./constructs/tenant-insights";
 import { distributorEnvironment } from "./distributor-environment";
+import { heartbeatDestination } from "./heartbeat";
 import { AddressMigrations } from "./migrations";
 import { CLUSTER_TAG, IAM_PATH, names, regionalResourceNames } from "./naming";
 import {
@@ -227,6 +228,12 @@ export class RegionalStack extends TerraformStack {
         logRetentionDays: env.log_retention_days,
       });
     }
+    if (env.heartbeat.enabled)
+      heartbeatDestination(this, env, region, {
+        configTable: this.configTable,
+        registryTable: this.registryTable,
+        kmsKey: this.key,
+      });
     new ParkedRecoverySchedule(this, "recover-parked", {
       ruleName: `${prefix}-recover-parked`,
       everyMinutes: env.distributor.recover_parked_every_minutes,

@@ -6,16 +6,18 @@ import { buildApp } from "../../../stacks/app";
 import { CustomerAccountStack, customerRoleSpec } from "../../../stacks/customer-account-stack";
 import { customerRoleTemplate } from "../../../stacks/customer-role";
 import { GlobalStack } from "../../../stacks/global-stack";
-import { all, env, only, policyDocuments, synth, testApp } from "../../harness/synth";
+import { all, env, named, only, policyDocuments, synth, testApp } from "../../harness/synth";
 
 const e = env();
 const global = synth(new GlobalStack(testApp(), e));
 const acme = synth(new CustomerAccountStack(testApp(), e, e.customers[0]!));
 
 describe("GlobalStack: central log-distribution role", () => {
-  const role = only(global, "aws_iam_role");
+  const role = named(global, "aws_iam_role", "name", "-central-log-distribution");
   const trust = JSON.parse(role.assume_role_policy);
-  const permissions = JSON.parse(only(global, "aws_iam_role_policy").policy);
+  const permissions = JSON.parse(
+    named(global, "aws_iam_role_policy", "name", "assume-customer-roles").policy,
+  );
 
   it("is trusted only by the environment's distributor and tenant-API roles", () => {
     expect(role).toMatchObject({ name: "logrelay-test-central-log-distribution", path: "/logrelay/" });

@@ -1,8 +1,12 @@
 import { spawn } from "node:child_process";
 import { parse } from "yaml";
+import { DeliveryConfigSchema } from "../../../functions/shared/delivery-config";
+import { parseRegistration } from "../../../functions/shared/tenant-registry";
 import { ClusterStack } from "../../../stacks/cluster-stack";
+import { GlobalStack } from "../../../stacks/global-stack";
 import { HEARTBEAT_SCRIPT } from "../../../stacks/heartbeat";
-import { all, env, only, synth, testApp } from "../../harness/synth";
+import { RegionalStack } from "../../../stacks/regional-stack";
+import { all, env, named, only, synth, testApp } from "../../harness/synth";
 
 const apps = require("kubernetes-models/apps/v1") as typeof import("kubernetes-models/apps/v1");
 const k8s = require("kubernetes-models/v1") as typeof import("kubernetes-models/v1");
@@ -143,5 +147,59 @@ describe("the heartbeat workload in every cluster", () => {
         ],
       }),
     ).toThrow(/namespace logrelay-heartbeat is the heartbeat's/);
+  });
+});
+
+describe("the heartbeat's destination in the platform's own account", () => {
+  const e = env({
+    clusters: [{ id: "rosa-1", region: "us-east-1", oidc_issuer_url: "https://oidc.example.com/r" }],
+  });
+  const regional = synth(new RegionalStack(testApp(), e, "us-east-1"));
+  const untyped = (item: Record<string, Record<string, unknown>>) =>
+    Object.fromEntries(
+      Object.entries(item).map(([k, v]) => [
+        k,
+        "S" in v
+          ? v.S
+          : "N" in v
+            ? Number(v.N)
+            : "BOOL" in v
+              ? v.BOOL
+              : (v.L as { S: string }[]).map((x) => x.S),
+      ]),
+    );
+  const items = Object.values(all(regional, "aws_dynamodb_table_item")).map((i) => ({
+    table: String(i.table_name),
+    item: untyped(JSON.parse(i.item)),
+  }));
+
+  it("a log group per region under the tenant's own prefix, with retention and the regional key", () => {
+    const group = named(regional, "aws_cloudwatch_log_group", "name", "/logrelay-heartbeat/us-east-1");
+    expect(group).toMatchObject({ name: "/logrelay/logrelay-heartbeat/us-east-1", retention_in_days: 30 });
+    expect(group.kms_key_id).toMatch(/aws_kms_key\.key/);
+  });
+
+  it("the tenant is registered to the platform's account only, and its config passes the shared schemas", () => {
+    const registration = items.find((i) => i.table.includes("tenant-registry"))!.item;
+    expect(parseRegistration(registration)).toEqual({
+      ok: true,
+      registration: { tenant_id: "logrelay-heartbeat", accounts: ["123456789012"] },
+    });
+    const config = DeliveryConfigSchema.parse(items.find((i) => i.table.includes("tenant-config"))!.item);
+    expect(config).toMatchObject({
+      tenant_id: "logrelay-heartbeat",
+      type: "cloudwatch",
+      log_group_name: "/logrelay/logrelay-heartbeat/us-east-1",
+      log_distribution_role_arn:
+        "arn:aws:iam::123456789012:role/logrelay/logrelay-log-distribution-logrelay-heartbeat",
+    });
+    expect(config.external_id).toMatch(/^logrelay-test-heartbeat-[0-9a-f]{16}$/);
+  });
+
+  it("nothing of it when heartbeat.enabled is false", () => {
+    const off = env({ heartbeat: { enabled: false } });
+    const json = synth(new RegionalStack(testApp(), off, "us-east-1"));
+    expect(all(json, "aws_dynamodb_table_item")).toEqual({});
+    expect(Object.values(all(synth(new GlobalStack(testApp(), off)), "aws_iam_role"))).toHaveLength(1);
   });
 });

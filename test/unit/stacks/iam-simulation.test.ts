@@ -3,8 +3,9 @@ import { s3SessionPolicy } from "../../../functions/distributor/delivery/destina
 import { CustomerAccountStack } from "../../../stacks/customer-account-stack";
 import { customerRoleTemplate } from "../../../stacks/customer-role";
 import { GlobalStack } from "../../../stacks/global-stack";
+import { heartbeatItems } from "../../../stacks/heartbeat";
 import { RegionalStack } from "../../../stacks/regional-stack";
-import { all, env, only, synth, testApp } from "../../harness/synth";
+import { all, env, named, only, synth, testApp } from "../../harness/synth";
 
 /**
  * moto does not evaluate trust policies or conditions, so isolation is proven here on the
@@ -21,7 +22,9 @@ const customerA = synth(new CustomerAccountStack(testApp(), e, e.customers[0]!))
 const customerB = synth(new CustomerAccountStack(testApp(), e, e.customers[1]!));
 const regional = synth(new RegionalStack(testApp(), e, "us-east-1"));
 
-const centralPermissions = JSON.parse(only(globalJson, "aws_iam_role_policy").policy);
+const centralPermissions = JSON.parse(
+  named(globalJson, "aws_iam_role_policy", "name", "assume-customer-roles").policy,
+);
 const trustOf = (json: typeof customerA) => JSON.parse(only(json, "aws_iam_role").assume_role_policy);
 const permissionsOf = (json: typeof customerA) => JSON.parse(only(json, "aws_iam_role_policy").policy);
 /** Terraform references resolved to what they become after apply. */
@@ -154,7 +157,8 @@ describe("who may assume the central role (exact principals, no name patterns)",
     ],
   });
   const trust = JSON.parse(
-    only(synth(new GlobalStack(testApp(), withCluster)), "aws_iam_role").assume_role_policy,
+    named(synth(new GlobalStack(testApp(), withCluster)), "aws_iam_role", "name", "-central-log-distribution")
+      .assume_role_policy,
   );
   const caller = (principal: string) =>
     decide({
@@ -515,5 +519,61 @@ describe("cross-account isolation, evaluated on the synthesized policies", () =>
       .flatMap((s: { Action: unknown }) => [s.Action].flat())
       .filter((a) => /^s3:Put/.test(String(a)));
     expect(writes).toEqual([]);
+  });
+});
+
+describe("the heartbeat tenant's role in the platform's account (a customer role like any other)", () => {
+  const heartbeatRole = named(globalJson, "aws_iam_role", "name", "-logrelay-heartbeat");
+  const heartbeatTrust = JSON.parse(heartbeatRole.assume_role_policy);
+  const heartbeatPermissions = JSON.parse(
+    named(globalJson, "aws_iam_role_policy", "name", "logrelay-delivery").policy,
+  );
+  const ARN = "arn:aws:iam::123456789012:role/logrelay/logrelay-log-distribution-logrelay-heartbeat";
+  const externalId = heartbeatItems(e, "us-east-1").config.external_id;
+  const assumeHeartbeat = (id: string, tenant: string) =>
+    decide({
+      request: {
+        principal: CENTRAL,
+        action: "sts:AssumeRole",
+        resource: { resource: ARN, accountId: "123456789012" },
+        contextVariables: {
+          "sts:ExternalId": id,
+          "aws:RequestTag/tenant_id": tenant,
+          "aws:TagKeys": ["tenant_id"],
+        },
+      },
+      identityPolicies: [{ name: "central", policy: centralPermissions }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: heartbeatTrust,
+    });
+  const writes = (resource: string) =>
+    decide({
+      request: {
+        principal: ARN,
+        action: "logs:PutLogEvents",
+        resource: { resource, accountId: "123456789012" },
+        contextVariables: {},
+      },
+      identityPolicies: [{ name: "heartbeat", policy: heartbeatPermissions }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    });
+
+  it("the central role assumes it only with the heartbeat's ExternalId and tenant tag", async () => {
+    expect(heartbeatRole.arn ?? ARN).toBeDefined();
+    expect(await assumeHeartbeat(externalId, "logrelay-heartbeat")).toBe("Allowed");
+    expect(await assumeHeartbeat("acme-3f9a1c0e5b7d4e21", "logrelay-heartbeat")).not.toBe("Allowed");
+    expect(await assumeHeartbeat(externalId, "acme")).not.toBe("Allowed");
+  });
+
+  it("writes only the heartbeat's log groups in the platform's account", async () => {
+    const group = "arn:aws:logs:us-east-1:123456789012:log-group:/logrelay/logrelay-heartbeat/us-east-1";
+    expect(await writes(`${group}:log-stream:rosa-1/logrelay-heartbeat/pod/2026-12-06`)).toBe("Allowed");
+    expect(
+      await writes(
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/logrelay-test-us-east-1-distributor:log-stream:x",
+      ),
+    ).not.toBe("Allowed");
   });
 });
