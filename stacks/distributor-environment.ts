@@ -69,5 +69,6 @@ export function distributorEnvironment(
     [ENV.metricsNamespace]: METRICS_NAMESPACE,
     [ENV.serviceName]: DISTRIBUTOR_SERVICE,
     [ENV.logLevel]: env.distributor.log_level,
+    [ENV.heartbeatTenant]: env.heartbeat.tenant_id,
   };
 }

@@ -14,6 +14,7 @@ import type {
   ParkedDelivery,
   ParkedEntry,
 } from "./model/parked";
+import type { Pulse } from "./model/pulse";
 import type { LogEvent } from "./reading/log-records";
 
 export type {
@@ -160,6 +161,15 @@ export interface ParkingStore {
   recordProbe(ref: DestinationRef, probe: { ok: boolean; detail: string }): Promise<void>;
   /** Closes the breaker and ends the episode; true when this call closed an open breaker. */
   close(ref: DestinationRef): Promise<boolean>;
+}
+
+/** Each cluster's pulse, kept from the heartbeats delivered for it (in the delivery ledger's table). */
+export interface PulseStore {
+  get(clusterId: string): Promise<Pulse | undefined>;
+  /** Writes `pulse` unless another writer moved the cluster's record past `readVersion`: false then. */
+  put(pulse: Pulse, readVersion: number | undefined): Promise<boolean>;
+  /** Every cluster with a pulse. */
+  all(): Promise<Pulse[]>;
 }
 
 /** Tells people (the alarm topic) about a destination's state change: once per change. */

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { DISTRIBUTOR_SERVICE, ENV, LOG_LEVELS, METRICS_NAMESPACE } from "../shared/contract";
-import { RetentionDaysSchema } from "../shared/delivery-config";
+import { RetentionDaysSchema, TenantIdSchema } from "../shared/delivery-config";
 import { loadSettingsWith, setting } from "../shared/settings";
 import { parseTenantMetrics } from "./reporting/tenant-metering";
 
@@ -86,6 +86,8 @@ export const DistributorSettingsSchema = z.object({
   [ENV.maxParallelDeliveries]: z.coerce.number().int().min(1).max(10_000).optional(),
   [ENV.metricsNamespace]: z.string().min(1).max(255).default(METRICS_NAMESPACE),
   [ENV.serviceName]: z.string().min(1).default(DISTRIBUTOR_SERVICE),
+  /** The tenant whose deliveries carry the clusters' heartbeats: its CloudWatch deliveries keep each cluster's pulse. */
+  [ENV.heartbeatTenant]: TenantIdSchema.default("logrelay-heartbeat"),
   /** Least level of the log lines written (Powertools reads it too). */
   [ENV.logLevel]: z.enum(LOG_LEVELS).default("INFO"),
 });

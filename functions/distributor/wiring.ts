@@ -13,6 +13,7 @@ import {
   NoLedger,
 } from "./adapters/dynamodb";
 import { DynamoDbParkingStore } from "./adapters/dynamodb-parking";
+import { DynamoDbPulseStore } from "./adapters/dynamodb-pulse";
 import { PowertoolsTelemetry } from "./adapters/powertools-telemetry";
 import { S3ObjectSource, S3ObjectWriter, S3StagingExpiry } from "./adapters/s3-objects";
 import { LogNotifier, SnsNotifier } from "./adapters/sns-notifier";
@@ -22,7 +23,8 @@ import { DeliveryEngine } from "./delivery/engine";
 import { Parking } from "./parking/parking";
 import { ParkedRecovery } from "./parking/recovery";
 import { ParkedRedelivery } from "./parking/redelivery";
-import type { Telemetry } from "./ports";
+import type { PulseStore, Telemetry } from "./ports";
+import { HeartbeatPulse } from "./reporting/heartbeats";
 import { TenantMeteredTelemetry } from "./reporting/tenant-metering";
 import type { DistributorSettings } from "./settings";
 
@@ -31,6 +33,8 @@ export interface Distributor {
   /** Probes and recovers parked destinations; undefined without a durable ledger (nothing is parked). */
   readonly recovery?: ParkedRecovery;
   readonly parking?: Parking;
+  /** Each cluster's pulse; undefined without a durable ledger. */
+  readonly pulses?: PulseStore;
   readonly telemetry: Telemetry;
 }
 
@@ -87,6 +91,10 @@ export function createDistributor(settings: DistributorSettings, telemetry?: Tel
         },
       )
     : undefined;
+  const pulses = settings.DELIVERY_LEDGER_TABLE
+    ? new DynamoDbPulseStore(db, settings.DELIVERY_LEDGER_TABLE, settings.LEDGER_TTL_DAYS)
+    : undefined;
+  const pulse = pulses && new HeartbeatPulse(pulses, tel);
   const engine = new DeliveryEngine(
     {
       objects,
@@ -107,6 +115,7 @@ export function createDistributor(settings: DistributorSettings, telemetry?: Tel
       ledger,
       telemetry: tel,
       ...(parking && { parking }),
+      ...(pulse && { heartbeats: { tenantId: settings.HEARTBEAT_TENANT, pulse } }),
     },
     {
       region,
@@ -133,5 +142,11 @@ export function createDistributor(settings: DistributorSettings, telemetry?: Tel
       tel,
       region,
     );
-  return { engine, telemetry: tel, ...(parking && { parking }), ...(recovery && { recovery }) };
+  return {
+    engine,
+    telemetry: tel,
+    ...(parking && { parking }),
+    ...(recovery && { recovery }),
+    ...(pulses && { pulses }),
+  };
 }

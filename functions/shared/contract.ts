@@ -46,6 +46,7 @@ export const ENV = {
   retryBaseDelayMs: "RETRY_BASE_DELAY_MS",
   retryMaxDelayMs: "RETRY_MAX_DELAY_MS",
   maxEventBytes: "MAX_EVENT_BYTES",
+  heartbeatTenant: "HEARTBEAT_TENANT",
 } as const;
 
 /** Log levels the functions take (POWERTOOLS_LOG_LEVEL), as the environment files spell them. */

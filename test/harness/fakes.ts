@@ -15,6 +15,7 @@ import type {
   ParkedDelivery,
   ParkedEntry,
 } from "../../functions/distributor/model/parked";
+import type { Pulse } from "../../functions/distributor/model/pulse";
 import { Parking } from "../../functions/distributor/parking/parking";
 import { ParkedRecovery } from "../../functions/distributor/parking/recovery";
 import { ParkedRedelivery } from "../../functions/distributor/parking/redelivery";
@@ -28,6 +29,7 @@ import type {
   ObjectSource,
   ObjectWriter,
   ParkingStore,
+  PulseStore,
   PutLogEventsResult,
   PutObjectRequest,
   RegistrySource,
@@ -35,6 +37,7 @@ import type {
   StagedObject,
 } from "../../functions/distributor/ports";
 import type { LogEvent } from "../../functions/distributor/reading/log-records";
+import { HeartbeatPulse } from "../../functions/distributor/reporting/heartbeats";
 import { CustomerRoleRefusedError } from "../../functions/shared/credentials";
 import type { DestinationValidator } from "../../functions/shared/destination-checks";
 import { accountOfRoleArn } from "../../functions/shared/patterns";
@@ -389,6 +392,18 @@ export class MemoryNotifier implements Notifier {
   };
 }
 
+/** Pulses in memory, with the store's conditional write. */
+export class MemoryPulseStore implements PulseStore {
+  readonly pulses = new Map<string, Pulse>();
+  get = async (clusterId: string) => this.pulses.get(clusterId);
+  put = async (pulse: Pulse, readVersion: number | undefined) => {
+    if (this.pulses.get(pulse.clusterId)?.version !== readVersion) return false;
+    this.pulses.set(pulse.clusterId, pulse);
+    return true;
+  };
+  all = async () => [...this.pulses.values()];
+}
+
 export const NOW = Date.parse("2026-11-20T12:00:00Z");
 
 export function fakeWorld(settings: Partial<EngineSettings> = {}) {
@@ -406,6 +421,7 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}) {
     ledger: new MemoryLedger(() => clock.now),
     telemetry: new MemoryTelemetry(),
     notifier: new MemoryNotifier(),
+    pulses: new MemoryPulseStore(),
     sleeps: [] as number[],
   };
   const parkingStore = new MemoryParkingStore(world.ledger, () => clock.now);
@@ -421,6 +437,10 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}) {
       ledger: world.ledger,
       telemetry: world.telemetry,
       parking,
+      heartbeats: {
+        tenantId: "logrelay-heartbeat",
+        pulse: new HeartbeatPulse(world.pulses, world.telemetry, () => clock.now),
+      },
       now: () => clock.now,
     },
     {

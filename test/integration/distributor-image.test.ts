@@ -96,6 +96,7 @@ describe("the in-cluster distributor image (functions/distributor/Containerfile)
       "AWS_REGION",
       "CENTRAL_LOG_DISTRIBUTION_ROLE_ARN",
       "DELIVERY_LEDGER_TABLE",
+      "HEARTBEAT_TENANT",
       "LEDGER_TTL_DAYS",
       "LOG_GROUP_RETENTION_DAYS",
       "METERED_TENANTS",

@@ -13,7 +13,9 @@ import type { DestinationRef, DestinationState, ParkedDelivery, ParkedEntry } fr
  *   parked and lost ones also carry what to deliver (PARKED_FIELDS) and join the parked index;
  * - a destination record, one per destination that parked something: key
  *   `destination#<tenant>#<target>`, its breaker (`state`, `streak`, `since`, `probe_*`), in the
- *   index partition `destinations`.
+ *   index partition `destinations`;
+ * - a cluster's pulse, one per cluster with heartbeats: key `pulse#<cluster>`, in the index
+ *   partition `pulses` (./dynamodb-pulse.ts).
  *
  * Every item has `ttl` (epoch seconds): the ledger's one expiry rule.
  */
@@ -29,6 +31,10 @@ export const ledgerTtl = (nowMs: number, days: number) => Math.floor(nowMs / 100
 export const parkedGroup = (d: DestinationRef) => `parked#${d.tenantId}#${d.target}`;
 export const lostGroup = (d: DestinationRef) => `lost#${d.tenantId}#${d.target}`;
 export const DESTINATIONS_GROUP = "destinations";
+export const PULSES_GROUP = "pulses";
+
+/** The key of a cluster's pulse. */
+export const pulseKey = (clusterId: string) => `pulse#${clusterId}`;
 
 /** Index order of a parked delivery: object time, then key (oldest first). */
 export const parkOrder = (d: ParkedDelivery) => `${d.eventTime}|${d.key}`;

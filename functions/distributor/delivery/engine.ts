@@ -1,3 +1,4 @@
+import type { DeliveryConfig } from "../../shared/delivery-config";
 import { accountOfRoleArn } from "../../shared/patterns";
 import { registryRefusal } from "../../shared/tenant-registry";
 import { type AdmissionDeps, admit } from "../admission/admission";
@@ -17,6 +18,7 @@ import type {
   ObjectWriter,
   Telemetry,
 } from "../ports";
+import { type HeartbeatPulse, PulseDestination } from "../reporting/heartbeats";
 import {
   combineStatus,
   type DestinationResult,
@@ -26,7 +28,7 @@ import {
 } from "../reporting/outcome-report";
 import { identityOf, knownIdentity } from "./claims";
 import { type DeliveryJob, DestinationDelivery } from "./destination-delivery";
-import { type DestinationDeps, destinationFor } from "./destinations";
+import { type Destination, type DestinationDeps, destinationFor } from "./destinations";
 import { PUT_LOG_EVENTS_LIMITS, type PutLogEventsLimits } from "./destinations/cloudwatch/batching";
 import type { DeliveryMode } from "./disposition";
 import { Deadline, type RetryHooks, type RetryPolicy, sleep, withRetry } from "./retry";
@@ -61,6 +63,8 @@ export interface EngineDeps {
   readonly telemetry: Telemetry;
   /** Parks deliveries that fail on the customer's side; without it (or a durable ledger) they fail permanently. */
   readonly parking?: Parking;
+  /** The heartbeat tenant, whose CloudWatch deliveries keep each cluster's pulse. */
+  readonly heartbeats?: { readonly tenantId: string; readonly pulse: HeartbeatPulse };
   readonly now?: () => number;
 }
 
@@ -192,7 +196,7 @@ export class DeliveryEngine {
     };
     const planned = configs.valid.map((config): Planned => {
       const region = config.target_region ?? this.settings.region;
-      const destination = destinationFor(config, key, region, this.limits, this.destinationDeps);
+      const destination = this.destinationOf(config, key, region);
       const none = { ...countsOf(), type: destination.type, target: destination.target };
       const skipped = skipReason(config, key.application, (unknownGroups) =>
         this.deps.telemetry.log("warn", "delivery config names unknown application groups", {
@@ -212,6 +216,15 @@ export class DeliveryEngine {
       return { job: { destination, ref, key, identity } };
     });
     return { admitted: true, key, destinations: [...invalid.map((result) => ({ result })), ...planned] };
+  }
+
+  /** The destination a config names; the heartbeat tenant's CloudWatch one also keeps the pulse. */
+  private destinationOf(config: DeliveryConfig, key: LogObjectKey, region: string): Destination {
+    const destination = destinationFor(config, key, region, this.limits, this.destinationDeps);
+    const heartbeats = this.deps.heartbeats;
+    if (!heartbeats || key.tenantId !== heartbeats.tenantId || destination.type !== "cloudwatch")
+      return destination;
+    return new PulseDestination(destination, heartbeats.pulse, key.clusterId, this.now);
   }
 
   /** An object's result from its destinations' (or the refusal's) status. */

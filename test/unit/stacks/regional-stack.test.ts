@@ -175,6 +175,7 @@ describe("RegionalStack: distributor", () => {
       "ALARM_TOPIC_ARN",
       "CENTRAL_LOG_DISTRIBUTION_ROLE_ARN",
       "DELIVERY_LEDGER_TABLE",
+      "HEARTBEAT_TENANT",
       "LEDGER_TTL_DAYS",
       "LOG_GROUP_RETENTION_DAYS",
       "METERED_TENANTS",
