@@ -2,14 +2,61 @@ import type { Construct } from "constructs";
 import { DISTRIBUTOR_SERVICE, METRICS_NAMESPACE } from "../functions/shared/contract";
 import { FIREHOSE_ERRORS_PREFIX, QUARANTINE_PREFIX } from "../functions/shared/patterns";
 import type { Environment } from "./config";
+import { idFrom } from "./constructs/addresses";
 import type { EncryptedBucket } from "./constructs/encrypted-bucket";
 import { type AlarmSpec, prefixMetric } from "./constructs/monitoring";
 import type { QueueWithDlq } from "./constructs/queue-with-dlq";
+
+/** The id of a cluster's heartbeat alarm (`missing` or `lag`), which is also its name's suffix. */
+export const heartbeatAlarmId = (kind: "missing" | "lag", clusterId: string) =>
+  `heartbeat-${kind}-${idFrom(clusterId)}`;
+
+/** The region's clusters whose heartbeats the regional stack watches. */
+export const watchedClusters = (env: Environment, region: string) =>
+  env.heartbeat.enabled ? env.clusters.filter((c) => c.region === region) : [];
+
+/**
+ * Per cluster of the region: its heartbeat missing for `stale_after_seconds` (no data counts as
+ * missing: a silent cluster sends none), and its lag above `max_lag_seconds` three periods running.
+ * Periods are the interval rounded up to whole minutes (alarms' standard resolution).
+ */
+export function heartbeatAlarms(env: Environment, region: string): Record<string, AlarmSpec> {
+  const period = Math.ceil(env.heartbeat.interval_seconds / 60) * 60;
+  const periods = Math.max(1, Math.ceil(env.heartbeat.stale_after_seconds / period));
+  const specs: Record<string, AlarmSpec> = {};
+  for (const c of watchedClusters(env, region)) {
+    const dimensions = { service: DISTRIBUTOR_SERVICE, cluster_id: c.id };
+    specs[heartbeatAlarmId("missing", c.id)] = {
+      alarmDescription: `No heartbeat from cluster ${c.id} for ${env.heartbeat.stale_after_seconds} s: its collector, IRSA role, bucket notifications, queue or distributor is broken (logrelay status)`,
+      namespace: METRICS_NAMESPACE,
+      metricName: "HeartbeatsDelivered",
+      dimensions,
+      period,
+      evaluationPeriods: periods,
+      datapointsToAlarm: periods,
+      threshold: 1,
+      comparisonOperator: "LessThanThreshold",
+      treatMissingData: "breaching",
+    };
+    specs[heartbeatAlarmId("lag", c.id)] = {
+      alarmDescription: `Cluster ${c.id}'s heartbeats take more than ${env.heartbeat.max_lag_seconds} s from emitted to delivered`,
+      namespace: METRICS_NAMESPACE,
+      metricName: "HeartbeatLag",
+      dimensions,
+      statistic: "Maximum",
+      period,
+      evaluationPeriods: 3,
+      threshold: env.heartbeat.max_lag_seconds * 1000,
+    };
+  }
+  return specs;
+}
 
 /** Alarms on backlog, failures and data no tenant gets (defaults in Monitoring), by id. */
 export function regionalAlarms(
   scope: Construct,
   env: Environment,
+  region: string,
   r: {
     readonly stagingBucket: EncryptedBucket;
     readonly delivery: QueueWithDlq;
@@ -78,6 +125,7 @@ export function regionalAlarms(
       dimensions: { service: DISTRIBUTOR_SERVICE },
     },
   };
+  Object.assign(specs, heartbeatAlarms(env, region));
   // Per-tenant freshness: the p99 of delivery latency, as the distributor reports it per tenant.
   for (const f of env.tenant_freshness) {
     specs[`freshness-${f.tenant_id}-${f.destination}`] = {

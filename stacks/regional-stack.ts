@@ -37,12 +37,23 @@ import {
   tenantApiStatements,
 } from "./policies";
 import { awsProvider, configureBackend } from "./provider";
-import { regionalAlarms } from "./regional-alarms";
+import { heartbeatAlarmId, regionalAlarms, watchedClusters } from "./regional-alarms";
 import { regionalTables } from "./regional-tables";
 
 /** The 10 tenants (and destinations) with the highest 5-minute sum of a distributor metric. */
 export function topTenants(metric: string): string {
   return `SORT(SEARCH('{${METRICS_NAMESPACE},destination,service,tenant_id} MetricName="${metric}"', 'Sum', 300), SUM, DESC, 10)`;
+}
+
+/** Dashboard widgets of the region's clusters' heartbeats: the lag and the heartbeats lost, per cluster. */
+export function heartbeatWidgets(env: Environment, region: string): Record<string, string> {
+  if (watchedClusters(env, region).length === 0) return {};
+  const search = (metric: string, stat: string) =>
+    `SEARCH('{${METRICS_NAMESPACE},cluster_id,service} MetricName="${metric}"', '${stat}', 300)`;
+  return {
+    "Heartbeat lag per cluster (ms)": search("HeartbeatLag", "Maximum"),
+    "Heartbeats lost per cluster": search("HeartbeatGaps", "Sum"),
+  };
 }
 
 /** The suffix of staged objects, which the bucket notification filters on. */
@@ -252,7 +263,7 @@ export class RegionalStack extends TerraformStack {
       region,
       kmsKey: this.key,
       ...(env.alarm_email && { alarmEmail: env.alarm_email }),
-      alarms: regionalAlarms(this, env, {
+      alarms: regionalAlarms(this, env, region, {
         stagingBucket: this.staging,
         delivery: this.delivery,
         distributorFunctionName: this.distributor.fn.functionName,
@@ -290,9 +301,22 @@ export class RegionalStack extends TerraformStack {
             expressionWidgets: {
               "Top tenants by events delivered": topTenants("EventsDelivered"),
               "Top tenants by delivery failures": topTenants("DeliveryFailures"),
+              ...heartbeatWidgets(env, region),
             },
           }
-        : { insightWidgets: this.tenantInsights.widgets() }),
+        : {
+            insightWidgets: this.tenantInsights.widgets(),
+            expressionWidgets: heartbeatWidgets(env, region),
+          }),
+      ...(watchedClusters(env, region).length > 0 && {
+        composites: {
+          "clusters-silent": {
+            alarmDescription:
+              "Clusters silent: no heartbeat from at least one cluster (logrelay status --check names them)",
+            anyOf: watchedClusters(env, region).map((c) => heartbeatAlarmId("missing", c.id)),
+          },
+        },
+      }),
     });
 
     const outputs: Record<string, string> = {

@@ -1,3 +1,4 @@
+import { CloudwatchCompositeAlarm } from "@cdktf/provider-aws/lib/cloudwatch-composite-alarm";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import {
   CloudwatchMetricAlarm,
@@ -21,8 +22,19 @@ export type AlarmSpec = Pick<CloudwatchMetricAlarmConfig, "alarmDescription" | "
       | "evaluationPeriods"
       | "threshold"
       | "comparisonOperator"
+      | "treatMissingData"
+      | "datapointsToAlarm"
     >
   >;
+
+/** A composite alarm: in ALARM while any of its alarms (by id in `alarms`) is. */
+export interface CompositeSpec {
+  readonly alarmDescription: string;
+  readonly anyOf: readonly string[];
+}
+
+/** Alarms one composite names at most; more are split into parts it names instead. */
+export const COMPOSITE_FAN_IN = 90;
 
 export interface MonitoringProps {
   /** Names start with it: `<prefix>-<alarm id>`, dashboard `<prefix>`. */
@@ -39,6 +51,8 @@ export interface MonitoringProps {
   readonly widgets: Readonly<Record<string, unknown[][]>>;
   /** Widgets of metric-math expressions (e.g. top N by a SEARCH): title -> expression. */
   readonly expressionWidgets?: Readonly<Record<string, string>>;
+  /** Composite alarms over the alarms above, by id (the id is the address and the name's suffix). */
+  readonly composites?: Readonly<Record<string, CompositeSpec>>;
   /** Widgets of Contributor Insights rules (their top 10 contributors): title -> rule name. */
   readonly insightWidgets?: Readonly<Record<string, string>>;
   readonly provider?: TerraformProvider;
@@ -85,6 +99,9 @@ export class Monitoring extends Construct {
       });
       this.alarms[alarmId] = alarm;
     }
+    const composites = Object.entries(props.composites ?? {}).map(([id, spec]) =>
+      this.composite(props, id, spec),
+    );
     const panels = [
       ...Object.entries(props.widgets),
       ...Object.entries(props.expressionWidgets ?? {}).map(([title, expression]) => [
@@ -108,8 +125,12 @@ export class Monitoring extends Construct {
         legend: { position: "right" },
       })),
     ];
-    const widgets = properties.map((p, i) => ({
-      type: "metric",
+    const panelsOf = [
+      ...properties.map((p) => ["metric", p] as const),
+      ...composites.map((c) => ["alarm", { title: c.alarmDescription, alarms: [c.arn] }] as const),
+    ];
+    const widgets = panelsOf.map(([type, p], i) => ({
+      type,
       x: (i % 2) * 12,
       y: Math.floor(i / 2) * 6,
       width: 12,
@@ -122,7 +143,42 @@ export class Monitoring extends Construct {
       provider,
     });
   }
+
+  /**
+   * A composite alarm over the named alarms; beyond COMPOSITE_FAN_IN of them, over parts (composites
+   * of up to that many each), so a fleet of any size has one alarm for the pager.
+   */
+  private composite(props: MonitoringProps, id: string, spec: CompositeSpec): CloudwatchCompositeAlarm {
+    const names = spec.anyOf.map((alarmId) => {
+      const alarm = this.alarms[alarmId];
+      if (!alarm) throw new Error(`composite ${id} names alarm ${alarmId}, which is not among the alarms`);
+      return alarm.alarmName;
+    });
+    const parts: string[][] = [];
+    for (let i = 0; i < names.length; i += COMPOSITE_FAN_IN) parts.push(names.slice(i, i + COMPOSITE_FAN_IN));
+    const alarm = (alarmId: string, description: string, rule: string) =>
+      new CloudwatchCompositeAlarm(this, alarmId, {
+        alarmName: `${props.prefix}-${alarmId}`,
+        alarmDescription: description,
+        alarmRule: rule,
+        alarmActions: [this.alarmTopic.arn],
+        okActions: [this.alarmTopic.arn],
+        provider: props.provider,
+      });
+    if (parts.length <= 1) return alarm(id, spec.alarmDescription, anyAlarm(names));
+    const children = parts.map((part, i) =>
+      alarm(
+        `${id}-part-${i + 1}`,
+        `${spec.alarmDescription} (part ${i + 1} of ${parts.length})`,
+        anyAlarm(part),
+      ),
+    );
+    return alarm(id, spec.alarmDescription, anyAlarm(children.map((c) => c.alarmName)));
+  }
 }
+
+/** Alarm names as a composite's rule names them. */
+const anyAlarm = (names: readonly string[]) => names.map((n) => `ALARM(${JSON.stringify(n)})`).join(" OR ");
 
 /**
  * A request-metrics filter on a bucket prefix (S3 reports PutRequests per filter id): used to

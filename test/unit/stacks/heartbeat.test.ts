@@ -203,3 +203,105 @@ describe("the heartbeat's destination in the platform's own account", () => {
     expect(Object.values(all(synth(new GlobalStack(testApp(), off)), "aws_iam_role"))).toHaveLength(1);
   });
 });
+
+describe("alarms on the clusters' heartbeats (regional stack)", () => {
+  const cluster = (id: string, region = "us-east-1") => ({
+    id,
+    region,
+    oidc_issuer_url: `https://oidc.example.com/${id}`,
+  });
+  const e = env({
+    regions: ["us-east-1", "eu-west-1"],
+    clusters: [cluster("rosa-1"), cluster("rosa-2"), cluster("eks-9", "eu-west-1")],
+  });
+  const json = synth(new RegionalStack(testApp(), e, "us-east-1"));
+  const alarms = Object.values(all(json, "aws_cloudwatch_metric_alarm"));
+  const byName = (suffix: string) => alarms.find((a) => String(a.alarm_name).endsWith(suffix));
+
+  it("per cluster of the region: heartbeat missing for stale_after_seconds, missing data breaching", () => {
+    expect(byName("-heartbeat-missing-rosa-1")).toMatchObject({
+      namespace: "Logrelay",
+      metric_name: "HeartbeatsDelivered",
+      dimensions: { service: "logrelay-distributor", cluster_id: "rosa-1" },
+      statistic: "Sum",
+      period: 60,
+      evaluation_periods: 3,
+      datapoints_to_alarm: 3,
+      threshold: 1,
+      comparison_operator: "LessThanThreshold",
+      treat_missing_data: "breaching",
+    });
+    expect(byName("-heartbeat-missing-rosa-2")).toBeDefined();
+    expect(byName("-heartbeat-missing-eks-9")).toBeUndefined(); // another region's stack watches it
+  });
+
+  it("and its lag above max_lag_seconds", () => {
+    expect(byName("-heartbeat-lag-rosa-1")).toMatchObject({
+      metric_name: "HeartbeatLag",
+      statistic: "Maximum",
+      threshold: 300_000,
+      comparison_operator: "GreaterThanThreshold",
+      treat_missing_data: "notBreaching",
+    });
+  });
+
+  it("one composite for the pager over every cluster's missing alarm, on the dashboard too", () => {
+    const composite = only(json, "aws_cloudwatch_composite_alarm");
+    expect(composite.alarm_name).toBe("logrelay-test-us-east-1-clusters-silent");
+    expect(composite.alarm_rule).toMatch(
+      /^ALARM\("\$\{aws_cloudwatch_metric_alarm\.monitoring_heartbeat-missing-rosa-1_[^}]*\}"\) OR ALARM\("\$\{aws_cloudwatch_metric_alarm\.monitoring_heartbeat-missing-rosa-2_[^}]*\}"\)$/,
+    );
+    expect(composite.alarm_actions).toHaveLength(1);
+    const widgets = JSON.parse(only(json, "aws_cloudwatch_dashboard").dashboard_body).widgets;
+    expect(widgets.find((w: { type: string }) => w.type === "alarm").properties.alarms).toEqual([
+      expect.stringMatching(/aws_cloudwatch_composite_alarm/),
+    ]);
+    expect(widgets.map((w: { properties: { title: string } }) => w.properties.title)).toContain(
+      "Heartbeat lag per cluster (ms)",
+    );
+  });
+
+  it("a stale_after_seconds of 5 intervals waits 5 periods; a 30 s interval still alarms per minute", () => {
+    const slow = env({
+      clusters: [cluster("c")],
+      heartbeat: { interval_seconds: 30, stale_after_seconds: 300 },
+    });
+    const missing = Object.values(
+      all(synth(new RegionalStack(testApp(), slow, "us-east-1")), "aws_cloudwatch_metric_alarm"),
+    ).find((a) => String(a.alarm_name).endsWith("-heartbeat-missing-c"));
+    expect(missing).toMatchObject({ period: 60, evaluation_periods: 5, datapoints_to_alarm: 5 });
+  });
+
+  it("a fleet past one composite's fan-in gets parts under the one composite", () => {
+    const fleet = env({ clusters: Array.from({ length: 200 }, (_, i) => cluster(`c${i}`)) });
+    const composites = Object.values(
+      all(synth(new RegionalStack(testApp(), fleet, "us-east-1")), "aws_cloudwatch_composite_alarm"),
+    );
+    expect(composites.map((c) => c.alarm_name).sort()).toEqual([
+      "logrelay-test-us-east-1-clusters-silent",
+      "logrelay-test-us-east-1-clusters-silent-part-1",
+      "logrelay-test-us-east-1-clusters-silent-part-2",
+      "logrelay-test-us-east-1-clusters-silent-part-3",
+    ]);
+    const top = composites.find((c) => c.alarm_name.endsWith("clusters-silent"));
+    expect(top.alarm_rule.match(/ALARM\(/g)).toHaveLength(3);
+    const parts = composites.filter((c) => c.alarm_name.includes("-part-"));
+    expect(parts.map((p) => p.alarm_rule.match(/ALARM\(/g).length)).toEqual([90, 90, 20]);
+  });
+
+  it("no heartbeat alarms when heartbeat.enabled is false", () => {
+    const off = synth(
+      new RegionalStack(
+        testApp(),
+        env({ clusters: [cluster("c")], heartbeat: { enabled: false } }),
+        "us-east-1",
+      ),
+    );
+    expect(all(off, "aws_cloudwatch_composite_alarm")).toEqual({});
+    expect(
+      Object.values(all(off, "aws_cloudwatch_metric_alarm")).filter((a) =>
+        a.alarm_name.includes("heartbeat"),
+      ),
+    ).toEqual([]);
+  });
+});
