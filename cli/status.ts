@@ -6,9 +6,11 @@ import {
   type MetricDataQuery,
 } from "@aws-sdk/client-cloudwatch";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { Pulse } from "../functions/distributor/model/pulse";
 import type { ParkedSummary } from "../functions/distributor/parking/parking";
 import { METRICS_NAMESPACE } from "../functions/shared/contract";
 import { DELIVERY_TYPES } from "../functions/shared/delivery-config";
+import { isoTimeMs } from "../functions/shared/timestamps";
 
 export interface QueueState {
   readonly url: string;
@@ -231,6 +233,8 @@ export async function deliveryStatus(deps: {
   readonly dlqUrl: string;
   readonly alarmPrefix: string;
   readonly parked: () => Promise<ParkedSummary[]>;
+  /** Clusters' heartbeats (clusterPulses): a cluster stale or never seen needs attention. */
+  readonly clusters?: readonly ClusterPulse[];
   readonly now?: Date;
 }): Promise<Status> {
   const now = deps.now ?? new Date();
@@ -258,6 +262,50 @@ export async function deliveryStatus(deps: {
     ...parked
       .filter((p) => p.lost > 0)
       .map((p) => `${p.tenantId} ${p.type}: ${p.lost} parked object(s) lost by expiry`),
+    ...[silentClusters(deps.clusters ?? [])].filter((line): line is string => line !== undefined),
   ];
   return { healthy: attention.length === 0, attention, queue, dlq, alarms, tenants, parked };
+}
+
+/** A cluster's heartbeat as `logrelay status` shows it. */
+export interface ClusterPulse {
+  readonly clusterId: string;
+  readonly lastHeartbeatAt?: string;
+  readonly lagSeconds?: number;
+  readonly gaps: number;
+  /** `ok`: a heartbeat within the stale time; `stale`: none since; `never`: none ever delivered. */
+  readonly state: "ok" | "stale" | "never";
+}
+
+/**
+ * Every expected cluster (the environment's) and every cluster with a pulse, by id: the last
+ * heartbeat's emit time, its lag, the heartbeats lost, and whether it is ok, stale or never seen.
+ */
+export function clusterPulses(
+  expected: readonly string[],
+  pulses: readonly Pulse[],
+  staleAfterSeconds: number,
+  now: Date,
+): ClusterPulse[] {
+  const byId = new Map(pulses.map((p) => [p.clusterId, p]));
+  const ids = [...new Set([...expected, ...byId.keys()])].sort();
+  return ids.map((clusterId) => {
+    const p = byId.get(clusterId);
+    if (!p) return { clusterId, gaps: 0, state: "never" };
+    const age = (now.getTime() - (isoTimeMs(p.lastEmittedAt) ?? 0)) / 1000;
+    return {
+      clusterId,
+      lastHeartbeatAt: p.lastEmittedAt,
+      lagSeconds: p.lagSeconds,
+      gaps: p.gaps,
+      state: age > staleAfterSeconds ? "stale" : "ok",
+    };
+  });
+}
+
+/** One line naming the clusters that are stale or never seen, or undefined when every one is ok. */
+export function silentClusters(clusters: readonly ClusterPulse[]): string | undefined {
+  const silent = clusters.filter((c) => c.state !== "ok");
+  if (silent.length === 0) return undefined;
+  return `${silent.length} cluster(s) without a recent heartbeat: ${silent.map((c) => `${c.clusterId} (${c.state === "never" ? "never seen" : `stale since ${c.lastHeartbeatAt}`})`).join(", ")}`;
 }
