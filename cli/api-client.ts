@@ -1,4 +1,5 @@
 import { Sha256 } from "@aws-crypto/sha256-js";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { describeError } from "../functions/shared/errors";
@@ -95,6 +96,16 @@ export interface ApiConnection {
   readonly apiUrl?: string;
   readonly table?: string;
   readonly registryTable?: string;
+  readonly auditTable?: string;
+}
+
+/**
+ * Who the CLI acts as in direct mode, for the audit trail: the caller's identity as STS names it
+ * (the deployed API takes it from the request's IAM signature instead).
+ */
+export async function localPrincipal(region: string): Promise<string> {
+  const identity = await new STSClient({ region }).send(new GetCallerIdentityCommand({}));
+  return identity.Arn ?? `account ${identity.Account ?? "unknown"}`;
 }
 
 /** --api-url / LOGRELAY_API_URL, else --table / TENANT_CONFIG_TABLE with the registry table. */
@@ -102,13 +113,14 @@ export async function transportFor(options: ApiConnection, io: CliIo): Promise<A
   const apiUrl = options.apiUrl ?? io.env.LOGRELAY_API_URL;
   if (apiUrl) return httpTransport(apiUrl, await awsRegion(io));
   const hint =
-    "no API to talk to: pass --api-url URL (or LOGRELAY_API_URL), or --table NAME and --registry-table NAME (or TENANT_CONFIG_TABLE and TENANT_REGISTRY_TABLE) with AWS_REGION. ";
+    "no API to talk to: pass --api-url URL (or LOGRELAY_API_URL), or --table NAME, --registry-table NAME and --audit-table NAME (or TENANT_CONFIG_TABLE, TENANT_REGISTRY_TABLE and AUDIT_TABLE) with AWS_REGION. ";
   const settings = settingsOrUsage(
     () =>
       loadApiSettings({
         ...io.env,
         ...(options.table && { TENANT_CONFIG_TABLE: options.table }),
         ...(options.registryTable && { TENANT_REGISTRY_TABLE: options.registryTable }),
+        ...(options.auditTable && { AUDIT_TABLE: options.auditTable }),
         // Direct mode only needs the central role for `validate`; a placeholder keeps the others working.
         CENTRAL_LOG_DISTRIBUTION_ROLE_ARN:
           io.env.CENTRAL_LOG_DISTRIBUTION_ROLE_ARN ?? "arn:aws:iam::000000000000:role/unset",
@@ -116,8 +128,11 @@ export async function transportFor(options: ApiConnection, io: CliIo): Promise<A
     hint,
   );
   const route = createRouter(settings);
+  let actor: Promise<string> | undefined;
   return async (req) => {
-    const res = await route(req);
+    // Reads need no actor; a write is recorded under the caller's identity.
+    if (req.method !== "GET") actor ??= localPrincipal(settings.AWS_REGION);
+    const res = await route({ ...req, ...(req.method !== "GET" && { actor: await actor }) });
     return { status: res.status, body: res.body };
   };
 }

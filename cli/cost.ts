@@ -34,6 +34,46 @@ export interface CostInputs {
   readonly metricsPerDestination: number;
   /** Tenants with their own metrics (the environment's tenant_metrics setting, see meteredTenantCount). */
   readonly meteredTenants: number;
+  /** Clusters sending heartbeats (0: heartbeats off). @default 0 */
+  readonly clusters?: number;
+  /** Seconds between two heartbeats of a cluster (one staged object each). @default 60 */
+  readonly heartbeatIntervalSeconds?: number;
+}
+
+/**
+ * What one heartbeat object costs the pipeline beyond its PUT, notification and SQS requests:
+ * the claim and completion in the ledger, the pulse's read and conditional write, about 50 ms of
+ * a 1 GB function, and 2 metrics and 2 alarms per cluster (plus one composite per region).
+ */
+const HEARTBEAT_LEDGER_WRITES = 3;
+const HEARTBEAT_LEDGER_READS = 1;
+const HEARTBEAT_GB_SECONDS = 0.05;
+const HEARTBEAT_LINE_BYTES = 200;
+const HEARTBEAT_METRICS = 2;
+const HEARTBEAT_ALARMS = 2;
+
+/** The heartbeats' monthly cost: one small object per cluster per interval through the whole path. */
+export function heartbeatCost(
+  clusters: number,
+  intervalSeconds: number,
+  p: (name: string) => number,
+): number {
+  if (clusters === 0) return 0;
+  const objects = (clusters * DAYS * 86_400) / intervalSeconds;
+  return (
+    (objects * (p("s3_put_per_1000") + p("s3_get_per_1000"))) / 1000 +
+    (objects * (p("sns_publish_per_million") + 3 * p("sqs_requests_per_million"))) / 1e6 +
+    (objects *
+      (HEARTBEAT_LEDGER_WRITES * p("dynamodb_write_per_million") +
+        HEARTBEAT_LEDGER_READS * p("dynamodb_read_per_million"))) /
+      1e6 +
+    objects * HEARTBEAT_GB_SECONDS * p("lambda_gb_second") +
+    ((objects * HEARTBEAT_LINE_BYTES) / 1024 ** 3) * p("cloudwatch_logs_ingest_gb") +
+    clusters *
+      (HEARTBEAT_METRICS * p("cloudwatch_custom_metric_month") +
+        HEARTBEAT_ALARMS * p("cloudwatch_alarm_month")) +
+    p("cloudwatch_composite_alarm_month")
+  );
 }
 
 /** Contributor Insights rules the regional stack creates (tenants by events, bytes, failures). */
@@ -133,6 +173,13 @@ export function estimate(
     "Staging storage": staging,
     ...distribute(firehoseObjects),
   };
+  const heartbeats = i.clusters ? heartbeatCost(i.clusters, i.heartbeatIntervalSeconds ?? 60, p) : undefined;
+  if (heartbeats !== undefined) {
+    const line = `Cluster heartbeats (${i.clusters}, one object every ${i.heartbeatIntervalSeconds ?? 60} s)`;
+    direct[line] = heartbeats;
+    // With Firehose ingestion the heartbeats still go straight to the staging bucket.
+    firehose[line] = heartbeats;
+  }
   const parquet = {
     ...firehose,
     "Firehose Parquet conversion": gbMonth * p("firehose_format_conversion_gb"),

@@ -116,6 +116,10 @@ export const unregister = (api: ApiClient, tenant: string) =>
 
 export const registrations = (api: ApiClient) => api.all("GET /registry", {});
 
+/** A tenant's audit trail, newest first (every page). */
+export const history = (api: ApiClient, tenant: string) =>
+  api.all("GET /tenants/{tenant_id}/history", { tenant_id: tenant });
+
 /**
  * `--set key=value`: JSON values where they parse (true, 3, ["a"]), strings otherwise;
  * `--set-string key=value`: always the string (a log group named `12` stays "12").

@@ -17,16 +17,17 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { quietSdkNodeNotice } from "../cli/context";
 import { table } from "../cli/io";
+import { clusterPulses } from "../cli/status";
 import { JsonLinesTelemetry } from "../functions/distributor/adapters/json-lines-telemetry";
 import { SqsQueue } from "../functions/distributor/adapters/sqs-queue";
 import { SqsWorker } from "../functions/distributor/intake/worker";
 import type { MessageResult } from "../functions/distributor/reporting/outcome-report";
 import { loadSettings } from "../functions/distributor/settings";
-import { createEngine } from "../functions/distributor/wiring";
+import { createDistributor } from "../functions/distributor/wiring";
 import { summarize } from "./delivery-summary";
 import { applyLocal, localOutputs, localWorkspace, ROOT, synthLocal } from "./local-pipeline";
 import { emulatorEnv, startMoto } from "./moto";
-import { putConfigs, putRegistrations, sampleConfigs, writeSampleLogs } from "./sample-data";
+import { putConfigs, putRegistrations, sampleConfigs, writeHeartbeats, writeSampleLogs } from "./sample-data";
 import { findProviderMirror, requireTerraform } from "./terraform";
 
 const say = (message: string) => process.stdout.write(`${message}\n`);
@@ -71,8 +72,19 @@ async function main(): Promise<void> {
       say(`    ${c.tenant_id.padEnd(8)} ${c.type.padEnd(10)} -> ${where} (${filter})`);
     }
 
-    say("4/5 writing sample logs into the staging bucket");
-    const objects = await writeSampleLogs(new S3Client({}), out.regional.staging_bucket!);
+    say(
+      "4/5 writing sample logs, and each cluster's heartbeat as its collector would, into the staging bucket",
+    );
+    const s3 = new S3Client({});
+    const objects = [
+      ...(await writeSampleLogs(s3, out.regional.staging_bucket!)),
+      ...(await writeHeartbeats(
+        s3,
+        out.regional.staging_bucket!,
+        ws.env.heartbeat.tenant_id,
+        ws.env.clusters.map((c) => c.id),
+      )),
+    ];
     for (const o of objects)
       say(`    s3://${out.regional.staging_bucket}/${o.key} (${o.messages.length} events)`);
 
@@ -87,8 +99,9 @@ async function main(): Promise<void> {
     // Skipped objects are expected here (globex selects only API logs): show errors only.
     const telemetry = new JsonLinesTelemetry(process.stderr, "error");
     const results: MessageResult[] = [];
+    const distributor = createDistributor(settings, telemetry);
     await new SqsWorker(
-      createEngine(settings, telemetry),
+      distributor.engine,
       new SqsQueue(new SQSClient({}), out.regional.delivery_queue_url!),
       telemetry,
       { untilEmpty: true, waitSeconds: 1, visibilitySeconds: 60, onResult: (r) => results.push(r) },
@@ -126,6 +139,25 @@ async function main(): Promise<void> {
     );
     for (const r of summary.reasons) say(`  ${r.tenant}: ${r.objects} ${r.status} (${r.reason})`);
     say("");
+    say("Each cluster's heartbeat, as the distributor recorded it (logrelay status shows the same):");
+    const pulses = clusterPulses(
+      ws.env.clusters.map((c) => c.id),
+      (await distributor.pulses?.all()) ?? [],
+      ws.env.heartbeat.stale_after_seconds,
+      new Date(),
+    );
+    say(
+      table(
+        ["CLUSTER", "STATE", "LAST HEARTBEAT", "LAG", "GAPS"],
+        pulses.map((c) => [
+          c.clusterId,
+          c.state,
+          c.lastHeartbeatAt ?? "-",
+          `${c.lagSeconds ?? "-"} s`,
+          c.gaps,
+        ]),
+      ),
+    );
     say("Names to use next (regional stack outputs):");
     for (const [what, value] of [
       ["delivery queue", out.regional.delivery_queue_url],
@@ -134,6 +166,7 @@ async function main(): Promise<void> {
       ["config table", out.regional.tenant_config_table],
       ["registry table", out.regional.tenant_registry_table],
       ["delivery ledger", out.regional.delivery_ledger_table],
+      ["audit trail", out.regional.tenant_audit_table],
       ["alarm topic", out.regional.alarm_topic_arn],
     ] as const)
       say(`  ${what.padEnd(18)} ${value}`);
@@ -170,9 +203,11 @@ async function main(): Promise<void> {
       say(
         `  export AWS_ENDPOINT_URL=${moto.endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 ` +
           `TENANT_CONFIG_TABLE=${out.regional.tenant_config_table} TENANT_REGISTRY_TABLE=${out.regional.tenant_registry_table} ` +
-          `DELIVERY_LEDGER_TABLE=${out.regional.delivery_ledger_table} CENTRAL_LOG_DISTRIBUTION_ROLE_ARN=${out.regional.central_log_distribution_role_arn}`,
+          `DELIVERY_LEDGER_TABLE=${out.regional.delivery_ledger_table} AUDIT_TABLE=${out.regional.tenant_audit_table} ` +
+          `CENTRAL_LOG_DISTRIBUTION_ROLE_ARN=${out.regional.central_log_distribution_role_arn}`,
       );
       say("  npx logrelay parked list");
+      say(`  npx logrelay status --environment local --check`);
       say(`  npx logrelay infra drift --environment local --state-dir ${ws.stateDir} --outdir ${ws.outdir}`);
       say(`  npx logrelay dlq inspect --dlq-url ${out.regional.delivery_dlq_url}`);
       say(`  aws s3 ls s3://${out.regional.staging_bucket} --recursive`);

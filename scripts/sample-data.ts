@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
@@ -154,6 +155,53 @@ export async function writeSampleLogs(
       }),
     );
     objects.push({ key, tenant: p.tenant, application: p.application, messages });
+  }
+  return objects;
+}
+
+/**
+ * Writes one heartbeat object per cluster, as the collector ships its heartbeat pod's lines: the
+ * last three heartbeats of a series, a minute apart, the newest now.
+ */
+export async function writeHeartbeats(
+  s3: S3Client,
+  bucket: string,
+  tenant: string,
+  clusters: readonly string[],
+  now = new Date(),
+): Promise<SampleObject[]> {
+  const objects: SampleObject[] = [];
+  for (const cluster of clusters) {
+    const series = randomUUID();
+    const pod = "logrelay-heartbeat-local";
+    const beats = [1, 2, 3].map((seq) => {
+      const at = new Date(Math.floor(now.getTime() / 1000) * 1000 - (3 - seq) * 60_000);
+      const emitted = at.toISOString().replace(/\.\d{3}Z$/, "Z");
+      return {
+        message: JSON.stringify({
+          logrelay_heartbeat: 1,
+          cluster_id: cluster,
+          series,
+          seq,
+          emitted_at: emitted,
+        }),
+        at,
+      };
+    });
+    const events = beats.map((b) =>
+      collectorEvent(tenant, cluster, "logrelay-heartbeat", pod, b.message, b.at),
+    );
+    const key = `${tenant}/${cluster}/logrelay-heartbeat/${pod}/${Math.floor(now.getTime() / 1000)}-${series}.log.gz`;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: gzipSync(`${events.map((e) => JSON.stringify(e)).join("\n")}\n`),
+        ContentType: "application/x-ndjson",
+        ContentEncoding: "gzip",
+      }),
+    );
+    objects.push({ key, tenant, application: "logrelay-heartbeat", messages: beats.map((b) => b.message) });
   }
   return objects;
 }

@@ -308,6 +308,8 @@ export const EnvironmentSchema = z
       .strict()
       .default({ buffering_size_mb: 128, buffering_interval_seconds: 900, format: "json" }),
     log_retention_days: RetentionDaysSchema.default(30),
+    /** Days the audit trail keeps who changed a tenant's configs or registration (the table's TTL). */
+    audit_retention_days: z.number().int().min(1).max(3650).default(400),
     /**
      * Retention of the log groups the distributor creates in customers' accounts, unless a
      * delivery config says `retention_days` (groups that already exist are left as they are).

@@ -91,6 +91,8 @@ export function regionalResourceNames(env: Environment, region: string) {
     registryTable: `${prefix}-tenant-registry`,
     registryTableArn: `arn:aws:dynamodb:${region}:${account}:table/${prefix}-tenant-registry`,
     ledgerTable: `${prefix}-delivery-ledger`,
+    auditTable: `${prefix}-tenant-audit`,
+    auditTableArn: `arn:aws:dynamodb:${region}:${account}:table/${prefix}-tenant-audit`,
     ledgerTableArn: `arn:aws:dynamodb:${region}:${account}:table/${prefix}-delivery-ledger`,
     alarmTopicName: `${prefix}-alarms`,
     alarmTopicArn: `arn:aws:sns:${region}:${account}:${prefix}-alarms`,

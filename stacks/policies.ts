@@ -88,9 +88,28 @@ export function distributorStatements(r: {
 export function tenantApiStatements(r: {
   configTableArn: string;
   registryTableArn: string;
+  auditTableArn: string;
   centralRoleArn: string;
 }): PolicyStatement[] {
   return [
+    // Each change is written with its audit entry in one transaction (the items' own actions).
+    {
+      Sid: "AppendAuditTrail",
+      Effect: "Allow",
+      Action: ["dynamodb:PutItem", "dynamodb:Query"],
+      Resource: r.auditTableArn,
+    },
+    {
+      Sid: "AuditTrailIsAppendOnly",
+      Effect: "Deny",
+      Action: [
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteTable",
+      ],
+      Resource: r.auditTableArn,
+    },
     {
       Sid: "ManageTenantConfigs",
       Effect: "Allow",

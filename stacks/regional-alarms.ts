@@ -29,8 +29,10 @@ export function heartbeatAlarms(env: Environment, region: string): Record<string
     specs[heartbeatAlarmId("missing", c.id)] = {
       alarmDescription: `No heartbeat from cluster ${c.id} for ${env.heartbeat.stale_after_seconds} s: its collector, IRSA role, bucket notifications, queue or distributor is broken (logrelay status)`,
       namespace: METRICS_NAMESPACE,
-      metricName: "HeartbeatsDelivered",
+      // Every delivered heartbeat object records one lag datapoint: none is silence.
+      metricName: "HeartbeatLag",
       dimensions,
+      statistic: "SampleCount",
       period,
       evaluationPeriods: periods,
       datapointsToAlarm: periods,

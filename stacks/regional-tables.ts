@@ -1,12 +1,14 @@
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import type { TerraformStack } from "cdktf";
 import { LEDGER_PARKED_INDEX, LEDGER_TABLE } from "../functions/shared/contract";
+import { AUDIT_SORT_KEY } from "../functions/tenant-api/adapters/dynamodb-repository";
 import type { Environment } from "./config";
 import type { RegionalResourceNames } from "./naming";
 
 /**
  * The regional stack's tables: tenant configs (tenants edit them through the API), the tenant
- * registry (platform admins), the delivery ledger (claims, checkpoints, parked deliveries). Created in the stack's
+ * registry (platform admins), the delivery ledger (claims, checkpoints, parked deliveries), the
+ * audit trail of changes to configs and registrations. Created in the stack's
  * own scope, so their addresses are `aws_dynamodb_table.<id>`.
  */
 export function regionalTables(
@@ -64,5 +66,21 @@ export function regionalTables(
     ttl: { attributeName: LEDGER_TABLE.ttlAttribute, enabled: true },
     deletionProtectionEnabled: !env.emulator,
   });
-  return { configTable, registryTable, ledgerTable };
+  // The audit trail: who changed which config or registration, when, from what to what. Only the
+  // tenant API appends to it (its role may not update or delete it); PITR like the others.
+  const auditTable = new DynamodbTable(scope, "tenant-audit", {
+    name: r.auditTable,
+    billingMode: "PAY_PER_REQUEST",
+    hashKey: "tenant_id",
+    rangeKey: AUDIT_SORT_KEY,
+    attribute: [
+      { name: "tenant_id", type: "S" },
+      { name: AUDIT_SORT_KEY, type: "S" },
+    ],
+    pointInTimeRecovery: { enabled: true },
+    serverSideEncryption: sse,
+    ttl: { attributeName: "ttl", enabled: true },
+    deletionProtectionEnabled: !env.emulator,
+  });
+  return { configTable, registryTable, ledgerTable, auditTable };
 }

@@ -22,6 +22,7 @@ interface CostOptions {
   environment: string;
   gbPerDay: string;
   tenants?: string;
+  clusters?: string;
   destinationsPerTenant: string;
   avgEventBytes: string;
   tenantMetrics?: string;
@@ -55,6 +56,10 @@ export function registerCost(program: Command, io: CliIo): void {
     )
     .requiredOption("--gb-per-day <gb>", "uncompressed log volume per day")
     .option("--tenants <n>", "tenants (default: the environment's customers, at least 1)")
+    .option(
+      "--clusters <n>",
+      "clusters sending heartbeats (default: the environment's, 0 with heartbeat.enabled false)",
+    )
     .option("--destinations-per-tenant <n>", "CloudWatch and/or S3 per tenant", "1")
     .option("--avg-event-bytes <n>", "average event size (Firehose bills records in 5 KB steps)", "400")
     .option(
@@ -128,6 +133,12 @@ export function registerCost(program: Command, io: CliIo): void {
           retentionDays: env.customer_log_retention_days,
           metricsPerDestination: 5,
           meteredTenants,
+          clusters: !env.heartbeat.enabled
+            ? 0
+            : o.clusters === undefined
+              ? env.clusters.length
+              : numberOption(o.clusters, "--clusters", { min: 0, max: 100_000 }),
+          heartbeatIntervalSeconds: env.heartbeat.interval_seconds,
         },
         prices,
       );

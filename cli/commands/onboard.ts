@@ -22,6 +22,7 @@ interface OnboardOptions {
   apiUrl?: string;
   table?: string;
   registryTable?: string;
+  auditTable?: string;
   rotateExternalId?: boolean;
   force?: boolean;
 }
@@ -48,6 +49,10 @@ export function registerOnboard(program: Command, io: CliIo): void {
     .option("--api-url <url>", "register the tenant through this tenant API (default LOGRELAY_API_URL)")
     .option("--table <name>", "or directly: the config table (default TENANT_CONFIG_TABLE)")
     .option("--registry-table <name>", "and the registry table (default TENANT_REGISTRY_TABLE)")
+    .option(
+      "--audit-table <name>",
+      "and the audit trail, which records the registration (default AUDIT_TABLE)",
+    )
     .option("--rotate-external-id", "issue a new ExternalId even if --out already holds one for this tenant")
     .option("--force", "replace files in --out that differ from what this run writes")
     .addHelpText(

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { DELIVERY_TYPE_CHOICES } from "../../functions/shared/delivery-config";
-import type { StoredRegistration } from "../../functions/tenant-api/ports";
+import type { AuditEntry, StoredRegistration } from "../../functions/tenant-api/ports";
 import type { ListedConfig } from "../../functions/tenant-api/routes";
 import { type ApiConnection, apiClient, type DryRun, isDryRun } from "../api-client";
 import { type OutputFormat, outputOption, structured } from "../context";
@@ -10,6 +10,7 @@ import {
   configTarget,
   deleteConfig,
   getConfig,
+  history,
   listConfigs,
   parseAssignments,
   patchConfig,
@@ -61,6 +62,38 @@ function printRegistrations(io: CliIo, output: OutputFormat, items: StoredRegist
   );
 }
 
+/** What changed between two versions of an item, as `field: before -> after`. */
+function changed(
+  before: Record<string, unknown> | undefined,
+  after: Record<string, unknown> | undefined,
+): string {
+  if (!before) return "created";
+  if (!after) return "removed";
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter(
+    (k) => !["updated_at", "version"].includes(k) && JSON.stringify(before[k]) !== JSON.stringify(after[k]),
+  );
+  return (
+    keys
+      .map((k) => `${k}: ${JSON.stringify(before[k] ?? null)} -> ${JSON.stringify(after[k] ?? null)}`)
+      .join("; ") || "(no field)"
+  );
+}
+
+function printHistory(io: CliIo, output: OutputFormat, entries: AuditEntry[]): void {
+  if (output !== "table") {
+    io.stdout.write(structured(output, entries));
+    return;
+  }
+  io.stdout.write(
+    entries.length === 0
+      ? "no changes recorded\n"
+      : table(
+          ["AT", "ACTOR", "ACTION", "TARGET", "CHANGE"],
+          entries.map((e) => [e.at, e.actor, e.action, e.target, changed(e.before, e.after)]),
+        ),
+  );
+}
+
 /** A write not sent: the request shown, and said so (exit 0). */
 function printDryRun(io: CliIo, output: OutputFormat, { dryRun }: DryRun): void {
   const { method, path, body } = dryRun;
@@ -104,6 +137,7 @@ const TENANT_EXAMPLES: Record<string, string> = {
   validate: "logrelay tenants validate acme cloudwatch",
   unregister: "logrelay tenants unregister acme --dry-run",
   "registry list": "logrelay tenants registry list -o yaml",
+  history: "logrelay tenants history acme -o json",
 };
 
 export function registerTenants(program: Command, io: CliIo): void {
@@ -119,6 +153,10 @@ export function registerTenants(program: Command, io: CliIo): void {
       .option(
         "--registry-table <name>",
         "with --table: the tenant registry table (default TENANT_REGISTRY_TABLE)",
+      )
+      .option(
+        "--audit-table <name>",
+        "with --table: the audit trail, where every change is recorded (default AUDIT_TABLE)",
       )
       .addOption(outputOption());
   /** Writes take --dry-run: the request is checked and shown, nothing is sent. */
@@ -279,6 +317,17 @@ export function registerTenants(program: Command, io: CliIo): void {
         o.output === "table" ? `unregistered ${tenant}\n` : structured(o.output, { unregistered: tenant }),
       ),
     );
+  });
+
+  connect(
+    tenants
+      .command("history")
+      .description(
+        "who changed a tenant's delivery configs or registration, when, from what to what (newest first)",
+      )
+      .argument("<tenant>"),
+  ).action(async (tenant: string, o: ConnectionOptions) => {
+    printHistory(io, o.output, await history(apiClient(o, io), tenant));
   });
 
   connect(

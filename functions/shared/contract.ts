@@ -47,6 +47,8 @@ export const ENV = {
   retryMaxDelayMs: "RETRY_MAX_DELAY_MS",
   maxEventBytes: "MAX_EVENT_BYTES",
   heartbeatTenant: "HEARTBEAT_TENANT",
+  auditTable: "AUDIT_TABLE",
+  auditRetentionDays: "AUDIT_RETENTION_DAYS",
 } as const;
 
 /** Log levels the functions take (POWERTOOLS_LOG_LEVEL), as the environment files spell them. */

@@ -6,6 +6,7 @@ type Route = (req: ApiRequest) => Promise<ApiResponse>;
 
 /** The API Gateway event as the router's request: path, query, decoded body. */
 export function toApiRequest(event: APIGatewayProxyEventV2WithIAMAuthorizer): ApiRequest {
+  const actor = event.requestContext.authorizer?.iam?.userArn;
   const body =
     event.body === undefined
       ? undefined
@@ -17,6 +18,7 @@ export function toApiRequest(event: APIGatewayProxyEventV2WithIAMAuthorizer): Ap
     path: event.rawPath,
     query: event.queryStringParameters ?? {},
     ...(body !== undefined && { body }),
+    ...(actor && { actor }),
   };
 }
 

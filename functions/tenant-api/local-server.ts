@@ -3,6 +3,9 @@ import type { ApiRequest, ApiResponse } from "./router";
 
 const MAX_BODY_BYTES = 256 * 1024;
 
+/** The audit trail's actor for changes through the development server, which authenticates nobody. */
+export const LOCAL_SERVER_ACTOR = "(logrelay api serve: unauthenticated, 127.0.0.1)";
+
 /**
  * The API as a plain HTTP server for development (against the emulator). No authentication:
  * it binds to 127.0.0.1 only; deployed, API Gateway requires SigV4 (IAM) on every route.
@@ -37,6 +40,7 @@ export function startLocalServer(
           path: url.pathname,
           query: Object.fromEntries(url.searchParams.entries()),
           ...(body !== "" && { body }),
+          actor: LOCAL_SERVER_ACTOR,
         });
         onRequest?.(`${req.method} ${url.pathname} -> ${out.status}`);
         if (out.body === undefined) res.writeHead(out.status).end();

@@ -7,7 +7,12 @@ export interface ApiRequest {
   readonly path: string;
   readonly query: Record<string, string | undefined>;
   readonly body?: string;
+  /** Who calls: the caller's IAM ARN (API Gateway's IAM authorizer), or the local principal. */
+  readonly actor?: string;
 }
+
+/** The actor of a request that names none (never for the deployed API: IAM authorizes every route). */
+export const UNKNOWN_ACTOR = "(unknown caller)";
 
 export interface ApiResponse {
   readonly status: number;
@@ -23,6 +28,8 @@ type Handler<K extends RouteKey = RouteKey> = (
   json: () => unknown,
 ) => Promise<RouteReplies[K]>;
 
+const actorOf = (req: ApiRequest) => req.actor ?? UNKNOWN_ACTOR;
+
 /**
  * Routes of the delivery-config and registry API, one handler
  * per route key of ./routes.ts: the type makes the table complete and each reply the type the
@@ -32,22 +39,23 @@ export function makeRouter(service: TenantConfigService) {
   const handlers: { [K in RouteKey]: Handler<K> } = {
     "GET /delivery-configs": (_p, r) => service.listAll(r.query.limit, r.query.cursor),
     "GET /tenants/{tenant_id}/delivery-configs": async ([t]) => ({ items: await service.listTenant(t!) }),
-    "POST /tenants/{tenant_id}/delivery-configs": ([t], _r, json) => service.create(t!, json()),
+    "POST /tenants/{tenant_id}/delivery-configs": ([t], r, json) => service.create(t!, json(), actorOf(r)),
     "GET /tenants/{tenant_id}/delivery-configs/{type}": ([t, type]) => service.get(t!, type!),
-    "PUT /tenants/{tenant_id}/delivery-configs/{type}": ([t, type], _r, json) =>
-      service.replace(t!, type!, json()),
-    "PATCH /tenants/{tenant_id}/delivery-configs/{type}": ([t, type], _r, json) =>
-      service.patch(t!, type!, json()),
+    "PUT /tenants/{tenant_id}/delivery-configs/{type}": ([t, type], r, json) =>
+      service.replace(t!, type!, json(), actorOf(r)),
+    "PATCH /tenants/{tenant_id}/delivery-configs/{type}": ([t, type], r, json) =>
+      service.patch(t!, type!, json(), actorOf(r)),
     "DELETE /tenants/{tenant_id}/delivery-configs/{type}": async ([t, type], r) => {
-      await service.remove(t!, type!, r.query.version);
+      await service.remove(t!, type!, r.query.version, actorOf(r));
       return undefined;
     },
     "POST /tenants/{tenant_id}/delivery-configs/{type}/validate": ([t, type]) => service.validate(t!, type!),
+    "GET /tenants/{tenant_id}/history": ([t], r) => service.history(t!, r.query.limit, r.query.cursor),
     "GET /registry": (_p, r) => service.listRegistrations(r.query.limit, r.query.cursor),
     "GET /registry/{tenant_id}": ([t]) => service.getRegistration(t!),
-    "PUT /registry/{tenant_id}": ([t], _r, json) => service.register(t!, json()),
-    "DELETE /registry/{tenant_id}": async ([t]) => {
-      await service.unregister(t!);
+    "PUT /registry/{tenant_id}": ([t], r, json) => service.register(t!, json(), actorOf(r)),
+    "DELETE /registry/{tenant_id}": async ([t], r) => {
+      await service.unregister(t!, actorOf(r));
       return undefined;
     },
   };

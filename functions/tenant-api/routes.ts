@@ -1,5 +1,5 @@
 import type { CheckResult } from "../shared/destination-checks";
-import type { Page, StoredConfig, StoredRegistration } from "./ports";
+import type { AuditEntry, Page, StoredConfig, StoredRegistration } from "./ports";
 
 /**
  * Every route of the tenant-config API, as API Gateway route keys. The router serves exactly
@@ -15,6 +15,7 @@ export const TENANT_API_ROUTES = [
   "PATCH /tenants/{tenant_id}/delivery-configs/{type}",
   "DELETE /tenants/{tenant_id}/delivery-configs/{type}",
   "POST /tenants/{tenant_id}/delivery-configs/{type}/validate",
+  "GET /tenants/{tenant_id}/history",
   "GET /registry",
   "GET /registry/{tenant_id}",
   "PUT /registry/{tenant_id}",
@@ -40,6 +41,7 @@ export interface RouteReplies {
   "PATCH /tenants/{tenant_id}/delivery-configs/{type}": StoredConfig;
   "DELETE /tenants/{tenant_id}/delivery-configs/{type}": undefined;
   "POST /tenants/{tenant_id}/delivery-configs/{type}/validate": { ok: boolean; checks: CheckResult[] };
+  "GET /tenants/{tenant_id}/history": Page<AuditEntry>;
   "GET /registry": Page<StoredRegistration>;
   "GET /registry/{tenant_id}": StoredRegistration;
   "PUT /registry/{tenant_id}": StoredRegistration;

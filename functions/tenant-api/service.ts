@@ -1,3 +1,4 @@
+import { createHash, randomUUID } from "node:crypto";
 import {
   DELIVERY_TYPE_CHOICES,
   type DeliveryConfig,
@@ -9,6 +10,9 @@ import { accountOfRoleArn } from "../shared/patterns";
 import { parseRegistration, TenantRegistrationSchema } from "../shared/tenant-registry";
 import { ApiError, badRequest, conflict, notFound } from "./errors";
 import type {
+  AuditAction,
+  AuditEntry,
+  AuditTrail,
   CheckResult,
   ConfigRepository,
   DestinationValidator,
@@ -70,18 +74,71 @@ function readStored(item: Record<string, unknown>): StoredConfig {
 
 const withoutSecret = ({ external_id: _secret, ...rest }: StoredConfig): ListedConfig => rest;
 
+/** What the service works with: the stores, the destination checks, and the clock. */
+export interface TenantServiceDeps {
+  readonly configs: ConfigRepository;
+  readonly registry: RegistryRepository;
+  readonly validator: DestinationValidator;
+  readonly audit: AuditTrail;
+  readonly now?: () => Date;
+}
+
+/** An ExternalId as the audit trail shows it: a fingerprint, so a change is visible and the secret is not. */
+export function maskedExternalId(externalId: string): string {
+  return `masked:${createHash("sha256").update(externalId).digest("hex").slice(0, 8)}`;
+}
+
+const masked = (item: Record<string, unknown> | undefined) =>
+  item && typeof item.external_id === "string"
+    ? { ...item, external_id: maskedExternalId(item.external_id) }
+    : item;
+
 /**
  * The delivery-config and registry operations, shared by the HTTP API, the local server and the
  * CLI's direct mode. The tenant in the path wins: a different tenant_id in the body is a 400. A
- * config may only name an account the tenant is registered for.
+ * config may only name an account the tenant is registered for. Every write records who made it,
+ * when, and the item before and after (ExternalIds masked) in the audit trail, with the change.
  */
 export class TenantConfigService {
-  constructor(
-    private readonly repo: ConfigRepository,
-    private readonly registry: RegistryRepository,
-    private readonly validator: DestinationValidator,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+  private readonly repo: ConfigRepository;
+  private readonly registry: RegistryRepository;
+  private readonly validator: DestinationValidator;
+  private readonly audit: AuditTrail;
+  private readonly now: () => Date;
+
+  constructor(deps: TenantServiceDeps) {
+    this.repo = deps.configs;
+    this.registry = deps.registry;
+    this.validator = deps.validator;
+    this.audit = deps.audit;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** A tenant's audit trail, newest first. */
+  async history(tenantId: string, limitText?: string, cursor?: string): Promise<Page<AuditEntry>> {
+    checkTenant(tenantId);
+    return this.audit.history(tenantId, pageSize(limitText), cursor);
+  }
+
+  private entry(
+    tenantId: string,
+    actor: string,
+    action: AuditAction,
+    target: string,
+    before: Record<string, unknown> | undefined,
+    after: Record<string, unknown> | undefined,
+  ): AuditEntry {
+    return {
+      tenant_id: tenantId,
+      at: this.now().toISOString(),
+      id: randomUUID(),
+      actor,
+      action,
+      target,
+      ...(before && { before: masked(before) }),
+      ...(after && { after: masked(after) }),
+    };
+  }
 
   async listRegistrations(limitText?: string, cursor?: string): Promise<Page<StoredRegistration>> {
     const page = await this.registry.list(pageSize(limitText), cursor);
@@ -99,19 +156,26 @@ export class TenantConfigService {
   }
 
   /** Registers (or re-registers) a tenant: its accounts and, optionally, its clusters. */
-  async register(tenantId: string, body: unknown): Promise<StoredRegistration> {
+  async register(tenantId: string, body: unknown, actor: string): Promise<StoredRegistration> {
     checkTenant(tenantId);
     const input = this.forTenant(tenantId, asObject(body));
     const parsed = TenantRegistrationSchema.safeParse(input);
     if (!parsed.success) throw badRequest("invalid registration", fieldErrors(parsed.error));
+    const before = await this.registry.get(tenantId);
     const stored = { ...parsed.data, updated_at: this.now().toISOString() };
-    await this.registry.put(stored);
+    await this.registry.put(
+      stored,
+      this.entry(tenantId, actor, "registry.put", "registration", before, stored),
+    );
     return stored;
   }
 
-  async unregister(tenantId: string): Promise<void> {
+  async unregister(tenantId: string, actor: string): Promise<void> {
     checkTenant(tenantId);
-    if (!(await this.registry.delete(tenantId))) throw notFound(`registration of tenant ${tenantId}`);
+    const before = await this.registry.get(tenantId);
+    const audit = this.entry(tenantId, actor, "registry.delete", "registration", before, undefined);
+    if (!before || !(await this.registry.delete(tenantId, audit)))
+      throw notFound(`registration of tenant ${tenantId}`);
   }
 
   async listAll(limitText?: string, cursor?: string): Promise<Page<ListedConfig>> {
@@ -135,14 +199,15 @@ export class TenantConfigService {
     return readStored(item);
   }
 
-  async create(tenantId: string, body: unknown): Promise<StoredConfig> {
+  async create(tenantId: string, body: unknown, actor: string): Promise<StoredConfig> {
     checkTenant(tenantId);
     const input = this.forTenant(tenantId, asObject(body));
     const config = parseWritable(input);
     await this.assertRegistered(tenantId, config.log_distribution_role_arn);
     const at = this.now().toISOString();
     const stored = { ...this.complete(tenantId, config), created_at: at, updated_at: at, version: 1 };
-    if (!(await this.repo.create(stored))) {
+    const audit = this.entry(tenantId, actor, "config.create", `config:${stored.type}`, undefined, stored);
+    if (!(await this.repo.create(stored, audit))) {
       throw conflict(
         `delivery config ${tenantId}/${config.type} already exists: use PUT or PATCH with its version`,
       );
@@ -150,24 +215,31 @@ export class TenantConfigService {
     return stored;
   }
 
-  async replace(tenantId: string, type: string, body: unknown): Promise<StoredConfig> {
+  async replace(tenantId: string, type: string, body: unknown, actor: string): Promise<StoredConfig> {
     const current = await this.get(tenantId, type);
     const { version, ...rest } = asObject(body);
-    return this.write(current, { ...this.forTenant(tenantId, rest), type: rest.type ?? type }, version);
-  }
-
-  async patch(tenantId: string, type: string, body: unknown): Promise<StoredConfig> {
-    const current = await this.get(tenantId, type);
-    const { version, ...changes } = asObject(body);
-    const { created_at: _c, updated_at: _u, version: _v, ...base } = current;
-    return this.write(
-      current,
-      { ...base, ...this.forTenant(tenantId, changes), type: changes.type ?? type },
-      version,
+    const next = { ...this.forTenant(tenantId, rest), type: rest.type ?? type };
+    return this.write(current, next, version, (stored) =>
+      this.entry(tenantId, actor, "config.replace", `config:${type}`, current, stored),
     );
   }
 
-  async remove(tenantId: string, type: string, versionText?: string): Promise<void> {
+  async patch(tenantId: string, type: string, body: unknown, actor: string): Promise<StoredConfig> {
+    const current = await this.get(tenantId, type);
+    const { version, ...changes } = asObject(body);
+    const { created_at: _c, updated_at: _u, version: _v, ...base } = current;
+    const next = { ...base, ...this.forTenant(tenantId, changes), type: changes.type ?? type };
+    return this.write(current, next, version, (stored) =>
+      this.entry(tenantId, actor, "config.patch", `config:${type}`, current, stored),
+    );
+  }
+
+  async remove(
+    tenantId: string,
+    type: string,
+    versionText: string | undefined,
+    actor: string,
+  ): Promise<void> {
     checkTenant(tenantId);
     checkType(type);
     let expected: number | undefined;
@@ -176,7 +248,9 @@ export class TenantConfigService {
       if (!Number.isInteger(expected) || expected < 0)
         throw badRequest("invalid version", { version: ["must be a whole number"] });
     }
-    if (!(await this.repo.delete(tenantId, type, expected))) {
+    const before = await this.repo.get(tenantId, type);
+    const audit = this.entry(tenantId, actor, "config.delete", `config:${type}`, before, undefined);
+    if (!before || !(await this.repo.delete(tenantId, type, expected, audit))) {
       if (await this.repo.get(tenantId, type))
         throw conflict(`delivery config ${tenantId}/${type} has changed since version ${expected}`);
       throw notFound(`delivery config ${tenantId}/${type}`);
@@ -243,6 +317,7 @@ export class TenantConfigService {
     current: StoredConfig,
     body: Record<string, unknown>,
     version: unknown,
+    audit: (stored: StoredConfig) => AuditEntry,
   ): Promise<StoredConfig> {
     const expected = VersionSchema.safeParse(version);
     if (!expected.success) {
@@ -265,7 +340,7 @@ export class TenantConfigService {
       updated_at: this.now().toISOString(),
       version: expected.data + 1,
     };
-    if (!(await this.repo.replace(stored, expected.data))) {
+    if (!(await this.repo.replace(stored, expected.data, audit(stored)))) {
       throw conflict(
         `delivery config ${current.tenant_id}/${current.type} was changed by someone else (you sent version ${expected.data}): read it again`,
       );

@@ -10,6 +10,7 @@ import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { LEDGER_PARKED_INDEX } from "../../functions/shared/contract";
+import { AUDIT_SORT_KEY } from "../../functions/tenant-api/adapters/dynamodb-repository";
 
 /** Clients for the emulator (environment set by global-setup), per account. */
 export const REGION = "us-east-1";
@@ -56,6 +57,24 @@ export async function createRegistryTable(name: string): Promise<void> {
       BillingMode: "PAY_PER_REQUEST",
       AttributeDefinitions: [{ AttributeName: "tenant_id", AttributeType: "S" }],
       KeySchema: [{ AttributeName: "tenant_id", KeyType: "HASH" }],
+    }),
+  );
+}
+
+/** The audit trail's table, as the regional stack creates it (key: tenant_id, entry). */
+export async function createAuditTable(name: string): Promise<void> {
+  await new DynamoDBClient({ region: REGION }).send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [
+        { AttributeName: "tenant_id", AttributeType: "S" },
+        { AttributeName: AUDIT_SORT_KEY, AttributeType: "S" },
+      ],
+      KeySchema: [
+        { AttributeName: "tenant_id", KeyType: "HASH" },
+        { AttributeName: AUDIT_SORT_KEY, KeyType: "RANGE" },
+      ],
     }),
   );
 }

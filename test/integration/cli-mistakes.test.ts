@@ -253,6 +253,7 @@ describe("every command: exit 2 for usage, 1 for a failure, in one line", () => 
       }),
       "tenants unregister": () => ({ argv: ["tenants", "unregister", "acme", "--api-url", closed] }),
       "tenants registry list": () => ({ argv: ["tenants", "registry", "list", "--api-url", closed] }),
+      "tenants history": () => ({ argv: ["tenants", "history", "acme", "--api-url", closed] }),
       onboard: () => ({
         argv: ["onboard", "acme", "--account", "123456789012", "--out", join(notADir, "sub")],
       }),

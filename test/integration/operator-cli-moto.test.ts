@@ -6,6 +6,7 @@ import { CreateQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/clie
 import {
   CENTRAL_ACCOUNT,
   clientsFor,
+  createAuditTable,
   createConfigTable,
   createLedgerTable,
   createRegistryTable,
@@ -21,6 +22,7 @@ import { useMoto } from "../harness/moto-suite";
 const TABLE = "ops-configs";
 const LEDGER = "ops-ledger";
 const REGISTRY = "ops-registry";
+const AUDIT = "ops-audit";
 const BUCKET = "ops-staging";
 const CUSTOMER = "555555555555";
 const CENTRAL_ROLE = `arn:aws:iam::${CENTRAL_ACCOUNT}:role/logrelay/logrelay-local-central-log-distribution`;
@@ -31,7 +33,7 @@ describe("operator CLI end to end", () => {
   const env = () =>
     distributorEnv(
       { config: TABLE, registry: REGISTRY, ledger: LEDGER },
-      { CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: CENTRAL_ROLE },
+      { CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: CENTRAL_ROLE, AUDIT_TABLE: AUDIT },
     );
   const cli = (...argv: string[]) => runCaptured(argv, env());
   const out = mkdtempSync(join(tmpdir(), "onboard-"));
@@ -41,6 +43,7 @@ describe("operator CLI end to end", () => {
   beforeAll(async () => {
     await createConfigTable(TABLE);
     await createRegistryTable(REGISTRY);
+    await createAuditTable(AUDIT);
     await createLedgerTable(LEDGER);
     const central = await clientsFor(CENTRAL_ACCOUNT);
     await central.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
@@ -86,6 +89,18 @@ describe("operator CLI end to end", () => {
     expect(JSON.parse(registry.out)).toEqual([
       expect.objectContaining({ tenant_id: "initech", accounts: [CUSTOMER] }),
     ]);
+    // And the audit trail says who registered it, each time (the caller's identity, in direct
+    // mode): the second run found the registration the first one made.
+    const history = JSON.parse((await cli("tenants", "history", "initech", "-o", "json")).out);
+    const entry = (before: object | undefined) =>
+      expect.objectContaining({
+        action: "registry.put",
+        actor: expect.stringMatching(/^arn:aws:(sts|iam)::/),
+        after: expect.objectContaining({ accounts: [CUSTOMER] }),
+        ...(before && { before }),
+      });
+    expect(history).toEqual([entry(expect.objectContaining({ accounts: [CUSTOMER] })), entry(undefined)]);
+    expect(history[1].before).toBeUndefined();
   });
 
   it("puts the configs, lists and gets them, and refuses a bad one with the field", async () => {

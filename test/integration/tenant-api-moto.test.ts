@@ -1,12 +1,23 @@
 import { CreateBucketCommand, GetObjectCommand } from "@aws-sdk/client-s3";
+import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
+import { makeApiHandler } from "../../functions/tenant-api/handler";
 import { makeRouter } from "../../functions/tenant-api/router";
 import { loadApiSettings } from "../../functions/tenant-api/settings";
-import { createService } from "../../functions/tenant-api/wiring";
-import { CENTRAL_ACCOUNT, clientsFor, createConfigTable, createRegistryTable } from "../harness/aws";
+import { createRouter, createService } from "../../functions/tenant-api/wiring";
+import {
+  CENTRAL_ACCOUNT,
+  clientsFor,
+  createAuditTable,
+  createConfigTable,
+  createRegistryTable,
+} from "../harness/aws";
+import { runCaptured } from "../harness/cli";
 import { useMoto } from "../harness/moto-suite";
 
 const TABLE = "logrelay-api-configs";
 const REGISTRY = "api-tenant-registry";
+const AUDIT = "api-tenant-audit";
+const ADMIN = "arn:aws:sts::123456789012:assumed-role/platform-admin/alice";
 const ROLE_A = "arn:aws:iam::111111111111:role/logrelay/logrelay-log-distribution-acme";
 
 const cw = (extra: Record<string, unknown> = {}) => ({
@@ -26,6 +37,7 @@ describe("tenant-config API against the emulator's DynamoDB", () => {
       path,
       query,
       ...(body !== undefined && { body: typeof body === "string" ? body : JSON.stringify(body) }),
+      actor: ADMIN,
     });
     // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
     return res as { status: number; body: any };
@@ -34,12 +46,14 @@ describe("tenant-config API against the emulator's DynamoDB", () => {
   beforeAll(async () => {
     await createConfigTable(TABLE);
     await createRegistryTable(REGISTRY);
+    await createAuditTable(AUDIT);
     route = makeRouter(
       createService(
         loadApiSettings({
           ...process.env,
           TENANT_CONFIG_TABLE: TABLE,
           TENANT_REGISTRY_TABLE: REGISTRY,
+          AUDIT_TABLE: AUDIT,
           CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: `arn:aws:iam::${CENTRAL_ACCOUNT}:role/logrelay/logrelay-local-central-log-distribution`,
         }),
       ),
@@ -128,10 +142,17 @@ describe("tenant-config API against the emulator's DynamoDB", () => {
 
   it("refuses a concurrent update: the second writer with the same version gets 409", async () => {
     await call("POST", "/tenants/race/delivery-configs", cw());
-    const [a, b] = await Promise.all([
-      call("PATCH", "/tenants/race/delivery-configs/cloudwatch", { desired_logs: ["a"], version: 1 }),
-      call("PATCH", "/tenants/race/delivery-configs/cloudwatch", { desired_logs: ["b"], version: 1 }),
-    ]);
+    // Two writers who read version 1, one after the other: moto restores whole tables when a
+    // transaction fails (its transact_write_items), so a failed write running beside a successful
+    // one can undo it there; DynamoDB checks each condition atomically.
+    const a = await call("PATCH", "/tenants/race/delivery-configs/cloudwatch", {
+      desired_logs: ["a"],
+      version: 1,
+    });
+    const b = await call("PATCH", "/tenants/race/delivery-configs/cloudwatch", {
+      desired_logs: ["b"],
+      version: 1,
+    });
     expect([a.status, b.status].sort()).toEqual([200, 409]);
     const loser = a.status === 409 ? a : b;
     expect(loser.body.error.message).toMatch(/changed by someone else \(you sent version 1\)/);
@@ -265,5 +286,87 @@ describe("tenant-config API against the emulator's DynamoDB", () => {
         },
       ],
     });
+  });
+});
+
+describe("the audit trail: a change through the API and one through the CLI, read back with logrelay tenants history", () => {
+  useMoto();
+  const tables = {
+    TENANT_CONFIG_TABLE: "audit-configs",
+    TENANT_REGISTRY_TABLE: "audit-registry",
+    AUDIT_TABLE: "audit-trail",
+  };
+  const OPERATOR = "arn:aws:sts::123456789012:assumed-role/acme-operator/bob";
+  const cli = (...argv: string[]) => runCaptured(argv, { ...process.env, ...tables });
+
+  beforeAll(async () => {
+    await createConfigTable(tables.TENANT_CONFIG_TABLE);
+    await createRegistryTable(tables.TENANT_REGISTRY_TABLE);
+    await createAuditTable(tables.AUDIT_TABLE);
+  });
+
+  it("each appears with its caller and the item before and after; the ExternalId never in clear", async () => {
+    // A platform admin registers acme with the CLI (direct mode: the caller is the local principal).
+    const registered = await cli("tenants", "register", "acme", "--account", "111111111111");
+    expect(registered.code).toBe(0);
+    // The tenant's operator creates and then changes its config through the deployed API's handler.
+    const settings = loadApiSettings({
+      ...process.env,
+      ...tables,
+      CENTRAL_LOG_DISTRIBUTION_ROLE_ARN: `arn:aws:iam::${CENTRAL_ACCOUNT}:role/logrelay/logrelay-local-central-log-distribution`,
+    });
+    const handler = makeApiHandler(createRouter(settings), { info: () => {}, error: () => {} } as never);
+    const request = (method: string, path: string, body: unknown) =>
+      handler({
+        rawPath: path,
+        queryStringParameters: {},
+        body: JSON.stringify(body),
+        isBase64Encoded: false,
+        requestContext: { requestId: "r", http: { method }, authorizer: { iam: { userArn: OPERATOR } } },
+      } as unknown as APIGatewayProxyEventV2WithIAMAuthorizer);
+    expect((await request("POST", "/tenants/acme/delivery-configs", cw())).statusCode).toBe(201);
+    expect(
+      (
+        await request("PATCH", "/tenants/acme/delivery-configs/cloudwatch", {
+          external_id: "acme-ext-0002",
+          enabled: false,
+          version: 1,
+        })
+      ).statusCode,
+    ).toBe(200);
+
+    const { code, out } = await cli("tenants", "history", "acme", "-o", "json");
+    expect(code).toBe(0);
+    const entries = JSON.parse(out);
+    expect(entries.map((e: { action: string; actor: string }) => [e.action, e.actor])).toEqual([
+      ["config.patch", OPERATOR],
+      ["config.create", OPERATOR],
+      ["registry.put", expect.stringMatching(/^arn:aws:(sts|iam)::123456789012:/)],
+    ]);
+    const [patch] = entries;
+    expect(patch.before).toMatchObject({ enabled: true, version: 1 });
+    expect(patch.after).toMatchObject({ enabled: false, version: 2 });
+    expect(patch.before.external_id).toMatch(/^masked:[0-9a-f]{8}$/);
+    expect(patch.after.external_id).not.toBe(patch.before.external_id);
+    expect(entries[2].after).toMatchObject({ accounts: ["111111111111"] });
+    expect(out).not.toContain("acme-ext-0001");
+    expect(out).not.toContain("acme-ext-0002");
+    // The table view names the change.
+    const view = await cli("tenants", "history", "acme");
+    expect(view.out).toMatch(/config\.patch\s+config:cloudwatch\s+.*enabled: true -> false/);
+  });
+
+  it("a change without the audit trail is refused, and leaves nothing changed", async () => {
+    const { code, err } = await runCaptured(["tenants", "register", "nobody", "--account", "111111111111"], {
+      ...process.env,
+      TENANT_CONFIG_TABLE: tables.TENANT_CONFIG_TABLE,
+      TENANT_REGISTRY_TABLE: tables.TENANT_REGISTRY_TABLE,
+    });
+    expect(code).toBe(1);
+    expect(err).toMatch(
+      /503 AuditNotConfigured: changes are refused without the audit trail: set AUDIT_TABLE/,
+    );
+    const listed = await cli("tenants", "registry", "list", "-o", "json");
+    expect(JSON.parse(listed.out).map((r: { tenant_id: string }) => r.tenant_id)).toEqual(["acme"]);
   });
 });

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { LEDGER_PARKED_INDEX } from "../../shared/contract";
 import { queryAll } from "../../shared/dynamodb-query";
 import { hasErrorName } from "../../shared/errors";
@@ -26,32 +26,39 @@ export class DynamoDbPulseStore implements PulseStore {
     return out.Item ? pulseOf(out.Item) : undefined;
   }
 
+  /** An UpdateItem (the distributor's role may get and update ledger items, never put them). */
   async put(pulse: Pulse, readVersion: number | undefined): Promise<boolean> {
+    const values: Record<string, unknown> = {
+      cluster_id: pulse.clusterId,
+      series: pulse.series,
+      last_seq: pulse.lastSeq,
+      missing: [...pulse.missing],
+      gaps: pulse.gaps,
+      last_emitted_at: pulse.lastEmittedAt,
+      last_delivered_at: pulse.lastDeliveredAt,
+      lag_seconds: pulse.lagSeconds,
+      version: pulse.version,
+      [LEDGER_PARKED_INDEX.hashKey]: PULSES_GROUP,
+      [LEDGER_PARKED_INDEX.rangeKey]: pulse.clusterId,
+      [TTL]: ledgerTtl(this.now(), this.ttlDays),
+    };
+    const names = Object.fromEntries(Object.keys(values).map((k, i) => [`#a${i}`, k]));
+    const placeholders = Object.fromEntries(Object.values(values).map((v, i) => [`:v${i}`, v]));
     try {
       await this.db.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: this.table,
-          Item: {
-            [KEY]: pulseKey(pulse.clusterId),
-            cluster_id: pulse.clusterId,
-            series: pulse.series,
-            last_seq: pulse.lastSeq,
-            missing: [...pulse.missing],
-            gaps: pulse.gaps,
-            last_emitted_at: pulse.lastEmittedAt,
-            last_delivered_at: pulse.lastDeliveredAt,
-            lag_seconds: pulse.lagSeconds,
-            version: pulse.version,
-            [LEDGER_PARKED_INDEX.hashKey]: PULSES_GROUP,
-            [LEDGER_PARKED_INDEX.rangeKey]: pulse.clusterId,
-            [TTL]: ledgerTtl(this.now(), this.ttlDays),
-          },
+          Key: itemKey(pulseKey(pulse.clusterId)),
+          UpdateExpression: `SET ${Object.keys(values)
+            .map((_, i) => `#a${i} = :v${i}`)
+            .join(", ")}`,
           ConditionExpression:
             readVersion === undefined ? `attribute_not_exists(${KEY})` : "#version = :read",
-          ...(readVersion !== undefined && {
-            ExpressionAttributeNames: { "#version": "version" },
-            ExpressionAttributeValues: { ":read": readVersion },
-          }),
+          ExpressionAttributeNames: { ...names, ...(readVersion !== undefined && { "#version": "version" }) },
+          ExpressionAttributeValues: {
+            ...placeholders,
+            ...(readVersion !== undefined && { ":read": readVersion }),
+          },
         }),
       );
       return true;

@@ -1,14 +1,101 @@
 import {
-  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
+  QueryCommand,
   ScanCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { queryAll } from "../../shared/dynamodb-query";
 import { hasErrorName } from "../../shared/errors";
-import { badRequest } from "../errors";
-import type { ConfigRepository, Page, RegistryRepository, StoredConfig, StoredRegistration } from "../ports";
+import { ApiError, badRequest } from "../errors";
+import type {
+  AuditEntry,
+  AuditTrail,
+  ConfigRepository,
+  Page,
+  RegistryRepository,
+  StoredConfig,
+  StoredRegistration,
+} from "../ports";
+
+type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
+
+/** The audit table's key: the tenant, and the entry's time and id (newest last). */
+export const AUDIT_SORT_KEY = "entry";
+
+/**
+ * The audit trail: one item per change, written in the same transaction as the change (so a
+ * change never lands without its entry), never updated or deleted by logrelay (the API's role
+ * may not), kept `retentionDays` (the table's TTL).
+ */
+export class DynamoDbAuditTrail implements AuditTrail {
+  constructor(
+    private readonly db: Pick<DynamoDBDocumentClient, "send">,
+    private readonly table: string | undefined,
+    private readonly retentionDays: number,
+  ) {}
+
+  /** The audit entry as a transaction's Put (append-only: it fails rather than replace an entry). */
+  put(entry: AuditEntry): TransactItem {
+    if (this.table === undefined)
+      throw new ApiError(
+        503,
+        "AuditNotConfigured",
+        "changes are refused without the audit trail: set AUDIT_TABLE (the regional stack's output tenant_audit_table), or --audit-table",
+      );
+    return {
+      Put: {
+        TableName: this.table,
+        Item: {
+          ...entry,
+          [AUDIT_SORT_KEY]: `${entry.at}#${entry.id}`,
+          ttl: Math.floor(Date.parse(entry.at) / 1000) + this.retentionDays * 86_400,
+        },
+        ConditionExpression: "attribute_not_exists(tenant_id)",
+      },
+    };
+  }
+
+  async history(tenantId: string, limit: number, cursor?: string): Promise<Page<AuditEntry>> {
+    if (this.table === undefined)
+      throw new ApiError(503, "AuditNotConfigured", "no audit trail: set AUDIT_TABLE, or --audit-table");
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: "tenant_id = :t",
+        ExpressionAttributeValues: { ":t": tenantId },
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(cursor && { ExclusiveStartKey: decodeCursor(cursor, ["tenant_id", AUDIT_SORT_KEY]) }),
+      }),
+    );
+    return {
+      items: (out.Items ?? []).map(({ [AUDIT_SORT_KEY]: _k, ttl: _t, ...entry }) => entry as AuditEntry),
+      ...(out.LastEvaluatedKey && { cursor: encodeCursor(out.LastEvaluatedKey) }),
+    };
+  }
+}
+
+/**
+ * Runs a change and its audit entry as one transaction: true when both were written, false when
+ * the change's condition failed (nothing was written).
+ */
+async function transact(
+  db: Pick<DynamoDBDocumentClient, "send">,
+  change: TransactItem,
+  audit: TransactItem,
+): Promise<boolean> {
+  try {
+    await db.send(new TransactWriteCommand({ TransactItems: [change, audit] }));
+    return true;
+  } catch (e) {
+    const reasons = (e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+    if (hasErrorName(e, "TransactionCanceledException") && reasons?.[0]?.Code === "ConditionalCheckFailed")
+      return false;
+    throw e;
+  }
+}
 
 /** Cursor = base64url of DynamoDB's LastEvaluatedKey; checked on the way back in. */
 function encodeCursor(key: Record<string, unknown>): string {
@@ -54,6 +141,7 @@ export class DynamoDbConfigRepository implements ConfigRepository {
   constructor(
     private readonly db: Pick<DynamoDBDocumentClient, "send">,
     private readonly table: string,
+    private readonly audit: DynamoDbAuditTrail,
   ) {}
 
   list(limit: number, cursor?: string): Promise<Page<Record<string, unknown>>> {
@@ -75,31 +163,34 @@ export class DynamoDbConfigRepository implements ConfigRepository {
     return out.Item;
   }
 
-  async create(item: StoredConfig): Promise<boolean> {
-    return this.conditional(
-      new PutCommand({
-        TableName: this.table,
-        Item: item,
-        ConditionExpression: "attribute_not_exists(tenant_id)",
-      }),
-    );
+  create(item: StoredConfig, audit: AuditEntry): Promise<boolean> {
+    const change = {
+      Put: { TableName: this.table, Item: item, ConditionExpression: "attribute_not_exists(tenant_id)" },
+    };
+    return transact(this.db, change, this.audit.put(audit));
   }
 
-  async replace(item: StoredConfig, expectedVersion: number): Promise<boolean> {
-    return this.conditional(
-      new PutCommand({
+  replace(item: StoredConfig, expectedVersion: number, audit: AuditEntry): Promise<boolean> {
+    const change = {
+      Put: {
         TableName: this.table,
         Item: item,
         ConditionExpression: "#v = :expected",
         ExpressionAttributeNames: { "#v": "version" },
         ExpressionAttributeValues: { ":expected": expectedVersion },
-      }),
-    );
+      },
+    };
+    return transact(this.db, change, this.audit.put(audit));
   }
 
-  async delete(tenantId: string, type: string, expectedVersion?: number): Promise<boolean> {
-    return this.conditional(
-      new DeleteCommand({
+  delete(
+    tenantId: string,
+    type: string,
+    expectedVersion: number | undefined,
+    audit: AuditEntry,
+  ): Promise<boolean> {
+    const change = {
+      Delete: {
         TableName: this.table,
         Key: { tenant_id: tenantId, type },
         ...(expectedVersion === undefined
@@ -109,18 +200,9 @@ export class DynamoDbConfigRepository implements ConfigRepository {
               ExpressionAttributeNames: { "#v": "version" },
               ExpressionAttributeValues: { ":expected": expectedVersion },
             }),
-      }),
-    );
-  }
-
-  private async conditional(command: PutCommand | DeleteCommand): Promise<boolean> {
-    try {
-      await this.db.send(command as PutCommand);
-      return true;
-    } catch (e) {
-      if (hasErrorName(e, "ConditionalCheckFailedException")) return false;
-      throw e;
-    }
+      },
+    };
+    return transact(this.db, change, this.audit.put(audit));
   }
 }
 
@@ -129,6 +211,7 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
   constructor(
     private readonly db: Pick<DynamoDBDocumentClient, "send">,
     private readonly table: string,
+    private readonly audit: DynamoDbAuditTrail,
   ) {}
 
   list(limit: number, cursor?: string): Promise<Page<Record<string, unknown>>> {
@@ -142,14 +225,18 @@ export class DynamoDbRegistryRepository implements RegistryRepository {
     return out.Item;
   }
 
-  async put(item: StoredRegistration): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
+  async put(item: StoredRegistration, audit: AuditEntry): Promise<void> {
+    await transact(this.db, { Put: { TableName: this.table, Item: item } }, this.audit.put(audit));
   }
 
-  async delete(tenantId: string): Promise<boolean> {
-    const out = await this.db.send(
-      new DeleteCommand({ TableName: this.table, Key: { tenant_id: tenantId }, ReturnValues: "ALL_OLD" }),
-    );
-    return out.Attributes !== undefined;
+  delete(tenantId: string, audit: AuditEntry): Promise<boolean> {
+    const change = {
+      Delete: {
+        TableName: this.table,
+        Key: { tenant_id: tenantId },
+        ConditionExpression: "attribute_exists(tenant_id)",
+      },
+    };
+    return transact(this.db, change, this.audit.put(audit));
   }
 }

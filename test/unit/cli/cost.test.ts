@@ -1,4 +1,4 @@
-import { estimate, loadPrices, meteredTenantCount, tenantShares } from "../../../cli/cost";
+import { estimate, heartbeatCost, loadPrices, meteredTenantCount, tenantShares } from "../../../cli/cost";
 import { runCaptured } from "../../harness/cli";
 
 const inputs = {
@@ -114,5 +114,38 @@ describe("logrelay cost", () => {
       2,
       expect.stringMatching(/^logrelay: --environment nope: no .*environments\/nope\.json\n$/),
     ]);
+  });
+});
+
+describe("the cost of cluster heartbeats", () => {
+  const prices = loadPrices("us-east-1");
+  const p = (name: string) => prices.prices[name]!.usd;
+
+  it("is what one object per cluster per interval costs through the whole path, plus 2 metrics and 2 alarms per cluster", () => {
+    const objects = 1000 * 30 * 86_400 * (1 / 60);
+    const transport =
+      (objects * (0.005 + 0.0004)) / 1000 +
+      (objects * (0.5 + 3 * 0.4)) / 1e6 +
+      (objects * (3 * 0.625 + 0.125)) / 1e6 +
+      objects * 0.05 * 0.0000166667 +
+      ((objects * 200) / 1024 ** 3) * 0.5;
+    const monitoring = 1000 * (2 * 0.3 + 2 * 0.1) + 0.5;
+    expect(heartbeatCost(1000, 60, p)).toBeCloseTo(transport + monitoring, 6);
+    expect(heartbeatCost(0, 60, p)).toBe(0);
+    // A longer interval cuts the transport, not the per-cluster metrics and alarms.
+    expect(heartbeatCost(1000, 300, p)).toBeGreaterThan(monitoring);
+    expect(heartbeatCost(1000, 300, p)).toBeLessThan(heartbeatCost(1000, 60, p));
+  });
+
+  it("is a line of every pipeline mode, none for direct-to-CloudWatch", () => {
+    const { lines } = estimate({ ...inputs, clusters: 10, heartbeatIntervalSeconds: 60 }, prices);
+    const line = lines.find((l) => l.component.startsWith("Cluster heartbeats"))!;
+    expect(Object.keys(line.usd).sort()).toEqual(["direct_to_s3", "firehose_json", "firehose_parquet"]);
+    expect(
+      lines.some((l) => l.component.startsWith("Cluster heartbeats") && "direct_to_cloudwatch" in l.usd),
+    ).toBe(false);
+    expect(
+      estimate(inputs, prices).lines.find((l) => l.component.startsWith("Cluster heartbeats")),
+    ).toBeUndefined();
   });
 });

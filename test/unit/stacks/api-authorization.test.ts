@@ -56,6 +56,10 @@ describe("tenant API authorization per tenant (IAM simulator, every deployed rou
     ]);
   });
 
+  it("covers a tenant's own history (the audit trail) as a tenant route", () => {
+    expect(tenantRoutes).toContain("GET /tenants/{tenant_id}/history");
+  });
+
   it.each(tenantRoutes)("a tenant operator may call %s for its own tenant", async (route) => {
     expect(await invoke(operator, requestArn(route, "acme"))).toBe("Allowed");
   });

@@ -221,9 +221,9 @@ describe("alarms on the clusters' heartbeats (regional stack)", () => {
   it("per cluster of the region: heartbeat missing for stale_after_seconds, missing data breaching", () => {
     expect(byName("-heartbeat-missing-rosa-1")).toMatchObject({
       namespace: "Logrelay",
-      metric_name: "HeartbeatsDelivered",
+      metric_name: "HeartbeatLag",
       dimensions: { service: "logrelay-distributor", cluster_id: "rosa-1" },
-      statistic: "Sum",
+      statistic: "SampleCount",
       period: 60,
       evaluation_periods: 3,
       datapoints_to_alarm: 3,

@@ -577,3 +577,42 @@ describe("the heartbeat tenant's role in the platform's account (a customer role
     ).not.toBe("Allowed");
   });
 });
+
+describe("the audit trail is append-only", () => {
+  const AUDIT = "arn:aws:dynamodb:us-east-1:123456789012:table/logrelay-test-us-east-1-tenant-audit";
+  // Table ARNs as they are after apply (the simulator reads a Terraform reference as a policy variable).
+  const policyOf = (role: string) =>
+    JSON.parse(
+      Object.values(all(regional, "aws_iam_role_policy"))
+        .find((p) => p.role.includes(role))
+        .policy.replace(
+          /\$\{aws_dynamodb_table\.([a-z-]+)\.arn\}/g,
+          "arn:aws:dynamodb:us-east-1:123456789012:table/logrelay-test-us-east-1-$1",
+        )
+        .replace(/\$\{[^}]+\}/g, "arn:aws:unresolved:::x"),
+    );
+  const act = (role: string, action: string) =>
+    decide({
+      request: {
+        principal: `arn:aws:iam::123456789012:role/logrelay/${role}`,
+        action,
+        resource: { resource: AUDIT, accountId: "123456789012" },
+        contextVariables: {},
+      },
+      identityPolicies: [{ name: role, policy: policyOf(role) }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    });
+
+  it("the tenant API appends entries and reads them, and can neither change nor remove one", async () => {
+    expect(await act("tenant-api", "dynamodb:PutItem")).toBe("Allowed");
+    expect(await act("tenant-api", "dynamodb:Query")).toBe("Allowed");
+    for (const action of ["dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"])
+      expect(await act("tenant-api", action)).toBe("ExplicitlyDenied");
+  });
+
+  it("the distributor cannot touch it at all", async () => {
+    for (const action of ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"])
+      expect(await act("distributor", action)).not.toBe("Allowed");
+  });
+});

@@ -1,28 +1,8 @@
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { makeApiHandler, toApiRequest } from "../../../../functions/tenant-api/handler";
-import type { ConfigRepository, StoredConfig } from "../../../../functions/tenant-api/ports";
 import { makeRouter } from "../../../../functions/tenant-api/router";
 import { TENANT_API_ROUTES } from "../../../../functions/tenant-api/routes";
-import { TenantConfigService } from "../../../../functions/tenant-api/service";
-import { MemoryRegistry } from "../../../harness/registry";
-
-class MemoryRepo implements ConfigRepository {
-  readonly items = new Map<string, StoredConfig>();
-  list = async () => ({ items: [...this.items.values()] });
-  listTenant = async (t: string) => [...this.items.values()].filter((i) => i.tenant_id === t);
-  get = async (t: string, type: string) => this.items.get(`${t}/${type}`);
-  create = async (item: StoredConfig) => {
-    if (this.items.has(`${item.tenant_id}/${item.type}`)) return false;
-    this.items.set(`${item.tenant_id}/${item.type}`, item);
-    return true;
-  };
-  replace = async (item: StoredConfig, v: number) => {
-    if (this.items.get(`${item.tenant_id}/${item.type}`)?.version !== v) return false;
-    this.items.set(`${item.tenant_id}/${item.type}`, item);
-    return true;
-  };
-  delete = async (t: string, type: string) => this.items.delete(`${t}/${type}`);
-}
+import { memoryService } from "../../../harness/registry";
 
 const event = (method: string, path: string, body?: string, base64 = false) =>
   ({
@@ -51,13 +31,7 @@ describe("tenant API Lambda handler", () => {
       info: (_m: string, f: Record<string, unknown>) => void lines.push(f),
       error: (_m: string, f: Record<string, unknown>) => void lines.push(f),
     };
-    const service = new TenantConfigService(
-      new MemoryRepo(),
-      MemoryRegistry.with({ acme: ["111111111111"] }),
-      {
-        validate: async () => [],
-      },
-    );
+    const { service } = memoryService({ acme: ["111111111111"] });
     return { lines, handler: makeApiHandler(makeRouter(service), logger as never) };
   };
 
@@ -113,19 +87,97 @@ describe("tenant API Lambda handler", () => {
     }
   });
 
-  it("maps the API Gateway event to the router's request", () => {
+  it("maps the API Gateway event to the router's request, the caller's IAM ARN as its actor", () => {
     expect(toApiRequest(event("GET", "/delivery-configs"))).toEqual({
       method: "GET",
       path: "/delivery-configs",
       query: {},
+      actor: "arn:aws:iam::123456789012:user/operator",
     });
+  });
+});
+
+describe("the audit trail: who changed where a tenant's logs go, when, from what to what", () => {
+  const setup = () => {
+    let clock = Date.parse("2026-12-06T10:00:00Z");
+    const stores = memoryService(
+      { acme: ["111111111111"], globex: ["222222222222"] },
+      () => new Date((clock += 1000)),
+    );
+    const handler = makeApiHandler(makeRouter(stores.service), { info: () => {}, error: () => {} } as never);
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await handler(event(method, path, body === undefined ? undefined : JSON.stringify(body)));
+      return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };
+    };
+    return { ...stores, call };
+  };
+
+  it("every write of a config or a registration records the caller, the action and the item before and after", async () => {
+    const { call, audit } = setup();
+    await call("POST", "/tenants/acme/delivery-configs", config);
+    await call("PATCH", "/tenants/acme/delivery-configs/cloudwatch", { enabled: false, version: 1 });
+    await call("PUT", "/registry/acme", { accounts: ["111111111111", "333333333333"] });
+    await call("DELETE", "/tenants/acme/delivery-configs/cloudwatch");
+    await call("DELETE", "/registry/globex");
+    expect(audit.entries.map((e) => [e.tenant_id, e.action, e.target, e.actor])).toEqual([
+      ["acme", "config.create", "config:cloudwatch", "arn:aws:iam::123456789012:user/operator"],
+      ["acme", "config.patch", "config:cloudwatch", "arn:aws:iam::123456789012:user/operator"],
+      ["acme", "registry.put", "registration", "arn:aws:iam::123456789012:user/operator"],
+      ["acme", "config.delete", "config:cloudwatch", "arn:aws:iam::123456789012:user/operator"],
+      ["globex", "registry.delete", "registration", "arn:aws:iam::123456789012:user/operator"],
+    ]);
+    const patch = audit.entries[1]!;
+    expect([
+      patch.before?.enabled,
+      patch.after?.enabled,
+      patch.before?.version,
+      patch.after?.version,
+    ]).toEqual([true, false, 1, 2]);
+    expect(audit.entries[2]!.before?.accounts).toEqual(["111111111111"]);
+    expect(audit.entries[2]!.after?.accounts).toEqual(["111111111111", "333333333333"]);
+    expect(audit.entries[3]!.after).toBeUndefined();
+  });
+
+  it("the ExternalId never appears in clear: a fingerprint shows whether it changed", async () => {
+    const { call, audit } = setup();
+    await call("POST", "/tenants/acme/delivery-configs", config);
+    await call("PATCH", "/tenants/acme/delivery-configs/cloudwatch", {
+      external_id: "another-secret-id",
+      version: 1,
+    });
+    const text = JSON.stringify(audit.entries);
+    expect(text).not.toContain("very-secret-external-id");
+    expect(text).not.toContain("another-secret-id");
+    const [created, patched] = audit.entries;
+    expect(created!.after!.external_id).toMatch(/^masked:[0-9a-f]{8}$/);
+    expect(patched!.before!.external_id).toBe(created!.after!.external_id);
+    expect(patched!.after!.external_id).not.toBe(patched!.before!.external_id);
+  });
+
+  it("a refused write records nothing; GET /tenants/{id}/history lists the tenant's own entries, newest first", async () => {
+    const { call, audit } = setup();
+    await call("POST", "/tenants/acme/delivery-configs", config);
+    const refused = await call("PATCH", "/tenants/acme/delivery-configs/cloudwatch", {
+      enabled: false,
+      version: 7,
+    });
+    expect(refused.status).toBe(409);
+    await call("PUT", "/registry/globex", { accounts: ["222222222222"] });
+    await call("PATCH", "/tenants/acme/delivery-configs/cloudwatch", { enabled: false, version: 1 });
+    expect(audit.entries).toHaveLength(3);
+    const history = await call("GET", "/tenants/acme/history");
+    expect(history.status).toBe(200);
+    expect(history.body.items.map((e: { action: string }) => e.action)).toEqual([
+      "config.patch",
+      "config.create",
+    ]);
+    expect(JSON.stringify(history.body)).not.toContain("very-secret-external-id");
   });
 });
 
 describe("tenant registry: write-time refusal, admin routes, no ExternalId in lists", () => {
   const setup = () => {
-    const registry = MemoryRegistry.with({ acme: ["111111111111"], globex: ["222222222222"] });
-    const service = new TenantConfigService(new MemoryRepo(), registry, { validate: async () => [] });
+    const { service, registry } = memoryService({ acme: ["111111111111"], globex: ["222222222222"] });
     const logger = { info: () => {}, error: () => {} };
     const handler = makeApiHandler(makeRouter(service), logger as never);
     const call = async (method: string, path: string, body?: unknown) => {

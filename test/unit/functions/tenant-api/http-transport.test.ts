@@ -4,23 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { httpTransport } from "../../../../cli/api-client";
 import { startLocalServer } from "../../../../functions/tenant-api/local-server";
-import type { ConfigRepository, StoredConfig } from "../../../../functions/tenant-api/ports";
 import { makeRouter } from "../../../../functions/tenant-api/router";
-import { TenantConfigService } from "../../../../functions/tenant-api/service";
 import { runCaptured } from "../../../harness/cli";
-import { MemoryRegistry } from "../../../harness/registry";
+import { memoryService } from "../../../harness/registry";
 
-const store = new Map<string, StoredConfig>();
-const repo: ConfigRepository = {
-  list: async () => ({ items: [...store.values()] }),
-  listTenant: async (t) => [...store.values()].filter((i) => i.tenant_id === t),
-  get: async (t, type) => store.get(`${t}/${type}`),
-  create: async (item) =>
-    !store.has(`${item.tenant_id}/${item.type}`) &&
-    Boolean(store.set(`${item.tenant_id}/${item.type}`, item)),
-  replace: async () => false,
-  delete: async (t, type) => store.delete(`${t}/${type}`),
-};
 const creds = { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret", AWS_REGION: "eu-west-1" };
 
 describe("CLI over HTTP against the local API server", () => {
@@ -32,14 +19,7 @@ describe("CLI over HTTP against the local API server", () => {
     Object.assign(process.env, creds);
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
-    const server = await startLocalServer(
-      makeRouter(
-        new TenantConfigService(repo, MemoryRegistry.with({ acme: ["111111111111"] }), {
-          validate: async () => [],
-        }),
-      ),
-      0,
-    );
+    const server = await startLocalServer(makeRouter(memoryService({ acme: ["111111111111"] }).service), 0);
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     close = () =>
       new Promise((r) => {
