@@ -100,10 +100,10 @@ describe("tenant API Lambda handler", () => {
 describe("the audit trail: who changed where a tenant's logs go, when, from what to what", () => {
   const setup = () => {
     let clock = Date.parse("2026-12-06T10:00:00Z");
-    const stores = memoryService(
-      { acme: ["111111111111"], globex: ["222222222222"] },
-      () => new Date((clock += 1000)),
-    );
+    const stores = memoryService({ acme: ["111111111111"], globex: ["222222222222"] }, () => {
+      clock += 1000;
+      return new Date(clock);
+    });
     const handler = makeApiHandler(makeRouter(stores.service), { info: () => {}, error: () => {} } as never);
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await handler(event(method, path, body === undefined ? undefined : JSON.stringify(body)));

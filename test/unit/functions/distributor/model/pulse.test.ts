@@ -2,7 +2,7 @@ import { MAX_MISSING, type Pulse, pulseAfter } from "../../../../../functions/di
 
 const T0 = Date.parse("2026-12-06T21:00:00Z");
 const beat = (seq: number, series = "s1") => ({ series, seq, emittedAtMs: T0 + seq * 60_000 });
-const after = (previous: Pulse | undefined, seqs: number[], series = "s1", atMs = T0 + 3_600_000) =>
+const pulseOf = (previous: Pulse | undefined, seqs: number[], series = "s1", atMs = T0 + 3_600_000) =>
   pulseAfter(
     previous,
     "rosa-1",
@@ -12,29 +12,29 @@ const after = (previous: Pulse | undefined, seqs: number[], series = "s1", atMs 
 
 describe("pulseAfter: a cluster's pulse from the heartbeats delivered", () => {
   it("a first delivery starts the series; skipped numbers are gaps", () => {
-    const { pulse, newBeats, gapsAdded } = after(undefined, [1, 3, 5]);
+    const { pulse, newBeats, gapsAdded } = pulseOf(undefined, [1, 3, 5]);
     expect(pulse).toMatchObject({ series: "s1", lastSeq: 5, missing: [2, 4], gaps: 2, version: 1 });
     expect([newBeats, gapsAdded]).toEqual([3, 2]);
     expect(pulse.lastEmittedAt).toBe(new Date(T0 + 5 * 60_000).toISOString());
   });
 
   it("a late heartbeat closes its gap; a repeat changes nothing", () => {
-    const first = after(undefined, [1, 3, 5]).pulse;
-    const late = after(first, [4]);
+    const first = pulseOf(undefined, [1, 3, 5]).pulse;
+    const late = pulseOf(first, [4]);
     expect(late.pulse).toMatchObject({ lastSeq: 5, missing: [2], gaps: 1 });
     expect([late.newBeats, late.gapsAdded]).toEqual([1, -1]);
-    const repeat = after(late.pulse, [1, 3, 4, 5]);
+    const repeat = pulseOf(late.pulse, [1, 3, 4, 5]);
     expect(repeat.pulse).toMatchObject({ lastSeq: 5, missing: [2], gaps: 1 });
     expect([repeat.newBeats, repeat.gapsAdded]).toEqual([0, 0]);
   });
 
   it("a gap across deliveries: the numbers between the last seen and the next", () => {
-    const first = after(undefined, [1, 2]).pulse;
-    expect(after(first, [6, 7]).pulse).toMatchObject({ lastSeq: 7, missing: [3, 4, 5], gaps: 3 });
+    const first = pulseOf(undefined, [1, 2]).pulse;
+    expect(pulseOf(first, [6, 7]).pulse).toMatchObject({ lastSeq: 7, missing: [3, 4, 5], gaps: 3 });
   });
 
   it("a restart (a newer series) starts from its first number and keeps the old gaps", () => {
-    const first = after(undefined, [1, 3]).pulse;
+    const first = pulseOf(undefined, [1, 3]).pulse;
     const restart = pulseAfter(
       first,
       "rosa-1",
@@ -55,7 +55,7 @@ describe("pulseAfter: a cluster's pulse from the heartbeats delivered", () => {
   });
 
   it("remembers at most MAX_MISSING skipped numbers (still counting every gap)", () => {
-    const { pulse } = after(undefined, [1, MAX_MISSING + 102]);
+    const { pulse } = pulseOf(undefined, [1, MAX_MISSING + 102]);
     expect(pulse.gaps).toBe(MAX_MISSING + 100);
     expect(pulse.missing).toHaveLength(MAX_MISSING);
     expect(pulse.missing.at(-1)).toBe(MAX_MISSING + 101);
