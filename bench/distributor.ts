@@ -16,6 +16,8 @@
  *   npm run bench -- --e2e             # also end to end: worker + engine against a fake AWS endpoint
  *                                      # (--latency-ms 30, --tenants 50, --concurrency N, --sweep,
  *                                      # --lambda-batches: the Lambda handler at batch sizes 1-100)
+ *   npm run bench -- --e2e --noisy     # only fairness: one tenant's flood and 20 quiet tenants, with
+ *                                      # and without isolation (--rounds 3, --latency-ms 30)
  *
  * For Parquet the floor is hyparquet decoding every row group into row objects. Every run also
  * builds the distributor's Lambda bundle and times its import (cold start). Phases run bundled, as
@@ -54,6 +56,7 @@ import { bundleNodeProgram } from "../stacks/constructs/bundle";
 import { DEFAULT_FUNCTION_MEMORY_MB, functionNodeOptions } from "../stacks/constructs/nodejs-function";
 import { coldStart } from "./cold-start";
 import { E2E_DEFAULTS, e2eBench, lambdaBatchSweep } from "./e2e";
+import { NOISY_DEFAULTS, noisyBench } from "./noisy";
 
 const KEY = "bench-tenant/cluster-1/payment-service/payment-5f7c9-abcde/1763632800-bench.log.gz";
 const PARQUET_KEY =
@@ -384,6 +387,18 @@ async function mainBench() {
   const which = arg("phase");
   const given = arg("file");
   if (which) return phase(which, given!);
+  if (process.argv.includes("--noisy")) {
+    const noisy = await noisyBench(
+      {
+        ...NOISY_DEFAULTS,
+        latencyMs: Number(arg("latency-ms") ?? NOISY_DEFAULTS.latencyMs),
+        rounds: Number(arg("rounds") ?? NOISY_DEFAULTS.rounds),
+      },
+      console.log,
+    );
+    console.log(JSON.stringify(noisy));
+    return;
+  }
   const mb = Number(arg("mb") ?? 110);
   const format = arg("format") ?? "ndjson";
   if (format !== "ndjson" && format !== "parquet")

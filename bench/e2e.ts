@@ -30,11 +30,17 @@ export interface E2eOptions {
   readonly sequentialObjects: number;
 }
 
-const CLUSTERS = 5;
+export const CLUSTERS = 5;
 const BUCKET = "bench-staging";
-const SQS_OPS = new Set(["ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility"]);
+const SQS_OPS = new Set([
+  "ReceiveMessage",
+  "DeleteMessage",
+  "ChangeMessageVisibility",
+  "ChangeMessageVisibilityBatch",
+  "GetQueueAttributes",
+]);
 
-class QuietTelemetry implements Telemetry {
+export class QuietTelemetry implements Telemetry {
   errors: string[] = [];
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
     if (level === "error") this.errors.push(`${message} ${JSON.stringify(fields).slice(0, 300)}`);
@@ -42,65 +48,73 @@ class QuietTelemetry implements Telemetry {
   metrics(_d: Record<string, string>, _m: MetricDatum[]): void {}
 }
 
+/** A tenant with one CloudWatch destination in its own account (the `t`-th account). */
+export function benchTenant(tenant: string, t: number): Scenario["tenants"][string] {
+  const account = String(100000000000 + t);
+  return {
+    accounts: [account],
+    configs: [
+      {
+        tenant_id: tenant,
+        type: "cloudwatch",
+        log_distribution_role_arn: `arn:aws:iam::${account}:role/logrelay/LogDistribution`,
+        external_id: `ext-${tenant}-0001`,
+        log_group_name: `/logrelay/${tenant}`,
+      },
+    ],
+  };
+}
+
+/** The `n`-th staged object of a tenant's cluster `c`: its key, gzipped body and S3 notification. */
+export function stagedObject(tenant: string, c: number, n: number, eventsPerObject: number, now: number) {
+  const key = `${tenant}/cluster-${c}/payment-service/payment-${c}-abcde/${1763632800 + n}-${n}.log.gz`;
+  const lines = Array.from({ length: eventsPerObject }, (_, j) =>
+    JSON.stringify({
+      message: `${new Date(now - 60_000 + j).toISOString()} INFO payment-service request ${n}-${j} served in ${j % 97} ms path=/api/v1/orders/${j}`,
+      timestamp: new Date(now - 60_000 + j).toISOString(),
+    }),
+  );
+  const body = gzipSync(`${lines.join("\n")}\n`);
+  const message = JSON.stringify({
+    Records: [
+      {
+        eventSource: "aws:s3",
+        eventName: "ObjectCreated:Put",
+        eventTime: new Date(now - 1000).toISOString(),
+        // S3 notifications carry the ETag: the ledger names the version without a HEAD.
+        s3: {
+          bucket: { name: BUCKET },
+          object: { key, size: body.length, eTag: createHash("md5").update(body).digest("hex") },
+        },
+      },
+    ],
+  });
+  return { key, body: body.toString("base64"), message };
+}
+
 function scenario(o: E2eOptions, limit?: number): Scenario {
   const objects: Record<string, string> = {};
   const messages: string[] = [];
   const tenants: Scenario["tenants"] = {};
   const now = Date.now();
-  let n = 0;
-  for (let t = 0; t < o.tenants; t++) {
-    const tenant = `tenant-${String(t).padStart(4, "0")}`;
-    const account = String(100000000000 + t);
-    tenants[tenant] = {
-      accounts: [account],
-      configs: [
-        {
-          tenant_id: tenant,
-          type: "cloudwatch",
-          log_distribution_role_arn: `arn:aws:iam::${account}:role/logrelay/LogDistribution`,
-          external_id: `ext-${tenant}-0001`,
-          log_group_name: `/logrelay/${tenant}`,
-        },
-      ],
-    };
-  }
+  const name = (t: number) => `tenant-${String(t).padStart(4, "0")}`;
+  for (let t = 0; t < o.tenants; t++) tenants[name(t)] = benchTenant(name(t), t);
   // Interleaved: object i of every tenant's cluster c before object i+1, as a busy queue holds them.
   for (let i = 0; i < o.objectsPerCluster; i++)
     for (let c = 0; c < CLUSTERS; c++)
       for (let t = 0; t < o.tenants; t++) {
-        if (limit !== undefined && n >= limit) break;
-        const tenant = `tenant-${String(t).padStart(4, "0")}`;
-        const key = `${tenant}/cluster-${c}/payment-service/payment-${c}-abcde/${1763632800 + i}-${n}.log.gz`;
-        const lines = Array.from({ length: o.eventsPerObject }, (_, j) =>
-          JSON.stringify({
-            message: `${new Date(now - 60_000 + j).toISOString()} INFO payment-service request ${n}-${j} served in ${j % 97} ms path=/api/v1/orders/${j}`,
-            timestamp: new Date(now - 60_000 + j).toISOString(),
-          }),
-        );
-        const body = gzipSync(`${lines.join("\n")}\n`);
-        objects[key] = body.toString("base64");
-        messages.push(
-          JSON.stringify({
-            Records: [
-              {
-                eventSource: "aws:s3",
-                eventName: "ObjectCreated:Put",
-                eventTime: new Date(now - 1000).toISOString(),
-                // S3 notifications carry the ETag: the ledger names the version without a HEAD.
-                s3: {
-                  bucket: { name: BUCKET },
-                  object: { key, size: body.length, eTag: createHash("md5").update(body).digest("hex") },
-                },
-              },
-            ],
-          }),
-        );
-        n++;
+        if (limit !== undefined && messages.length >= limit) break;
+        const staged = stagedObject(name(t), c, messages.length, o.eventsPerObject, now);
+        objects[staged.key] = staged.body;
+        messages.push(staged.message);
       }
   return { bucket: BUCKET, objects, messages, tenants };
 }
 
-async function startServer(s: Scenario, latencyMs: number): Promise<{ url: string; child: ChildProcess }> {
+export async function startServer(
+  s: Scenario,
+  latencyMs: number,
+): Promise<{ url: string; child: ChildProcess }> {
   const dir = join(__dirname, "..", "build", "bench");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `e2e-scenario-${process.pid}-${s.messages.length}.json`);
@@ -120,7 +134,7 @@ async function startServer(s: Scenario, latencyMs: number): Promise<{ url: strin
   return { url, child };
 }
 
-function pointAt(url: string): void {
+export function pointAt(url: string): void {
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: url,
     AWS_ACCESS_KEY_ID: "bench",
@@ -130,7 +144,7 @@ function pointAt(url: string): void {
   });
 }
 
-const benchSettings = () =>
+export const benchSettings = () =>
   loadSettings({
     ...process.env,
     TENANT_CONFIG_TABLE: "bench-configs",

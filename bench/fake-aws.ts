@@ -1,5 +1,6 @@
 /**
- * A local fake AWS endpoint for the end-to-end benchmark: SQS (JSON protocol), S3 (GetObject,
+ * A local fake AWS endpoint for the end-to-end benchmark: SQS (JSON protocol; one queue with
+ * visibility timeouts, receive counts and long polls, and POST /__send to add messages), S3 (GetObject,
  * path style), STS (AssumeRole, query protocol), DynamoDB (GetItem, Query, UpdateItem) and
  * CloudWatch Logs (CreateLogGroup, CreateLogStream, PutLogEvents), answering in each service's
  * wire format after a fixed latency per call. Runs as its own process, so the worker's CPU is
@@ -33,12 +34,85 @@ const marshal = (item: Record<string, string | string[]>): Record<string, Attr> 
     Object.entries(item).map(([k, v]) => [k, Array.isArray(v) ? { L: v.map((s) => ({ S: s })) } : { S: v }]),
   );
 
+/**
+ * One SQS standard queue, oldest message first: a received message is invisible for its
+ * visibility timeout and then comes back in its place (before newer ones); every receive counts
+ * and gets a new receipt handle, the old one no longer names the message.
+ */
+class FakeQueue {
+  private readonly messages: {
+    id: string;
+    body: string;
+    visibleAt: number;
+    receives: number;
+    handle?: string;
+  }[];
+  private readonly byHandle = new Map<string, FakeQueue["messages"][number]>();
+  private sent = 0;
+
+  constructor(bodies: readonly string[]) {
+    this.messages = [];
+    this.send(bodies);
+  }
+
+  send(bodies: readonly string[]): string[] {
+    return bodies.map((body) => {
+      const id = `m-${this.sent++}`;
+      this.messages.push({ id, body, visibleAt: 0, receives: 0 });
+      return id;
+    });
+  }
+
+  receive(max: number, visibilitySeconds: number) {
+    const now = Date.now();
+    const taken = [];
+    for (const m of this.messages) {
+      if (taken.length >= max) break;
+      if (m.visibleAt > now) continue;
+      if (m.handle) this.byHandle.delete(m.handle);
+      m.handle = randomUUID();
+      m.receives++;
+      m.visibleAt = now + visibilitySeconds * 1000;
+      this.byHandle.set(m.handle, m);
+      taken.push({
+        MessageId: m.id,
+        ReceiptHandle: m.handle,
+        Body: m.body,
+        MD5OfBody: createHash("md5").update(m.body).digest("hex"),
+        Attributes: { ApproximateReceiveCount: String(m.receives) },
+      });
+    }
+    return taken;
+  }
+
+  delete(handle: string): void {
+    const m = this.byHandle.get(handle);
+    if (!m) return;
+    this.byHandle.delete(handle);
+    this.messages.splice(this.messages.indexOf(m), 1);
+  }
+
+  setVisibility(handle: string, seconds: number): void {
+    const m = this.byHandle.get(handle);
+    if (m) m.visibleAt = Date.now() + seconds * 1000;
+  }
+
+  attributes(): Record<string, string> {
+    const now = Date.now();
+    const visible = this.messages.filter((m) => m.visibleAt <= now).length;
+    return {
+      ApproximateNumberOfMessages: String(visible),
+      ApproximateNumberOfMessagesNotVisible: String(this.messages.length - visible),
+      ApproximateNumberOfMessagesDelayed: "0",
+    };
+  }
+}
+
 export function startFakeAws(scenario: Scenario, latencyMs: number) {
   const calls = new Map<string, number>();
   const roles = new Set<string>();
   const objects = new Map(Object.entries(scenario.objects).map(([k, v]) => [k, Buffer.from(v, "base64")]));
-  const queue = scenario.messages.map((body, i) => ({ id: `m-${i}`, body }));
-  const inFlight = new Map<string, { id: string; body: string }>();
+  const queue = new FakeQueue(scenario.messages);
   const groups = new Set<string>();
   const streams = new Set<string>();
   let events = 0;
@@ -56,32 +130,31 @@ export function startFakeAws(scenario: Scenario, latencyMs: number) {
 
   function sqs(op: string, input: Record<string, unknown>, res: ServerResponse) {
     if (op === "ReceiveMessage") {
-      const n = Math.min(Number(input.MaxNumberOfMessages ?? 1), queue.length);
-      const taken = queue.splice(0, n).map((m) => {
-        const handle = randomUUID();
-        inFlight.set(handle, m);
-        return {
-          MessageId: m.id,
-          ReceiptHandle: handle,
-          Body: m.body,
-          MD5OfBody: createHash("md5").update(m.body).digest("hex"),
-          Attributes: { ApproximateReceiveCount: "1" },
-        };
-      });
-      return json(res, 200, taken.length > 0 ? { Messages: taken } : {});
+      const max = Number(input.MaxNumberOfMessages ?? 1);
+      const visibility = Number(input.VisibilityTimeout ?? 30);
+      const until = Date.now() + Number(input.WaitTimeSeconds ?? 0) * 1000;
+      // Long polling: answer as soon as a message is visible, or empty when the wait is over.
+      const answer = () => {
+        const taken = queue.receive(max, visibility);
+        if (taken.length === 0 && Date.now() < until) return void setTimeout(answer, 10);
+        json(res, 200, taken.length > 0 ? { Messages: taken } : {});
+      };
+      return answer();
     }
     if (op === "DeleteMessage") {
-      inFlight.delete(String(input.ReceiptHandle));
+      queue.delete(String(input.ReceiptHandle));
       return json(res, 200, {});
     }
     if (op === "ChangeMessageVisibility") {
-      const m = inFlight.get(String(input.ReceiptHandle));
-      if (m && Number(input.VisibilityTimeout) === 0) {
-        inFlight.delete(String(input.ReceiptHandle));
-        queue.push(m);
-      }
+      queue.setVisibility(String(input.ReceiptHandle), Number(input.VisibilityTimeout));
       return json(res, 200, {});
     }
+    if (op === "ChangeMessageVisibilityBatch") {
+      const entries = input.Entries as { Id: string; ReceiptHandle: string; VisibilityTimeout: number }[];
+      for (const e of entries) queue.setVisibility(e.ReceiptHandle, Number(e.VisibilityTimeout));
+      return json(res, 200, { Successful: entries.map((e) => ({ Id: e.Id })), Failed: [] });
+    }
+    if (op === "GetQueueAttributes") return json(res, 200, { Attributes: queue.attributes() });
     return json(res, 400, { __type: "InvalidAction", message: op });
   }
 
@@ -182,9 +255,12 @@ export function startFakeAws(scenario: Scenario, latencyMs: number) {
         calls: Object.fromEntries(calls),
         roles: [...roles],
         events,
-        queued: queue.length,
-        in_flight: inFlight.size,
+        ...queue.attributes(),
       });
+    }
+    if (req.url === "/__send") {
+      const ids = queue.send(JSON.parse(text) as string[]);
+      return json(res, 200, { ids });
     }
     await new Promise((r) => setTimeout(r, latencyMs));
     const target = String(req.headers["x-amz-target"] ?? "");

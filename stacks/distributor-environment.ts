@@ -70,5 +70,7 @@ export function distributorEnvironment(
     [ENV.serviceName]: DISTRIBUTOR_SERVICE,
     [ENV.logLevel]: env.distributor.log_level,
     [ENV.heartbeatTenant]: env.heartbeat.tenant_id,
+    // Deferral (the worker's noisy-neighbour isolation) never takes a message's last receives.
+    [ENV.queueMaxReceiveCount]: String(env.queue.max_receive_count),
   };
 }

@@ -9,6 +9,7 @@ import {
   SqsWorker,
   type WorkerStats,
 } from "../../functions/distributor/intake/worker";
+import type { QueueDepth } from "../../functions/distributor/ports";
 import type { MessageResult, ObjectResult } from "../../functions/distributor/reporting/outcome-report";
 import { loadSettings } from "../../functions/distributor/settings";
 import { createEngine } from "../../functions/distributor/wiring";
@@ -45,6 +46,26 @@ function summarize(objects: ObjectResult[]): string {
   return table(["TENANT", "KEY", "DESTINATION", "STATUS", "DELIVERED", "REJECTED", "REASON"], rows);
 }
 
+function workerSummary(stats: WorkerStats): string {
+  const deferred =
+    stats.deferred > 0
+      ? `; ${stats.deferred} deferral(s): messages handed back to the queue for later while their tenant had its share waiting`
+      : "";
+  return `received ${stats.received}, acknowledged ${stats.acknowledged} (${stats.delivered} delivered, ${stats.parked} parked, ${stats.failedPermanent} failed permanently), left for retry ${stats.retried}${deferred}`;
+}
+
+/** --until-empty stopped with messages still in the queue: say how many and where. */
+function queueLeftMessage(left: QueueDepth): string {
+  const parts = [
+    left.visible > 0 &&
+      `${left.visible} visible (the receives came back empty while the queue's counts said otherwise)`,
+    left.inFlight > 0 &&
+      `${left.inFlight} in flight (held by another consumer, or back after their visibility timeout for a retry)`,
+    left.delayed > 0 && `${left.delayed} delayed`,
+  ].filter(Boolean);
+  return `the queue is not empty: ${parts.join(", ")}. Run again later, or see logrelay status`;
+}
+
 export function registerDeliver(program: Command, io: CliIo): void {
   program
     .command("deliver")
@@ -56,7 +77,10 @@ export function registerDeliver(program: Command, io: CliIo): void {
     .option("--bucket <name>", "central bucket of the object to deliver")
     .option("--key <key>", "key of the object to deliver (tenant/cluster/application/pod/file)")
     .option("--queue-url <url>", "long-poll this SQS queue until SIGTERM (or until empty with --until-empty)")
-    .option("--until-empty", "with --queue-url: stop when a receive comes back empty")
+    .option(
+      "--until-empty",
+      "with --queue-url: stop once the queue is empty (deferred messages back and delivered); exit 1 if messages stay in flight",
+    )
     .option(
       "--visibility-timeout <seconds>",
       "with --queue-url: visibility per message, extended while working",
@@ -73,7 +97,7 @@ export function registerDeliver(program: Command, io: CliIo): void {
     )
     .option(
       "--per-tenant-concurrency <n>",
-      "with --queue-url: messages of one tenant worked on at once (default: a quarter of --concurrency)",
+      "with --queue-url: cap on one tenant's messages worked on at once (default: none; a freed slot goes to the tenant with the fewest running)",
     )
     .option(
       "--heartbeat-file <path>",
@@ -88,7 +112,7 @@ export function registerDeliver(program: Command, io: CliIo): void {
         "A destination whose customer side refuses (role trust, ExternalId, log group or bucket policy, KMS key,\n" +
         "deleted bucket) is parked, not dropped: see `logrelay parked list`; it is delivered when it works again.\n" +
         "Exit codes: 0 all settled as delivered or skipped, 1 a delivery failed (or, with --queue-url, a message was\n" +
-        "left for retry, or the queue cannot be used), 2 bad usage or settings, 3 nothing failed but a delivery\n" +
+        "left for retry, the queue is not empty after --until-empty, or the queue cannot be used), 2 bad usage or settings, 3 nothing failed but a delivery\n" +
         "was parked.\n" +
         "Examples: logrelay deliver --bucket STAGING --key acme/c1/app/pod-1/1700000000-x.log.gz\n" +
         "          logrelay deliver --queue-url URL --until-empty --concurrency 32",
@@ -143,6 +167,7 @@ export function registerDeliver(program: Command, io: CliIo): void {
             visibilitySeconds,
             shutdownGraceSeconds: graceSeconds,
             concurrency,
+            maxReceiveCount: settings.QUEUE_MAX_RECEIVE_COUNT,
             ...(perTenant !== undefined && { perTenantConcurrency: perTenant }),
             untilEmpty: options.untilEmpty ?? false,
             ...(options.heartbeatFile && { onCycle: heartbeat(options.heartbeatFile) }),
@@ -157,14 +182,13 @@ export function registerDeliver(program: Command, io: CliIo): void {
             `${error.message}. Check --queue-url ${options.queueUrl} (and AWS_REGION), and that this worker's role may receive from it`,
           );
         }
-        io.stderr.write(
-          `received ${stats.received}, acknowledged ${stats.acknowledged} (${stats.delivered} delivered, ${stats.parked} parked, ${stats.failedPermanent} failed permanently), left for retry ${stats.retried}${stats.deferred > 0 ? `, deferred ${stats.deferred} (tenant at its share)` : ""}\n`,
-        );
+        io.stderr.write(`${workerSummary(stats)}\n`);
         if (stats.retried > 0 || stats.failedPermanent > 0) {
           throw new CliError(
             `${stats.retried + stats.failedPermanent} message(s) did not deliver; see the log lines above`,
           );
         }
+        if (stats.left) throw new CliError(queueLeftMessage(stats.left));
         if (stats.parked > 0) throw parkedExit(stats.parked);
         return;
       }

@@ -209,4 +209,16 @@ export interface QueuePort {
   }): Promise<QueueMessage[]>;
   delete(receiptHandle: string): Promise<void>;
   extendVisibility(receiptHandle: string, seconds: number): Promise<void>;
+  /** Sets many messages' visibility (deferral); returns the receipt handles that failed. */
+  setVisibility(entries: readonly { receiptHandle: string; seconds: number }[]): Promise<string[]>;
+  /** The queue's approximate message counts (SQS attributes; they lag a little). */
+  depth(): Promise<QueueDepth>;
+}
+
+export interface QueueDepth {
+  /** Visible: waiting to be received. */
+  readonly visible: number;
+  /** Received and not yet deleted (by any consumer), or deferred. */
+  readonly inFlight: number;
+  readonly delayed: number;
 }

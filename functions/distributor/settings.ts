@@ -84,6 +84,11 @@ export const DistributorSettingsSchema = z.object({
    * overrides). The stacks set it where objects are Parquet (parallelParquetDeliveries).
    */
   [ENV.maxParallelDeliveries]: z.coerce.number().int().min(1).max(10_000).optional(),
+  /**
+   * The delivery queue's redrive maxReceiveCount: the worker defers a message (noisy-neighbour
+   * isolation) only while that leaves it 3 receives before the DLQ.
+   */
+  [ENV.queueMaxReceiveCount]: int(1, 1000, 5),
   [ENV.metricsNamespace]: z.string().min(1).max(255).default(METRICS_NAMESPACE),
   [ENV.serviceName]: z.string().min(1).default(DISTRIBUTOR_SERVICE),
   /** The tenant whose deliveries carry the clusters' heartbeats: its CloudWatch deliveries keep each cluster's pulse. */

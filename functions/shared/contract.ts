@@ -47,6 +47,7 @@ export const ENV = {
   retryMaxDelayMs: "RETRY_MAX_DELAY_MS",
   maxEventBytes: "MAX_EVENT_BYTES",
   heartbeatTenant: "HEARTBEAT_TENANT",
+  queueMaxReceiveCount: "QUEUE_MAX_RECEIVE_COUNT",
   auditTable: "AUDIT_TABLE",
   auditRetentionDays: "AUDIT_RETENTION_DAYS",
 } as const;

@@ -2,7 +2,12 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  CreateQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import {
   CENTRAL_ACCOUNT,
   clientsFor,
@@ -147,6 +152,62 @@ describe("logrelay deliver (CLI) against the emulator", () => {
     expect(Date.now() - Date.parse(readFileSync(heartbeatFile, "utf8"))).toBeLessThan(60_000);
     expect(code).toBe(1);
     expect(await queueDepth(sqs, QueueUrl!)).toBe(0);
+  });
+
+  it("--until-empty drains a flood it defers: every object reaches the destination once, the queue ends empty", async () => {
+    const sqs = new SQSClient({ region: REGION });
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "logrelay-cli-flood" }));
+    const { s3 } = await clientsFor(CENTRAL_ACCOUNT);
+    for (let i = 0; i < 24; i++) {
+      const key = `cli-tenant/cluster-7/payment-service/pod-flood/1763632800-${i}.log.gz`;
+      await putObject(s3, BUCKET, key, ndjsonGz([vectorEvent(`flood ${i}`, new Date())]));
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(s3Event(BUCKET, key)) }));
+    }
+
+    // Eight slots, four waiting: the rest of the flood goes back to the queue until there is room.
+    const { code, err } = await run([
+      "deliver",
+      "--queue-url",
+      QueueUrl!,
+      "--until-empty",
+      "--concurrency",
+      "8",
+    ]);
+
+    expect(err).toMatch(
+      /received 24, acknowledged 24 \(24 delivered, 0 parked, 0 failed permanently\), left for retry 0; \d+ deferral\(s\)/,
+    );
+    expect(code).toBe(0);
+    expect(await queueDepth(sqs, QueueUrl!)).toBe(0);
+    const group = await readLogGroup((await clientsFor(ACCOUNT)).logs, "/cli/tenant");
+    const flood = Object.values(group!)
+      .flat()
+      .filter((e) => e.message.startsWith("flood "));
+    expect(flood.map((e) => e.message).sort()).toEqual(
+      Array.from({ length: 24 }, (_, i) => `flood ${i}`).sort(),
+    );
+  });
+
+  it("--until-empty exits 1 naming the messages still in flight instead of calling the queue empty", async () => {
+    const sqs = new SQSClient({ region: REGION });
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "logrelay-cli-held" }));
+    for (const body of [JSON.stringify(s3Event(BUCKET, KEY)), JSON.stringify(s3Event(BUCKET, KEY))])
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
+    // Another consumer holds one of them.
+    const held = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1, VisibilityTimeout: 300 }),
+    );
+    expect(held.Messages).toHaveLength(1);
+
+    const { code, err } = await run(["deliver", "--queue-url", QueueUrl!, "--until-empty"]);
+
+    expect(err).toContain(
+      "received 1, acknowledged 1 (1 delivered, 0 parked, 0 failed permanently), left for retry 0",
+    );
+    expect(err).toContain(
+      "logrelay: the queue is not empty: 1 in flight (held by another consumer, or back after their visibility timeout for a retry)",
+    );
+    expect(code).toBe(1);
   });
 
   it("a queue that does not exist ends the worker at once: exit 1, one line naming the queue and the fix", async () => {

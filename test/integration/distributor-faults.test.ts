@@ -170,6 +170,61 @@ describe("exactly-once delivery under faults (fault proxy in front of the emulat
     expect(await tally(group, expected)).toEqual({ arrived: expected.length, missing: 0, duplicates: 0 });
   });
 
+  it("a flood the worker defers and recalls, every notification twice, throttled and 5xx: once each, queue empty", async () => {
+    const floodGroup = await configure("flooding");
+    const quietGroup = await configure("quieter");
+    const sqs = new SQSClient({ region: REGION });
+    const url = (await sqs.send(new CreateQueueCommand({ QueueName: "flood-faults" }))).QueueUrl!;
+    const expected = { flooding: [] as { message: string }[], quieter: [] as { message: string }[] };
+    for (let o = 0; o < 16; o++) {
+      const tenant = o % 8 === 7 ? "quieter" : "flooding";
+      const events = eventsFor(tenant, o, 400, 100);
+      expected[tenant].push(...events);
+      const body = await stage(tenant, o, events);
+      for (let copy = 0; copy < 2; copy++)
+        await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }));
+    }
+    const random = seeded(11);
+    proxy.setRules([
+      { operation: "PutLogEvents", when: () => random() < 0.3, action: throttle },
+      {
+        operation: "GetObject",
+        when: (n) => n % 5 === 2,
+        action: s3Error("SlowDown", "reduce your rate", 503),
+      },
+      {
+        operation: "ChangeMessageVisibilityBatch",
+        when: (n) => n === 2,
+        action: jsonError("InternalError", "boom", 500),
+      },
+    ]);
+
+    // Two slots and one waiting: most of the flood goes back to the queue and is recalled. A copy
+    // met while its twin is in progress is left for retry; the long poll outlasts its visibility.
+    const stats = await new SqsWorker(engineFor(), new SqsQueue(sqs, url), new MemoryTelemetry(), {
+      concurrency: 2,
+      visibilitySeconds: 2,
+      waitSeconds: 4,
+      untilEmpty: true,
+    }).run(new AbortController().signal);
+
+    expect(stats.deferred).toBeGreaterThan(0);
+    expect(stats).toMatchObject({ acknowledged: 32, delivered: 32 });
+    expect(stats.left).toBeUndefined();
+    expect(proxy.injected.get("PutLogEvents")).toBeGreaterThan(0);
+    expect(await tally(floodGroup, expected.flooding)).toEqual({
+      arrived: expected.flooding.length,
+      missing: 0,
+      duplicates: 0,
+    });
+    expect(await tally(quietGroup, expected.quieter)).toEqual({
+      arrived: expected.quieter.length,
+      missing: 0,
+      duplicates: 0,
+    });
+    expect(await queueDepth(sqs, url)).toBe(0);
+  }, 120_000);
+
   it("an S3 body cut mid-stream is reopened and resumed, not failed and not re-sent", async () => {
     const group = await configure("cut");
     const events = eventsFor("cut", 0, 30_000, 200);

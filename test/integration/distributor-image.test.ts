@@ -104,6 +104,7 @@ describe("the in-cluster distributor image (functions/distributor/Containerfile)
       "NODE_OPTIONS",
       "POWERTOOLS_LOG_LEVEL",
       "POWERTOOLS_SERVICE_NAME",
+      "QUEUE_MAX_RECEIVE_COUNT",
       "STAGING_BUCKETS",
       "TENANT_CONFIG_TABLE",
       "TENANT_METRICS",

@@ -1,10 +1,16 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  type QueueAttributeName,
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { QueueMessage, QueuePort } from "../ports";
+import type { QueueDepth, QueueMessage, QueuePort } from "../ports";
+
+/** Entries per ChangeMessageVisibilityBatch call (the SQS limit). */
+const BATCH_LIMIT = 10;
 
 export class SqsQueue implements QueuePort {
   constructor(
@@ -48,5 +54,46 @@ export class SqsQueue implements QueuePort {
         VisibilityTimeout: seconds,
       }),
     );
+  }
+
+  async setVisibility(entries: readonly { receiptHandle: string; seconds: number }[]): Promise<string[]> {
+    const failed: string[] = [];
+    for (let i = 0; i < entries.length; i += BATCH_LIMIT) {
+      const chunk = entries.slice(i, i + BATCH_LIMIT);
+      const out = await this.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: chunk.map((e, j) => ({
+            Id: String(j),
+            ReceiptHandle: e.receiptHandle,
+            VisibilityTimeout: e.seconds,
+          })),
+        }),
+      );
+      for (const f of out.Failed ?? []) {
+        const entry = chunk[Number(f.Id)];
+        if (entry) failed.push(entry.receiptHandle);
+      }
+    }
+    return failed;
+  }
+
+  async depth(): Promise<QueueDepth> {
+    const out = await this.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.queueUrl,
+        AttributeNames: [
+          "ApproximateNumberOfMessages",
+          "ApproximateNumberOfMessagesNotVisible",
+          "ApproximateNumberOfMessagesDelayed",
+        ],
+      }),
+    );
+    const count = (name: QueueAttributeName) => Number(out.Attributes?.[name] ?? "0");
+    return {
+      visible: count("ApproximateNumberOfMessages"),
+      inFlight: count("ApproximateNumberOfMessagesNotVisible"),
+      delayed: count("ApproximateNumberOfMessagesDelayed"),
+    };
   }
 }

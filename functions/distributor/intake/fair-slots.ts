@@ -1,102 +1,141 @@
-/**
- * How many of `capacity` slots one tenant may hold: a quarter (at least one), so a tenant with a
- * huge object or a slow destination leaves three quarters to the others. The Lambda handler's batch
- * and the worker's slots share this rule.
- */
-export function tenantShare(capacity: number): number {
-  return Math.max(1, Math.ceil(capacity / 4));
+/** Which waiting task takes a free slot. */
+export type SlotOrder =
+  /** The task of the key (tenant) with the fewest running, then the oldest: a flood cannot crowd out a quiet tenant. */
+  | "fair"
+  /** The oldest task, whoever it belongs to (queue order). */
+  | "arrival";
+
+interface Waiting {
+  readonly seq: number;
+  readonly start: () => void;
+  readonly cancel: () => void;
 }
 
 /**
- * Runs tasks with at most `capacity` in flight and at most `perKey` of one key (a tenant): a
- * tenant with a huge object or a slow destination holds at most its share, the others go on. Tasks
- * over a cap wait in arrival order and start as soon as a slot and their key allow.
+ * Runs tasks with at most `capacity` in flight. Tasks over it wait; a freed slot goes to the
+ * waiting task `order` picks. Work-conserving: a key may hold every slot while no other key's task
+ * waits, so a flood alone runs at full speed, and the next slot that frees goes to a tenant
+ * with fewer running. `perKey` optionally caps one key's running tasks outright.
  */
 export class FairSlots {
   private running = 0;
-  private readonly perKeyRunning = new Map<string, number>();
-  private readonly waiting: { key: string; start: () => void; cancel: () => void }[] = [];
-  private readonly idle = new Set<() => void>();
+  private waitingCount = 0;
+  private seq = 0;
+  private readonly runningOf = new Map<string, number>();
+  private readonly waiting = new Map<string, Waiting[]>();
+  private readonly listeners = new Set<() => void>();
 
   constructor(
     readonly capacity: number,
-    readonly perKey: number,
+    private readonly options: { readonly order?: SlotOrder; readonly perKey?: number } = {},
   ) {
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new Error(`capacity must be at least 1, got ${capacity}`);
-    if (!Number.isInteger(perKey) || perKey < 1) throw new Error(`perKey must be at least 1, got ${perKey}`);
+    const perKey = options.perKey;
+    if (perKey !== undefined && (!Number.isInteger(perKey) || perKey < 1))
+      throw new Error(`perKey must be at least 1, got ${perKey}`);
   }
 
   /** Tasks accepted and not finished (running or waiting). */
   get held(): number {
-    return this.running + this.waiting.length;
+    return this.running + this.waitingCount;
   }
 
-  /** How many more tasks may be accepted without exceeding the capacity. */
-  get free(): number {
-    return Math.max(0, this.capacity - this.held);
+  /** Tasks accepted and not started. */
+  get waitingTotal(): number {
+    return this.waitingCount;
   }
 
-  /** Tasks of `key` accepted but not started (held back by its cap or by the capacity). */
+  /** Tasks of `key` accepted and not started. */
   waitingFor(key: string): number {
-    return this.waiting.filter((w) => w.key === key).length;
+    return this.waiting.get(key)?.length ?? 0;
   }
 
-  /** Resolves once a task may be accepted (at once when one may). */
-  whenFree(): Promise<void> {
-    if (this.free > 0) return Promise.resolve();
-    return new Promise((resolve) => this.idle.add(resolve));
+  /** Resolves at the next start, finish or cancel. */
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.listeners.add(resolve));
   }
 
   /** Resolves when nothing is running or waiting. */
   async drained(): Promise<void> {
-    while (this.held > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
+    while (this.held > 0) await this.changed();
   }
 
   /**
-   * Accepts a task: it starts now or when its key and a slot allow. A task still waiting when
+   * Accepts a task: it starts now or when a slot frees and it is picked. A task still waiting when
    * `cancelWaiting` is called never starts; its promise resolves with `cancelled()` instead.
    */
   run<T>(key: string, task: () => Promise<T>, cancelled: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const start = () => {
         this.running++;
-        this.perKeyRunning.set(key, (this.perKeyRunning.get(key) ?? 0) + 1);
+        this.runningOf.set(key, (this.runningOf.get(key) ?? 0) + 1);
         task()
           .then(resolve, reject)
           .finally(() => this.finish(key));
       };
       const cancel = () => cancelled().then(resolve, reject);
-      if (this.canStart(key)) start();
-      else this.waiting.push({ key, start, cancel });
+      if (this.running < this.capacity && this.underCap(key)) {
+        start();
+        this.notify();
+        return;
+      }
+      const line = this.waiting.get(key) ?? [];
+      line.push({ seq: this.seq++, start, cancel });
+      this.waiting.set(key, line);
+      this.waitingCount++;
     });
   }
 
   /** The tasks that have not started never will (shutdown): each resolves through its `cancelled`. */
   cancelWaiting(): number {
-    const cancelled = this.waiting.splice(0);
-    for (const w of cancelled) w.cancel();
-    this.wake();
-    return cancelled.length;
+    const lines = [...this.waiting.values()];
+    this.waiting.clear();
+    const cancelled = this.waitingCount;
+    this.waitingCount = 0;
+    for (const line of lines) for (const w of line) w.cancel();
+    this.notify();
+    return cancelled;
   }
 
-  private canStart(key: string): boolean {
-    return this.running < this.capacity && (this.perKeyRunning.get(key) ?? 0) < this.perKey;
+  private underCap(key: string): boolean {
+    const cap = this.options.perKey;
+    return cap === undefined || (this.runningOf.get(key) ?? 0) < cap;
+  }
+
+  /** The key whose waiting task takes the next slot, or undefined when none may start. */
+  private pick(): string | undefined {
+    const fair = (this.options.order ?? "fair") === "fair";
+    let best: { key: string; running: number; seq: number } | undefined;
+    for (const [key, line] of this.waiting) {
+      if (!this.underCap(key)) continue;
+      const running = fair ? (this.runningOf.get(key) ?? 0) : 0;
+      const seq = line[0]!.seq;
+      if (!best || running < best.running || (running === best.running && seq < best.seq))
+        best = { key, running, seq };
+    }
+    return best?.key;
   }
 
   private finish(key: string): void {
     this.running--;
-    const left = (this.perKeyRunning.get(key) ?? 1) - 1;
-    if (left === 0) this.perKeyRunning.delete(key);
-    else this.perKeyRunning.set(key, left);
-    const next = this.waiting.findIndex((w) => this.canStart(w.key));
-    if (next >= 0) this.waiting.splice(next, 1)[0]?.start();
-    this.wake();
+    const left = (this.runningOf.get(key) ?? 1) - 1;
+    if (left === 0) this.runningOf.delete(key);
+    else this.runningOf.set(key, left);
+    const next = this.pick();
+    if (next !== undefined) {
+      const line = this.waiting.get(next)!;
+      const task = line.shift()!;
+      if (line.length === 0) this.waiting.delete(next);
+      this.waitingCount--;
+      task.start();
+    }
+    this.notify();
   }
 
-  private wake(): void {
-    const waiters = [...this.idle];
-    this.idle.clear();
-    for (const w of waiters) w();
+  private notify(): void {
+    const listeners = [...this.listeners];
+    this.listeners.clear();
+    for (const l of listeners) l();
   }
 }

@@ -2,9 +2,10 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { RECOVER_PARKED_EVENT } from "../../shared/contract";
 import type { DeliveryEngine } from "../delivery/engine";
+import type { Deadline } from "../delivery/retry";
 import { DeadlineReachedError, TransientDeliveryError } from "../errors";
 import type { DestinationRecovery, ParkedRecovery } from "../parking/recovery";
-import { FairSlots, tenantShare } from "./fair-slots";
+import { FairSlots } from "./fair-slots";
 import { type QueuedMessage, readMessage } from "./notification";
 
 /** Kept back from Lambda's remaining time: returning the batch response and flushing logs. */
@@ -26,19 +27,16 @@ const isRecoverEvent = (event: unknown): event is RecoverParkedEvent =>
  * engine (log line + metric + reason) and are acknowledged. The schedule's RecoverParkedEvent runs
  * the recovery of parked deliveries instead.
  */
-export function makeHandler(
-  engine: DeliveryEngine,
-  timing: {
-    readonly marginMs?: number;
-    readonly minStartMs?: number;
-    /** Records delivered at once (MAX_PARALLEL_DELIVERIES); the rest wait. @default the whole batch */
-    readonly maxParallel?: number;
-  } = {},
-  recovery?: ParkedRecovery,
-) {
+export interface HandlerTiming {
+  readonly marginMs?: number;
+  readonly minStartMs?: number;
+  /** Records delivered at once (MAX_PARALLEL_DELIVERIES); the rest wait. @default the whole batch */
+  readonly maxParallel?: number;
+}
+
+export function makeHandler(engine: DeliveryEngine, timing: HandlerTiming = {}, recovery?: ParkedRecovery) {
   const processor = new BatchProcessor(EventType.SQS);
   const marginMs = timing.marginMs ?? LAMBDA_MARGIN_MS;
-  const minStartMs = timing.minStartMs ?? MIN_START_MS;
   function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse>;
   function handler(
     event: RecoverParkedEvent,
@@ -52,41 +50,47 @@ export function makeHandler(
       if (!recovery) return Promise.resolve({ destinations: [] });
       return recovery.run({ probe: true, deadline }).then((destinations) => ({ destinations }));
     }
-    const deliverRecord = async (record: SQSRecord, message: QueuedMessage) => {
-      if (remaining() < minStartMs) {
-        throw new DeadlineReachedError(
-          `message ${record.messageId} not started: the invocation is out of time`,
-        );
-      }
-      const result = await engine.processMessage(message, { message_id: record.messageId }, deadline);
-      if (result.status === "failed_transient") {
-        throw new TransientDeliveryError(
-          `message ${record.messageId} will be retried: ${result.objects
-            .filter((o) => o.status === "failed_transient")
-            .map((o) => `${o.key}: ${o.reason}`)
-            .join("; ")}`,
-        );
-      }
-      return result.status;
-    };
-    // Records run concurrently (Powertools), at most maxParallel at once, a tenant's at most a
-    // quarter of the batch.
+    const deliver = recordDelivery(engine, deadline, remaining, timing.minStartMs ?? MIN_START_MS);
+    // Records run concurrently (Powertools), at most maxParallel at once; a freed slot goes to the
+    // tenant with the fewest running, so one tenant's records in a batch do not hold back the others'.
     const slots = new FairSlots(
       Math.max(1, Math.min(event.Records.length, timing.maxParallel ?? event.Records.length)),
-      tenantShare(event.Records.length),
     );
-    const capped = (record: SQSRecord) => {
+    const fairly = (record: SQSRecord) => {
       const message = readMessage(record.body);
       return slots.run(
         message.tenant,
-        () => deliverRecord(record, message),
+        () => deliver(record, message),
         () => Promise.reject(new Error("not started")),
       );
     };
-    return processPartialResponse(event, capped, processor, {
-      context,
-      throwOnFullBatchFailure: false,
-    });
+    return processPartialResponse(event, fairly, processor, { context, throwOnFullBatchFailure: false });
   }
   return handler;
+}
+
+/** Delivers one record under the invocation's deadline; a transient failure throws (a batch item failure). */
+function recordDelivery(
+  engine: DeliveryEngine,
+  deadline: Deadline,
+  remaining: () => number,
+  minStartMs: number,
+) {
+  return async (record: SQSRecord, message: QueuedMessage) => {
+    if (remaining() < minStartMs) {
+      throw new DeadlineReachedError(
+        `message ${record.messageId} not started: the invocation is out of time`,
+      );
+    }
+    const result = await engine.processMessage(message, { message_id: record.messageId }, deadline);
+    if (result.status === "failed_transient") {
+      throw new TransientDeliveryError(
+        `message ${record.messageId} will be retried: ${result.objects
+          .filter((o) => o.status === "failed_transient")
+          .map((o) => `${o.key}: ${o.reason}`)
+          .join("; ")}`,
+      );
+    }
+    return result.status;
+  };
 }

@@ -182,6 +182,7 @@ describe("RegionalStack: distributor", () => {
       "NODE_OPTIONS",
       "POWERTOOLS_LOG_LEVEL",
       "POWERTOOLS_SERVICE_NAME",
+      "QUEUE_MAX_RECEIVE_COUNT",
       "STAGING_BUCKETS",
       "TENANT_CONFIG_TABLE",
       "TENANT_METRICS",

@@ -8,19 +8,50 @@ class FakeQueue implements QueuePort {
   readonly deleted: string[] = [];
   readonly extended: string[] = [];
   readonly released: string[] = [];
+  /** Deferrals: receipt handle and seconds. */
+  readonly deferred: { receiptHandle: string; seconds: number }[] = [];
+  receives = 0;
+  /** What depth() reports besides the batches not received yet. */
+  inFlightElsewhere = 0;
+  /** Out of batches: wait for the abort (a long poll that never ends) instead of answering empty. */
+  longPoll = false;
+  /** A deferred message comes back in the next receive, one receive older. */
+  returnDeferred = false;
+  private readonly byHandle = new Map<string, QueueMessage>();
+
   constructor(private batches: QueueMessage[][]) {}
+
   receive = async (options: { signal: AbortSignal }) => {
+    this.receives++;
     const next = this.batches.shift();
-    if (next) return next;
-    // Long poll: wait until aborted.
-    await new Promise<void>((resolve) =>
-      options.signal.addEventListener("abort", () => resolve(), { once: true }),
-    );
+    if (next) {
+      for (const m of next) this.byHandle.set(m.receiptHandle, m);
+      return next;
+    }
+    if (this.longPoll)
+      await new Promise<void>((resolve) =>
+        options.signal.addEventListener("abort", () => resolve(), { once: true }),
+      );
     return [];
   };
   delete = async (handle: string) => void this.deleted.push(handle);
   extendVisibility = async (handle: string, seconds: number) =>
     void (seconds === 0 ? this.released : this.extended).push(handle);
+  setVisibility = async (entries: readonly { receiptHandle: string; seconds: number }[]) => {
+    this.deferred.push(...entries);
+    if (this.returnDeferred) {
+      const back = entries.map((e) => this.byHandle.get(e.receiptHandle)!);
+      this.batches.push(
+        back.map((m) => ({ ...m, receiptHandle: `${m.receiptHandle}+`, receiveCount: m.receiveCount + 1 })),
+      );
+    }
+    return [];
+  };
+  depth = async () => ({
+    visible: this.batches.reduce((n, b) => n + b.length, 0),
+    inFlight: this.inFlightElsewhere,
+    delayed: 0,
+  });
 }
 
 const msg = (id: string, body: string): QueueMessage => ({
@@ -70,7 +101,8 @@ describe("SqsWorker", () => {
       new AbortController().signal,
     );
 
-    expect(cycles).toBe(2);
+    expect(cycles).toBe(queue.receives);
+    expect(cycles).toBeGreaterThanOrEqual(2);
     expect(queue.deleted).toEqual(["rh-bad"]);
   });
 
@@ -97,6 +129,7 @@ describe("SqsWorker", () => {
   it("stops receiving when aborted and returns after the messages in hand", async () => {
     const w = fakeWorld();
     const queue = new FakeQueue([]);
+    queue.longPoll = true;
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
 
@@ -117,6 +150,7 @@ describe("SqsWorker", () => {
       if (++puts === 3) stop.abort();
     };
     const queue = new FakeQueue([[msg("slow", JSON.stringify(s3Event("central", "acme/c/app/pod/1.gz")))]]);
+    queue.longPoll = true;
 
     const stats = await new SqsWorker(w.engine, queue, w.telemetry, { shutdownGraceSeconds: 30 }).run(
       stop.signal,
@@ -199,56 +233,121 @@ describe("SqsWorker", () => {
       expect(state.max).toBe(8);
     });
 
-    it("caps one tenant's messages in flight, so a flood from one tenant does not starve the others", async () => {
-      const { w, engine, gates, state } = gatedEngine();
-      const flood = Array.from({ length: 10 }, (_, i) => note("flood", i, true));
-      const queue = new FakeQueue([flood, [note("small", 0), note("small", 1)], []]);
-      const done = new SqsWorker(engine, queue, w.telemetry, {
-        untilEmpty: true,
-        concurrency: 8,
-        perTenantConcurrency: 2,
-      }).run(new AbortController().signal);
-
-      while (queue.deleted.length < 2) await new Promise((r) => setTimeout(r, 5));
-      expect(queue.deleted.sort()).toEqual(["rh-small-0", "rh-small-1"]);
-      expect(state.maxPerTenant).toBe(2);
-      // 2 running, 2 waiting; the other 6 went back to the queue unopened for others to pass.
-      expect(queue.extended.sort()).toEqual([
-        "rh-flood-4",
-        "rh-flood-5",
-        "rh-flood-6",
-        "rh-flood-7",
-        "rh-flood-8",
-        "rh-flood-9",
-      ]);
-      for (let round = 0; gates.size > 0 && round < 20; round++) {
+    /** Opens every gate until none is left (the deliveries in hand finish, and those they let start). */
+    async function openAll(gates: Map<string, () => void>) {
+      for (let round = 0; gates.size > 0 && round < 50; round++) {
         for (const [k, open] of gates) {
           gates.delete(k);
           open();
         }
         await new Promise((r) => setTimeout(r, 5));
       }
-      expect(await done).toMatchObject({ received: 6, acknowledged: 6, deferred: 6 });
-      expect(state.maxPerTenant).toBe(2);
+    }
+
+    it("a flood alone uses every slot: nothing is held back while no one else waits", async () => {
+      const { w, engine, gates, state } = gatedEngine();
+      const queue = new FakeQueue([Array.from({ length: 8 }, (_, i) => note("flood", i, true)), []]);
+      const done = new SqsWorker(engine, queue, w.telemetry, { untilEmpty: true, concurrency: 8 }).run(
+        new AbortController().signal,
+      );
+      while (gates.size < 8) await new Promise((r) => setTimeout(r, 5));
+      expect(state.maxPerTenant).toBe(8);
+      await openAll(gates);
+      expect(await done).toMatchObject({ received: 8, acknowledged: 8, deferred: 0 });
+    });
+
+    it("finds a quiet tenant's messages behind a flood and starts them at the next free slots", async () => {
+      const { w, engine, gates, state } = gatedEngine();
+      const flood = Array.from({ length: 10 }, (_, i) => note("flood", i, true));
+      const queue = new FakeQueue([flood, [note("quiet", 0, true), note("quiet", 1, true)], []]);
+      const done = new SqsWorker(engine, queue, w.telemetry, {
+        untilEmpty: true,
+        concurrency: 4,
+        receivers: 1,
+      }).run(new AbortController().signal);
+
+      while (queue.deferred.length < 4) await new Promise((r) => setTimeout(r, 5));
+      // 4 running, 2 waiting (half the slots before any delivery is timed); the other 4 went back
+      // to the queue with a visibility timeout, not retried hot.
+      expect(queue.deferred.map((d) => d.receiptHandle).sort()).toEqual([
+        "rh-flood-6",
+        "rh-flood-7",
+        "rh-flood-8",
+        "rh-flood-9",
+      ]);
+      for (const d of queue.deferred) expect(d.seconds).toBeGreaterThanOrEqual(1);
+      while (queue.receives < 2) await new Promise((r) => setTimeout(r, 5));
+      // The next two slots go to the quiet tenant, ahead of the flood's waiting messages.
+      gates.get("flood/c/app/pod/slow-0.gz")!();
+      gates.get("flood/c/app/pod/slow-1.gz")!();
+      while (state.started.length < 6) await new Promise((r) => setTimeout(r, 5));
+      expect(state.started.slice(4)).toEqual(["quiet/c/app/pod/slow-0.gz", "quiet/c/app/pod/slow-1.gz"]);
+      await openAll(gates);
+      // The deferred ones are this worker's to finish: it waits for them (they never came back here).
+      queue.inFlightElsewhere = 4;
+      const stats = await done;
+      expect(stats).toMatchObject({ received: 8, acknowledged: 8, deferred: 4 });
+      expect(stats.left).toEqual({ visible: 0, inFlight: 4, delayed: 0 });
+    });
+
+    it("--until-empty waits for the messages it deferred to come back and delivers them", async () => {
+      const { w, engine, gates } = gatedEngine();
+      const queue = new FakeQueue([Array.from({ length: 10 }, (_, i) => note("flood", i, true))]);
+      queue.returnDeferred = true;
+      const done = new SqsWorker(engine, queue, w.telemetry, {
+        untilEmpty: true,
+        concurrency: 2,
+        receivers: 1,
+      }).run(new AbortController().signal);
+      await openAll(gates);
+      while (queue.deleted.length < 10) await openAll(gates);
+
+      const stats = await done;
+      expect(stats).toMatchObject({ received: 10, acknowledged: 10 });
+      expect(stats.deferred).toBeGreaterThan(0);
+      expect(stats.left).toBeUndefined();
+      // A message is never deferred once that would leave it fewer than 3 receives before the DLQ (5).
+      expect(Math.max(...queue.deferred.map((d) => d.receiptHandle.split("+").length))).toBeLessThanOrEqual(
+        2,
+      );
+    });
+
+    it("without isolation, slots go in queue order and nothing is deferred", async () => {
+      const { w, engine, gates, state } = gatedEngine();
+      const queue = new FakeQueue([
+        Array.from({ length: 6 }, (_, i) => note("flood", i, true)),
+        [note("quiet", 0, true)],
+        [],
+      ]);
+      const done = new SqsWorker(engine, queue, w.telemetry, {
+        untilEmpty: true,
+        concurrency: 2,
+        isolation: false,
+      }).run(new AbortController().signal);
+      await openAll(gates);
+      while (queue.deleted.length < 7) await openAll(gates);
+      expect(await done).toMatchObject({ received: 7, deferred: 0 });
+      expect(state.started.at(-1)).toBe("quiet/c/app/pod/slow-0.gz");
     });
 
     it("on shutdown, messages not started go back to the queue at once", async () => {
       const { w, engine, gates } = gatedEngine();
       const queue = new FakeQueue([Array.from({ length: 6 }, (_, i) => note("one", i, true))]);
+      queue.longPoll = true;
       const stop = new AbortController();
       const done = new SqsWorker(engine, queue, w.telemetry, {
-        concurrency: 4,
-        perTenantConcurrency: 2,
+        concurrency: 2,
         shutdownGraceSeconds: 1,
+        receivers: 1,
       }).run(stop.signal);
-      while (gates.size < 2) await new Promise((r) => setTimeout(r, 5));
+      while (gates.size < 2 || queue.deferred.length < 3) await new Promise((r) => setTimeout(r, 5));
       stop.abort();
       await new Promise((r) => setTimeout(r, 5));
-      // The 2 waiting behind the tenant cap are released without being started (2 more were deferred).
-      expect(queue.released.sort()).toEqual(["rh-one-2", "rh-one-3"]);
-      expect(queue.extended.sort()).toEqual(["rh-one-4", "rh-one-5"]);
+      // The one waiting is released without being started; 3 more had been deferred.
+      expect(queue.released).toEqual(["rh-one-2"]);
+      expect(queue.deferred.map((d) => d.receiptHandle)).toEqual(["rh-one-3", "rh-one-4", "rh-one-5"]);
       for (const open of gates.values()) open();
-      expect(await done).toMatchObject({ received: 4, acknowledged: 2, retried: 2, deferred: 2 });
+      expect(await done).toMatchObject({ received: 3, acknowledged: 2, retried: 1, deferred: 3 });
     });
   });
 });
