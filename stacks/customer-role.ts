@@ -18,6 +18,8 @@ export interface CustomerRoleSpec {
   readonly centralRoleArn: string;
   readonly logGroupPrefix: string;
   readonly bucket?: { readonly name: string; readonly prefix: string };
+  /** The role's name. @default customerRoleName(tenantId) */
+  readonly roleName?: string;
 }
 
 export function customerTrustPolicy(spec: CustomerRoleSpec): PolicyDocument {
@@ -126,7 +128,7 @@ export function logDistributionRole(
   spec: CustomerRoleSpec,
 ): IamRole {
   const role = new IamRole(scope, ids.role, {
-    name: customerRoleName(spec.tenantId),
+    name: spec.roleName ?? customerRoleName(spec.tenantId),
     path: IAM_PATH,
     description: `logrelay delivery for tenant ${spec.tenantId}`,
     maxSessionDuration: 3600,

@@ -12,6 +12,7 @@ import {
   heartbeatLogGroup,
   heartbeatLogGroupPrefix,
   heartbeatRoleArn,
+  heartbeatRoleName,
   PROJECT,
 } from "./naming";
 
@@ -112,6 +113,7 @@ export function heartbeatRoleSpec(env: Environment): CustomerRoleSpec {
     externalId: heartbeatExternalId(env),
     centralRoleArn: centralRoleArn(env),
     logGroupPrefix: heartbeatLogGroupPrefix(env),
+    roleName: heartbeatRoleName(env),
   };
 }
 

@@ -61,16 +61,22 @@ export function centralRoleArn(env: Environment): string {
 
 /**
  * The heartbeat tenant's destination in the platform's own account: a log group per region under
- * the tenant's own prefix, and a role like a customer's. Its ExternalId is derived (the role is the
- * platform's own, assumable only by the central role).
+ * the environment's and the tenant's prefix, and a role like a customer's. Both names carry the
+ * environment's name, so several environments can share one account. The role's name is
+ * `<tenant>.<environment>` under the customer-role prefix (the central role may assume it; a tenant
+ * id has no '.', so no customer's role can take that name). Its ExternalId is derived (the role is
+ * the platform's own, assumable only by the central role).
  */
-export const heartbeatLogGroupPrefix = (env: Environment) => `/logrelay/${env.heartbeat.tenant_id}/`;
+export const heartbeatLogGroupPrefix = (env: Environment) =>
+  `/logrelay/${env.name}/${env.heartbeat.tenant_id}/`;
 export const heartbeatLogGroup = (env: Environment, region: string) =>
   `${heartbeatLogGroupPrefix(env)}${region}`;
 export const heartbeatExternalId = (env: Environment) =>
   `${PROJECT}-${env.name}-heartbeat-${createHash("sha256").update(`${env.account_id}/${env.name}`).digest("hex").slice(0, 16)}`;
+export const heartbeatRoleName = (env: Environment) =>
+  customerRoleName(`${env.heartbeat.tenant_id}.${env.name}`);
 export const heartbeatRoleArn = (env: Environment) =>
-  customerRoleArn(env.account_id, env.heartbeat.tenant_id);
+  `arn:aws:iam::${env.account_id}:role${IAM_PATH}${heartbeatRoleName(env)}`;
 
 /** Principal tag the collector roles carry; the writer policy confines them to their cluster's keys. */
 export const CLUSTER_TAG = "logrelay-cluster-id";

@@ -22,7 +22,7 @@ import { useMoto } from "../harness/moto-suite";
 
 const BUCKET = "logrelay-hb-staging";
 const TENANT = "logrelay-heartbeat";
-const GROUP = "/logrelay/logrelay-heartbeat/us-east-1";
+const GROUP = "/logrelay/local/logrelay-heartbeat/us-east-1";
 const tables = {
   config: "logrelay-hb-configs",
   registry: "logrelay-hb-registry",

@@ -4,7 +4,7 @@ import { DeliveryConfigSchema } from "../../../functions/shared/delivery-config"
 import { parseRegistration } from "../../../functions/shared/tenant-registry";
 import { ClusterStack } from "../../../stacks/cluster-stack";
 import { GlobalStack } from "../../../stacks/global-stack";
-import { HEARTBEAT_SCRIPT } from "../../../stacks/heartbeat";
+import { HEARTBEAT_SCRIPT, heartbeatItems } from "../../../stacks/heartbeat";
 import { RegionalStack } from "../../../stacks/regional-stack";
 import { all, env, named, only, synth, testApp } from "../../harness/synth";
 
@@ -173,9 +173,12 @@ describe("the heartbeat's destination in the platform's own account", () => {
     item: untyped(JSON.parse(i.item)),
   }));
 
-  it("a log group per region under the tenant's own prefix, with retention and the regional key", () => {
+  it("a log group per region under the environment's and the tenant's prefix, with retention and the regional key", () => {
     const group = named(regional, "aws_cloudwatch_log_group", "name", "/logrelay-heartbeat/us-east-1");
-    expect(group).toMatchObject({ name: "/logrelay/logrelay-heartbeat/us-east-1", retention_in_days: 30 });
+    expect(group).toMatchObject({
+      name: "/logrelay/test/logrelay-heartbeat/us-east-1",
+      retention_in_days: 30,
+    });
     expect(group.kms_key_id).toMatch(/aws_kms_key\.key/);
   });
 
@@ -189,11 +192,30 @@ describe("the heartbeat's destination in the platform's own account", () => {
     expect(config).toMatchObject({
       tenant_id: "logrelay-heartbeat",
       type: "cloudwatch",
-      log_group_name: "/logrelay/logrelay-heartbeat/us-east-1",
+      log_group_name: "/logrelay/test/logrelay-heartbeat/us-east-1",
       log_distribution_role_arn:
-        "arn:aws:iam::123456789012:role/logrelay/logrelay-log-distribution-logrelay-heartbeat",
+        "arn:aws:iam::123456789012:role/logrelay/logrelay-log-distribution-logrelay-heartbeat.test",
     });
     expect(config.external_id).toMatch(/^logrelay-test-heartbeat-[0-9a-f]{16}$/);
+  });
+
+  it("two environments in one account name their heartbeat role and log groups apart", () => {
+    const names = (name: string) => {
+      const e = env({ name });
+      const role = Object.values(all(synth(new GlobalStack(testApp(), e)), "aws_iam_role")).map(
+        (r) => r.name,
+      );
+      const { config } = heartbeatItems(e, "us-east-1");
+      return [...role, config.log_group_name, config.log_distribution_role_arn];
+    };
+    const [staging, prod] = [names("staging"), names("prod")];
+    expect(staging.filter((n) => prod.includes(n))).toEqual([]);
+    expect(prod).toEqual([
+      "logrelay-prod-central-log-distribution",
+      "logrelay-log-distribution-logrelay-heartbeat.prod",
+      "/logrelay/prod/logrelay-heartbeat/us-east-1",
+      "arn:aws:iam::123456789012:role/logrelay/logrelay-log-distribution-logrelay-heartbeat.prod",
+    ]);
   });
 
   it("nothing of it when heartbeat.enabled is false", () => {

@@ -523,12 +523,12 @@ describe("cross-account isolation, evaluated on the synthesized policies", () =>
 });
 
 describe("the heartbeat tenant's role in the platform's account (a customer role like any other)", () => {
-  const heartbeatRole = named(globalJson, "aws_iam_role", "name", "-logrelay-heartbeat");
+  const heartbeatRole = named(globalJson, "aws_iam_role", "name", "-logrelay-heartbeat.test");
   const heartbeatTrust = JSON.parse(heartbeatRole.assume_role_policy);
   const heartbeatPermissions = JSON.parse(
     named(globalJson, "aws_iam_role_policy", "name", "logrelay-delivery").policy,
   );
-  const ARN = "arn:aws:iam::123456789012:role/logrelay/logrelay-log-distribution-logrelay-heartbeat";
+  const ARN = "arn:aws:iam::123456789012:role/logrelay/logrelay-log-distribution-logrelay-heartbeat.test";
   const externalId = heartbeatItems(e, "us-east-1").config.external_id;
   const assumeHeartbeat = (id: string, tenant: string) =>
     decide({
@@ -567,9 +567,11 @@ describe("the heartbeat tenant's role in the platform's account (a customer role
     expect(await assumeHeartbeat(externalId, "acme")).not.toBe("Allowed");
   });
 
-  it("writes only the heartbeat's log groups in the platform's account", async () => {
-    const group = "arn:aws:logs:us-east-1:123456789012:log-group:/logrelay/logrelay-heartbeat/us-east-1";
+  it("writes only its own environment's heartbeat log groups in the platform's account", async () => {
+    const group = "arn:aws:logs:us-east-1:123456789012:log-group:/logrelay/test/logrelay-heartbeat/us-east-1";
     expect(await writes(`${group}:log-stream:rosa-1/logrelay-heartbeat/pod/2026-12-06`)).toBe("Allowed");
+    const other = "arn:aws:logs:us-east-1:123456789012:log-group:/logrelay/prod/logrelay-heartbeat/us-east-1";
+    expect(await writes(`${other}:log-stream:rosa-1/logrelay-heartbeat/pod/2026-12-06`)).not.toBe("Allowed");
     expect(
       await writes(
         "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/logrelay-test-us-east-1-distributor:log-stream:x",

@@ -50,7 +50,7 @@ describe("the heartbeat tenant's deliveries keep each cluster's pulse", () => {
     const w = fakeWorld();
     w.configs.items.set("logrelay-heartbeat", [
       cwConfig("logrelay-heartbeat", "123456789012", {
-        log_group_name: "/logrelay/logrelay-heartbeat/us-east-1",
+        log_group_name: "/logrelay/local/logrelay-heartbeat/us-east-1",
       }),
     ]);
     return w;
