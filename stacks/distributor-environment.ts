@@ -37,6 +37,8 @@ export const LEFT_AT_DEFAULT: Readonly<Partial<Record<(typeof ENV)[keyof typeof 
   [ENV.retryBaseDelayMs]: "100 ms: the first backoff",
   [ENV.retryMaxDelayMs]: "5 s: the longest single backoff",
   [ENV.maxEventBytes]: "262,144 bytes: CloudWatch's long-standing event limit",
+  [ENV.maxObjectBytes]: "1 GiB once decompressed: 16 times the largest collector batch planned (64 MB)",
+  [ENV.maxCompressionRatio]: "200:1: real log batches compress up to about 75:1, gzip bombs about 1,000:1",
 };
 
 /**

@@ -37,8 +37,17 @@ export class InvalidConfigError extends LogrelayError {
 
 /** The object's bytes cannot be decoded past some point (corrupt gzip, broken Parquet). */
 export class CorruptObjectError extends LogrelayError {
-  override readonly name = "CorruptObjectError";
+  override readonly name: string = "CorruptObjectError";
   readonly retryable = false;
+}
+
+/**
+ * The object is read no further than a cap on what one object may inflate to (its size, its
+ * compression ratio): a gzip bomb or a runaway object from a cluster. Like a corrupt object, the
+ * events before the cap are delivered and the object is refused for good.
+ */
+export class ObjectCapError extends CorruptObjectError {
+  override readonly name = "ObjectCapError";
 }
 
 /**

@@ -2,6 +2,7 @@ import * as z from "zod";
 import { DISTRIBUTOR_SERVICE, ENV, LOG_LEVELS, METRICS_NAMESPACE } from "../shared/contract";
 import { RetentionDaysSchema, TenantIdSchema } from "../shared/delivery-config";
 import { loadSettingsWith, setting } from "../shared/settings";
+import { DEFAULT_OBJECT_LIMITS } from "./reading/decompress";
 import { parseTenantMetrics } from "./reporting/tenant-metering";
 
 const { int, name } = setting;
@@ -43,6 +44,13 @@ export const DistributorSettingsSchema = z.object({
   [ENV.retryMaxDelayMs]: int(1, 300_000, 5_000),
   /** Retention of the log groups the distributor creates, unless a config says `retention_days`. */
   [ENV.logGroupRetentionDays]: z.coerce.number().default(30).pipe(RetentionDaysSchema),
+  /**
+   * What one staged object may inflate to (bytes), and its compression ratio (checked after 16 MiB
+   * of output): past either, the object is refused after the events before the cap (a gzip bomb,
+   * a runaway object). Defaults: reading/decompress.ts DEFAULT_OBJECT_LIMITS.
+   */
+  [ENV.maxObjectBytes]: int(1024 * 1024, 64 * 1024 ** 3, DEFAULT_OBJECT_LIMITS.maxObjectBytes),
+  [ENV.maxCompressionRatio]: int(10, 2000, DEFAULT_OBJECT_LIMITS.maxCompressionRatio),
   /** Largest CloudWatch event incl. 26 bytes overhead; larger messages are split. */
   [ENV.maxEventBytes]: int(1024, 1_048_576, 262_144),
   /**

@@ -129,6 +129,10 @@ export function createDistributor(settings: DistributorSettings, telemetry?: Tel
       logGroupRetentionDays: settings.LOG_GROUP_RETENTION_DAYS,
       ...(settings.STAGING_BUCKETS && { stagingBuckets: settings.STAGING_BUCKETS }),
       messageBudgetMs: settings.MESSAGE_BUDGET_SECONDS * 1000,
+      objectLimits: {
+        maxObjectBytes: settings.MAX_OBJECT_BYTES,
+        maxCompressionRatio: settings.MAX_COMPRESSION_RATIO,
+      },
     },
   );
   const recovery =

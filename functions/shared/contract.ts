@@ -46,6 +46,8 @@ export const ENV = {
   retryBaseDelayMs: "RETRY_BASE_DELAY_MS",
   retryMaxDelayMs: "RETRY_MAX_DELAY_MS",
   maxEventBytes: "MAX_EVENT_BYTES",
+  maxObjectBytes: "MAX_OBJECT_BYTES",
+  maxCompressionRatio: "MAX_COMPRESSION_RATIO",
   heartbeatTenant: "HEARTBEAT_TENANT",
   queueMaxReceiveCount: "QUEUE_MAX_RECEIVE_COUNT",
   auditTable: "AUDIT_TABLE",

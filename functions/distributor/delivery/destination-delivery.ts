@@ -6,6 +6,7 @@ import type { ObjectIdentity } from "../model/ledger";
 import type { DestinationRef, ParkedDelivery } from "../model/parked";
 import type { Parking } from "../parking/parking";
 import type { CredentialBroker, DeliveryLedger, ObjectSource, Telemetry } from "../ports";
+import type { ObjectLimits } from "../reading/decompress";
 import { objectEvents } from "../reading/object-events";
 import type { DestinationResult } from "../reporting/outcome-report";
 import { ClaimHandle, type ClaimOptions, ledgerId, newOwnerId, notClaimed, resumedFrom } from "./claims";
@@ -32,6 +33,8 @@ export interface DestinationDeliveryDeps {
   /** Runs one AWS call with the engine's retry policy, by time until `deadline`. */
   readonly call: <T>(operation: () => Promise<T>, deadline: Deadline) => Promise<T>;
   readonly claimLeaseMs: number;
+  /** What one object may inflate to. @default DEFAULT_OBJECT_LIMITS */
+  readonly objectLimits?: ObjectLimits;
   readonly now: () => number;
 }
 
@@ -94,7 +97,7 @@ export class DestinationDelivery {
         ref: job.ref,
         key: job.key,
         pin: held.identity,
-        events: objectEvents(this.deps.objects, job.ref, held.identity, call),
+        events: objectEvents(this.deps.objects, job.ref, held.identity, call, this.deps.objectLimits),
         session,
         claim: held.claim,
         deadline,

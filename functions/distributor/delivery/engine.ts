@@ -18,6 +18,7 @@ import type {
   ObjectWriter,
   Telemetry,
 } from "../ports";
+import type { ObjectLimits } from "../reading/decompress";
 import { type HeartbeatPulse, PulseDestination } from "../reporting/heartbeats";
 import {
   combineStatus,
@@ -49,6 +50,8 @@ export interface EngineSettings {
   readonly logGroupRetentionDays?: number;
   /** The only buckets objects may come from; others are refused. @default any */
   readonly stagingBuckets?: readonly string[];
+  /** What one staged object may inflate to. @default DEFAULT_OBJECT_LIMITS */
+  readonly objectLimits?: ObjectLimits;
 }
 
 export interface EngineDeps {
@@ -124,6 +127,7 @@ export class DeliveryEngine {
       ...(deps.parking && { parking: deps.parking }),
       call,
       claimLeaseMs: settings.claimLeaseMs ?? 60_000,
+      ...(settings.objectLimits && { objectLimits: settings.objectLimits }),
       now: this.now,
     });
   }

@@ -1,7 +1,25 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
-import { CorruptObjectError } from "../errors";
+import { CorruptObjectError, ObjectCapError } from "../errors";
+
+/** What one staged object may inflate to; past either cap it is refused (ObjectCapError). */
+export interface ObjectLimits {
+  /** Bytes after decompression (or as stored, when not gzipped). */
+  readonly maxObjectBytes: number;
+  /** Decompressed bytes per compressed byte, checked once RATIO_CHECK_AFTER_BYTES have inflated. */
+  readonly maxCompressionRatio: number;
+}
+
+/**
+ * The caps when none are set: 1 GiB is 16 times the largest collector batch the design plans for
+ * (64 MB), and real log batches compress 8 to 75 times (a crash loop repeating one line: 74:1),
+ * while a gzip bomb reaches about 1,000:1.
+ */
+export const DEFAULT_OBJECT_LIMITS: ObjectLimits = { maxObjectBytes: 1024 ** 3, maxCompressionRatio: 200 };
+
+/** The ratio is judged only after this much output: a small object may compress far better. */
+export const RATIO_CHECK_AFTER_BYTES = 16 * 1024 * 1024;
 
 /**
  * A readable's chunks, taken as its "data" events come (at most `ahead` of them queued, then it is
@@ -48,16 +66,27 @@ async function* flowing(stream: Readable, ahead = 4): AsyncGenerator<Buffer> {
   }
 }
 
-/** Yields the object's bytes, gunzipped when they start with the gzip magic number. */
-export async function* decompress(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+/**
+ * Yields the object's bytes, gunzipped when they start with the gzip magic number, and throws
+ * ObjectCapError before yielding past `limits`: memory stays one chunk, time stays linear in the
+ * capped size, whatever the object claims to hold.
+ */
+export async function* decompress(
+  source: AsyncIterable<Uint8Array>,
+  limits: ObjectLimits = DEFAULT_OBJECT_LIMITS,
+): AsyncGenerator<Buffer> {
   const iterator = source[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (first.done) return;
   const head = Buffer.from(first.value);
   const rest: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => iterator };
   if (!(head[0] === 0x1f && head[1] === 0x8b)) {
-    yield head;
-    for await (const chunk of rest) yield Buffer.from(chunk);
+    let bytes = head.length;
+    yield sizeChecked(head, bytes, limits);
+    for await (const chunk of rest) {
+      bytes += chunk.byteLength;
+      yield sizeChecked(Buffer.from(chunk), bytes, limits);
+    }
     return;
   }
   async function* all(): AsyncGenerator<Uint8Array> {
@@ -70,7 +99,19 @@ export async function* decompress(source: AsyncIterable<Uint8Array>): AsyncGener
   const piping = pipeline(Readable.from(all()), gunzip);
   piping.catch(() => undefined); // errors surface through the iteration below
   try {
-    yield* flowing(gunzip);
+    let bytes = 0;
+    for await (const chunk of flowing(gunzip)) {
+      bytes += chunk.length;
+      sizeChecked(chunk, bytes, limits);
+      // bytesWritten: compressed bytes the inflater has consumed so far.
+      if (bytes >= RATIO_CHECK_AFTER_BYTES && bytes > limits.maxCompressionRatio * gunzip.bytesWritten) {
+        const ratio = Math.round(bytes / Math.max(1, gunzip.bytesWritten));
+        throw new ObjectCapError(
+          `object inflates ${ratio}:1 (${bytes} bytes from ${gunzip.bytesWritten}), past MAX_COMPRESSION_RATIO ${limits.maxCompressionRatio}:1: refused as a gzip bomb`,
+        );
+      }
+      yield chunk;
+    }
     await piping;
   } catch (e) {
     const code = (e as { code?: unknown }).code;
@@ -79,4 +120,13 @@ export async function* decompress(source: AsyncIterable<Uint8Array>): AsyncGener
     }
     throw e;
   }
+}
+
+/** The chunk, if the object is still within its size cap after it (`bytes` so far, this chunk included). */
+function sizeChecked(chunk: Buffer, bytes: number, limits: ObjectLimits): Buffer {
+  if (bytes > limits.maxObjectBytes)
+    throw new ObjectCapError(
+      `object is larger than MAX_OBJECT_BYTES (${limits.maxObjectBytes} bytes) once decompressed: refused`,
+    );
+  return chunk;
 }

@@ -1,6 +1,6 @@
 import { parseTimestamp } from "../../shared/timestamps";
-import { CorruptObjectError } from "../errors";
-import { decompress } from "./decompress";
+import { CorruptObjectError, ObjectCapError } from "../errors";
+import { DEFAULT_OBJECT_LIMITS, decompress, type ObjectLimits } from "./decompress";
 import { LineShapes, vectorTimeMs } from "./line-shapes";
 import { LineCutter } from "./lines";
 
@@ -29,6 +29,8 @@ export interface ReadOptions {
   readonly fallbackTimestampMs: number;
   /** A line longer than this (bytes) is refused as bad instead of growing memory. */
   readonly maxLineBytes?: number;
+  /** What the object may inflate to. @default DEFAULT_OBJECT_LIMITS */
+  readonly limits?: ObjectLimits;
 }
 
 export const MAX_BAD_SAMPLES = 5;
@@ -44,6 +46,31 @@ export function recordBadLine(
   if (stats.badSamples.length < maxSamples) stats.badSamples.push({ line, reason });
 }
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+/**
+ * Deepest JSON nesting a line may have. No log comes near it; a line nested far deeper costs
+ * memory to parse and overflows the stack of any recursive walk (JSON.stringify included).
+ */
+export const MAX_JSON_DEPTH = 1000;
+/** Lines shorter than this cannot nest deep enough to matter and are not scanned. */
+const DEPTH_SCAN_MIN_CHARS = 64 * 1024;
+
+/** Whether `line`'s brackets nest deeper than `max` (outside strings); stops at the first level past it. */
+export function nestedDeeperThan(line: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
 
 /** Fields that carry the event text, in order of preference. */
 const MESSAGE_FIELDS = ["message", "msg", "log"] as const;
@@ -118,7 +145,14 @@ export async function* readLogEvents(
   const shapes = new LineShapes();
   let out: EventChunk = [];
   const addRecord = (record: unknown, lineNo: number) => {
-    const event = recordToEvent(record, options.fallbackTimestampMs);
+    let event: LogEvent | string;
+    try {
+      event = recordToEvent(record, options.fallbackTimestampMs);
+    } catch (error) {
+      // A record nested too deep for JSON.stringify (the depth scan skips short lines).
+      if (!(error instanceof RangeError)) throw error;
+      event = `record nested too deep to read (${error.message})`;
+    }
     if (typeof event === "string") recordBadLine(stats, lineNo, event);
     else {
       stats.events++;
@@ -131,6 +165,11 @@ export async function* readLogEvents(
       stats.lines++;
       stats.events++;
       out.push(known);
+      return;
+    }
+    if (line.length >= DEPTH_SCAN_MIN_CHARS && nestedDeeperThan(line, MAX_JSON_DEPTH)) {
+      stats.lines++;
+      recordBadLine(stats, lineNo, `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
       return;
     }
     let doc: unknown;
@@ -161,12 +200,14 @@ export async function* readLogEvents(
     if (ascii) chunk.ascii = true;
     return chunk;
   };
-  const chunks = decompress(source)[Symbol.asyncIterator]();
+  const chunks = decompress(source, options.limits ?? DEFAULT_OBJECT_LIMITS)[Symbol.asyncIterator]();
   for (;;) {
     let next: IteratorResult<Buffer>;
     try {
       next = await chunks.next();
     } catch (error) {
+      if (error instanceof ObjectCapError)
+        throw new ObjectCapError(`${error.message} after line ${lines.lineNo}`);
       if (!(error instanceof CorruptObjectError)) throw error;
       throw new CorruptObjectError(`${error.message} (damage after line ${lines.lineNo})`);
     }

@@ -2,6 +2,7 @@ import { classify, describeError, InterruptedReadError } from "../errors";
 import type { ObjectRef } from "../intake/notification";
 import type { ObjectIdentity } from "../model/ledger";
 import type { ObjectSource } from "../ports";
+import { DEFAULT_OBJECT_LIMITS, type ObjectLimits } from "./decompress";
 import { type EventChunk, type ReadStats, readLogEvents } from "./log-records";
 import { isParquetKey, readParquetEvents } from "./parquet-records";
 
@@ -20,6 +21,7 @@ export function objectEvents(
   ref: ObjectRef,
   pin: ObjectIdentity | undefined,
   call: <T>(operation: () => Promise<T>) => Promise<T>,
+  limits: ObjectLimits = DEFAULT_OBJECT_LIMITS,
 ): EventReader {
   return async (stats) => {
     if (isParquetKey(ref.key)) {
@@ -31,7 +33,7 @@ export function objectEvents(
     const object = await call(() => objects.open(ref.bucket, ref.key, pin));
     const fallbackTimestampMs = (object.lastModified ?? ref.eventTime).getTime();
     const body = wholeBody(object.body, object.contentLength, `s3://${ref.bucket}/${ref.key}`);
-    return readLogEvents(body, { fallbackTimestampMs }, stats);
+    return readLogEvents(body, { fallbackTimestampMs, limits }, stats);
   };
 }
 

@@ -8,6 +8,7 @@ import {
   DeadlineReachedError,
   describeError,
   InterruptedReadError,
+  ObjectCapError,
 } from "../../../errors";
 import { countsOf } from "../../../model/counts";
 import type { Checkpoint } from "../../../model/ledger";
@@ -205,9 +206,9 @@ export class CloudWatchDestination implements Destination {
     }
     this.reportBadLines(run, stats);
     if (readError instanceof CorruptObjectError) {
-      const delivered = tally.acked.eventsDelivered;
+      const reason = `${readError.message}; the ${tally.acked.eventsDelivered} events before it were delivered`;
       return end(
-        new CorruptObjectError(`${readError.message}; the ${delivered} events before it were delivered`),
+        readError instanceof ObjectCapError ? new ObjectCapError(reason) : new CorruptObjectError(reason),
       );
     }
     return end();

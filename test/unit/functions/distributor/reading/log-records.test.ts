@@ -1,6 +1,7 @@
 import { gzipSync } from "node:zlib";
 import {
   type LogEvent,
+  nestedDeeperThan,
   newReadStats,
   parseTimestamp,
   readLogEvents,
@@ -223,6 +224,97 @@ describe("readLogEvents", () => {
     const bad = Buffer.concat([good.subarray(0, 20), Buffer.alloc(30, 0xff), good.subarray(50)]);
     await expect(readAll(bad)).rejects.toMatchObject({ name: "CorruptObjectError" });
     await expect(readAll(good.subarray(0, good.length - 10))).rejects.toThrow(/not valid gzip/);
+  });
+
+  describe("hostile objects", () => {
+    /** Reads with caps; returns the events before a refusal and the refusal. */
+    async function readCapped(data: Buffer, limits: { maxObjectBytes: number; maxCompressionRatio: number }) {
+      async function* chunks() {
+        for (let i = 0; i < data.length; i += 64 * 1024) yield data.subarray(i, i + 64 * 1024);
+      }
+      const stats = newReadStats();
+      let events = 0;
+      let error: unknown;
+      try {
+        for await (const batch of readLogEvents(chunks(), { fallbackTimestampMs: 0, limits }, stats))
+          events += batch.length;
+      } catch (e) {
+        error = e;
+      }
+      return { events, stats, error: error as Error | undefined };
+    }
+    const line = (i: number) => `{"message":"event ${i} ${"payload ".repeat(10)}"}\n`;
+
+    it("refuses an object past MAX_OBJECT_BYTES after the events before the cap", async () => {
+      const text = Array.from({ length: 20_000 }, (_, i) => line(i)).join("");
+      const { events, stats, error } = await readCapped(gzipSync(text), {
+        maxObjectBytes: 1024 * 1024,
+        maxCompressionRatio: 200,
+      });
+      expect(error).toMatchObject({ name: "ObjectCapError" });
+      expect(error?.message).toMatch(
+        /^object is larger than MAX_OBJECT_BYTES \(1048576 bytes\) once decompressed: refused after line \d+$/,
+      );
+      expect(stats.bytes).toBeLessThanOrEqual(1024 * 1024);
+      expect(events).toBeGreaterThan(5_000);
+      expect(events).toBeLessThan(20_000);
+      // The same cap holds for an object stored without compression.
+      const plain = await readCapped(Buffer.from(text), {
+        maxObjectBytes: 1024 * 1024,
+        maxCompressionRatio: 200,
+      });
+      expect(plain.error?.message).toMatch(/larger than MAX_OBJECT_BYTES/);
+    });
+
+    it("refuses a gzip bomb by its ratio once 16 MiB have inflated, and lets a small, very compressible object through", async () => {
+      const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, "a"), { level: 9 });
+      const { error, stats } = await readCapped(bomb, {
+        maxObjectBytes: 1024 ** 3,
+        maxCompressionRatio: 200,
+      });
+      expect(error?.message).toMatch(
+        /^object inflates \d+:1 \(\d+ bytes from \d+\), past MAX_COMPRESSION_RATIO 200:1: refused as a gzip bomb after line 0$/,
+      );
+      expect(stats.bytes).toBeLessThan(17 * 1024 * 1024);
+
+      const small = gzipSync(`${line(0)}${"\n".repeat(1024 * 1024)}`);
+      expect(Buffer.byteLength(`${line(0)}`) + 1024 * 1024).toBeGreaterThan(500 * small.length);
+      const read = await readCapped(small, { maxObjectBytes: 1024 ** 3, maxCompressionRatio: 200 });
+      expect(read.error).toBeUndefined();
+      expect(read.events).toBe(1);
+    });
+
+    it("a line nested far deeper than any log is a bad line; the lines around it are read", async () => {
+      const deep = "[".repeat(100_000) + "]".repeat(100_000);
+      const deepMessage = `{"message":${'{"a":'.repeat(50_000)}1${"}".repeat(50_000)}}`;
+      // Shorter than the scan's threshold, deep enough to overflow JSON.stringify's stack.
+      const midDeep = `{"log":${"[".repeat(20_000)}${"]".repeat(20_000)}}`;
+      const text = [line(1), deep, line(2), deepMessage, line(3), midDeep, line(4)].join("\n");
+      const { events, stats } = await readAll(Buffer.from(text), 4096);
+      expect(events.map((e) => e.message.split(" ").slice(0, 2).join(" "))).toEqual([
+        "event 1",
+        "event 2",
+        "event 3",
+        "event 4",
+      ]);
+      expect(stats.badSamples).toEqual([
+        { line: 3, reason: "JSON nested deeper than 1000 levels" },
+        { line: 6, reason: "JSON nested deeper than 1000 levels" },
+        {
+          line: 9,
+          reason: expect.stringMatching(
+            /^record nested too deep to read \(Maximum call stack size exceeded\)$/,
+          ),
+        },
+      ]);
+    });
+
+    it("brackets inside strings do not count toward the depth", () => {
+      expect(nestedDeeperThan(`{"message":"${"[".repeat(5000)}"}`, 10)).toBe(false);
+      // An escaped backslash, then the closing quote: the brackets after it are outside the string.
+      expect(nestedDeeperThan(`{"message":"\\\\"${"[".repeat(11)}`, 10)).toBe(true);
+      expect(nestedDeeperThan(`{"m":"a\\"[[[[[[[[[[[["}`, 10)).toBe(false);
+    });
   });
 
   it("passes errors of the source itself through unchanged (a network error is not corruption)", async () => {
