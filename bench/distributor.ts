@@ -525,7 +525,8 @@ async function mainBench() {
   console.log(
     `end to end (${e2e.e2e_objects} objects, ${options.tenants} tenants x 5 clusters, ${options.latencyMs} ms per call, concurrency ${options.concurrency}): ` +
       `${e2e.e2e_objects_per_s} objects/s vs ${e2e.sequential_objects_per_s} one at a time (x${e2e.e2e_speedup}), cpu ${e2e.cpu_utilisation}, ` +
-      `AssumeRole ${e2e.assume_role_calls} for ${e2e.distinct_roles} roles, ${e2e.aws_calls_per_object} AWS calls per object ${JSON.stringify(e2e.aws_calls)}`,
+      `AssumeRole ${e2e.assume_role_calls} for ${e2e.distinct_roles} roles, ${e2e.aws_calls_per_object} AWS calls per object ${JSON.stringify(e2e.aws_calls)}, ` +
+      `${(e2e.aws_calls_failed_share * 100).toFixed(2)}% failed ${JSON.stringify(e2e.aws_calls_failed)}`,
   );
   console.log(JSON.stringify({ ...summary, ...e2e }));
 }

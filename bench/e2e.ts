@@ -179,6 +179,7 @@ async function run(s: Scenario, latencyMs: number, concurrency: number) {
     const used = process.cpuUsage(cpu);
     const remote = (await (await fetch(`${url}/__stats`)).json()) as {
       calls: Record<string, number>;
+      failed: Record<string, number>;
       roles: string[];
       events: number;
     };
@@ -186,9 +187,11 @@ async function run(s: Scenario, latencyMs: number, concurrency: number) {
       throw new Error(
         `delivered ${stats.delivered} of ${s.messages.length}: ${telemetry.errors.slice(0, 3).join("; ")}`,
       );
-    const awsCalls = Object.entries(remote.calls)
-      .filter(([op]) => !SQS_OPS.has(op))
-      .reduce((sum, [, n]) => sum + n, 0);
+    const outsideSqs = (counts: Record<string, number>) =>
+      Object.entries(counts)
+        .filter(([op]) => !SQS_OPS.has(op))
+        .reduce((sum, [, n]) => sum + n, 0);
+    const awsCalls = outsideSqs(remote.calls);
     return {
       seconds,
       objects: stats.delivered,
@@ -196,6 +199,8 @@ async function run(s: Scenario, latencyMs: number, concurrency: number) {
       cpu: (used.user + used.system) / 1e6 / seconds,
       calls: remote.calls,
       awsCalls,
+      failedCalls: outsideSqs(remote.failed),
+      failed: remote.failed,
       assumeRole: remote.calls.AssumeRole ?? 0,
       roles: remote.roles.length,
     };
@@ -225,6 +230,8 @@ export async function e2eBench(o: E2eOptions) {
     distinct_roles: e2e.roles,
     aws_calls_per_object: Number((e2e.awsCalls / e2e.objects).toFixed(2)),
     aws_calls: e2e.calls,
+    aws_calls_failed_share: Number((e2e.failedCalls / e2e.awsCalls).toFixed(4)),
+    aws_calls_failed: e2e.failed,
   };
 }
 

@@ -2,12 +2,12 @@
  * A local fake AWS endpoint for the end-to-end benchmark: SQS (JSON protocol; one queue with
  * visibility timeouts, receive counts and long polls, and POST /__send to add messages), S3 (GetObject,
  * path style), STS (AssumeRole, query protocol), DynamoDB (GetItem, Query, UpdateItem) and
- * CloudWatch Logs (CreateLogGroup, CreateLogStream, PutLogEvents), answering in each service's
+ * CloudWatch Logs (CreateLogGroup, PutRetentionPolicy, CreateLogStream, PutLogEvents), answering in each service's
  * wire format after a fixed latency per call. Runs as its own process, so the worker's CPU is
  * measured alone:
  *
  *   tsx bench/fake-aws.ts --latency 30 --scenario PATH.json   # prints "listening <url>"
- *   GET /__stats                                              # calls per operation, roles assumed
+ *   GET /__stats                                              # calls (and failed calls) per operation, roles assumed
  *
  * Not an emulator: conditions always hold (every claim is granted), which is what a run over
  * distinct objects sees anyway.
@@ -126,7 +126,13 @@ export function startFakeAws(scenario: Scenario, latencyMs: number) {
     });
     res.end(text);
   };
-  const count = (op: string) => calls.set(op, (calls.get(op) ?? 0) + 1);
+  const failed = new Map<string, number>();
+  const count = (op: string, res?: ServerResponse) => {
+    calls.set(op, (calls.get(op) ?? 0) + 1);
+    res?.once("finish", () => {
+      if (res.statusCode >= 400) failed.set(op, (failed.get(op) ?? 0) + 1);
+    });
+  };
 
   function sqs(op: string, input: Record<string, unknown>, res: ServerResponse) {
     if (op === "ReceiveMessage") {
@@ -198,6 +204,8 @@ export function startFakeAws(scenario: Scenario, latencyMs: number) {
       groups.add(group);
       return json(res, 200, {}, type);
     }
+    if (op === "PutRetentionPolicy")
+      return groups.has(group) ? json(res, 200, {}, type) : missing("log group");
     if (op === "CreateLogStream") {
       if (!groups.has(group)) return missing("log group");
       if (streams.has(stream)) return exists();
@@ -230,7 +238,7 @@ export function startFakeAws(scenario: Scenario, latencyMs: number) {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname).slice(1);
     const key = path.slice(path.indexOf("/") + 1);
     const body = objects.get(key);
-    count(req.method === "HEAD" ? "HeadObject" : "GetObject");
+    count(req.method === "HEAD" ? "HeadObject" : "GetObject", res);
     if (!body) {
       const xml = `<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>`;
       res.writeHead(404, { "content-type": "application/xml", "content-length": Buffer.byteLength(xml) });
@@ -253,6 +261,7 @@ export function startFakeAws(scenario: Scenario, latencyMs: number) {
     if (req.url === "/__stats") {
       return json(res, 200, {
         calls: Object.fromEntries(calls),
+        failed: Object.fromEntries(failed),
         roles: [...roles],
         events,
         ...queue.attributes(),
@@ -273,13 +282,13 @@ export function startFakeAws(scenario: Scenario, latencyMs: number) {
           ? logs
           : undefined;
     if (service) {
-      count(op);
+      count(op, res);
       service(op, JSON.parse(text), res);
       return;
     }
     const form = new URLSearchParams(text);
     if (form.get("Action") === "AssumeRole") {
-      count("AssumeRole");
+      count("AssumeRole", res);
       sts(form, res);
       return;
     }

@@ -1,4 +1,5 @@
 import { type DeliveryConfig, DeliveryConfigSchema, describeIssues } from "../../shared/delivery-config";
+import { PromiseCache } from "../../shared/promise-cache";
 import { parseRegistration, type TenantRegistration } from "../../shared/tenant-registry";
 import type { ConfigSource, RegistrySource } from "../ports";
 
@@ -30,45 +31,16 @@ export function validateConfigItems(tenantId: string, items: Record<string, unkn
   return { valid, invalid };
 }
 
-/**
- * One promise per key (a tenant, a destination), kept `ttlMs` (0 disables): concurrent lookups of
- * a key share one request, a failed lookup is not kept.
- */
-export class PerTenantCache<T> {
-  private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
-
-  constructor(
-    private readonly ttlMs: number,
-    private readonly now: () => number,
-  ) {}
-
-  get(tenantId: string, load: () => Promise<T>): Promise<T> {
-    const hit = this.entries.get(tenantId);
-    if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
-    const value = load();
-    if (this.ttlMs > 0) {
-      this.entries.set(tenantId, { at: this.now(), value });
-      value.catch(() => this.entries.delete(tenantId));
-    }
-    return value;
-  }
-
-  /** Replaces a key's value with one just written (a write knows better than the cached read). */
-  set(key: string, value: T): void {
-    if (this.ttlMs > 0) this.entries.set(key, { at: this.now(), value: Promise.resolve(value) });
-  }
-}
-
 /** Each tenant's configs, validated, cached for `ttlMs`. */
 export class CachedTenantConfigs {
-  private readonly cache: PerTenantCache<TenantConfigs>;
+  private readonly cache: PromiseCache<TenantConfigs>;
 
   constructor(
     private readonly source: ConfigSource,
     ttlMs: number,
     now: () => number = Date.now,
   ) {
-    this.cache = new PerTenantCache(ttlMs, now);
+    this.cache = new PromiseCache(ttlMs, now);
   }
 
   forTenant(tenantId: string): Promise<TenantConfigs> {
@@ -84,7 +56,7 @@ export class CachedTenantConfigs {
  * the schema counts as no registration (fail closed) and is reported once per read.
  */
 export class CachedRegistry {
-  private readonly cache: PerTenantCache<TenantRegistration | undefined>;
+  private readonly cache: PromiseCache<TenantRegistration | undefined>;
 
   constructor(
     private readonly source: RegistrySource,
@@ -92,7 +64,7 @@ export class CachedRegistry {
     private readonly onInvalid: (tenantId: string, problems: string[]) => void = () => {},
     now: () => number = Date.now,
   ) {
-    this.cache = new PerTenantCache(ttlMs, now);
+    this.cache = new PromiseCache(ttlMs, now);
   }
 
   forTenant(tenantId: string): Promise<TenantRegistration | undefined> {

@@ -1,5 +1,5 @@
+import { PromiseCache } from "../../shared/promise-cache";
 import { isoTimeMs } from "../../shared/timestamps";
-import { PerTenantCache } from "../admission/tenant-configs";
 import { describeError } from "../errors";
 import type { DestinationRef, DestinationState } from "../model/parked";
 import type { Notifier, ParkingStore, StagingExpiry, Telemetry } from "../ports";
@@ -33,7 +33,7 @@ export function customerFix(ref: DestinationRef): string {
  * announced once, on the alarm topic, with the tenant and destination as message attributes.
  */
 export class Parking {
-  private readonly cache: PerTenantCache<DestinationState | undefined>;
+  private readonly cache: PromiseCache<DestinationState | undefined>;
   readonly threshold: number;
 
   constructor(
@@ -44,7 +44,7 @@ export class Parking {
     now: () => number = Date.now,
   ) {
     this.threshold = settings.threshold ?? 3;
-    this.cache = new PerTenantCache(settings.cacheMs ?? 15_000, now);
+    this.cache = new PromiseCache(settings.cacheMs ?? 15_000, now);
   }
 
   /** The destination's record when its breaker is open (from a cache refreshed every `cacheMs`). */

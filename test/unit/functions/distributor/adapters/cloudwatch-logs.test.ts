@@ -26,10 +26,11 @@ import {
 } from "../../../../harness/fakes";
 import { MemoryTelemetry } from "../../../../harness/memory-telemetry";
 
+const cwl = mockClient(CloudWatchLogsClient);
+afterEach(() => cwl.reset());
+afterAll(() => cwl.restore());
+
 describe("faults only a mock can make, through the real CloudWatch Logs client", () => {
-  const cwl = mockClient(CloudWatchLogsClient);
-  afterEach(() => cwl.reset());
-  afterAll(() => cwl.restore());
   const KEY = "acme/c1/app/pod/1.log.gz";
   function engineWith(logs: CloudWatchLogsClient, maxAttempts = 4) {
     const objects = new FakeObjects();
@@ -121,15 +122,14 @@ describe("faults only a mock can make, through the real CloudWatch Logs client",
     expect(cwl.commandCalls(PutLogEventsCommand)).toHaveLength(3);
   });
 
-  it("creates an unknown stream before the first put (its group only when missing, tolerating a race), then remembers it", async () => {
-    cwl.on(PutLogEventsCommand).resolves({});
-    cwl
-      .on(CreateLogStreamCommand)
-      .rejectsOnce(Object.assign(new Error("no group"), { name: "ResourceNotFoundException" }))
-      .resolves({});
-    cwl
-      .on(CreateLogGroupCommand)
-      .rejects(Object.assign(new Error("exists"), { name: "ResourceAlreadyExistsException" }));
+  const exists = () => Object.assign(new Error("exists"), { name: "ResourceAlreadyExistsException" });
+  const missing = (what: string) =>
+    Object.assign(new Error(`The specified ${what} does not exist.`), { name: "ResourceNotFoundException" });
+
+  it("in a group that was there, puts first and creates the stream only if the put says it is missing; then remembers it", async () => {
+    cwl.on(CreateLogGroupCommand).rejects(exists());
+    cwl.on(CreateLogStreamCommand).resolves({});
+    cwl.on(PutLogEventsCommand).rejectsOnce(missing("log stream")).resolves({});
     const { engine } = engineWith(new CloudWatchLogsClient({ region: "us-east-1" }));
 
     const result = await deliver(engine);
@@ -139,26 +139,31 @@ describe("faults only a mock can make, through the real CloudWatch Logs client",
 
     expect(result.status).toBe("delivered");
     expect(again.status).toBe("delivered");
-    expect(cwl.commandCalls(CreateLogStreamCommand)[0]!.args[0].input).toEqual({
-      logGroupName: "/logs/acme",
-      logStreamName: "c1/app/pod/2026-11-20",
-    });
+    expect(cwl.commandCalls(CreateLogStreamCommand).map((c) => c.args[0].input)).toEqual([
+      { logGroupName: "/logs/acme", logStreamName: "c1/app/pod/2026-11-20" },
+    ]);
     // Known stream: the second object costs one PutLogEvents and nothing else.
-    expect(cwl.commandCalls(CreateLogStreamCommand)).toHaveLength(2);
     expect(cwl.commandCalls(CreateLogGroupCommand)).toHaveLength(1);
-    expect(cwl.commandCalls(PutLogEventsCommand)).toHaveLength(2);
+    expect(cwl.commandCalls(PutLogEventsCommand)).toHaveLength(3);
     // The group was the customer's own (it already existed): its retention is theirs.
     expect(cwl.commandCalls(PutRetentionPolicyCommand)).toHaveLength(0);
   });
 
-  it("a group it creates gets the config's retention and KMS key (else the environment's retention) and tags", async () => {
+  it("a stream another process created costs no creation call: the first put succeeds", async () => {
+    cwl.on(CreateLogGroupCommand).rejects(exists());
+    cwl.on(PutLogEventsCommand).resolves({});
+    const { engine } = engineWith(new CloudWatchLogsClient({ region: "us-east-1" }));
+
+    expect((await deliver(engine)).status).toBe("delivered");
+    expect(cwl.commandCalls(CreateLogStreamCommand)).toHaveLength(0);
+    expect(cwl.commandCalls(PutLogEventsCommand)).toHaveLength(1);
+  });
+
+  it("a group it creates gets the config's retention, KMS key and tags, and its new stream is created before the first put", async () => {
     cwl.on(PutLogEventsCommand).resolves({});
     cwl.on(CreateLogGroupCommand).resolves({});
     cwl.on(PutRetentionPolicyCommand).resolves({});
-    cwl
-      .on(CreateLogStreamCommand)
-      .rejectsOnce(Object.assign(new Error("no group"), { name: "ResourceNotFoundException" }))
-      .resolves({});
+    cwl.on(CreateLogStreamCommand).resolves({});
     const key = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
     const { engine, configs } = engineWith(new CloudWatchLogsClient({ region: "us-east-1" }));
     configs.items.set("acme", [cwConfig("acme", "111111111111", { retention_days: 90, kms_key_arn: key })]);
@@ -173,20 +178,101 @@ describe("faults only a mock can make, through the real CloudWatch Logs client",
     expect(cwl.commandCalls(PutRetentionPolicyCommand).map((c) => c.args[0].input)).toEqual([
       { logGroupName: "/logs/acme", retentionInDays: 90 },
     ]);
+    // Nothing failed: group, retention, stream, put.
+    expect(cwl.commandCalls(CreateLogStreamCommand)).toHaveLength(1);
+    expect(cwl.commandCalls(PutLogEventsCommand)).toHaveLength(1);
   });
 
-  it("a stream deleted behind our back is created again once", async () => {
-    cwl.on(CreateLogStreamCommand).resolves({});
-    cwl
-      .on(PutLogEventsCommand)
-      .rejectsOnce(Object.assign(new Error("no stream"), { name: "ResourceNotFoundException" }))
-      .resolves({});
+  it("a stream, or its whole group, deleted behind our back is created again once", async () => {
+    cwl.on(CreateLogGroupCommand).resolvesOnce({}).resolves({});
+    cwl.on(PutRetentionPolicyCommand).resolves({});
+    cwl.on(CreateLogStreamCommand).resolvesOnce({}).rejectsOnce(missing("log group")).resolves({});
+    cwl.on(PutLogEventsCommand).resolvesOnce({}).rejectsOnce(missing("log group")).resolves({});
     const { engine } = engineWith(new CloudWatchLogsClient({ region: "us-east-1" }));
 
-    const result = await deliver(engine);
+    expect((await deliver(engine)).status).toBe("delivered");
+    const again = await engine.processMessage(
+      JSON.stringify(s3Event("central", KEY, { eventTime: new Date(NOW), eTag: "other-version" })),
+    );
 
-    expect(result.status).toBe("delivered");
+    expect(again.status).toBe("delivered");
+    expect(cwl.commandCalls(CreateLogGroupCommand)).toHaveLength(2);
+    expect(cwl.commandCalls(CreateLogStreamCommand)).toHaveLength(3);
+    expect(cwl.commandCalls(PutLogEventsCommand)).toHaveLength(3);
+  });
+});
+
+describe("creation never races: each group and stream once per process, at any concurrency", () => {
+  const settings = { tags: {}, retentionDays: 30 };
+  const session = (accessKeyId: string) =>
+    ({
+      region: "us-east-1",
+      accountId: "111111111111",
+      cacheKey: "acme",
+      credentials: { accessKeyId, secretAccessKey: "s" },
+    }) as never;
+
+  it("64 concurrent first puts to one new stream: one CreateLogGroup, one retention, one CreateLogStream, no failures", async () => {
+    const slow = <T>(value: T) => new Promise<T>((r) => setTimeout(() => r(value), 20));
+    cwl.on(CreateLogGroupCommand).callsFake(() => slow({}));
+    cwl.on(PutRetentionPolicyCommand).callsFake(() => slow({}));
+    cwl.on(CreateLogStreamCommand).callsFake(() => slow({}));
+    cwl.on(PutLogEventsCommand).callsFake(() => slow({}));
+    const factory = cloudWatchLogsFactory(() => new CloudWatchLogsClient({ region: "us-east-1" }));
+    const logs = factory(session("AKIA1"));
+
+    await Promise.all(
+      Array.from({ length: 64 }, (_, i) =>
+        logs.putLogEvents("/logs/acme", i % 2 ? "s1" : "s2", [{ timestamp: NOW, message: "m" }], settings),
+      ),
+    );
+
+    expect(cwl.commandCalls(CreateLogGroupCommand)).toHaveLength(1);
+    expect(cwl.commandCalls(PutRetentionPolicyCommand)).toHaveLength(1);
     expect(cwl.commandCalls(CreateLogStreamCommand)).toHaveLength(2);
+    expect(cwl.commandCalls(PutLogEventsCommand)).toHaveLength(64);
+  });
+
+  it("renewed credentials (a new client) keep what the process knows: no second creation", async () => {
+    cwl.on(CreateLogGroupCommand).resolves({});
+    cwl.on(PutRetentionPolicyCommand).resolves({});
+    cwl.on(CreateLogStreamCommand).resolves({});
+    cwl.on(PutLogEventsCommand).resolves({});
+    const factory = cloudWatchLogsFactory(() => new CloudWatchLogsClient({ region: "us-east-1" }));
+
+    await factory(session("AKIA1")).putLogEvents(
+      "/logs/acme",
+      "s",
+      [{ timestamp: NOW, message: "m" }],
+      settings,
+    );
+    await factory(session("AKIA2")).putLogEvents(
+      "/logs/acme",
+      "s",
+      [{ timestamp: NOW, message: "m" }],
+      settings,
+    );
+
+    expect(cwl.commandCalls(CreateLogGroupCommand)).toHaveLength(1);
+    expect(cwl.commandCalls(CreateLogStreamCommand)).toHaveLength(1);
     expect(cwl.commandCalls(PutLogEventsCommand)).toHaveLength(2);
+  });
+
+  it("a failed creation is not kept: the next caller tries again", async () => {
+    cwl
+      .on(CreateLogGroupCommand)
+      .rejectsOnce(Object.assign(new Error("slow down"), { name: "ThrottlingException" }))
+      .resolves({});
+    cwl.on(PutRetentionPolicyCommand).resolves({});
+    cwl.on(CreateLogStreamCommand).resolves({});
+    cwl.on(PutLogEventsCommand).resolves({});
+    const logs = cloudWatchLogsFactory(() => new CloudWatchLogsClient({ region: "us-east-1" }))(
+      session("AKIA1"),
+    );
+    const put = () => logs.putLogEvents("/logs/acme", "s", [{ timestamp: NOW, message: "m" }], settings);
+
+    await expect(put()).rejects.toMatchObject({ name: "ThrottlingException" });
+    await put();
+    expect(cwl.commandCalls(CreateLogGroupCommand)).toHaveLength(2);
   });
 });
