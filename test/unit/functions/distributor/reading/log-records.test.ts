@@ -1,4 +1,5 @@
 import { gzipSync } from "node:zlib";
+import { DEFAULT_OBJECT_LIMITS } from "../../../../../functions/distributor/reading/decompress";
 import {
   type LogEvent,
   nestedDeeperThan,
@@ -282,6 +283,36 @@ describe("readLogEvents", () => {
       const read = await readCapped(small, { maxObjectBytes: 1024 ** 3, maxCompressionRatio: 200 });
       expect(read.error).toBeUndefined();
       expect(read.events).toBe(1);
+    });
+
+    it("a 64 MB Vector batch of repetitive pod logs passes the default caps", async () => {
+      // What Vector's kubernetes_logs source writes, a health check every line: as compressible as
+      // real logs get (only the time and a counter change).
+      const vectorLine = (i: number) =>
+        `${JSON.stringify({
+          message: `GET /healthz 200 ${i % 7}ms`,
+          timestamp: new Date(Date.UTC(2026, 11, 7) + i).toISOString(),
+          stream: "stdout",
+          kubernetes: {
+            pod_name: "payment-service-7d9f8b6c5-x2k4q",
+            pod_namespace: "acme-prod",
+            container_name: "app",
+            pod_labels: { app: "payment-service", "pod-template-hash": "7d9f8b6c5" },
+            pod_node_name: "ip-10-0-3-17.ec2.internal",
+          },
+        })}\n`;
+      const lines: string[] = [];
+      let bytes = 0;
+      for (let i = 0; bytes < 64 * 1024 * 1024; i++) {
+        const l = vectorLine(i);
+        lines.push(l);
+        bytes += l.length;
+      }
+      const gz = gzipSync(lines.join(""), { level: 6 });
+      const read = await readCapped(gz, DEFAULT_OBJECT_LIMITS);
+      expect(read.error).toBeUndefined();
+      expect(read.events).toBe(lines.length);
+      expect(bytes / gz.length).toBeLessThan(DEFAULT_OBJECT_LIMITS.maxCompressionRatio / 2);
     });
 
     it("a line nested far deeper than any log is a bad line; the lines around it are read", async () => {
