@@ -124,7 +124,8 @@ describe("local environment applied by terraform into the emulator, end to end",
     const deploy = await infra("deploy");
     expect([deploy.code, deploy.out]).toEqual([
       0,
-      expect.stringMatching(/^logrelay-s3state-global +applied +2 +0 +0 /m),
+      // The central role and its policy, the heartbeat role and its policy.
+      expect.stringMatching(/^logrelay-s3state-global +applied +4 +0 +0 /m),
     ]);
     const keys = (await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents?.map((o) => o.Key);
     expect(keys).toEqual(["fleet/logrelay-s3state-global.tfstate"]);
