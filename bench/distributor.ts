@@ -283,6 +283,7 @@ async function engine(path: string, putLatencyMs = 0) {
         }),
       },
       cloudWatchLogs: () => sink,
+      firehose: () => ({ putRecordBatch: async () => ({ failed: [] }) }),
       objectWriter: { putObject: async () => {} },
       ledger: new NoLedger(),
       telemetry: quiet,

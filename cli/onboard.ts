@@ -16,6 +16,8 @@ export interface Onboarding {
   readonly centralRoleArn: string;
   readonly logGroupPrefix: string;
   readonly bucket?: { readonly name: string; readonly prefix: string };
+  /** A Firehose stream in the customer's account to deliver to as well. */
+  readonly firehoseStream?: string;
   /** Where the files go. */
   readonly out: string;
   /** Issue a new ExternalId even when `out` holds one for this tenant. */
@@ -53,6 +55,7 @@ export function onboardingFiles(o: Onboarding): OnboardingFiles {
     centralRoleArn: o.centralRoleArn,
     logGroupPrefix: o.logGroupPrefix,
     ...(o.bucket && { bucket: o.bucket }),
+    ...(o.firehoseStream && { firehoseStreams: [o.firehoseStream] }),
   };
   const common = { tenant_id: tenant, log_distribution_role_arn: roleArn, external_id: externalId };
   const configs: DeliveryConfig[] = [
@@ -71,6 +74,9 @@ export function onboardingFiles(o: Onboarding): OnboardingFiles {
           }),
         ]
       : []),
+    ...(o.firehoseStream
+      ? [DeliveryConfigSchema.parse({ ...common, type: "firehose", delivery_stream_arn: o.firehoseStream })]
+      : []),
   ];
   const customerEntry = {
     tenant_id: tenant,
@@ -78,6 +84,7 @@ export function onboardingFiles(o: Onboarding): OnboardingFiles {
     external_id: externalId,
     log_group_prefix: o.logGroupPrefix,
     ...(o.bucket && { bucket: o.bucket }),
+    ...(o.firehoseStream && { firehose_streams: [o.firehoseStream] }),
   };
   const templatePath = join(o.out, `${tenant}-logrelay-role.template.json`);
   const files = new Map<string, string>([[templatePath, pretty(customerRoleTemplate(spec))]]);

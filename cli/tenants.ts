@@ -1,4 +1,9 @@
-import { DELIVERY_TYPE_CHOICES, describeIssues, isDeliveryType } from "../functions/shared/delivery-config";
+import {
+  DELIVERY_TYPE_CHOICES,
+  describeIssues,
+  destinationName,
+  isDeliveryType,
+} from "../functions/shared/delivery-config";
 import type { StoredConfig, StoredRegistration } from "../functions/tenant-api/ports";
 import type { ListedConfig } from "../functions/tenant-api/routes";
 import { WritableConfigSchema } from "../functions/tenant-api/schemas";
@@ -150,5 +155,5 @@ export function parseAssignments(pairs: string[], strings: string[] = []): Recor
 
 /** Where a config's logs go, as the list shows it. */
 export function configTarget(c: ListedConfig): string {
-  return c.type === "cloudwatch" ? c.log_group_name : `s3://${c.bucket_name}/${c.bucket_prefix}`;
+  return destinationName(c);
 }

@@ -24,6 +24,7 @@ import { SqsWorker } from "../functions/distributor/intake/worker";
 import type { MessageResult } from "../functions/distributor/reporting/outcome-report";
 import { loadSettings } from "../functions/distributor/settings";
 import { createDistributor } from "../functions/distributor/wiring";
+import { destinationName } from "../functions/shared/delivery-config";
 import { summarize } from "./delivery-summary";
 import { applyLocal, localOutputs, localWorkspace, ROOT, synthLocal } from "./local-pipeline";
 import { emulatorEnv, startMoto } from "./moto";
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
     await putRegistrations(db, out.regional.tenant_registry_table!, configs);
     await putConfigs(db, out.regional.tenant_config_table!, configs);
     for (const c of configs) {
-      const where = c.type === "cloudwatch" ? c.log_group_name : `s3://${c.bucket_name}/${c.bucket_prefix}`;
+      const where = destinationName(c);
       const filter =
         [...c.desired_logs, ...c.groups.map((g) => `group:${g}`)].join(",") || "all applications";
       say(`    ${c.tenant_id.padEnd(8)} ${c.type.padEnd(10)} -> ${where} (${filter})`);

@@ -12,6 +12,7 @@ import {
 } from "../functions/shared/delivery-config";
 import {
   BUCKET_NAME_PATTERN,
+  FIREHOSE_STREAM_ARN_PATTERN,
   KEY_SEGMENT_PATTERN,
   LOG_GROUP_NAME_PATTERN,
   ROLE_ARN_PATTERN,
@@ -251,10 +252,32 @@ export const CustomerAccountSchema = z
       })
       .strict()
       .optional(),
+    /** Firehose streams in that account the role may put records into (`firehose` destinations). */
+    firehose_streams: z
+      .array(
+        z
+          .string()
+          .regex(
+            FIREHOSE_STREAM_ARN_PATTERN,
+            "must be a Firehose stream ARN, e.g. arn:aws:firehose:us-east-1:123456789012:deliverystream/<name>",
+          ),
+      )
+      .max(10)
+      .optional(),
     /** Role Terraform assumes to deploy into that account (e.g. OrganizationAccountAccessRole). */
     deploy_role_arn: z.string().startsWith("arn:").optional(),
   })
   .strict()
+  .superRefine((c, ctx) =>
+    (c.firehose_streams ?? []).forEach((arn, i) => {
+      if (FIREHOSE_STREAM_ARN_PATTERN.exec(arn)?.[2] !== c.account_id)
+        ctx.addIssue({
+          code: "custom",
+          message: `${arn} is not in account_id ${c.account_id}: the role writes only in its own account`,
+          path: ["firehose_streams", i],
+        });
+    }),
+  )
   .transform((c) => ({ ...c, log_group_prefix: c.log_group_prefix ?? defaultLogGroupPrefix(c.tenant_id) }));
 
 /** Each tenant's own log-group prefix unless set: `/logrelay/<tenant>/`. */

@@ -19,6 +19,7 @@ export function customerRoleSpec(env: Environment, customer: CustomerAccount): C
     centralRoleArn: centralRoleArn(env),
     logGroupPrefix: customer.log_group_prefix,
     ...(customer.bucket && { bucket: { name: customer.bucket.name, prefix: customer.bucket.prefix } }),
+    ...(customer.firehose_streams?.length && { firehoseStreams: customer.firehose_streams }),
   };
 }
 

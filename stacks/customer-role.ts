@@ -18,6 +18,8 @@ export interface CustomerRoleSpec {
   readonly centralRoleArn: string;
   readonly logGroupPrefix: string;
   readonly bucket?: { readonly name: string; readonly prefix: string };
+  /** Firehose streams (ARNs, in `accountId`) the role may put records into. */
+  readonly firehoseStreams?: readonly string[];
   /** The role's name. @default customerRoleName(tenantId) */
   readonly roleName?: string;
 }
@@ -84,6 +86,15 @@ export function customerPermissions(spec: CustomerRoleSpec): PolicyDocument {
       Action: ["kms:GenerateDataKey", "kms:Decrypt"],
       Resource: `arn:aws:kms:*:${spec.accountId}:key/*`,
       Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } },
+    });
+  }
+  if (spec.firehoseStreams?.length) {
+    statements.push({
+      // Records into the named streams only; describe, so `validate` can prove the role reaches them.
+      Sid: "PutRecordsIntoNamedStreams",
+      Effect: "Allow",
+      Action: ["firehose:PutRecordBatch", "firehose:DescribeDeliveryStream"],
+      Resource: [...spec.firehoseStreams],
     });
   }
   return policy(...statements);

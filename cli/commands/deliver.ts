@@ -40,10 +40,14 @@ function summarize(objects: ObjectResult[]): string {
       d?.status ?? o.status,
       d?.eventsDelivered ?? 0,
       d?.eventsRejected ?? 0,
+      d?.eventsFiltered ?? 0,
       d?.reason ?? (d ? "" : (o.reason ?? "")),
     ]),
   );
-  return table(["TENANT", "KEY", "DESTINATION", "STATUS", "DELIVERED", "REJECTED", "REASON"], rows);
+  return table(
+    ["TENANT", "KEY", "DESTINATION", "STATUS", "DELIVERED", "REJECTED", "FILTERED", "REASON"],
+    rows,
+  );
 }
 
 function workerSummary(stats: WorkerStats): string {

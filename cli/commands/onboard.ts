@@ -5,7 +5,11 @@ import {
   RoleArnSchema,
   TenantIdSchema,
 } from "../../functions/shared/delivery-config";
-import { BUCKET_NAME_PATTERN, LOG_GROUP_NAME_PATTERN } from "../../functions/shared/patterns";
+import {
+  BUCKET_NAME_PATTERN,
+  FIREHOSE_STREAM_ARN_PATTERN,
+  LOG_GROUP_NAME_PATTERN,
+} from "../../functions/shared/patterns";
 import { defaultLogGroupPrefix } from "../../stacks/config";
 import { apiClient } from "../api-client";
 import { CliError, type CliIo } from "../io";
@@ -18,6 +22,7 @@ interface OnboardOptions {
   logGroupPrefix?: string;
   bucket?: string;
   bucketPrefix: string;
+  firehoseStream?: string;
   out: string;
   apiUrl?: string;
   table?: string;
@@ -45,6 +50,10 @@ export function registerOnboard(program: Command, io: CliIo): void {
     )
     .option("--bucket <name>", "also deliver to this S3 bucket in the customer's account")
     .option("--bucket-prefix <prefix>", "key prefix in that bucket", "ROSA/cluster-logs/")
+    .option(
+      "--firehose-stream <arn>",
+      "also deliver to this Firehose stream in the customer's account (one JSON record per event)",
+    )
     .option("--out <dir>", "where to write the files", "onboarding")
     .option("--api-url <url>", "register the tenant through this tenant API (default LOGRELAY_API_URL)")
     .option("--table <name>", "or directly: the config table (default TENANT_CONFIG_TABLE)")
@@ -85,6 +94,19 @@ export function registerOnboard(program: Command, io: CliIo): void {
         );
       }
 
+      if (o.firehoseStream !== undefined) {
+        const stream = FIREHOSE_STREAM_ARN_PATTERN.exec(o.firehoseStream);
+        if (!stream)
+          throw new CliError(
+            `--firehose-stream ${o.firehoseStream} is not a Firehose stream ARN (arn:aws:firehose:<region>:<account>:deliverystream/<name>)`,
+            2,
+          );
+        if (stream[2] !== o.account)
+          throw new CliError(
+            `--firehose-stream ${o.firehoseStream} is in account ${stream[2]}, not --account ${o.account}: the customer's role writes only in its own account`,
+            2,
+          );
+      }
       const bucket = o.bucket ? { name: o.bucket, prefix: o.bucketPrefix } : undefined;
       const made = onboardingFiles({
         tenantId: tenant,
@@ -92,6 +114,7 @@ export function registerOnboard(program: Command, io: CliIo): void {
         centralRoleArn: central,
         logGroupPrefix,
         ...(bucket && { bucket }),
+        ...(o.firehoseStream && { firehoseStream: o.firehoseStream }),
         out: o.out,
         ...(o.rotateExternalId && { rotateExternalId: true }),
       });
@@ -128,7 +151,7 @@ export function registerOnboard(program: Command, io: CliIo): void {
           `       aws cloudformation deploy --stack-name logrelay-${tenant} --template-file ${templatePath} --capabilities CAPABILITY_NAMED_IAM`,
           `     or you add ${entryPath} to environments/<env>.json and run: npx cdktf deploy logrelay-<env>-customer-${tenant}`,
           ...configPaths.map((p, i) => `  ${2 + i}. logrelay tenants put ${tenant} --file ${p}`),
-          `  ${2 + configPaths.length}. logrelay tenants validate ${tenant} cloudwatch${bucket ? `   (and: logrelay tenants validate ${tenant} s3)` : ""}`,
+          `  ${2 + configPaths.length}. ${["cloudwatch", ...(bucket ? ["s3"] : []), ...(o.firehoseStream ? ["firehose"] : [])].map((t) => `logrelay tenants validate ${tenant} ${t}`).join("; ")}`,
           "",
         ].join("\n"),
       );

@@ -99,6 +99,22 @@ export interface CloudWatchLogsApi {
 
 export type CloudWatchLogsFactory = (session: DestinationSession) => CloudWatchLogsApi;
 
+/** What Firehose refused in one PutRecordBatch: the records' indexes and error codes. */
+export interface PutRecordBatchResult {
+  readonly failed: readonly { readonly index: number; readonly code: string; readonly message: string }[];
+}
+
+export interface FirehoseApi {
+  /**
+   * Puts one batch of records (each already newline-terminated) into a stream. Refusals of the
+   * whole call (role, stream policy, KMS, stream gone) become DestinationDeniedError; records
+   * refused one by one come back in the result.
+   */
+  putRecordBatch(streamName: string, records: readonly Uint8Array[]): Promise<PutRecordBatchResult>;
+}
+
+export type FirehoseFactory = (session: DestinationSession) => FirehoseApi;
+
 export interface PutObjectRequest {
   readonly bucket: string;
   readonly key: string;

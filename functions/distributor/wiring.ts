@@ -1,5 +1,6 @@
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { FirehoseClient } from "@aws-sdk/client-firehose";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -14,6 +15,7 @@ import {
 } from "./adapters/dynamodb";
 import { DynamoDbParkingStore } from "./adapters/dynamodb-parking";
 import { DynamoDbPulseStore } from "./adapters/dynamodb-pulse";
+import { firehoseFactory } from "./adapters/firehose";
 import { PowertoolsTelemetry } from "./adapters/powertools-telemetry";
 import { S3ObjectSource, S3ObjectWriter, S3StagingExpiry } from "./adapters/s3-objects";
 import { LogNotifier, SnsNotifier } from "./adapters/sns-notifier";
@@ -108,6 +110,9 @@ export function createDistributor(settings: DistributorSettings, telemetry?: Tel
       credentials,
       cloudWatchLogs: cloudWatchLogsFactory(
         (s) => new CloudWatchLogsClient({ region: s.region, credentials: s.credentials, maxAttempts: 1 }),
+      ),
+      firehose: firehoseFactory(
+        (s) => new FirehoseClient({ region: s.region, credentials: s.credentials, maxAttempts: 1 }),
       ),
       objectWriter: new S3ObjectWriter(
         (s) => new S3Client({ region: s.region, credentials: s.credentials, maxAttempts: 1 }),

@@ -1,10 +1,12 @@
 import * as z from "zod";
+import { FilterSchema, RedactListSchema } from "./event-rules";
 import {
   ACCOUNT_ID_PATTERN,
   APPLICATION_PATTERN,
   BUCKET_NAME_PATTERN,
   BUCKET_PREFIX_PATTERN,
   EXTERNAL_ID_PATTERN,
+  FIREHOSE_STREAM_ARN_PATTERN,
   KMS_KEY_ARN_PATTERN,
   LOG_GROUP_NAME_PATTERN,
   LOG_RETENTION_DAYS,
@@ -22,7 +24,7 @@ import {
 export const AccountIdSchema = z.string().regex(ACCOUNT_ID_PATTERN, "must be a 12-digit AWS account id");
 
 /** Where a delivery config sends logs; the one list every reader, writer and stack uses. */
-export const DELIVERY_TYPES = ["cloudwatch", "s3"] as const;
+export const DELIVERY_TYPES = ["cloudwatch", "s3", "firehose"] as const;
 export type DeliveryType = (typeof DELIVERY_TYPES)[number];
 export const DeliveryTypeSchema = z.enum(DELIVERY_TYPES);
 export const isDeliveryType = (value: unknown): value is DeliveryType =>
@@ -82,6 +84,10 @@ const common = {
   log_distribution_role_arn: RoleArnSchema,
   /** The tenant's own ExternalId for that role, issued at onboarding; never shared between tenants. */
   external_id: ExternalIdSchema,
+  /** Which events go (include/exclude rules on the record's fields and the message). */
+  filter: FilterSchema.optional(),
+  /** What is masked in what goes, before any byte leaves the platform. */
+  redact: RedactListSchema.optional(),
 };
 
 export const CloudWatchConfigSchema = z.object({
@@ -103,7 +109,7 @@ export const CloudWatchConfigSchema = z.object({
 });
 
 /** A log group's key must belong to the account the role (and so the group) is in. */
-export function kmsKeyInRoleAccount(
+function kmsKeyInRoleAccount(
   c: { readonly log_distribution_role_arn: string; readonly kms_key_arn?: string | undefined },
   ctx: z.RefinementCtx,
 ): void {
@@ -128,18 +134,87 @@ export const S3ConfigSchema = z.object({
   bucket_prefix: BucketPrefixSchema.default("ROSA/cluster-logs/"),
 });
 
+/** A Kinesis Data Firehose stream in the customer's account: each event becomes one record. */
+export const FirehoseConfigSchema = z.object({
+  ...common,
+  type: z.literal("firehose"),
+  delivery_stream_arn: z
+    .string()
+    .regex(
+      FIREHOSE_STREAM_ARN_PATTERN,
+      "delivery_stream_arn must be a Firehose stream ARN, e.g. arn:aws:firehose:us-east-1:123456789012:deliverystream/<name>",
+    ),
+});
+
+/** A Firehose stream must be in the account of the role that writes to it. */
+function streamInRoleAccount(
+  c: { readonly log_distribution_role_arn: string; readonly delivery_stream_arn?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const streamAccount =
+    c.delivery_stream_arn === undefined
+      ? undefined
+      : FIREHOSE_STREAM_ARN_PATTERN.exec(c.delivery_stream_arn)?.[2];
+  if (
+    streamAccount !== undefined &&
+    streamAccount !== ROLE_ARN_PATTERN.exec(c.log_distribution_role_arn)?.[1]
+  )
+    ctx.addIssue({
+      code: "custom",
+      message: "delivery_stream_arn must be a stream in the account of log_distribution_role_arn",
+      path: ["delivery_stream_arn"],
+    });
+}
+
+/** The rules across fields of a config, for every schema of one (stored, written through the API). */
+export function refineConfig(
+  c: {
+    readonly log_distribution_role_arn: string;
+    readonly kms_key_arn?: string | undefined;
+    readonly delivery_stream_arn?: string | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  kmsKeyInRoleAccount(c, ctx);
+  streamInRoleAccount(c, ctx);
+}
+
 export const DeliveryConfigSchema = z
-  .discriminatedUnion("type", [CloudWatchConfigSchema, S3ConfigSchema])
-  .superRefine(kmsKeyInRoleAccount);
+  .discriminatedUnion("type", [CloudWatchConfigSchema, S3ConfigSchema, FirehoseConfigSchema])
+  .superRefine(refineConfig);
 
 export type CloudWatchConfig = z.infer<typeof CloudWatchConfigSchema>;
 export type S3Config = z.infer<typeof S3ConfigSchema>;
+export type FirehoseConfig = z.infer<typeof FirehoseConfigSchema>;
 export type DeliveryConfig = z.infer<typeof DeliveryConfigSchema>;
 // Fails to compile when a config type is added to the union and not to DELIVERY_TYPES, or the reverse.
 const _everyTypeListed: [DeliveryConfig["type"], DeliveryType] extends [DeliveryType, DeliveryConfig["type"]]
   ? true
   : never = true;
 void _everyTypeListed;
+
+/** The region a config's destination is in: a Firehose stream's own, else target_region, else `fallback`. */
+export function destinationRegion(config: DeliveryConfig, fallback: string): string {
+  if (config.type === "firehose") return FIREHOSE_STREAM_ARN_PATTERN.exec(config.delivery_stream_arn)![1]!;
+  return config.target_region ?? fallback;
+}
+
+/** Where a config's logs go, as people read it: the log group, `s3://bucket/prefix`, or the stream ARN. */
+export function destinationName(
+  config:
+    | { readonly type: "cloudwatch"; readonly log_group_name: string }
+    | { readonly type: "s3"; readonly bucket_name: string; readonly bucket_prefix: string }
+    | { readonly type: "firehose"; readonly delivery_stream_arn: string },
+): string {
+  switch (config.type) {
+    case "cloudwatch":
+      return config.log_group_name;
+    case "s3":
+      return `s3://${config.bucket_name}/${config.bucket_prefix}`;
+    case "firehose":
+      return config.delivery_stream_arn;
+  }
+}
 
 /** Field-level messages for an invalid config: `log_group_name: must be ...`. */
 export function describeIssues(error: z.ZodError): string[] {

@@ -1,7 +1,8 @@
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { DescribeDeliveryStreamCommand, FirehoseClient } from "@aws-sdk/client-firehose";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { CredentialBroker, DestinationSession } from "./credentials";
-import type { DeliveryConfig } from "./delivery-config";
+import { type DeliveryConfig, destinationRegion } from "./delivery-config";
 import { describeError } from "./errors";
 import { accountOfRoleArn } from "./patterns";
 
@@ -34,11 +35,17 @@ function validationPolicy(config: DeliveryConfig, region: string): string {
           Action: "logs:DescribeLogGroups",
           Resource: `arn:aws:logs:${region}:${account}:log-group:*`,
         }
-      : {
-          Effect: "Allow",
-          Action: "s3:PutObject",
-          Resource: `arn:aws:s3:::${config.bucket_name}/${validationKey(config.bucket_prefix, config.tenant_id)}`,
-        };
+      : config.type === "s3"
+        ? {
+            Effect: "Allow",
+            Action: "s3:PutObject",
+            Resource: `arn:aws:s3:::${config.bucket_name}/${validationKey(config.bucket_prefix, config.tenant_id)}`,
+          }
+        : {
+            Effect: "Allow",
+            Action: "firehose:DescribeDeliveryStream",
+            Resource: config.delivery_stream_arn,
+          };
   return JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
 }
 
@@ -55,14 +62,16 @@ export class AwsDestinationValidator implements DestinationValidator {
     private readonly clients: {
       logs: (s: DestinationSession) => Pick<CloudWatchLogsClient, "send">;
       s3: (s: DestinationSession) => Pick<S3Client, "send">;
+      firehose: (s: DestinationSession) => Pick<FirehoseClient, "send">;
     } = {
       logs: (s) => new CloudWatchLogsClient({ region: s.region, credentials: s.credentials }),
       s3: (s) => new S3Client({ region: s.region, credentials: s.credentials }),
+      firehose: (s) => new FirehoseClient({ region: s.region, credentials: s.credentials }),
     },
   ) {}
 
   async validate(config: DeliveryConfig): Promise<CheckResult[]> {
-    const region = config.target_region ?? this.region;
+    const region = destinationRegion(config, this.region);
     let session: DestinationSession;
     try {
       session = await this.broker.destinationSession({
@@ -92,12 +101,13 @@ export class AwsDestinationValidator implements DestinationValidator {
       ok: true,
       detail: `assumed ${config.log_distribution_role_arn}`,
     };
-    return [
-      assumed,
+    const reached =
       config.type === "cloudwatch"
         ? await this.logGroup(config, session)
-        : await this.bucket(config, session),
-    ];
+        : config.type === "s3"
+          ? await this.bucket(config, session)
+          : await this.stream(config, session);
+    return [assumed, reached];
   }
 
   private async logGroup(
@@ -161,6 +171,36 @@ export class AwsDestinationValidator implements DestinationValidator {
               ? `The bucket ${config.bucket_name} must belong to account ${session.accountId}, and the role (and the bucket policy) must allow s3:PutObject on ${where} with bucket-owner-full-control.`
               : `S3 could not be written (${name}): the bucket ${config.bucket_name} must exist in account ${session.accountId} and the role must allow s3:PutObject on ${where}.`;
       return { check: "bucket-writable", ok: false, detail: short(error), hint };
+    }
+  }
+
+  private async stream(
+    config: Extract<DeliveryConfig, { type: "firehose" }>,
+    session: DestinationSession,
+  ): Promise<CheckResult> {
+    const name = config.delivery_stream_arn.slice(config.delivery_stream_arn.indexOf("/") + 1);
+    try {
+      const out = await this.clients
+        .firehose(session)
+        .send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: name }));
+      const status = out.DeliveryStreamDescription?.DeliveryStreamStatus ?? "UNKNOWN";
+      return {
+        check: "stream-reachable",
+        ok: status === "ACTIVE",
+        detail: `delivery stream ${name} is ${status} in ${session.region}`,
+        ...(status !== "ACTIVE" && { hint: `Deliveries wait until the stream is ACTIVE.` }),
+      };
+    } catch (error) {
+      const failed = errorName(error);
+      return {
+        check: "stream-reachable",
+        ok: false,
+        detail: short(error),
+        hint:
+          failed === "ResourceNotFoundException"
+            ? `The stream ${name} must exist in account ${session.accountId}, region ${session.region} (create it, or fix delivery_stream_arn).`
+            : `The role must allow firehose:PutRecordBatch and firehose:DescribeDeliveryStream on ${config.delivery_stream_arn} (\`logrelay onboard ${config.tenant_id} --firehose-stream ${config.delivery_stream_arn}\`).`,
+      };
     }
   }
 }

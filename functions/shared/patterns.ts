@@ -46,6 +46,10 @@ export const ACCOUNT_ID_PATTERN = /^\d{12}$/;
 export const ROLE_ARN_PATTERN =
   /^arn:aws(?:-cn|-us-gov)?:iam::(\d{12}):role\/(?:[\x21-\x7E]{1,510}\/)?[\w+=,.@-]{1,64}$/;
 
+/** A Firehose delivery stream ARN: region (1) and account (2) captured; names are 1-64 of [a-zA-Z0-9_.-]. */
+export const FIREHOSE_STREAM_ARN_PATTERN =
+  /^arn:aws(?:-cn|-us-gov)?:firehose:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):deliverystream\/[a-zA-Z0-9_.-]{1,64}$/;
+
 /** sts:ExternalId rules: 2-1224 chars of [\w+=,.@:/-]. */
 export const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
 

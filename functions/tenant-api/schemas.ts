@@ -2,7 +2,8 @@ import * as z from "zod";
 import { applicationsOfGroup, KNOWN_GROUP_NAMES } from "../shared/application-groups";
 import {
   CloudWatchConfigSchema,
-  kmsKeyInRoleAccount,
+  FirehoseConfigSchema,
+  refineConfig,
   S3ConfigSchema,
   TenantIdSchema,
 } from "../shared/delivery-config";
@@ -37,8 +38,9 @@ export const WritableConfigSchema = z
   .discriminatedUnion("type", [
     CloudWatchConfigSchema.omit(serverOwned).extend(apiFields).strict(),
     S3ConfigSchema.omit(serverOwned).extend(apiFields).strict(),
+    FirehoseConfigSchema.omit(serverOwned).extend(apiFields).strict(),
   ])
-  .superRefine(kmsKeyInRoleAccount);
+  .superRefine(refineConfig);
 export type WritableConfig = z.infer<typeof WritableConfigSchema>;
 
 export const VersionSchema = z

@@ -25,6 +25,7 @@ import type {
   CredentialBroker,
   DeliveryLedger,
   DestinationSession,
+  FirehoseApi,
   Notifier,
   ObjectSource,
   ObjectWriter,
@@ -201,6 +202,46 @@ export class FakeLogs {
 
   eventsIn(account: string, group: string): LogEvent[] {
     return [...(this.groups.get(`${account}:${group}`)?.values() ?? [])].flat();
+  }
+}
+
+/** One fake Firehose per account; records every accepted record; refusals are scripted per call. */
+export class FakeFirehose {
+  /** Accepted records by `<account>:<stream>`, as JSON lines. */
+  readonly streams = new Map<string, string[]>();
+  readonly calls: { account: string; stream: string; records: number }[] = [];
+  /** Errors to throw on the next calls, in order. */
+  readonly faults: Error[] = [];
+  /** Per call, the indexes of records to refuse (ServiceUnavailableException), in order. */
+  readonly refusals: number[][] = [];
+
+  factory = (session: DestinationSession): FirehoseApi => ({
+    putRecordBatch: async (stream, records) => {
+      this.calls.push({ account: session.accountId, stream, records: records.length });
+      const fault = this.faults.shift();
+      if (fault) throw fault;
+      if (records.length > 500 || records.reduce((n, r) => n + r.length, 0) > 4 * 1024 * 1024)
+        throw Object.assign(new Error("batch over PutRecordBatch's limits"), {
+          name: "InvalidArgumentException",
+        });
+      const refuse = new Set(this.refusals.shift() ?? []);
+      const key = `${session.accountId}:${stream}`;
+      if (!this.streams.has(key)) this.streams.set(key, []);
+      const failed: { index: number; code: string; message: string }[] = [];
+      records.forEach((r, index) => {
+        if (refuse.has(index))
+          failed.push({ index, code: "ServiceUnavailableException", message: "Slow down." });
+        else this.streams.get(key)!.push(Buffer.from(r).toString("utf8"));
+      });
+      return { failed };
+    },
+  });
+
+  recordsIn(account: string, stream: string): Record<string, unknown>[] {
+    return (this.streams.get(`${account}:${stream}`) ?? []).map((line) => {
+      expect(line.endsWith("\n")).toBe(true);
+      return JSON.parse(line) as Record<string, unknown>;
+    });
   }
 }
 
@@ -417,6 +458,7 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}) {
     registry: new FakeRegistry(configs),
     broker: new FakeBroker(),
     logs: new FakeLogs(),
+    firehose: new FakeFirehose(),
     writer: new FakeWriter(),
     ledger: new MemoryLedger(() => clock.now),
     telemetry: new MemoryTelemetry(),
@@ -433,6 +475,7 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}) {
       registry: new CachedRegistry(world.registry, 0),
       credentials: world.broker,
       cloudWatchLogs: world.logs.factory,
+      firehose: world.firehose.factory,
       objectWriter: world.writer,
       ledger: world.ledger,
       telemetry: world.telemetry,
@@ -490,6 +533,15 @@ export const s3Config = (tenant: string, account: string, extra: Record<string, 
   log_distribution_role_arn: `arn:aws:iam::${account}:role/LogDistribution`,
   external_id: `ext-${tenant}`,
   bucket_name: `${tenant}-archive`,
+  ...extra,
+});
+
+export const fhConfig = (tenant: string, account: string, extra: Record<string, unknown> = {}) => ({
+  tenant_id: tenant,
+  type: "firehose",
+  log_distribution_role_arn: `arn:aws:iam::${account}:role/LogDistribution`,
+  external_id: `ext-${tenant}`,
+  delivery_stream_arn: `arn:aws:firehose:us-east-1:${account}:deliverystream/${tenant}-stream`,
   ...extra,
 });
 

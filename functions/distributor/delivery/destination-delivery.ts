@@ -122,6 +122,7 @@ export class DestinationDelivery {
       status,
       ...(reason !== undefined && { reason }),
       ...resumedFrom(claim),
+      ...(attempt.shaping && { filtered: attempt.shaping.filtered, redactions: attempt.shaping.redactions }),
     });
     const dest = destinationRef(job);
     let failure = attempt.error;

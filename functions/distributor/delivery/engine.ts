@@ -1,4 +1,4 @@
-import type { DeliveryConfig } from "../../shared/delivery-config";
+import { type DeliveryConfig, destinationRegion } from "../../shared/delivery-config";
 import { accountOfRoleArn } from "../../shared/patterns";
 import { registryRefusal } from "../../shared/tenant-registry";
 import { type AdmissionDeps, admit } from "../admission/admission";
@@ -14,6 +14,7 @@ import type {
   CloudWatchLogsFactory,
   CredentialBroker,
   DeliveryLedger,
+  FirehoseFactory,
   ObjectSource,
   ObjectWriter,
   Telemetry,
@@ -61,6 +62,7 @@ export interface EngineDeps {
   readonly registry: CachedRegistry;
   readonly credentials: CredentialBroker;
   readonly cloudWatchLogs: CloudWatchLogsFactory;
+  readonly firehose: FirehoseFactory;
   readonly objectWriter: ObjectWriter;
   readonly ledger: DeliveryLedger;
   readonly telemetry: Telemetry;
@@ -111,6 +113,7 @@ export class DeliveryEngine {
     this.destinationDeps = {
       objects: deps.objects,
       cloudWatchLogs: deps.cloudWatchLogs,
+      firehose: deps.firehose,
       objectWriter: deps.objectWriter,
       telemetry: deps.telemetry,
       call,
@@ -199,7 +202,7 @@ export class DeliveryEngine {
       return version;
     };
     const planned = configs.valid.map((config): Planned => {
-      const region = config.target_region ?? this.settings.region;
+      const region = destinationRegion(config, this.settings.region);
       const destination = this.destinationOf(config, key, region);
       const none = { ...countsOf(), type: destination.type, target: destination.target };
       const skipped = skipReason(config, key.application, (unknownGroups) =>

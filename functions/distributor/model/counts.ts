@@ -10,6 +10,8 @@ export interface DeliveryCounts {
   readonly badLines: number;
   readonly bytes: number;
   readonly batches: number;
+  /** Events the config's filter kept back (never sent, never a failure). */
+  readonly eventsFiltered: number;
 }
 
 /** Every count's name, in the order the ledger stores them. */
@@ -20,6 +22,7 @@ export const COUNT_FIELDS = [
   "badLines",
   "bytes",
   "batches",
+  "eventsFiltered",
 ] as const satisfies readonly (keyof DeliveryCounts)[];
 
 /** The counts of `c` only (a checkpoint or a result carries more), or all zero. */
@@ -31,6 +34,7 @@ export function countsOf(c?: DeliveryCounts): DeliveryCounts {
     badLines: c?.badLines ?? 0,
     bytes: c?.bytes ?? 0,
     batches: c?.batches ?? 0,
+    eventsFiltered: c?.eventsFiltered ?? 0,
   };
 }
 
@@ -44,5 +48,6 @@ export function countsSince(now: DeliveryCounts, before: DeliveryCounts | undefi
     badLines: now.badLines - b.badLines,
     bytes: now.bytes - b.bytes,
     batches: now.batches - b.batches,
+    eventsFiltered: now.eventsFiltered - b.eventsFiltered,
   };
 }

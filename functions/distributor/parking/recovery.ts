@@ -1,4 +1,4 @@
-import type { DeliveryConfig, DeliveryType } from "../../shared/delivery-config";
+import { type DeliveryConfig, type DeliveryType, destinationRegion } from "../../shared/delivery-config";
 import type { DestinationValidator } from "../../shared/destination-checks";
 import type { CachedTenantConfigs } from "../admission/tenant-configs";
 import { targetOf } from "../delivery/destinations";
@@ -102,7 +102,7 @@ export class ParkedRecovery {
   /** The tenant's config that still names this destination, if any. */
   private async configFor(state: DestinationState): Promise<DeliveryConfig | undefined> {
     const { valid } = await this.configs.forTenant(state.tenantId);
-    return valid.find((c) => targetOf(c, c.target_region ?? this.region) === state.target);
+    return valid.find((c) => targetOf(c, destinationRegion(c, this.region)) === state.target);
   }
 
   private async probe(config: DeliveryConfig): Promise<{ ok: boolean; detail: string }> {

@@ -11,6 +11,8 @@ export interface LogEvent {
   /** Milliseconds since the epoch. */
   timestamp: number;
   message: string;
+  /** The staged record the event was read from, when the read keeps records (ReadOptions.records). */
+  record?: Record<string, unknown>;
 }
 
 export interface ReadStats {
@@ -31,6 +33,8 @@ export interface ReadOptions {
   readonly maxLineBytes?: number;
   /** What the object may inflate to. @default DEFAULT_OBJECT_LIMITS */
   readonly limits?: ObjectLimits;
+  /** Keep each event's record (filters on its fields, destinations that send records). @default false */
+  readonly records?: boolean;
 }
 
 export const MAX_BAD_SAMPLES = 5;
@@ -87,10 +91,16 @@ const TIME_FIELDS = [
 ] as const;
 
 /** Turns one decoded record into an event, or returns why it cannot be one. */
-export function recordToEvent(record: unknown, fallbackTimestampMs: number): LogEvent | string {
+export function recordToEvent(record: unknown, fallbackTimestampMs: number, keep = false): LogEvent | string {
   if (typeof record !== "object" || record === null || Array.isArray(record))
     return "record is not a JSON object";
   const r = record as Record<string, unknown>;
+  const event = readEvent(r, fallbackTimestampMs);
+  if (keep) event.record = r;
+  return event;
+}
+
+function readEvent(r: Record<string, unknown>, fallbackTimestampMs: number): LogEvent {
   // Vector's own shape first (a string message, an ISO timestamp): named loads, no field loop.
   const ms = vectorTimeMs(r);
   if (ms !== undefined) return { timestamp: ms, message: r.message as string };
@@ -147,7 +157,7 @@ export async function* readLogEvents(
   const addRecord = (record: unknown, lineNo: number) => {
     let event: LogEvent | string;
     try {
-      event = recordToEvent(record, options.fallbackTimestampMs);
+      event = recordToEvent(record, options.fallbackTimestampMs, options.records);
     } catch (error) {
       // A record nested too deep for JSON.stringify (the depth scan skips short lines).
       if (!(error instanceof RangeError)) throw error;
@@ -160,7 +170,8 @@ export async function* readLogEvents(
     }
   };
   const parseLine = (line: string, lineNo: number) => {
-    const known = shapes.read(line);
+    // A line read by its shape has no record: reads that keep records parse every line.
+    const known = options.records ? undefined : shapes.read(line);
     if (known !== undefined) {
       stats.lines++;
       stats.events++;
@@ -187,7 +198,7 @@ export async function* readLogEvents(
       for (const record of doc) addRecord(record, lineNo);
     } else {
       addRecord(doc, lineNo);
-      shapes.learn(line, doc);
+      if (!options.records) shapes.learn(line, doc);
     }
   };
   const lines = new LineCutter(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, parseLine, (lineNo, max) =>

@@ -6,8 +6,11 @@ import { DEFAULT_OBJECT_LIMITS, type ObjectLimits } from "./decompress";
 import { type EventChunk, type ReadStats, readLogEvents } from "./log-records";
 import { isParquetKey, readParquetEvents } from "./parquet-records";
 
-/** Opens a fresh read of one object version's events; each call starts at the first byte. */
-export type EventReader = (stats: ReadStats) => Promise<AsyncIterable<EventChunk>>;
+/**
+ * Opens a fresh read of one object version's events; each call starts at the first byte.
+ * `records`: keep each event's staged record (ReadOptions.records).
+ */
+export type EventReader = (stats: ReadStats, records?: boolean) => Promise<AsyncIterable<EventChunk>>;
 
 /**
  * The events of a staged object of any format, streamed: gzipped or plain NDJSON, or Parquet
@@ -23,17 +26,17 @@ export function objectEvents(
   call: <T>(operation: () => Promise<T>) => Promise<T>,
   limits: ObjectLimits = DEFAULT_OBJECT_LIMITS,
 ): EventReader {
-  return async (stats) => {
+  return async (stats, records = false) => {
     if (isParquetKey(ref.key)) {
       const object = await call(() => objects.ranges(ref.bucket, ref.key, pin));
       const fallbackTimestampMs = (object.lastModified ?? ref.eventTime).getTime();
       const ranges = { ...object, read: (start: number, end: number) => call(() => object.read(start, end)) };
-      return readParquetEvents(ranges, { fallbackTimestampMs }, stats);
+      return readParquetEvents(ranges, { fallbackTimestampMs, records }, stats);
     }
     const object = await call(() => objects.open(ref.bucket, ref.key, pin));
     const fallbackTimestampMs = (object.lastModified ?? ref.eventTime).getTime();
     const body = wholeBody(object.body, object.contentLength, `s3://${ref.bucket}/${ref.key}`);
-    return readLogEvents(body, { fallbackTimestampMs, limits }, stats);
+    return readLogEvents(body, { fallbackTimestampMs, limits, records }, stats);
   };
 }
 

@@ -119,7 +119,7 @@ export async function* readParquetEvents(
         const out: LogEvent[] = [];
         for (const [j, row] of rows.slice(i, i + CHUNK_ROWS).entries()) {
           stats.lines++;
-          const event = recordToEvent(jsonSafeRow(row), options.fallbackTimestampMs);
+          const event = recordToEvent(jsonSafeRow(row), options.fallbackTimestampMs, options.records);
           if (typeof event === "string") recordBadLine(stats, sliceStart + i + j + 1, event);
           else {
             stats.events++;

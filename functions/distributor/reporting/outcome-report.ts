@@ -21,6 +21,10 @@ export interface DestinationResult extends DeliveryCounts {
   readonly reason?: string;
   /** Counts already recorded by an earlier attempt (the checkpoint this one resumed from). */
   readonly resumedFrom?: DeliveryCounts;
+  /** Events the config's filter kept back in this attempt, by reason (`include`, `exclude.<n>`). */
+  readonly filtered?: Record<string, number>;
+  /** Redactions made in this attempt, by rule. */
+  readonly redactions?: Record<string, number>;
 }
 
 export interface ObjectResult {
@@ -148,6 +152,9 @@ export class OutcomeReport {
         bad_lines: d.badLines,
         bytes: d.bytes,
         batches: d.batches,
+        events_filtered: d.eventsFiltered,
+        ...(d.filtered && { filtered: d.filtered }),
+        ...(d.redactions && { redactions: d.redactions }),
         ...(d.resumedFrom && { resumed_after_batch: d.resumedFrom.batches }),
       })),
     });
@@ -166,7 +173,21 @@ export class OutcomeReport {
         ? [{ name: "DeliveryLatency", value: latencyMs, unit: "Milliseconds" as const }]
         : []),
     ]);
+    this.shapingMetrics(tenant, d);
     if (d.status === "failed_permanent") this.permanentFailure();
+  }
+
+  /** What the config's filter and redaction did, per reason and rule (only what happened). */
+  private shapingMetrics(tenant: string, d: DestinationResult): void {
+    const each = (counts: Record<string, number> | undefined, name: string, dimension: string) => {
+      for (const [key, value] of Object.entries(counts ?? {}))
+        if (value > 0)
+          this.telemetry.metrics({ tenant_id: tenant, destination: d.type, [dimension]: key }, [
+            { name, value, unit: "Count" },
+          ]);
+    };
+    each(d.filtered, "EventsFiltered", "reason");
+    each(d.redactions, "Redactions", "rule");
   }
 
   private permanentFailure(): void {

@@ -1,4 +1,4 @@
-import type { DeliveryConfig, DeliveryType } from "../../../shared/delivery-config";
+import { type DeliveryConfig, type DeliveryType, destinationName } from "../../../shared/delivery-config";
 import { accountOfRoleArn } from "../../../shared/patterns";
 import type { LogObjectKey } from "../../admission/object-key";
 import type { ObjectRef } from "../../intake/notification";
@@ -7,23 +7,25 @@ import type { ObjectIdentity } from "../../model/ledger";
 import type {
   CloudWatchLogsFactory,
   DestinationSession,
+  FirehoseFactory,
   ObjectSource,
   ObjectWriter,
   SessionRequest,
   Telemetry,
 } from "../../ports";
 import type { EventReader } from "../../reading/object-events";
+import type { ShapingCounts } from "../../shaping/shaper";
 import type { ClaimHandle } from "../claims";
 import type { Deadline } from "../retry";
 
 /**
  * Where a config's logs go, the name the ledger, the parking records and the reports use:
- * `cloudwatch:<region>:<account>:<log group>` or `s3://<bucket>/<prefix>`.
+ * `cloudwatch:<region>:<account>:<log group>`, `s3://<bucket>/<prefix>` or the stream's ARN.
  */
 export function targetOf(config: DeliveryConfig, region: string): string {
   return config.type === "cloudwatch"
     ? `cloudwatch:${region}:${accountOfRoleArn(config.log_distribution_role_arn)}:${config.log_group_name}`
-    : `s3://${config.bucket_name}/${config.bucket_prefix}`;
+    : destinationName(config);
 }
 
 /** The customer-role session a destination needs: the config's role, the tenant's tags, one policy. */
@@ -46,6 +48,7 @@ export function sessionRequestFor(
 export interface DestinationDeps {
   readonly objects: ObjectSource;
   readonly cloudWatchLogs: CloudWatchLogsFactory;
+  readonly firehose: FirehoseFactory;
   readonly objectWriter: ObjectWriter;
   readonly telemetry: Telemetry;
   /** Runs one AWS call with the engine's retry policy, by time until `deadline`. */
@@ -76,13 +79,15 @@ export interface DeliveryRun {
  */
 export interface Attempt {
   readonly counts: DeliveryCounts;
+  /** What the config's filter and redaction did past the checkpoint, when it has rules. */
+  readonly shaping?: ShapingCounts;
   readonly error?: unknown;
 }
 
 /** A place a tenant's logs go: where (target), with which session, and how. */
 export interface Destination {
   readonly type: DeliveryType;
-  /** `cloudwatch:<region>:<account>:<log group>` or `s3://<bucket>/<prefix>`. */
+  /** `cloudwatch:<region>:<account>:<log group>`, `s3://<bucket>/<prefix>` or the stream's ARN. */
   readonly target: string;
   /** The customer-role session it needs, narrowed by a session policy to this destination. */
   readonly sessionRequest: SessionRequest;

@@ -3,6 +3,7 @@ import type { LogObjectKey } from "../../admission/object-key";
 import type { PutLogEventsLimits } from "./cloudwatch/batching";
 import { CloudWatchDestination } from "./cloudwatch/cloudwatch";
 import type { Destination, DestinationDeps } from "./destination";
+import { FirehoseDestination } from "./firehose";
 import { S3CopyDestination } from "./s3-copy";
 
 export type { Attempt, DeliveryRun, Destination, DestinationDeps } from "./destination";
@@ -16,7 +17,12 @@ export function destinationFor(
   limits: PutLogEventsLimits,
   deps: DestinationDeps,
 ): Destination {
-  return config.type === "cloudwatch"
-    ? new CloudWatchDestination(config, key, region, limits, deps)
-    : new S3CopyDestination(config, key, region, deps);
+  switch (config.type) {
+    case "cloudwatch":
+      return new CloudWatchDestination(config, key, region, limits, deps);
+    case "s3":
+      return new S3CopyDestination(config, key, region, deps);
+    case "firehose":
+      return new FirehoseDestination(config, key, region, deps);
+  }
 }

@@ -33,7 +33,7 @@ const session: DestinationSession = {
   cacheKey: "k",
 };
 
-function validator(options: { assume?: Error; s3?: Error; logs?: Error }) {
+function validator(options: { assume?: Error; s3?: Error; logs?: Error; firehose?: Error; status?: string }) {
   const broker: CredentialBroker = {
     destinationSession: async () => {
       if (options.assume) throw options.assume;
@@ -49,6 +49,13 @@ function validator(options: { assume?: Error; s3?: Error; logs?: Error }) {
   return new AwsDestinationValidator(broker, "us-east-1", CENTRAL, {
     s3: () => failing(options.s3) as never,
     logs: () => failing(options.logs) as never,
+    firehose: () =>
+      ({
+        send: async () => {
+          if (options.firehose) throw options.firehose;
+          return { DeliveryStreamDescription: { DeliveryStreamStatus: options.status ?? "ACTIVE" } };
+        },
+      }) as never,
   });
 }
 

@@ -123,6 +123,7 @@ describe("parked deliveries", () => {
         registry: new CachedRegistry(w.registry, 0),
         credentials: w.broker,
         cloudWatchLogs: w.logs.factory,
+        firehose: w.firehose.factory,
         objectWriter: w.writer,
         ledger: new NoLedger(),
         telemetry: w.telemetry,

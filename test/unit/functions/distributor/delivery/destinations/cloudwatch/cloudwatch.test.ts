@@ -152,6 +152,7 @@ describe("CloudWatchDestination", () => {
         eventsSplit: 0,
         badLines: 0,
         bytes: 100,
+        eventsFiltered: 0,
       },
     });
 

@@ -1,5 +1,5 @@
-import { CheckpointTally } from "../../../../../../../functions/distributor/delivery/destinations/cloudwatch/checkpoint-tally";
-import type { Checkpoint } from "../../../../../../../functions/distributor/model/ledger";
+import { CheckpointTally } from "../../../../../../functions/distributor/delivery/destinations/checkpoint-tally";
+import type { Checkpoint } from "../../../../../../functions/distributor/model/ledger";
 
 const fresh: Checkpoint = {
   eventsDelivered: 0,
@@ -8,6 +8,7 @@ const fresh: Checkpoint = {
   badLines: 0,
   bytes: 0,
   batches: 0,
+  eventsFiltered: 0,
   position: 0,
   windowNowMs: 1_000,
   batching: "cw-1",
@@ -22,7 +23,7 @@ describe("CheckpointTally", () => {
     const stats = { badLines: 0 };
     const tally = new CheckpointTally(fresh, stats);
     for (let i = 0; i < 3; i++) expect(tally.skipUnit()).toBe(false);
-    tally.rejectedByWindow();
+    tally.rejected();
     stats.badLines = 2;
     const cut = tally.cut();
     const cp = tally.checkpointAfter(batch(3, 90), 1, cut);
@@ -51,17 +52,17 @@ describe("CheckpointTally", () => {
     };
     const tally = new CheckpointTally(from, { badLines: 0 });
     // Before the checkpoint: a rejected event and a split event, both already in `from`.
-    tally.rejectedByWindow();
+    tally.rejected();
     for (let i = 0; i < 5; i++) {
       if (i === 2) tally.split();
       expect(tally.skipUnit()).toBe(true);
     }
     // At the checkpoint's position exactly: still counted in `from` (the cut came after them).
-    tally.rejectedByWindow();
+    tally.rejected();
     expect(tally.counts().eventsRejected).toBe(1);
     // Past it: counted.
     expect(tally.skipUnit()).toBe(false);
-    tally.rejectedByWindow();
+    tally.rejected();
     tally.split();
     expect(tally.counts()).toMatchObject({ eventsRejected: 2, eventsSplit: 2, eventsDelivered: 5 });
     const cp = tally.checkpointAfter(batch(1, 30), 0, tally.cut());
@@ -73,7 +74,7 @@ describe("CheckpointTally", () => {
     const tally = new CheckpointTally(fresh, { badLines: 0 });
     tally.skipUnit();
     const cut = tally.cut();
-    tally.rejectedByWindow(); // read after the cut, while the batch was on the wire
+    tally.rejected(); // read after the cut, while the batch was on the wire
     const cp = tally.checkpointAfter(batch(1), 0, cut);
     tally.acknowledge(cp, 0);
     expect(cp.eventsRejected).toBe(0);

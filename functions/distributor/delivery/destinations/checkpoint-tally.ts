@@ -1,13 +1,20 @@
-import type { DeliveryCounts } from "../../../model/counts";
-import type { Checkpoint } from "../../../model/ledger";
-import type { ReadStats } from "../../../reading/log-records";
-import type { LogBatch } from "./batching";
+import type { DeliveryCounts } from "../../model/counts";
+import type { Checkpoint } from "../../model/ledger";
+import type { ReadStats } from "../../reading/log-records";
+import { newShapingCounts, type ShapingCounts } from "../../shaping/shaper";
+
+/** What a batch carries as far as counting goes: its units and their bytes. */
+export interface CountedBatch {
+  readonly events: readonly unknown[];
+  readonly bytes: number;
+}
 
 /** What the reader had counted when a batch was cut: a checkpoint covers only what comes before its position. */
 export interface ReaderCounts {
   readonly rejected: number;
   readonly split: number;
   readonly badLines: number;
+  readonly filtered: number;
 }
 
 /**
@@ -21,6 +28,11 @@ export class CheckpointTally {
   private seen = 0;
   private rejectedRead = 0;
   private splitRead = 0;
+  private filteredRead = 0;
+  /** Filtered by reason and redactions by rule, past the checkpoint. */
+  readonly shaping: ShapingCounts = newShapingCounts();
+  /** Where redactions of events the checkpoint covers are counted: nowhere that is reported. */
+  private readonly uncounted: ShapingCounts = newShapingCounts();
   /** Events CloudWatch refused (rejectedLogEventsInfo) in acknowledged batches. */
   private refused = 0;
   private last: Checkpoint;
@@ -48,9 +60,21 @@ export class CheckpointTally {
     return this.seen > this.from.position || this.from.position === 0;
   }
 
-  /** An event outside CloudWatch's accept window: not sent, counted as rejected. */
-  rejectedByWindow(): void {
+  /** An event the destination cannot take (outside CloudWatch's accept window, too large): not sent, counted as rejected. */
+  rejected(): void {
     if (this.counting()) this.rejectedRead++;
+  }
+
+  /** An event the config's filter keeps back, and why (`include`, `exclude.<n>`). */
+  filtered(reason: string): void {
+    if (!this.counting()) return;
+    this.filteredRead++;
+    this.shaping.filtered[reason] = (this.shaping.filtered[reason] ?? 0) + 1;
+  }
+
+  /** Where the next unit's redactions are counted: reported only past the checkpoint. */
+  redactions(): ShapingCounts["redactions"] {
+    return this.seen >= this.from.position ? this.shaping.redactions : this.uncounted.redactions;
   }
 
   /** An event over the size limit, sent in pieces. */
@@ -60,11 +84,16 @@ export class CheckpointTally {
 
   /** The reader's counts now, for the batch being cut. */
   cut(): ReaderCounts {
-    return { rejected: this.rejectedRead, split: this.splitRead, badLines: this.stats.badLines };
+    return {
+      rejected: this.rejectedRead,
+      split: this.splitRead,
+      badLines: this.stats.badLines,
+      filtered: this.filteredRead,
+    };
   }
 
   /** The checkpoint once `batch` (cut with `cut`) is acknowledged with `refused` events refused. */
-  checkpointAfter(batch: LogBatch, refused: number, cut: ReaderCounts): Checkpoint {
+  checkpointAfter(batch: CountedBatch, refused: number, cut: ReaderCounts): Checkpoint {
     const acked = this.last;
     return {
       eventsDelivered: acked.eventsDelivered + batch.events.length - refused,
@@ -73,6 +102,7 @@ export class CheckpointTally {
       badLines: cut.badLines,
       bytes: acked.bytes + batch.bytes,
       batches: acked.batches + 1,
+      eventsFiltered: this.from.eventsFiltered + cut.filtered,
       position: acked.position + batch.events.length,
       windowNowMs: this.from.windowNowMs,
       batching: this.from.batching,
@@ -94,6 +124,7 @@ export class CheckpointTally {
       badLines: this.stats.badLines,
       bytes: this.last.bytes,
       batches: this.last.batches,
+      eventsFiltered: this.from.eventsFiltered + this.filteredRead,
     };
   }
 }

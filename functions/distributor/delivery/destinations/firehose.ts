@@ -1,0 +1,149 @@
+import type { FirehoseConfig } from "../../../shared/delivery-config";
+import type { LogObjectKey } from "../../admission/object-key";
+import { DeadlineReachedError } from "../../errors";
+import type { SessionRequest } from "../../ports";
+import type { EventChunk } from "../../reading/log-records";
+import { Shaper } from "../../shaping/shaper";
+import { backoffDelay } from "../retry";
+import { BatchedDestination, type UnitBatcher, type Units } from "./batched";
+import type { CheckpointTally } from "./checkpoint-tally";
+import { type DeliveryRun, type DestinationDeps, sessionRequestFor, targetOf } from "./destination";
+
+/**
+ * PutRecordBatch limits (Amazon Data Firehose API reference): at most 500 records and 4 MiB per
+ * call, each record at most 1,000 KiB.
+ */
+export const PUT_RECORD_BATCH_LIMITS = {
+  maxRecords: 500,
+  maxBatchBytes: 4 * 1024 * 1024,
+  maxRecordBytes: 1_024_000,
+};
+
+/** Version of the rules that cut an object into records and batches (see BATCHING_VERSION). */
+export const FIREHOSE_BATCHING_VERSION = "fh-1";
+
+export interface RecordBatch {
+  readonly events: Uint8Array[];
+  readonly bytes: number;
+}
+
+/** Session policy of the customer-role hop: PutRecordBatch on this one stream. */
+export function firehoseSessionPolicy(streamArn: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: "firehose:PutRecordBatch", Resource: streamArn }],
+  });
+}
+
+/** Packs records greedily in reading order into calls that keep PutRecordBatch's limits. */
+export class RecordBatcher implements UnitBatcher<Uint8Array, RecordBatch> {
+  private records: Uint8Array[] = [];
+  private bytes = 0;
+
+  add(record: Uint8Array, size: number): RecordBatch | undefined {
+    let closed: RecordBatch | undefined;
+    if (
+      this.records.length === PUT_RECORD_BATCH_LIMITS.maxRecords ||
+      this.bytes + size > PUT_RECORD_BATCH_LIMITS.maxBatchBytes
+    )
+      closed = this.flush();
+    this.records.push(record);
+    this.bytes += size;
+    return closed;
+  }
+
+  flush(): RecordBatch | undefined {
+    if (this.records.length === 0) return undefined;
+    const batch = { events: this.records, bytes: this.bytes };
+    this.records = [];
+    this.bytes = 0;
+    return batch;
+  }
+}
+
+/**
+ * Delivers an object's events into a Firehose stream in the customer's account, one record per
+ * event: the staged record after the config's filter and redaction, as one JSON line. A record
+ * over 1,000 KiB is not sent and counts as rejected. Records Firehose refuses one by one
+ * (FailedPutCount) are sent again, alone, until accepted or the deadline: the batch's checkpoint
+ * is written only once all of it is in.
+ */
+export class FirehoseDestination extends BatchedDestination<Uint8Array, RecordBatch> {
+  readonly type = "firehose" as const;
+  readonly target: string;
+  readonly sessionRequest: SessionRequest;
+  protected readonly batchingVersion = FIREHOSE_BATCHING_VERSION;
+  private readonly streamName: string;
+
+  constructor(config: FirehoseConfig, key: LogObjectKey, region: string, deps: DestinationDeps) {
+    super(key, deps, Shaper.of(config), true);
+    this.streamName = config.delivery_stream_arn.slice(config.delivery_stream_arn.indexOf("/") + 1);
+    this.target = targetOf(config, region);
+    this.sessionRequest = sessionRequestFor(
+      config,
+      key,
+      region,
+      firehoseSessionPolicy(config.delivery_stream_arn),
+    );
+  }
+
+  protected newBatcher(): RecordBatcher {
+    return new RecordBatcher();
+  }
+
+  /** The event's record, redacted, as one JSON line; none when it is too large (or too deep) to send. */
+  protected unitsOf(
+    chunk: EventChunk,
+    index: number,
+    _window: number,
+    tally: CheckpointTally,
+    out: Units<Uint8Array>,
+  ) {
+    const event = chunk[index]!;
+    const record = event.record ?? {
+      timestamp: new Date(event.timestamp).toISOString(),
+      message: event.message,
+    };
+    this.shaper?.redactRecord(record, tally.redactions());
+    let line: Buffer;
+    try {
+      line = Buffer.from(`${JSON.stringify(record)}\n`, "utf8");
+    } catch {
+      // Nested deeper than JSON.stringify's stack (a short line can be): it cannot be a record.
+      tally.rejected();
+      return;
+    }
+    if (line.length > PUT_RECORD_BATCH_LIMITS.maxRecordBytes) {
+      tally.rejected();
+      return;
+    }
+    out.units[0] = line;
+    out.sizes[0] = line.length;
+    out.count = 1;
+  }
+
+  protected async sendBatch(run: DeliveryRun, batch: RecordBatch): Promise<number> {
+    const firehose = this.deps.firehose(run.session);
+    let pending: readonly Uint8Array[] = batch.events;
+    for (let retry = 1; ; retry++) {
+      const { failed } = await this.deps.call(
+        () => firehose.putRecordBatch(this.streamName, pending),
+        run.deadline,
+      );
+      if (failed.length === 0) return 0;
+      const delay = backoffDelay(retry, { maxAttempts: 1, baseDelayMs: 100, maxDelayMs: 5_000 });
+      if (run.deadline.remainingMs() - delay < this.deps.reserveMs)
+        throw new DeadlineReachedError(
+          `time budget reached with ${failed.length} of a batch's ${batch.events.length} records refused by Firehose (${failed[0]!.code}: ${failed[0]!.message}); the next attempt sends that batch again`,
+        );
+      this.deps.telemetry.log("warn", "Firehose refused records of a batch; sending them again", {
+        tenant_id: this.key.tenantId,
+        target: this.target,
+        refused: failed.length,
+        code: failed[0]!.code,
+      });
+      pending = failed.map((f) => pending[f.index]!);
+      await this.deps.sleep(delay);
+    }
+  }
+}
