@@ -210,6 +210,51 @@ export function estimate(
   return { lines, totals };
 }
 
+/** What the customer pays in its own account for what logrelay delivers, per destination type. */
+export interface DestinationCost {
+  readonly type: "cloudwatch" | "s3" | "firehose";
+  /** USD per month for the whole volume, were every tenant to use this destination type. */
+  readonly usd: number;
+  readonly basis: string;
+}
+
+/**
+ * The customer's side of each destination type for the volume (billed in the customers' accounts,
+ * not the platform's): CloudWatch Logs ingestion and a month of storage; S3 PUTs (one object per
+ * staged object, or per part of a rewritten one) and a month of gzipped storage; Firehose Direct
+ * PUT ingestion, each event one record billed in 5 KB steps (what the stream then delivers to
+ * Splunk, Datadog or an HTTP endpoint is the customer's own).
+ */
+export function destinationCosts(i: CostInputs, table: PriceTable): DestinationCost[] {
+  const p = (name: string) => table.prices[name]!.usd;
+  const gbMonth = i.gbPerDay * DAYS;
+  const objects = (gbMonth * 1024) / i.objectMb;
+  const events = (gbMonth * 1024 ** 3) / i.avgEventBytes;
+  const stepsGb = (events * Math.ceil(i.avgEventBytes / 5120) * 5120) / 1024 ** 3;
+  return [
+    {
+      type: "cloudwatch",
+      usd: roundCents(
+        gbMonth * p("cloudwatch_logs_ingest_gb") +
+          gbMonth * GZIP_RATIO * p("cloudwatch_logs_storage_gb_month"),
+      ),
+      basis: "ingestion, and a month of storage",
+    },
+    {
+      type: "s3",
+      usd: roundCents(
+        (objects * p("s3_put_per_1000")) / 1000 + gbMonth * GZIP_RATIO * p("s3_storage_gb_month"),
+      ),
+      basis: "one PUT per object, and a month of gzipped storage",
+    },
+    {
+      type: "firehose",
+      usd: roundCents(stepsGb * p("firehose_ingest_gb")),
+      basis: `ingestion: ${Math.round(events).toLocaleString("en-US")} records a month, each billed in 5 KB steps`,
+    },
+  ];
+}
+
 /** USD rounded to cents: every figure `logrelay cost` prints. */
 export const roundCents = (usd: number) => Math.round(usd * 100) / 100;
 

@@ -14,7 +14,16 @@ import {
   outputOption,
   structured,
 } from "../context";
-import { estimate, loadPrices, MODES, meteredTenantCount, roundCents, tenantShares } from "../cost";
+import {
+  type CostInputs,
+  destinationCosts,
+  estimate,
+  loadPrices,
+  MODES,
+  meteredTenantCount,
+  roundCents,
+  tenantShares,
+} from "../cost";
 import { CliError, type CliIo, table } from "../io";
 import { metricTotal, tenantMetricValues } from "../status";
 
@@ -115,33 +124,32 @@ export function registerCost(program: Command, io: CliIo): void {
               max: 455,
               says: "1-455 days",
             });
-      const { lines, totals } = estimate(
-        {
-          gbPerDay: numberOption(o.gbPerDay, "--gb-per-day", { min: 0.001, max: 1_000_000, integer: false }),
-          tenants,
-          destinationsPerTenant: numberOption(o.destinationsPerTenant, "--destinations-per-tenant", {
-            min: 1,
-            max: 2,
-          }),
-          avgEventBytes: numberOption(o.avgEventBytes, "--avg-event-bytes", {
-            min: 1,
-            max: 1_048_576,
-            integer: false,
-          }),
-          objectMb: 10,
-          stagingDays: env.staging.expire_after_days ?? 30,
-          retentionDays: env.customer_log_retention_days,
-          metricsPerDestination: 5,
-          meteredTenants,
-          clusters: !env.heartbeat.enabled
-            ? 0
-            : o.clusters === undefined
-              ? env.clusters.length
-              : numberOption(o.clusters, "--clusters", { min: 0, max: 100_000 }),
-          heartbeatIntervalSeconds: env.heartbeat.interval_seconds,
-        },
-        prices,
-      );
+      const inputs: CostInputs = {
+        gbPerDay: numberOption(o.gbPerDay, "--gb-per-day", { min: 0.001, max: 1_000_000, integer: false }),
+        tenants,
+        destinationsPerTenant: numberOption(o.destinationsPerTenant, "--destinations-per-tenant", {
+          min: 1,
+          max: 2,
+        }),
+        avgEventBytes: numberOption(o.avgEventBytes, "--avg-event-bytes", {
+          min: 1,
+          max: 1_048_576,
+          integer: false,
+        }),
+        objectMb: 10,
+        stagingDays: env.staging.expire_after_days ?? 30,
+        retentionDays: env.customer_log_retention_days,
+        metricsPerDestination: 5,
+        meteredTenants,
+        clusters: !env.heartbeat.enabled
+          ? 0
+          : o.clusters === undefined
+            ? env.clusters.length
+            : numberOption(o.clusters, "--clusters", { min: 0, max: 100_000 }),
+        heartbeatIntervalSeconds: env.heartbeat.interval_seconds,
+      };
+      const { lines, totals } = estimate(inputs, prices);
+      const customerSide = destinationCosts(inputs, prices);
       const shares =
         days === undefined
           ? undefined
@@ -161,6 +169,7 @@ export function registerCost(program: Command, io: CliIo): void {
             lines,
             totals,
             perTenant,
+            customerSide,
             ...(shares && { sharesFromMetricsDays: days, shares }),
           }),
         );
@@ -187,6 +196,10 @@ export function registerCost(program: Command, io: CliIo): void {
             )}`
           : `\nno BytesDelivered metrics in the last ${days} day(s): shares are the equal split above\n`;
       }
+      text += `\nthe customers' side, billed in their accounts (USD/month for this volume):\n${table(
+        ["DESTINATION", "USD/MONTH", "FOR"],
+        customerSide.map((c) => [c.type, usd(c.usd), c.basis]),
+      )}`;
       io.stdout.write(
         `${text}prices: ${region} list prices as of ${prices.as_of} (cli/prices/${region}.json)\n`,
       );

@@ -248,10 +248,13 @@ export class FakeFirehose {
 export class FakeWriter implements ObjectWriter {
   readonly puts: { session: DestinationSession; request: PutObjectRequest; body: Buffer }[] = [];
   readonly faults: Error[] = [];
+  /** Decides a fault by the put's number (from 1), after `faults` is empty. */
+  fail?: (put: number) => Error | undefined;
+  private calls = 0;
   putObject = async (session: DestinationSession, request: PutObjectRequest) => {
     const chunks: Buffer[] = [];
     for await (const c of request.body) chunks.push(Buffer.from(c));
-    const fault = this.faults.shift();
+    const fault = this.faults.shift() ?? this.fail?.(++this.calls);
     if (fault) throw fault;
     this.puts.push({ session, request, body: Buffer.concat(chunks) });
   };

@@ -1,4 +1,11 @@
-import { estimate, heartbeatCost, loadPrices, meteredTenantCount, tenantShares } from "../../../cli/cost";
+import {
+  destinationCosts,
+  estimate,
+  heartbeatCost,
+  loadPrices,
+  meteredTenantCount,
+  tenantShares,
+} from "../../../cli/cost";
 import { runCaptured } from "../../harness/cli";
 
 const inputs = {
@@ -36,6 +43,21 @@ describe("logrelay cost", () => {
     expect(line("Firehose Parquet conversion")).toEqual({ firehose_parquet: 18.36 });
     expect(totals.firehose_parquet - totals.firehose_json).toBeCloseTo(18.36, 2);
     expect(totals.direct_to_s3).toBeLessThan(totals.firehose_json);
+  });
+
+  it("prices each destination type on the customer's side: a Firehose record is billed in 5 KB steps", () => {
+    const costs = Object.fromEntries(destinationCosts(inputs, prices).map((c) => [c.type, c.usd]));
+    // 1,020 GB a month: $0.50 per GB ingested and a month of 12.6% of it stored at $0.03.
+    expect(costs.cloudwatch).toBeCloseTo(510 + 1020 * 0.126 * 0.03, 1);
+    // 2,852,126,720 events of 400 bytes, each billed as 5 KB at $0.029 per GB.
+    const events = (34 * 30 * 1024 ** 3) / 400;
+    expect(costs.firehose).toBeCloseTo((events * 5120 * 0.029) / 1024 ** 3, 1);
+    expect(costs.s3).toBeCloseTo((104_448 * 0.005) / 1000 + 1020 * 0.126 * 0.023, 1);
+    // Larger events fill the 5 KB steps: the same bytes cost far less.
+    const big = Object.fromEntries(
+      destinationCosts({ ...inputs, avgEventBytes: 5120 }, prices).map((c) => [c.type, c.usd]),
+    );
+    expect(big.firehose).toBeCloseTo(1020 * 0.029, 1);
   });
 
   it("telemetry: per-tenant metrics for the metered tenants only; Contributor Insights at a flat fee", () => {
@@ -108,6 +130,9 @@ describe("logrelay cost", () => {
       'logrelay: --tenant-metrics "most" must be none, top:N or all\n',
     ]);
     expect(out).toMatch(/^TOTAL\s+\$/m);
+    expect(out).toMatch(
+      /^firehose\s+\$\d+\.\d\d\s+ingestion: [\d,]+ records a month, each billed in 5 KB steps$/m,
+    );
     expect(out).toMatch(/prices: us-east-1 list prices as of \d{4}-\d{2}-\d{2}/);
     const missing = await runCaptured(["cost", "--environment", "nope", "--gb-per-day", "1"], {});
     expect([missing.code, missing.err]).toEqual([

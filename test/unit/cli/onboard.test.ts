@@ -57,6 +57,42 @@ describe("logrelay onboard", () => {
     );
   });
 
+  it("--firehose-stream: a firehose config, the stream in the customer's entry and the role's template", async () => {
+    const out = mkdtempSync(join(tmpdir(), "onboard-"));
+    const stream = "arn:aws:firehose:us-east-1:111122223333:deliverystream/acme-splunk";
+
+    const result = await onboard(out, "--firehose-stream", stream);
+
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/logrelay tenants validate acme firehose/);
+    expect(JSON.parse(readFileSync(join(out, "acme-firehose.json"), "utf8"))).toMatchObject({
+      type: "firehose",
+      delivery_stream_arn: stream,
+      external_id: entry(out).external_id,
+    });
+    expect(entry(out).firehose_streams).toEqual([stream]);
+    const template = JSON.parse(readFileSync(join(out, "acme-logrelay-role.template.json"), "utf8"));
+    const statements = template.Resources.LogDistributionRole.Properties.Policies[0].PolicyDocument.Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: ["firehose:PutRecordBatch", "firehose:DescribeDeliveryStream"],
+        Resource: [stream],
+      }),
+    );
+  });
+
+  it.each([
+    ["arn:aws:firehose:us-east-1:111122223333:stream/acme", /is not a Firehose stream ARN/],
+    [
+      "arn:aws:firehose:us-east-1:999999999999:deliverystream/acme",
+      /is in account 999999999999, not --account 111122223333/,
+    ],
+  ])("--firehose-stream %s is refused with a usage error", async (stream, message) => {
+    const out = mkdtempSync(join(tmpdir(), "onboard-"));
+    const result = await onboard(out, "--firehose-stream", stream);
+    expect([result.code, result.err]).toEqual([2, expect.stringMatching(message)]);
+  });
+
   it("says what to do with a broken entry file instead of failing on it", async () => {
     const out = mkdtempSync(join(tmpdir(), "onboard-"));
     writeFileSync(join(out, "acme-customer-stack.json"), "{not json");

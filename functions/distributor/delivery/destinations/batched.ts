@@ -71,8 +71,11 @@ export abstract class BatchedDestination<U, B extends CountedBatch> implements D
     out: Units<U>,
   ): void;
 
-  /** Sends one batch; returns how many of its units the service refused (counted as rejected). */
-  protected abstract sendBatch(run: DeliveryRun, batch: B): Promise<number>;
+  /**
+   * Sends one batch, the object's `ordinal`th (from 1, the same on every attempt); returns how many
+   * of its units the service refused (counted as rejected).
+   */
+  protected abstract sendBatch(run: DeliveryRun, batch: B, ordinal: number): Promise<number>;
 
   async deliver(run: DeliveryRun): Promise<Attempt> {
     let from = this.startingPoint(run);
@@ -225,7 +228,8 @@ export abstract class BatchedDestination<U, B extends CountedBatch> implements D
         `time budget reached after ${batches} batches (${eventsDelivered} events); the next attempt resumes there`,
       );
     }
-    const refused = await this.sendBatch(run, batch);
+    // Batches are sent one after the other: this one follows the last acknowledged.
+    const refused = await this.sendBatch(run, batch, tally.acked.batches + 1);
     const checkpoint = tally.checkpointAfter(batch, refused, cut);
     if (!last) await run.claim.save(checkpoint);
     tally.acknowledge(checkpoint, refused);

@@ -96,4 +96,32 @@ describe("validate: each failure with a hint for its cause, not raw error text",
     expect(denied!.hint).toMatch(/The role refuses/);
     expect(down!.hint).toMatch(/could not be reached \(ServiceUnavailableException\): check target_region/);
   });
+
+  it("stream-reachable describes the stream with the customer's role: active, missing, or refused", async () => {
+    const fhConfig: DeliveryConfig = {
+      tenant_id: "acme",
+      type: "firehose",
+      enabled: true,
+      desired_logs: [],
+      groups: [],
+      log_distribution_role_arn: "arn:aws:iam::111111111111:role/logrelay/r",
+      external_id: "ext-acme-1",
+      delivery_stream_arn: "arn:aws:firehose:eu-west-1:111111111111:deliverystream/acme-splunk",
+    };
+    const [, active] = await validator({}).validate(fhConfig);
+    const [, creating] = await validator({ status: "CREATING" }).validate(fhConfig);
+    const [, missing] = await validator({ firehose: named("ResourceNotFoundException") }).validate(fhConfig);
+    const [, denied] = await validator({ firehose: named("AccessDeniedException") }).validate(fhConfig);
+
+    expect(active).toEqual({
+      check: "stream-reachable",
+      ok: true,
+      detail: "delivery stream acme-splunk is ACTIVE in us-east-1",
+    });
+    expect(creating).toMatchObject({ ok: false, hint: "Deliveries wait until the stream is ACTIVE." });
+    expect(missing!.hint).toMatch(/^The stream acme-splunk must exist in account 111111111111/);
+    expect(denied!.hint).toMatch(
+      /must allow firehose:PutRecordBatch and firehose:DescribeDeliveryStream on .*logrelay onboard acme --firehose-stream/,
+    );
+  });
 });

@@ -80,4 +80,21 @@ describe("CheckpointTally", () => {
     expect(cp.eventsRejected).toBe(0);
     expect(tally.counts().eventsRejected).toBe(1);
   });
+
+  it("filtered events and redactions count only past the checkpoint; the checkpoint carries the filtered total", () => {
+    const from: Checkpoint = { ...fresh, eventsDelivered: 2, eventsFiltered: 1, batches: 1, position: 2 };
+    const tally = new CheckpointTally(from, { badLines: 0 });
+    tally.filtered("exclude.0"); // before the checkpoint: in `from` already
+    tally.redactions().email = 1; // a unit the checkpoint covers: not reported
+    tally.skipUnit();
+    tally.skipUnit();
+    tally.filtered("include"); // at the checkpoint's position: the cut came after it
+    tally.redactions().email = 5; // the next unit is past the checkpoint: reported
+    expect(tally.skipUnit()).toBe(false);
+    tally.filtered("exclude.0");
+    expect(tally.shaping).toEqual({ filtered: { "exclude.0": 1 }, redactions: { email: 5 } });
+    expect(tally.counts().eventsFiltered).toBe(2);
+    const cp = tally.checkpointAfter(batch(1), 0, tally.cut());
+    expect(cp.eventsFiltered).toBe(2);
+  });
 });

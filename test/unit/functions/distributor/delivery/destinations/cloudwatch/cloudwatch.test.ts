@@ -1,5 +1,7 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import { rejectedCount } from "../../../../../../../functions/distributor/delivery/destinations/cloudwatch/cloudwatch";
+import { Deadline } from "../../../../../../../functions/distributor/delivery/retry";
+import { countsOf } from "../../../../../../../functions/distributor/model/counts";
 import { s3Event } from "../../../../../../harness/factories";
 import {
   BUCKET,
@@ -161,6 +163,124 @@ describe("CloudWatchDestination", () => {
     expect(result.objects[0]!.destinations[0]).toMatchObject({ status: "delivered", eventsDelivered: 10 });
     expect(messages(w)).toHaveLength(10);
     expect(w.telemetry.lines.some((l) => l.message.startsWith("checkpoint_version_mismatch"))).toBe(true);
+  });
+});
+
+describe("CloudWatchDestination with a config's filter and redaction", () => {
+  const rules = {
+    filter: {
+      include: [{ field: "kubernetes.pod_namespace", regex: "^payments-" }],
+      exclude: [
+        { field: "message", regex: "GET /healthz" },
+        { field: "message.level", in: ["debug"] },
+      ],
+    },
+    redact: ["email", "aws_access_key", { name: "ticket", regex: "TCK-[0-9]{6}", replace_with: "[TICKET]" }],
+  };
+  const record = (message: string, namespace = "payments-prod") =>
+    JSON.stringify({
+      message,
+      timestamp: new Date(NOW - 1000).toISOString(),
+      kubernetes: { pod_namespace: namespace },
+    });
+
+  it("sends only what the filter lets through, masked, and counts both by reason and rule", async () => {
+    const w = fakeWorld();
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111", rules)]);
+    const lines = [
+      record("GET /healthz 200"),
+      record('{"level":"debug","msg":"cache miss"}'),
+      record("order by jane@example.com, key AKIAIOSFODNN7EXAMPLE, TCK-123456"),
+      record("another namespace jane@example.com", "search-prod"),
+      record('{"level":"info","msg":"paid"}'),
+    ];
+    w.objects.objects.set(`${BUCKET}/${KEY}`, gzipSync(lines.join("\n")));
+
+    const result = await w.engine.processMessage(notificationOf());
+
+    expect(result.objects[0]!.destinations[0]).toMatchObject({
+      status: "delivered",
+      eventsDelivered: 2,
+      eventsFiltered: 3,
+      filtered: { include: 1, "exclude.0": 1, "exclude.1": 1 },
+      redactions: { email: 1, aws_access_key: 1, ticket: 1 },
+    });
+    expect(w.logs.eventsIn("111111111111", "/logs/acme").map((e) => e.message)).toEqual([
+      "order by [REDACTED:email], key [REDACTED:aws_access_key], [TICKET]",
+      '{"level":"info","msg":"paid"}',
+    ]);
+  });
+
+  it("resumes under the same rules without counting again", async () => {
+    const w = fakeWorld();
+    w.configs.items.set("acme", [
+      cwConfig("acme", "111111111111", { filter: { exclude: [{ field: "message", regex: "^skip" }] } }),
+    ]);
+    // 30,000 events of 100 bytes, every third one filtered: two batches.
+    const lines = Array.from({ length: 30_000 }, (_, i) =>
+      record(`${i % 3 === 0 ? "skip" : "keep"} ${i} ${"z".repeat(90)}`),
+    );
+    w.objects.objects.set(`${BUCKET}/${KEY}`, gzipSync(lines.join("\n")));
+    // The first put goes; then CloudWatch throttles until the first attempt's time is up.
+    let failing = true;
+    let puts = 0;
+    w.logs.onPut = () => {
+      if (failing && ++puts > 1)
+        w.logs.faults.push(
+          Object.assign(new Error("Rate exceeded"), {
+            name: "ThrottlingException",
+            $metadata: { httpStatusCode: 400 },
+          }),
+        );
+    };
+    const first = await w.engine.processMessage(
+      notificationOf(),
+      {},
+      Deadline.after(60_000, () => w.clock.now),
+    );
+    failing = false;
+    const second = await w.engine.processMessage(notificationOf());
+
+    expect(first.status).toBe("failed_transient");
+    const d = second.objects[0]!.destinations[0]!;
+    expect(d).toMatchObject({ status: "delivered", eventsDelivered: 20_000, eventsFiltered: 10_000 });
+    expect(d.resumedFrom?.batches).toBe(1);
+    // The second attempt counts only what it read past the checkpoint.
+    expect(d.filtered!["exclude.0"]).toBeLessThan(10_000);
+    expect(d.filtered!["exclude.0"]! + d.resumedFrom!.eventsFiltered).toBe(10_000);
+    const sent = w.logs.eventsIn("111111111111", "/logs/acme").map((e) => e.message);
+    expect(new Set(sent).size).toBe(20_000);
+  });
+});
+
+describe("a checkpoint written under other rules", () => {
+  it("is not trusted when the config's rules changed: delivery starts again from the first event", async () => {
+    const w = fakeWorld();
+    w.objects.objects.set(`${BUCKET}/${KEY}`, ndjson(10));
+    w.configs.items.set("acme", [cwConfig("acme", "111111111111", { redact: ["email"] })]);
+    const id = `${BUCKET}/${KEY}#e:v1|cloudwatch:us-east-1:111111111111:/logs/acme`;
+    w.ledger.entries.set(id, {
+      state: "in_progress",
+      owner: "before-the-rules",
+      leaseUntil: 0,
+      checkpoint: {
+        ...countsOf(),
+        batching: "cw-1",
+        batches: 1,
+        position: 5,
+        windowNowMs: NOW,
+        eventsDelivered: 5,
+      },
+    });
+
+    const result = await w.engine.processMessage(JSON.stringify(s3Event(BUCKET, KEY, { eTag: "v1" })));
+
+    expect(result.objects[0]!.destinations[0]).toMatchObject({ status: "delivered", eventsDelivered: 10 });
+    const mismatch = w.telemetry.lines.find((l) => l.message.startsWith("checkpoint_version_mismatch"));
+    expect(mismatch?.fields).toMatchObject({
+      checkpoint_batching: "cw-1",
+      batching: expect.stringMatching(/^cw-1\+[0-9a-f]{12}$/),
+    });
   });
 });
 
