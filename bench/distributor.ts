@@ -106,8 +106,16 @@ async function generate(path: string, targetMb: number): Promise<void> {
               items: Array.from({ length: 20 }, (_, k) => ({ sku: `SKU-${k}`, qty: k })),
             })
           : `java.lang.IllegalStateException: boom\n${"\tat com.example.Service.method(Service.java:42)\n".repeat(40)}`;
+    // About 2% health checks, and about 5% of lines with a customer's e-mail and address (what
+    // filters and redaction find).
+    const who =
+      rand() < 0.05 ? ` customer=user${i % 997}@example.com from 10.${i % 250}.${i % 200}.${i % 100}` : "";
+    const message =
+      rand() < 0.02
+        ? `${new Date(start + i * 10).toISOString()} INFO GET /healthz 200 ${i % 9}ms`
+        : `${new Date(start + i * 10).toISOString()} ${levels[i % levels.length]} [req-${i}] payment processed:${who} ${detail}`;
     const event = {
-      message: `${new Date(start + i * 10).toISOString()} ${levels[i % levels.length]} [req-${i}] payment processed: ${detail}`,
+      message,
       timestamp: new Date(start + i * 10).toISOString(),
       tenant_id: "bench-tenant",
       cluster_id: "cluster-1",
@@ -227,7 +235,18 @@ async function floor(path: string) {
   return { events, bytes };
 }
 
-async function engine(path: string, putLatencyMs = 0) {
+/** The rules `--redact a,b` and `--exclude field=regex` (repeatable) give the bench's config. */
+function shapingRules(argv: readonly string[]): Record<string, unknown> {
+  const redact = argv.includes("--redact") ? argv[argv.indexOf("--redact") + 1]!.split(",") : undefined;
+  const exclude = argv.flatMap((a, i) => {
+    if (a !== "--exclude") return [];
+    const [field, ...regex] = argv[i + 1]!.split("=");
+    return [{ field: field!, regex: regex.join("=") }];
+  });
+  return { ...(redact && { redact }), ...(exclude.length > 0 && { filter: { exclude } }) };
+}
+
+async function engine(path: string, putLatencyMs = 0, rules: Record<string, unknown> = {}) {
   let batches = 0;
   let events = 0;
   let batchBytes = 0;
@@ -265,6 +284,7 @@ async function engine(path: string, putLatencyMs = 0) {
               log_distribution_role_arn: "arn:aws:iam::111111111111:role/LogDistribution",
               external_id: "ext-bench",
               log_group_name: "/bench",
+              ...rules,
             },
           ],
         },
@@ -296,6 +316,8 @@ async function engine(path: string, putLatencyMs = 0) {
   const d = result.destinations[0]!;
   return {
     events,
+    filtered: d.eventsFiltered,
+    redactions: Object.values(d.redactions ?? {}).reduce((a, b) => a + b, 0),
     batches,
     batchBytes,
     rejected: d.eventsRejected,
@@ -310,7 +332,11 @@ async function phase(which: string, path: string) {
   const { sinkSeconds, ...result } =
     which === "floor"
       ? { ...(await floor(path)), sinkSeconds: 0 }
-      : await engine(path, which === "engine-wire" ? Number(arg("put-latency-ms") ?? 30) : 0);
+      : await engine(
+          path,
+          which === "engine-wire" ? Number(arg("put-latency-ms") ?? 30) : 0,
+          which === "engine-shaped" ? shapingRules(process.argv) : {},
+        );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9 - sinkSeconds;
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(`${JSON.stringify({ ...result, seconds, peakRssMb })}\n`);
@@ -331,6 +357,8 @@ interface PhaseResult {
   readonly batchBytes: number;
   readonly split: number;
   readonly rejected: number;
+  readonly filtered: number;
+  readonly redactions: number;
 }
 
 /**
@@ -404,7 +432,7 @@ async function mainBench() {
   const format = arg("format") ?? "ndjson";
   if (format !== "ndjson" && format !== "parquet")
     throw new Error(`--format must be ndjson or parquet, got ${format}`);
-  const generated = join(__dirname, "..", "build", "bench", `events-${mb}mb.ndjson.gz`);
+  const generated = join(__dirname, "..", "build", "bench", `events-${mb}mb-v2.ndjson.gz`);
   let path = given ? resolve(given) : generated;
   if (!given && !existsSync(generated)) {
     console.log(`generating ${generated} (${mb} MB uncompressed)...`);
@@ -423,11 +451,16 @@ async function mainBench() {
   // run against one path run did not.
   const pairs = Number(arg("pairs") ?? 3);
   const python = seedsPython(path);
-  const runs: { fl: PhaseResult; en: PhaseResult; seeds?: number }[] = [];
+  // With --redact or --exclude, the path with those rules runs in the same rounds.
+  const shapingArgs = process.argv
+    .slice(2)
+    .flatMap((a, i, all) => (a === "--redact" || a === "--exclude" ? [a, all[i + 1]!] : []));
+  const runs: { fl: PhaseResult; en: PhaseResult; seeds?: number; shaped?: PhaseResult }[] = [];
   for (let i = 0; i < pairs; i++) {
     const fl = runPhase("floor", path);
     const en = runPhase("engine", path);
-    runs.push({ fl, en, ...(python && { seeds: seedsRun(path) }) });
+    const shaped = shapingArgs.length > 0 ? runPhase("engine-shaped", path, shapingArgs) : undefined;
+    runs.push({ fl, en, ...(python && { seeds: seedsRun(path) }), ...(shaped && { shaped }) });
   }
   const ratios = runs.map((r) => r.fl.seconds / r.en.seconds);
   const middle = runs[ratios.indexOf(median(ratios))]!;
@@ -476,6 +509,24 @@ async function mainBench() {
     console.log(
       `seeds' processor (bench/seeds_processor.py, Python ${python}): ${seedsMbPerS.toFixed(1)} MB/s (median of ${pairs}); ` +
         `seeds/path ratios ${seedsRatios.map((r) => r.toFixed(2)).join(", ")}, median ${median(seedsRatios).toFixed(2)}`,
+    );
+  }
+  if (shapingArgs.length > 0) {
+    const shapedRatios = runs.map((r) => r.en.seconds / r.shaped!.seconds);
+    const shaped = runs[shapedRatios.indexOf(median(shapedRatios))]!.shaped!;
+    Object.assign(summary, {
+      shaping: shapingArgs.join(" "),
+      shaped_mb_per_s: Number((rawMb / shaped.seconds).toFixed(1)),
+      shaped_ratio_to_plain: Number(median(shapedRatios).toFixed(3)),
+      shaped_ratio_to_plain_pairs: shapedRatios.map((r) => Number(r.toFixed(3))),
+      shaped_peak_rss_mb: Math.round(Math.max(...runs.map((r) => r.shaped!.peakRssMb))),
+      shaped_events_delivered: shaped.events,
+      shaped_events_filtered: shaped.filtered,
+      shaped_redactions: shaped.redactions,
+    });
+    console.log(
+      `path with ${shapingArgs.join(" ")}: ${(rawMb / shaped.seconds).toFixed(1)} MB/s, ${shaped.events} events delivered, ${shaped.filtered} filtered, ${shaped.redactions} redactions; ` +
+        `shaped/plain throughput ${shapedRatios.map((r) => r.toFixed(2)).join(", ")}, median ${median(shapedRatios).toFixed(2)}; peak RSS ${Math.round(shaped.peakRssMb)} MB`,
     );
   }
   // PutLogEvents with a time on the wire: the next batch is read while one is in flight, so the

@@ -31,23 +31,27 @@ export function luhnValid(digits: string): boolean {
 
 /**
  * A built-in rule: `pattern` finds candidates (bounded quantifiers only, so V8 runs it in linear
- * time); `accept`, when given, confirms one and returns the text at its end to keep unmasked.
- * A string without `hint` cannot hold a match and is not searched.
+ * time); `accept`, when given, confirms one (it may look at the characters around it, which is
+ * cheaper than a lookbehind tried at every position) and returns the text at its end to keep
+ * unmasked. A string `hint` rejects cannot hold a match and is not searched.
  */
 function builtin(
   name: BuiltinRedaction,
   pattern: RegExp,
-  options: { readonly hint?: string; readonly accept?: (match: string) => string | undefined } = {},
+  options: {
+    readonly hint?: (text: string) => boolean;
+    readonly accept?: (match: string, text: string, offset: number) => string | undefined;
+  } = {},
 ): RedactionRule {
   const replacement = `[REDACTED:${name}]`;
   const { hint, accept } = options;
   return {
     name,
     apply(text, counts) {
-      if (hint !== undefined && !text.includes(hint)) return text;
+      if (hint !== undefined && !hint(text)) return text;
       let n = 0;
-      const out = text.replace(pattern, (match) => {
-        const keep = accept ? accept(match) : "";
+      const out = text.replace(pattern, (match: string, offset: number, whole: string) => {
+        const keep = accept ? accept(match, whole, offset) : "";
         if (keep === undefined) return match;
         n++;
         return replacement + keep;
@@ -58,8 +62,22 @@ function builtin(
   };
 }
 
+/** Whether the character before `offset` is one of `chars` (false at the start). */
+const preceded = (text: string, offset: number, chars: RegExp) => offset > 0 && chars.test(text[offset - 1]!);
+const DIGIT_OR_DOT = /[\d.]/;
+
 /** Prefixes of the card networks' numbers (Visa, Mastercard, Amex, Diners, Discover, JCB). */
 const CARD_PREFIX = /^(?:4|5[1-5]|2[2-7]|3[47]|3[0689]|35|6(?:011|5|4[4-9]))/;
+
+/**
+ * Whether `text` holds `char` at least `n` times: an IPv4 address has three dots, an IPv6 address
+ * without "::" six colons (an ISO time has one dot and two colons).
+ */
+function countAtLeast(text: string, char: string, n: number): boolean {
+  let seen = 0;
+  for (let i = text.indexOf(char); i >= 0; i = text.indexOf(char, i + 1)) if (++seen >= n) return true;
+  return false;
+}
 
 const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
 
@@ -67,16 +85,17 @@ const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
 const BUILTINS: Record<BuiltinRedaction, RedactionRule> = {
   // local@domain.tld: the usual address characters, a dotted domain, a 2-24 letter TLD.
   email: builtin("email", /[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}\b/g, {
-    hint: "@",
+    hint: (text) => text.includes("@"),
   }),
   // Four decimal octets 0-255, not inside a longer run of digits and dots (a version string).
-  ipv4: builtin("ipv4", new RegExp(`(?<![\\d.])${OCTET}(?:\\.${OCTET}){3}(?!\\d|\\.\\d)`, "g"), {
-    hint: ".",
+  ipv4: builtin("ipv4", new RegExp(`${OCTET}(?:\\.${OCTET}){3}(?!\\d|\\.\\d)`, "g"), {
+    hint: (text) => countAtLeast(text, ".", 3),
+    accept: (_match, text, offset) => (preceded(text, offset, DIGIT_OR_DOT) ? undefined : ""),
   }),
   // Hex groups and colons (an embedded IPv4 allowed) standing alone, confirmed by node's parser;
-  // a trailing dot (end of a sentence) stays.
+  // a trailing dot (end of a sentence) stays. Only text with "::" or six hex groups can hold one.
   ipv6: builtin("ipv6", /(?<![\w:.])[0-9A-Fa-f:][0-9A-Fa-f:.]{1,44}(?![\w:])/g, {
-    hint: ":",
+    hint: (text) => text.includes("::") || countAtLeast(text, ":", 6),
     accept: (match) => {
       const address = match.replace(/\.+$/, "");
       if (address.split(":").length < 3 || !/[0-9A-Fa-f]/.test(address) || !isIPv6(address)) return undefined;

@@ -65,6 +65,25 @@ function messageObject(message: string): unknown {
   }
 }
 
+/** Whether `rule` matches `event`; `parsed` caches the message's JSON across the rules of one event. */
+function matches(
+  rule: CompiledRule,
+  event: LogEvent,
+  parsed: { done: boolean; value: unknown } | undefined,
+): boolean {
+  let value: string | undefined;
+  if (!rule.inMessage) value = scalar(walk(event.record, rule.path));
+  else if (rule.path.length === 0) value = event.message;
+  else {
+    if (parsed && !parsed.done) {
+      parsed.value = messageObject(event.message);
+      parsed.done = true;
+    }
+    value = scalar(walk(parsed?.value, rule.path));
+  }
+  return value !== undefined && rule.matches(value);
+}
+
 /**
  * A config's filter and redaction, compiled once per delivery: which events go, and what is masked
  * in what goes. Filters read the staged record and the message; redaction masks the message (for
@@ -105,20 +124,20 @@ export class Shaper {
 
   /** Why `event` does not go (`include`, `exclude.<n>`), or undefined when it goes. */
   verdict(event: LogEvent): string | undefined {
-    let parsed: { value: unknown } | undefined;
-    const value = (rule: CompiledRule): string | undefined => {
-      if (!rule.inMessage) return scalar(walk(event.record, rule.path));
-      if (rule.path.length === 0) return event.message;
-      parsed ??= { value: this.readsMessageObject ? messageObject(event.message) : undefined };
-      return scalar(walk(parsed.value, rule.path));
-    };
-    const matches = (rule: CompiledRule) => {
-      const v = value(rule);
-      return v !== undefined && rule.matches(v);
-    };
-    if (this.include.length > 0 && !this.include.some(matches)) return "include";
-    const excluded = this.exclude.findIndex(matches);
-    return excluded < 0 ? undefined : `exclude.${excluded}`;
+    // The message read as JSON once per event, and only when a rule asks for one of its keys.
+    const parsed = this.readsMessageObject ? { done: false, value: undefined as unknown } : undefined;
+    if (this.include.length > 0) {
+      let included = false;
+      for (const rule of this.include)
+        if (matches(rule, event, parsed)) {
+          included = true;
+          break;
+        }
+      if (!included) return "include";
+    }
+    for (let i = 0; i < this.exclude.length; i++)
+      if (matches(this.exclude[i]!, event, parsed)) return `exclude.${i}`;
+    return undefined;
   }
 
   redactMessage(message: string, counts: RedactionCounts): string {
