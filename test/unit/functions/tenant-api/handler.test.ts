@@ -217,6 +217,41 @@ describe("tenant registry: write-time refusal, admin routes, no ExternalId in li
     );
   });
 
+  it("validates filter and redact like every field, and takes a firehose config in the tenant's account", async () => {
+    const { call } = setup();
+    const bad = await call("POST", "/tenants/acme/delivery-configs", {
+      ...config,
+      filter: { exclude: [{ field: "message", regex: "(a)\\1" }], exlude: [] },
+      redact: ["email", "phone", { name: "ticket", regex: "(?=TCK)" }],
+    });
+    expect(bad.status).toBe(400);
+    expect(Object.keys(bad.body.error.fields).sort()).toEqual([
+      "exlude",
+      "filter.exclude.0.regex",
+      "redact.1",
+      "redact.2.regex",
+    ]);
+    expect(bad.body.error.fields["filter.exclude.0.regex"][0]).toMatch(/^not an RE2 expression/);
+
+    const firehose = {
+      type: "firehose",
+      log_distribution_role_arn: config.log_distribution_role_arn,
+      external_id: config.external_id,
+      delivery_stream_arn: "arn:aws:firehose:eu-west-1:111111111111:deliverystream/acme-splunk",
+      redact: ["credit_card"],
+    };
+    expect((await call("POST", "/tenants/acme/delivery-configs", firehose)).status).toBe(201);
+    const elsewhere = await call("POST", "/tenants/acme/delivery-configs", {
+      ...firehose,
+      delivery_stream_arn: "arn:aws:firehose:eu-west-1:999999999999:deliverystream/x",
+    });
+    expect(elsewhere.body.error.fields).toEqual({
+      delivery_stream_arn: [
+        "delivery_stream_arn must be a stream in the account of log_distribution_role_arn",
+      ],
+    });
+  });
+
   it("lists configs without the ExternalId; a single GET still returns it", async () => {
     const { call } = setup();
     await call("POST", "/tenants/acme/delivery-configs", config);
