@@ -25,6 +25,42 @@ export interface UnitBatcher<U, B extends CountedBatch> {
   flush(): B | undefined;
 }
 
+/** Units and their bytes, in reading order. */
+export interface UnitBatch<U> {
+  readonly events: U[];
+  readonly bytes: number;
+}
+
+/**
+ * Packs units greedily in reading order: a batch closes when the next unit would pass `maxUnits`
+ * or `maxBytes` (a unit larger than `maxBytes` is a batch of its own).
+ */
+export class GreedyBatcher<U> implements UnitBatcher<U, UnitBatch<U>> {
+  private units: U[] = [];
+  private bytes = 0;
+
+  constructor(
+    private readonly maxUnits: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  add(unit: U, size: number): UnitBatch<U> | undefined {
+    const full = this.units.length === this.maxUnits || this.bytes + size > this.maxBytes;
+    const closed = full ? this.flush() : undefined;
+    this.units.push(unit);
+    this.bytes += size;
+    return closed;
+  }
+
+  flush(): UnitBatch<U> | undefined {
+    if (this.units.length === 0) return undefined;
+    const batch = { events: this.units, bytes: this.bytes };
+    this.units = [];
+    this.bytes = 0;
+    return batch;
+  }
+}
+
 /** The units one event becomes, written into reused arrays (most events are one unit). */
 export interface Units<U> {
   readonly units: U[];
@@ -250,4 +286,29 @@ export abstract class BatchedDestination<U, B extends CountedBatch> implements D
 function asReadFailure(error: unknown): unknown {
   if (error instanceof InterruptedReadError || classify(error) === "permanent") return error;
   return new InterruptedReadError(`reading the object failed: ${describeError(error)}`, { cause: error });
+}
+
+/**
+ * Event `chunk[index]` as the destinations that receive records take it: its staged record (or,
+ * without one, its time and message), redacted by `shaper`, as one JSON line. Undefined, and
+ * counted as rejected, when it is nested too deep to serialize (a short line can be).
+ */
+export function recordLine(
+  chunk: EventChunk,
+  index: number,
+  shaper: Shaper | undefined,
+  tally: CheckpointTally,
+): Buffer | undefined {
+  const event = chunk[index]!;
+  const record = event.record ?? {
+    timestamp: new Date(event.timestamp).toISOString(),
+    message: event.message,
+  };
+  shaper?.redactRecord(record, tally.redactions());
+  try {
+    return Buffer.from(`${JSON.stringify(record)}\n`, "utf8");
+  } catch {
+    tally.rejected();
+    return undefined;
+  }
 }

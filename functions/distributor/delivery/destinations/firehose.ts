@@ -5,7 +5,7 @@ import type { SessionRequest } from "../../ports";
 import type { EventChunk } from "../../reading/log-records";
 import { Shaper } from "../../shaping/shaper";
 import { backoffDelay } from "../retry";
-import { BatchedDestination, type UnitBatcher, type Units } from "./batched";
+import { BatchedDestination, GreedyBatcher, recordLine, type UnitBatch, type Units } from "./batched";
 import type { CheckpointTally } from "./checkpoint-tally";
 import { type DeliveryRun, type DestinationDeps, sessionRequestFor, targetOf } from "./destination";
 
@@ -22,10 +22,7 @@ export const PUT_RECORD_BATCH_LIMITS = {
 /** Version of the rules that cut an object into records and batches (see BATCHING_VERSION). */
 export const FIREHOSE_BATCHING_VERSION = "fh-1";
 
-export interface RecordBatch {
-  readonly events: Uint8Array[];
-  readonly bytes: number;
-}
+export type RecordBatch = UnitBatch<Uint8Array>;
 
 /** Session policy of the customer-role hop: PutRecordBatch on this one stream. */
 export function firehoseSessionPolicy(streamArn: string): string {
@@ -36,30 +33,8 @@ export function firehoseSessionPolicy(streamArn: string): string {
 }
 
 /** Packs records greedily in reading order into calls that keep PutRecordBatch's limits. */
-export class RecordBatcher implements UnitBatcher<Uint8Array, RecordBatch> {
-  private records: Uint8Array[] = [];
-  private bytes = 0;
-
-  add(record: Uint8Array, size: number): RecordBatch | undefined {
-    let closed: RecordBatch | undefined;
-    if (
-      this.records.length === PUT_RECORD_BATCH_LIMITS.maxRecords ||
-      this.bytes + size > PUT_RECORD_BATCH_LIMITS.maxBatchBytes
-    )
-      closed = this.flush();
-    this.records.push(record);
-    this.bytes += size;
-    return closed;
-  }
-
-  flush(): RecordBatch | undefined {
-    if (this.records.length === 0) return undefined;
-    const batch = { events: this.records, bytes: this.bytes };
-    this.records = [];
-    this.bytes = 0;
-    return batch;
-  }
-}
+export const recordBatcher = () =>
+  new GreedyBatcher<Uint8Array>(PUT_RECORD_BATCH_LIMITS.maxRecords, PUT_RECORD_BATCH_LIMITS.maxBatchBytes);
 
 /**
  * Delivers an object's events into a Firehose stream in the customer's account, one record per
@@ -87,8 +62,8 @@ export class FirehoseDestination extends BatchedDestination<Uint8Array, RecordBa
     );
   }
 
-  protected newBatcher(): RecordBatcher {
-    return new RecordBatcher();
+  protected newBatcher(): GreedyBatcher<Uint8Array> {
+    return recordBatcher();
   }
 
   /** The event's record, redacted, as one JSON line; none when it is too large (or too deep) to send. */
@@ -98,21 +73,9 @@ export class FirehoseDestination extends BatchedDestination<Uint8Array, RecordBa
     _window: number,
     tally: CheckpointTally,
     out: Units<Uint8Array>,
-  ) {
-    const event = chunk[index]!;
-    const record = event.record ?? {
-      timestamp: new Date(event.timestamp).toISOString(),
-      message: event.message,
-    };
-    this.shaper?.redactRecord(record, tally.redactions());
-    let line: Buffer;
-    try {
-      line = Buffer.from(`${JSON.stringify(record)}\n`, "utf8");
-    } catch {
-      // Nested deeper than JSON.stringify's stack (a short line can be): it cannot be a record.
-      tally.rejected();
-      return;
-    }
+  ): void {
+    const line = recordLine(chunk, index, this.shaper, tally);
+    if (line === undefined) return;
     if (line.length > PUT_RECORD_BATCH_LIMITS.maxRecordBytes) {
       tally.rejected();
       return;

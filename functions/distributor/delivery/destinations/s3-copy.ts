@@ -39,6 +39,48 @@ export function s3SessionPolicy(bucket: string, keyPrefix: string, region: strin
   });
 }
 
+/** Where and how an S3 config's objects are written: the same for a copy and a rewrite. */
+export interface S3Placement {
+  readonly target: string;
+  /** The copy's key (a rewrite names its parts after it). */
+  readonly key: string;
+  /** The account the bucket must belong to: the role's. */
+  readonly owner: string;
+  readonly sessionRequest: SessionRequest;
+}
+
+export function s3Placement(config: S3Config, key: LogObjectKey, region: string): S3Placement {
+  return {
+    target: targetOf(config, region),
+    key: customerObjectKey(config.bucket_prefix, key),
+    owner: accountOfRoleArn(config.log_distribution_role_arn),
+    sessionRequest: sessionRequestFor(
+      config,
+      key,
+      region,
+      s3SessionPolicy(config.bucket_name, `${config.bucket_prefix}${key.tenantId}/`, region),
+    ),
+  };
+}
+
+/** The metadata of every object logrelay writes into a customer's bucket: where it came from, when. */
+export function deliveryMetadata(
+  ref: DeliveryRun["ref"],
+  key: LogObjectKey,
+  now: number,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    "logrelay-source-bucket": ref.bucket,
+    "logrelay-source-key": ref.key,
+    ...(ref.versionId && { "logrelay-source-version": ref.versionId }),
+    "logrelay-tenant-id": key.tenantId,
+    "logrelay-cluster-id": key.clusterId,
+    ...extra,
+    "logrelay-delivered-at": new Date(now).toISOString(),
+  };
+}
+
 /**
  * Copies the staged object into the tenant's bucket with the customer's session. A copy is
  * idempotent (same object version, same key, same bytes), so a retried or repeated copy replaces
@@ -48,8 +90,7 @@ export class S3CopyDestination implements Destination {
   readonly type = "s3" as const;
   readonly target: string;
   readonly sessionRequest: SessionRequest;
-  private readonly destinationKey: string;
-  private readonly owner: string;
+  private readonly placement: S3Placement;
 
   constructor(
     private readonly config: S3Config,
@@ -57,15 +98,9 @@ export class S3CopyDestination implements Destination {
     region: string,
     private readonly deps: DestinationDeps,
   ) {
-    this.target = targetOf(config, region);
-    this.destinationKey = customerObjectKey(config.bucket_prefix, key);
-    this.owner = accountOfRoleArn(config.log_distribution_role_arn);
-    this.sessionRequest = sessionRequestFor(
-      config,
-      key,
-      region,
-      s3SessionPolicy(config.bucket_name, `${config.bucket_prefix}${key.tenantId}/`, region),
-    );
+    this.placement = s3Placement(config, key, region);
+    this.target = this.placement.target;
+    this.sessionRequest = this.placement.sessionRequest;
   }
 
   async deliver(run: DeliveryRun): Promise<Attempt> {
@@ -77,19 +112,12 @@ export class S3CopyDestination implements Destination {
         const object = await this.deps.objects.open(ref.bucket, ref.key, run.pin);
         await this.deps.objectWriter.putObject(run.session, {
           bucket: this.config.bucket_name,
-          key: this.destinationKey,
+          key: this.placement.key,
           body: object.body,
           ...(object.contentLength !== undefined && { contentLength: object.contentLength }),
           ...(object.contentType !== undefined && { contentType: object.contentType }),
-          expectedBucketOwner: this.owner,
-          metadata: {
-            "logrelay-source-bucket": ref.bucket,
-            "logrelay-source-key": ref.key,
-            ...(ref.versionId && { "logrelay-source-version": ref.versionId }),
-            "logrelay-tenant-id": this.key.tenantId,
-            "logrelay-cluster-id": this.key.clusterId,
-            "logrelay-delivered-at": new Date(this.deps.now()).toISOString(),
-          },
+          expectedBucketOwner: this.placement.owner,
+          metadata: deliveryMetadata(ref, this.key, this.deps.now()),
         });
         return object.contentLength ?? ref.size ?? 0;
       }, run.deadline);

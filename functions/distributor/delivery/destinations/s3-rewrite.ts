@@ -1,16 +1,15 @@
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import type { S3Config } from "../../../shared/delivery-config";
-import { accountOfRoleArn } from "../../../shared/patterns";
 import type { LogObjectKey } from "../../admission/object-key";
 import type { SessionRequest } from "../../ports";
 import type { EventChunk } from "../../reading/log-records";
 import { isParquetKey } from "../../reading/parquet-records";
 import { Shaper } from "../../shaping/shaper";
-import { BatchedDestination, type UnitBatcher, type Units } from "./batched";
+import { BatchedDestination, GreedyBatcher, recordLine, type UnitBatch, type Units } from "./batched";
 import type { CheckpointTally } from "./checkpoint-tally";
-import { type DeliveryRun, type DestinationDeps, sessionRequestFor, targetOf } from "./destination";
-import { customerObjectKey, s3SessionPolicy } from "./s3-copy";
+import type { DeliveryRun, DestinationDeps } from "./destination";
+import { deliveryMetadata, type S3Placement, s3Placement } from "./s3-copy";
 
 /** Uncompressed bytes of one written part: an object larger than this is written in parts. */
 export const PART_BYTES = 32 * 1024 * 1024;
@@ -18,33 +17,11 @@ export const PART_BYTES = 32 * 1024 * 1024;
 /** Version of the rules that cut an object into lines and parts (see BATCHING_VERSION). */
 export const S3_REWRITE_VERSION = "s3-1";
 
-export interface Part {
-  readonly events: Buffer[];
-  readonly bytes: number;
-}
+export type Part = UnitBatch<Buffer>;
 
 /** Packs lines into parts of at most PART_BYTES (a longer line is a part of its own). */
-export class PartBatcher implements UnitBatcher<Buffer, Part> {
-  private lines: Buffer[] = [];
-  private bytes = 0;
-
-  constructor(private readonly maxBytes = PART_BYTES) {}
-
-  add(line: Buffer, size: number): Part | undefined {
-    const closed = this.lines.length > 0 && this.bytes + size > this.maxBytes ? this.flush() : undefined;
-    this.lines.push(line);
-    this.bytes += size;
-    return closed;
-  }
-
-  flush(): Part | undefined {
-    if (this.lines.length === 0) return undefined;
-    const part = { events: this.lines, bytes: this.bytes };
-    this.lines = [];
-    this.bytes = 0;
-    return part;
-  }
-}
+export const partBatcher = (maxBytes = PART_BYTES) =>
+  new GreedyBatcher<Buffer>(Number.POSITIVE_INFINITY, maxBytes);
 
 /**
  * Where part `n` (from 1) of a rewritten object lands: the copy's key for the first part of a
@@ -75,8 +52,7 @@ export class S3RewriteDestination extends BatchedDestination<Buffer, Part> {
   readonly target: string;
   readonly sessionRequest: SessionRequest;
   protected readonly batchingVersion = S3_REWRITE_VERSION;
-  private readonly copyKey: string;
-  private readonly owner: string;
+  private readonly placement: S3Placement;
 
   constructor(
     private readonly config: S3Config,
@@ -85,19 +61,13 @@ export class S3RewriteDestination extends BatchedDestination<Buffer, Part> {
     deps: DestinationDeps,
   ) {
     super(key, deps, Shaper.of(config), true);
-    this.target = targetOf(config, region);
-    this.copyKey = customerObjectKey(config.bucket_prefix, key);
-    this.owner = accountOfRoleArn(config.log_distribution_role_arn);
-    this.sessionRequest = sessionRequestFor(
-      config,
-      key,
-      region,
-      s3SessionPolicy(config.bucket_name, `${config.bucket_prefix}${key.tenantId}/`, region),
-    );
+    this.placement = s3Placement(config, key, region);
+    this.target = this.placement.target;
+    this.sessionRequest = this.placement.sessionRequest;
   }
 
-  protected newBatcher(): PartBatcher {
-    return new PartBatcher();
+  protected newBatcher(): GreedyBatcher<Buffer> {
+    return partBatcher();
   }
 
   /** The event's record, redacted, as one JSON line; none when it is too deep to write. */
@@ -107,20 +77,9 @@ export class S3RewriteDestination extends BatchedDestination<Buffer, Part> {
     _window: number,
     tally: CheckpointTally,
     out: Units<Buffer>,
-  ) {
-    const event = chunk[index]!;
-    const record = event.record ?? {
-      timestamp: new Date(event.timestamp).toISOString(),
-      message: event.message,
-    };
-    this.shaper?.redactRecord(record, tally.redactions());
-    let line: Buffer;
-    try {
-      line = Buffer.from(`${JSON.stringify(record)}\n`, "utf8");
-    } catch {
-      tally.rejected();
-      return;
-    }
+  ): void {
+    const line = recordLine(chunk, index, this.shaper, tally);
+    if (line === undefined) return;
     out.units[0] = line;
     out.sizes[0] = line.length;
     out.count = 1;
@@ -133,20 +92,12 @@ export class S3RewriteDestination extends BatchedDestination<Buffer, Part> {
       () =>
         this.deps.objectWriter.putObject(run.session, {
           bucket: this.config.bucket_name,
-          key: partKey(this.copyKey, number),
+          key: partKey(this.placement.key, number),
           body: Readable.from([body]),
           contentLength: body.length,
           contentType: "application/x-ndjson",
-          expectedBucketOwner: this.owner,
-          metadata: {
-            "logrelay-source-bucket": ref.bucket,
-            "logrelay-source-key": ref.key,
-            ...(ref.versionId && { "logrelay-source-version": ref.versionId }),
-            "logrelay-tenant-id": this.key.tenantId,
-            "logrelay-cluster-id": this.key.clusterId,
-            "logrelay-part": String(number),
-            "logrelay-delivered-at": new Date(this.deps.now()).toISOString(),
-          },
+          expectedBucketOwner: this.placement.owner,
+          metadata: deliveryMetadata(ref, this.key, this.deps.now(), { "logrelay-part": String(number) }),
         }),
       run.deadline,
     );

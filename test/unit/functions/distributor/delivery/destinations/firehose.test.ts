@@ -1,5 +1,5 @@
 import { gzipSync } from "node:zlib";
-import { RecordBatcher } from "../../../../../../functions/distributor/delivery/destinations/firehose";
+import { recordBatcher } from "../../../../../../functions/distributor/delivery/destinations/firehose";
 import { DestinationDeniedError } from "../../../../../../functions/distributor/errors";
 import { BUCKET, fakeWorld, fhConfig, KEY, NOW, ndjson, notificationOf } from "../../../../../harness/fakes";
 
@@ -153,9 +153,9 @@ describe("FirehoseDestination", () => {
   });
 });
 
-describe("RecordBatcher", () => {
+describe("recordBatcher", () => {
   it("closes a batch at 500 records or before 4 MiB", () => {
-    const b = new RecordBatcher();
+    const b = recordBatcher();
     const record = new Uint8Array(1);
     const sizes: number[] = [];
     for (let i = 0; i < 1_001; i++) {
@@ -163,7 +163,7 @@ describe("RecordBatcher", () => {
       if (closed) sizes.push(closed.events.length);
     }
     expect(sizes).toEqual([500, 500]);
-    const big = new RecordBatcher();
+    const big = recordBatcher();
     const mib = new Uint8Array(1);
     expect(big.add(mib, 1_000_000)).toBeUndefined();
     expect(big.add(mib, 1_000_000)).toBeUndefined();

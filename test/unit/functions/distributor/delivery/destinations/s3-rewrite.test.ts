@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import {
-  PartBatcher,
+  partBatcher,
   partKey,
 } from "../../../../../../functions/distributor/delivery/destinations/s3-rewrite";
 import { Deadline } from "../../../../../../functions/distributor/delivery/retry";
@@ -112,7 +112,7 @@ describe("the S3 destination of a config with rules", () => {
   });
 });
 
-describe("partKey and PartBatcher", () => {
+describe("partKey and partBatcher", () => {
   it("names parts after the copy's key; a Parquet object becomes gzipped NDJSON", () => {
     expect(partKey("p/t/c/a/pod/1-u.log.gz", 1)).toBe("p/t/c/a/pod/1-u.log.gz");
     expect(partKey("p/t/c/a/pod/1-u.log.gz", 12)).toBe("p/t/c/a/pod/1-u.part-0012.log.gz");
@@ -122,7 +122,7 @@ describe("partKey and PartBatcher", () => {
   });
 
   it("closes a part before it would pass its size; a longer line is a part of its own", () => {
-    const b = new PartBatcher(10);
+    const b = partBatcher(10);
     const line = (n: number) => Buffer.alloc(n);
     expect(b.add(line(6), 6)).toBeUndefined();
     expect(b.add(line(4), 4)).toBeUndefined();
