@@ -183,7 +183,7 @@ export abstract class BatchedDestination<U, B extends CountedBatch> implements D
     const end = (error?: unknown): Pass => ({
       attempt: {
         counts: tally.counts(),
-        shaping: tally.shaping,
+        ...(this.shaper && { shaping: tally.shaping }),
         ...(error !== undefined && { error }),
       },
       acked: tally.acked,
