@@ -78,6 +78,11 @@ export class FirehoseDestination extends BatchedDestination<Uint8Array, RecordBa
     if (line === undefined) return;
     if (line.length > PUT_RECORD_BATCH_LIMITS.maxRecordBytes) {
       tally.rejected();
+      this.deps.telemetry.log("warn", "record over Firehose's 1,000 KiB not sent (counted as rejected)", {
+        tenant_id: this.key.tenantId,
+        target: this.target,
+        record_bytes: line.length,
+      });
       return;
     }
     out.units[0] = line;

@@ -117,6 +117,12 @@ describe("FirehoseDestination", () => {
       eventsRejected: 1,
     });
     expect(w.firehose.recordsIn(ACCOUNT, STREAM).map((r) => r.message)).toEqual(["small", "after"]);
+    expect(
+      w.telemetry.lines.find((l) => l.message.startsWith("record over Firehose's 1,000 KiB"))?.fields,
+    ).toMatchObject({
+      tenant_id: "acme",
+      record_bytes: expect.any(Number),
+    });
   });
 
   it("filters and redacts the staged record, every string of it, and counts both", async () => {
