@@ -1,3 +1,4 @@
+import { CreateDeliveryStreamCommand, FirehoseClient } from "@aws-sdk/client-firehose";
 import { CreateBucketCommand, GetObjectCommand } from "@aws-sdk/client-s3";
 import type { APIGatewayProxyEventV2WithIAMAuthorizer } from "aws-lambda";
 import { makeApiHandler } from "../../functions/tenant-api/handler";
@@ -5,11 +6,13 @@ import { makeRouter } from "../../functions/tenant-api/router";
 import { loadApiSettings } from "../../functions/tenant-api/settings";
 import { createRouter, createService } from "../../functions/tenant-api/wiring";
 import {
+  accountCredentials,
   CENTRAL_ACCOUNT,
   clientsFor,
   createAuditTable,
   createConfigTable,
   createRegistryTable,
+  REGION,
 } from "../harness/aws";
 import { runCaptured } from "../harness/cli";
 import { useMoto } from "../harness/moto-suite";
@@ -65,6 +68,7 @@ describe("tenant-config API against the emulator's DynamoDB", () => {
       "race",
       "val",
       "valcw",
+      "valfh",
       ...Array.from({ length: 23 }, (_, i) => `page-${String(i).padStart(2, "0")}`),
     ];
     for (const t of tenants) {
@@ -285,6 +289,47 @@ describe("tenant-config API against the emulator's DynamoDB", () => {
           detail: expect.stringMatching(/created on the first delivery/),
         },
       ],
+    });
+  });
+
+  it("validate of a firehose config describes the stream with the customer's role; a missing one fails with a hint", async () => {
+    await new FirehoseClient({ region: REGION, credentials: await accountCredentials("111111111111") }).send(
+      new CreateDeliveryStreamCommand({
+        DeliveryStreamName: "valfh-splunk",
+        DeliveryStreamType: "DirectPut",
+        ExtendedS3DestinationConfiguration: {
+          BucketARN: "arn:aws:s3:::valfh-out",
+          RoleARN: "arn:aws:iam::111111111111:role/firehose-delivery",
+        },
+      }),
+    );
+    const stream = "arn:aws:firehose:us-east-1:111111111111:deliverystream/valfh-splunk";
+    const config = { ...cw(), type: "firehose", log_group_name: undefined, delivery_stream_arn: stream };
+    expect((await call("POST", "/tenants/valfh/delivery-configs", config)).status).toBe(201);
+
+    const ok = await call("POST", "/tenants/valfh/delivery-configs/firehose/validate");
+    expect(ok.body).toMatchObject({
+      ok: true,
+      checks: [
+        { check: "assume-customer-role", ok: true },
+        {
+          check: "stream-reachable",
+          ok: true,
+          detail: "delivery stream valfh-splunk is ACTIVE in us-east-1",
+        },
+      ],
+    });
+
+    await call("PATCH", "/tenants/valfh/delivery-configs/firehose", {
+      delivery_stream_arn: "arn:aws:firehose:us-east-1:111111111111:deliverystream/gone",
+      version: 1,
+    });
+    const bad = await call("POST", "/tenants/valfh/delivery-configs/firehose/validate");
+    expect(bad.body.checks[1]).toMatchObject({
+      check: "stream-reachable",
+      ok: false,
+      detail: expect.stringMatching(/^ResourceNotFoundException/),
+      hint: expect.stringMatching(/^The stream gone must exist in account 111111111111, region us-east-1/),
     });
   });
 });
