@@ -29,6 +29,7 @@ export interface UnitBatcher<U, B extends CountedBatch> {
 export interface UnitBatch<U> {
   readonly events: U[];
   readonly bytes: number;
+  readonly units: number;
 }
 
 /**
@@ -54,7 +55,7 @@ export class GreedyBatcher<U> implements UnitBatcher<U, UnitBatch<U>> {
 
   flush(): UnitBatch<U> | undefined {
     if (this.units.length === 0) return undefined;
-    const batch = { events: this.units, bytes: this.bytes };
+    const batch = { events: this.units, bytes: this.bytes, units: this.units.length };
     this.units = [];
     this.bytes = 0;
     return batch;

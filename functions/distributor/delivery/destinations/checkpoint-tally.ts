@@ -3,9 +3,9 @@ import type { Checkpoint } from "../../model/ledger";
 import type { ReadStats } from "../../reading/log-records";
 import { newShapingCounts, type ShapingCounts } from "../../shaping/shaper";
 
-/** What a batch carries as far as counting goes: its units and their bytes. */
+/** What a batch carries as far as counting goes: how many units, and their bytes. */
 export interface CountedBatch {
-  readonly events: readonly unknown[];
+  readonly units: number;
   readonly bytes: number;
 }
 
@@ -96,14 +96,14 @@ export class CheckpointTally {
   checkpointAfter(batch: CountedBatch, refused: number, cut: ReaderCounts): Checkpoint {
     const acked = this.last;
     return {
-      eventsDelivered: acked.eventsDelivered + batch.events.length - refused,
+      eventsDelivered: acked.eventsDelivered + batch.units - refused,
       eventsRejected: this.from.eventsRejected + cut.rejected + this.refused + refused,
       eventsSplit: this.from.eventsSplit + cut.split,
       badLines: cut.badLines,
       bytes: acked.bytes + batch.bytes,
       batches: acked.batches + 1,
       eventsFiltered: this.from.eventsFiltered + cut.filtered,
-      position: acked.position + batch.events.length,
+      position: acked.position + batch.units,
       windowNowMs: this.from.windowNowMs,
       batching: this.from.batching,
     };

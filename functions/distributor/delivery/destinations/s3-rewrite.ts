@@ -6,22 +6,79 @@ import type { SessionRequest } from "../../ports";
 import type { EventChunk } from "../../reading/log-records";
 import { isParquetKey } from "../../reading/parquet-records";
 import { Shaper } from "../../shaping/shaper";
-import { BatchedDestination, GreedyBatcher, recordLine, type UnitBatch, type Units } from "./batched";
+import { BatchedDestination, recordLine, type UnitBatcher, type Units } from "./batched";
 import type { CheckpointTally } from "./checkpoint-tally";
 import type { DeliveryRun, DestinationDeps } from "./destination";
 import { deliveryMetadata, type S3Placement, s3Placement } from "./s3-copy";
 
-/** Uncompressed bytes of one written part: an object larger than this is written in parts. */
-export const PART_BYTES = 32 * 1024 * 1024;
+/**
+ * Compressed bytes of one written part: an object whose shaped records compress to more is
+ * written in parts, so a delivery holds at most about two parts in memory whatever the object.
+ */
+export const PART_BYTES = 4 * 1024 * 1024;
+/** Lines are compressed as they come, this many uncompressed bytes at a time. */
+export const MEMBER_BYTES = 1024 * 1024;
 
 /** Version of the rules that cut an object into lines and parts (see BATCHING_VERSION). */
 export const S3_REWRITE_VERSION = "s3-1";
 
-export type Part = UnitBatch<Buffer>;
+/** A part: gzip members (their concatenation is one gzip file), and the lines they hold. */
+export interface Part {
+  readonly members: Buffer[];
+  /** Compressed bytes. */
+  readonly bytes: number;
+  /** Lines. */
+  readonly units: number;
+}
 
-/** Packs lines into parts of at most PART_BYTES (a longer line is a part of its own). */
-export const partBatcher = (maxBytes = PART_BYTES) =>
-  new GreedyBatcher<Buffer>(Number.POSITIVE_INFINITY, maxBytes);
+/**
+ * Packs lines into parts, compressing every MEMBER_BYTES of lines into a gzip member as it goes
+ * (a gzip file may be several members, which every reader inflates as one stream); a part closes
+ * once its members reach `maxBytes`.
+ */
+export class PartBatcher implements UnitBatcher<Buffer, Part> {
+  private lines: Buffer[] = [];
+  private lineBytes = 0;
+  private members: Buffer[] = [];
+  private bytes = 0;
+  private units = 0;
+
+  constructor(
+    private readonly maxBytes = PART_BYTES,
+    private readonly memberBytes = MEMBER_BYTES,
+  ) {}
+
+  add(line: Buffer, size: number): Part | undefined {
+    this.lines.push(line);
+    this.lineBytes += size;
+    this.units++;
+    if (this.lineBytes < this.memberBytes) return undefined;
+    this.compress();
+    return this.bytes >= this.maxBytes ? this.close() : undefined;
+  }
+
+  flush(): Part | undefined {
+    this.compress();
+    return this.units === 0 ? undefined : this.close();
+  }
+
+  private compress(): void {
+    if (this.lines.length === 0) return;
+    const member = gzipSync(Buffer.concat(this.lines, this.lineBytes));
+    this.members.push(member);
+    this.bytes += member.length;
+    this.lines = [];
+    this.lineBytes = 0;
+  }
+
+  private close(): Part {
+    const part = { members: this.members, bytes: this.bytes, units: this.units };
+    this.members = [];
+    this.bytes = 0;
+    this.units = 0;
+    return part;
+  }
+}
 
 /**
  * Where part `n` (from 1) of a rewritten object lands: the copy's key for the first part of a
@@ -43,7 +100,7 @@ export function partKey(copyKey: string, part: number): string {
 /**
  * The S3 destination of a config with filter or redaction rules: instead of copying the staged
  * object, writes what the rules let through (each event's staged record, redacted, as one JSON
- * line) as gzipped NDJSON into the tenant's prefix, in parts of at most PART_BYTES. Each part is
+ * line) as gzipped NDJSON into the tenant's prefix, in parts of about PART_BYTES. Each part is
  * checkpointed once written; a part written again (a retry, a crash) replaces itself with the same
  * bytes, so nothing is duplicated. The object caps of reading apply, as for CloudWatch.
  */
@@ -66,8 +123,8 @@ export class S3RewriteDestination extends BatchedDestination<Buffer, Part> {
     this.sessionRequest = this.placement.sessionRequest;
   }
 
-  protected newBatcher(): GreedyBatcher<Buffer> {
-    return partBatcher();
+  protected newBatcher(): PartBatcher {
+    return new PartBatcher();
   }
 
   /** The event's record, redacted, as one JSON line; none when it is too deep to write. */
@@ -86,7 +143,7 @@ export class S3RewriteDestination extends BatchedDestination<Buffer, Part> {
   }
 
   protected async sendBatch(run: DeliveryRun, part: Part, number: number): Promise<number> {
-    const body = gzipSync(Buffer.concat(part.events, part.bytes));
+    const body = Buffer.concat(part.members, part.bytes);
     const { ref } = run;
     await this.deps.call(
       () =>

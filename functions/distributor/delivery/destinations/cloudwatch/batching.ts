@@ -27,6 +27,8 @@ export interface LogBatch {
   readonly events: LogEvent[];
   /** Bytes as CloudWatch counts them (message bytes + 26 per event). */
   readonly bytes: number;
+  /** Its events' count: the units the checkpoint moves past. */
+  readonly units: number;
 }
 
 /**
@@ -104,7 +106,7 @@ export class PutLogEventsBatcher {
       }
     }
     if (!sorted) events.sort((a, b) => a.timestamp - b.timestamp);
-    const batch = { events, bytes: this.bytes };
+    const batch = { events, bytes: this.bytes, units: events.length };
     this.events = [];
     this.bytes = 0;
     this.minTs = Number.POSITIVE_INFINITY;

@@ -13,10 +13,7 @@ const fresh: Checkpoint = {
   windowNowMs: 1_000,
   batching: "cw-1",
 };
-const batch = (n: number, bytes = n * 30) => ({
-  events: Array.from({ length: n }, (_, i) => ({ timestamp: i, message: "m" })),
-  bytes,
-});
+const batch = (n: number, bytes = n * 30) => ({ units: n, bytes });
 
 describe("CheckpointTally", () => {
   it("from a fresh start: each acknowledged batch advances the position and the counts", () => {

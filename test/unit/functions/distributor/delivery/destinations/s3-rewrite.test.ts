@@ -1,6 +1,9 @@
+import { randomBytes } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import {
-  partBatcher,
+  MEMBER_BYTES,
+  PART_BYTES,
+  PartBatcher,
   partKey,
 } from "../../../../../../functions/distributor/delivery/destinations/s3-rewrite";
 import { Deadline } from "../../../../../../functions/distributor/delivery/retry";
@@ -67,10 +70,15 @@ describe("the S3 destination of a config with rules", () => {
   it("a large object is written in parts, each checkpointed; a retry writes the failed part again, none twice", async () => {
     const w = fakeWorld();
     w.configs.items.set("acme", [s3Config("acme", "111111111111", { redact: ["email"] })]);
-    const message = "y".repeat(1_000);
+    // Hex text compresses about 2:1: 12,000 lines of 1 KB make two parts of about 4 MiB or less.
     w.objects.objects.set(
       `${BUCKET}/${KEY}`,
-      lines(Array.from({ length: 70_000 }, (_, i) => ({ message: `${i} ${message}`, timestamp: at }))),
+      lines(
+        Array.from({ length: 12_000 }, (_, i) => ({
+          message: `${i} ${randomBytes(500).toString("hex")}`,
+          timestamp: at,
+        })),
+      ),
     );
     // The first attempt writes its first part, then S3 fails until the attempt's time is up.
     let failing = true;
@@ -97,22 +105,19 @@ describe("the S3 destination of a config with rules", () => {
     expect(second.objects[0]!.destinations[0]!.resumedFrom?.batches).toBe(1);
     expect(second.objects[0]!.destinations[0]).toMatchObject({
       status: "delivered",
-      eventsDelivered: 70_000,
-      batches: 3,
+      eventsDelivered: 12_000,
+      batches: 2,
     });
     const keys = w.writer.puts.map((p) => p.request.key.split("/").at(-1));
-    expect(keys).toEqual([
-      "1763632800-u.log.gz",
-      "1763632800-u.part-0002.log.gz",
-      "1763632800-u.part-0003.log.gz",
-    ]);
+    expect(keys).toEqual(["1763632800-u.log.gz", "1763632800-u.part-0002.log.gz"]);
+    expect(Math.max(...w.writer.puts.map((p) => p.body.length))).toBeLessThan(PART_BYTES + MEMBER_BYTES);
     const written = w.writer.puts.flatMap((p) => gunzipSync(p.body).toString().trimEnd().split("\n"));
-    expect(written).toHaveLength(70_000);
-    expect(new Set(written).size).toBe(70_000);
+    expect(written).toHaveLength(12_000);
+    expect(new Set(written).size).toBe(12_000);
   });
 });
 
-describe("partKey and partBatcher", () => {
+describe("partKey and PartBatcher", () => {
   it("names parts after the copy's key; a Parquet object becomes gzipped NDJSON", () => {
     expect(partKey("p/t/c/a/pod/1-u.log.gz", 1)).toBe("p/t/c/a/pod/1-u.log.gz");
     expect(partKey("p/t/c/a/pod/1-u.log.gz", 12)).toBe("p/t/c/a/pod/1-u.part-0012.log.gz");
@@ -121,13 +126,17 @@ describe("partKey and partBatcher", () => {
     expect(partKey("p/t/c/a/pod/plain", 2)).toBe("p/t/c/a/pod/plain.part-0002.gz");
   });
 
-  it("closes a part before it would pass its size; a longer line is a part of its own", () => {
-    const b = partBatcher(10);
-    const line = (n: number) => Buffer.alloc(n);
-    expect(b.add(line(6), 6)).toBeUndefined();
-    expect(b.add(line(4), 4)).toBeUndefined();
-    expect(b.add(line(25), 25)?.bytes).toBe(10);
-    expect(b.add(line(1), 1)?.bytes).toBe(25);
-    expect(b.flush()?.bytes).toBe(1);
+  it("compresses lines into gzip members as they come; a part closes once its members reach its size", () => {
+    const b = new PartBatcher(3_000, 1_000);
+    const sent = Array.from({ length: 40 }, () => Buffer.from(`${randomBytes(100).toString("hex")}\n`));
+    const parts = sent.map((l) => b.add(l, l.length)).filter((p) => p !== undefined);
+    parts.push(b.flush()!);
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.reduce((n, p) => n + p.units, 0)).toBe(40);
+    // The members of a part are one gzip file; the parts, in order, are the lines.
+    const text = parts.map((p) => gunzipSync(Buffer.concat(p.members)).toString()).join("");
+    expect(text).toBe(sent.join(""));
+    for (const p of parts.slice(0, -1)) expect(p.bytes).toBeGreaterThanOrEqual(3_000);
+    expect(new PartBatcher().flush()).toBeUndefined();
   });
 });
