@@ -121,6 +121,27 @@ export async function createLedgerTable(name: string): Promise<void> {
   );
 }
 
+/**
+ * What a distributor suite starts from: its config, registry and ledger tables (as `distributorEnv`
+ * names them), its tenants registered to their accounts, and the staging bucket if it has one.
+ */
+export async function distributorTables(
+  tables: {
+    readonly config: string;
+    readonly registry: string;
+    readonly ledger: string;
+    readonly staging?: string;
+  },
+  tenants: Record<string, string[]>,
+): Promise<void> {
+  await createConfigTable(tables.config);
+  await createRegistryTable(tables.registry);
+  await createLedgerTable(tables.ledger);
+  for (const [tenant, accounts] of Object.entries(tenants))
+    await registerTenant(tables.registry, tenant, accounts);
+  if (tables.staging) await createBucket((await clientsFor(CENTRAL_ACCOUNT)).s3, tables.staging);
+}
+
 export async function putConfig(table: string, item: Record<string, unknown>): Promise<void> {
   await documentClient().send(new PutCommand({ TableName: table, Item: item }));
 }

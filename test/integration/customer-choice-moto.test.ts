@@ -6,15 +6,12 @@ import {
   CENTRAL_ACCOUNT,
   clientsFor,
   createBucket,
-  createConfigTable,
-  createLedgerTable,
-  createRegistryTable,
   distributorEnv,
+  distributorTables,
   putConfig,
   putObject,
   REGION,
   readLogGroup,
-  registerTenant,
 } from "../harness/aws";
 import { runCaptured } from "../harness/cli";
 import { useMoto } from "../harness/moto-suite";
@@ -96,11 +93,10 @@ describe("filters and redaction, delivered by the CLI to CloudWatch, S3 and Fire
   useMoto();
 
   beforeAll(async () => {
-    await createConfigTable(CONFIG_TABLE);
-    await createRegistryTable(REGISTRY_TABLE);
-    await createLedgerTable(LEDGER_TABLE);
-    await registerTenant(REGISTRY_TABLE, TENANT, [ACCOUNT]);
-    await createBucket((await clientsFor(CENTRAL_ACCOUNT)).s3, STAGING);
+    await distributorTables(
+      { config: CONFIG_TABLE, registry: REGISTRY_TABLE, ledger: LEDGER_TABLE, staging: STAGING },
+      { [TENANT]: [ACCOUNT] },
+    );
     const customer = await clientsFor(ACCOUNT);
     await createBucket(customer.s3, ARCHIVE);
     await createBucket(customer.s3, FIREHOSE_OUT);

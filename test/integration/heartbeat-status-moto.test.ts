@@ -6,15 +6,12 @@ import {
   CENTRAL_ACCOUNT,
   clientsFor,
   createBucket,
-  createConfigTable,
-  createLedgerTable,
-  createRegistryTable,
   distributorEnv,
+  distributorTables,
   putConfig,
   putObject,
   REGION,
   readLogGroup,
-  registerTenant,
 } from "../harness/aws";
 import { runCaptured } from "../harness/cli";
 import { ndjsonGz } from "../harness/factories";
@@ -60,10 +57,7 @@ describe("every cluster's pulse, from heartbeats delivered through the real CLI 
   let environmentFile: string;
 
   beforeAll(async () => {
-    await createConfigTable(tables.config);
-    await createRegistryTable(tables.registry);
-    await createLedgerTable(tables.ledger);
-    await registerTenant(tables.registry, TENANT, [CENTRAL_ACCOUNT]);
+    await distributorTables(tables, { [TENANT]: [CENTRAL_ACCOUNT] });
     await putConfig(tables.config, {
       tenant_id: TENANT,
       type: "cloudwatch",

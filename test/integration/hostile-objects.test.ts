@@ -11,15 +11,11 @@ import { regionalResourceNames } from "../../stacks/naming";
 import {
   CENTRAL_ACCOUNT,
   clientsFor,
-  createBucket,
-  createConfigTable,
-  createLedgerTable,
-  createRegistryTable,
   distributorEnv,
+  distributorTables,
   putConfig,
   putObject,
   readLogGroup,
-  registerTenant,
 } from "../harness/aws";
 import { useMoto } from "../harness/moto-suite";
 import { env } from "../harness/synth";
@@ -129,11 +125,10 @@ describe("hostile objects: bounded memory and time, bad lines with reasons, neve
 
   beforeAll(async () => {
     bundleNodeProgram(join(ROOT, "cli", "main.ts"), BUNDLE);
-    await createConfigTable(CONFIG_TABLE);
-    await createRegistryTable(REGISTRY_TABLE);
-    await createLedgerTable(LEDGER_TABLE);
-    await registerTenant(REGISTRY_TABLE, TENANT, [ACCOUNT]);
-    await createBucket((await clientsFor(CENTRAL_ACCOUNT)).s3, BUCKET);
+    await distributorTables(
+      { config: CONFIG_TABLE, registry: REGISTRY_TABLE, ledger: LEDGER_TABLE, staging: BUCKET },
+      { [TENANT]: [ACCOUNT] },
+    );
     await putConfig(CONFIG_TABLE, {
       tenant_id: TENANT,
       type: "cloudwatch",
