@@ -160,6 +160,20 @@ export async function writeSampleLogs(
 }
 
 /**
+ * One heartbeat line as the heartbeat workload prints it (stacks/heartbeat.ts): the emit time to
+ * the second, in UTC.
+ */
+export function heartbeatMessage(clusterId: string, series: string, seq: number, at: Date): string {
+  return JSON.stringify({
+    logrelay_heartbeat: 1,
+    cluster_id: clusterId,
+    series,
+    seq,
+    emitted_at: at.toISOString().replace(/\.\d{3}Z$/, "Z"),
+  });
+}
+
+/**
  * Writes one heartbeat object per cluster, as the collector ships its heartbeat pod's lines: the
  * last three heartbeats of a series, a minute apart, the newest now.
  */
@@ -176,17 +190,7 @@ export async function writeHeartbeats(
     const pod = "logrelay-heartbeat-local";
     const beats = [1, 2, 3].map((seq) => {
       const at = new Date(Math.floor(now.getTime() / 1000) * 1000 - (3 - seq) * 60_000);
-      const emitted = at.toISOString().replace(/\.\d{3}Z$/, "Z");
-      return {
-        message: JSON.stringify({
-          logrelay_heartbeat: 1,
-          cluster_id: cluster,
-          series,
-          seq,
-          emitted_at: emitted,
-        }),
-        at,
-      };
+      return { message: heartbeatMessage(cluster, series, seq, at), at };
     });
     const events = beats.map((b) =>
       collectorEvent(tenant, cluster, "logrelay-heartbeat", pod, b.message, b.at),

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { heartbeatMessage } from "../../scripts/sample-data";
 import {
   CENTRAL_ACCOUNT,
   clientsFor,
@@ -31,17 +32,11 @@ function heartbeats(cluster: string, series: string, seqs: number[], minutesAgo:
   const base = Date.now() - minutesAgo * 60_000;
   return ndjsonGz(
     seqs.map((seq, i) => {
-      const at = new Date(base - (seqs.length - 1 - i) * 60_000);
-      const emitted = at.toISOString().replace(/\.\d{3}Z$/, "Z");
+      // To the second, as the workload prints it.
+      const at = new Date(Math.floor((base - (seqs.length - 1 - i) * 60_000) / 1000) * 1000);
       return {
-        message: JSON.stringify({
-          logrelay_heartbeat: 1,
-          cluster_id: cluster,
-          series,
-          seq,
-          emitted_at: emitted,
-        }),
-        timestamp: emitted,
+        message: heartbeatMessage(cluster, series, seq, at),
+        timestamp: at.toISOString(),
         tenant_id: TENANT,
         cluster_id: cluster,
       };
