@@ -199,6 +199,9 @@ export function destinationRegion(config: DeliveryConfig, fallback: string): str
   return config.target_region ?? fallback;
 }
 
+/** A Firehose stream's name: the part of its ARN after `deliverystream/`. */
+export const streamNameOf = (streamArn: string): string => streamArn.slice(streamArn.indexOf("/") + 1);
+
 /** Where a config's logs go, as people read it: the log group, `s3://bucket/prefix`, or the stream ARN. */
 export function destinationName(
   config:

@@ -2,7 +2,7 @@ import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-
 import { DescribeDeliveryStreamCommand, FirehoseClient } from "@aws-sdk/client-firehose";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { CredentialBroker, DestinationSession } from "./credentials";
-import { type DeliveryConfig, destinationRegion } from "./delivery-config";
+import { type DeliveryConfig, destinationRegion, streamNameOf } from "./delivery-config";
 import { describeError } from "./errors";
 import { accountOfRoleArn } from "./patterns";
 
@@ -178,7 +178,7 @@ export class AwsDestinationValidator implements DestinationValidator {
     config: Extract<DeliveryConfig, { type: "firehose" }>,
     session: DestinationSession,
   ): Promise<CheckResult> {
-    const name = config.delivery_stream_arn.slice(config.delivery_stream_arn.indexOf("/") + 1);
+    const name = streamNameOf(config.delivery_stream_arn);
     try {
       const out = await this.clients
         .firehose(session)

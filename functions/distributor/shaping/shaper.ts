@@ -84,8 +84,10 @@ function matches(
   return value !== undefined && rule.matches(value);
 }
 
+const compiled = new WeakMap<EventRules, Shaper>();
+
 /**
- * A config's filter and redaction, compiled once per delivery: which events go, and what is masked
+ * A config's filter and redaction, compiled once per config: which events go, and what is masked
  * in what goes. Filters read the staged record and the message; redaction masks the message (for
  * CloudWatch) or every string of the record (for destinations that receive records).
  */
@@ -115,11 +117,14 @@ export class Shaper {
   /** The shaper of a config's rules; undefined when it has none (events go as they are). */
   static of(rules: EventRules): Shaper | undefined {
     const filters = (rules.filter?.include.length ?? 0) + (rules.filter?.exclude.length ?? 0);
-    return filters + (rules.redact?.length ?? 0) === 0 ? undefined : new Shaper(rules);
-  }
-
-  get redacts(): boolean {
-    return this.redactions.length > 0;
+    if (filters + (rules.redact?.length ?? 0) === 0) return undefined;
+    // A config's rules are compiled once while the config is cached, not once per object.
+    let shaper = compiled.get(rules);
+    if (!shaper) {
+      shaper = new Shaper(rules);
+      compiled.set(rules, shaper);
+    }
+    return shaper;
   }
 
   /** Why `event` does not go (`include`, `exclude.<n>`), or undefined when it goes. */

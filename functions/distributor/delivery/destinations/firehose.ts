@@ -1,4 +1,4 @@
-import type { FirehoseConfig } from "../../../shared/delivery-config";
+import { type FirehoseConfig, streamNameOf } from "../../../shared/delivery-config";
 import type { LogObjectKey } from "../../admission/object-key";
 import { DeadlineReachedError } from "../../errors";
 import type { SessionRequest } from "../../ports";
@@ -52,7 +52,7 @@ export class FirehoseDestination extends BatchedDestination<Uint8Array, RecordBa
 
   constructor(config: FirehoseConfig, key: LogObjectKey, region: string, deps: DestinationDeps) {
     super(key, deps, Shaper.of(config), true);
-    this.streamName = config.delivery_stream_arn.slice(config.delivery_stream_arn.indexOf("/") + 1);
+    this.streamName = streamNameOf(config.delivery_stream_arn);
     this.target = targetOf(config, region);
     this.sessionRequest = sessionRequestFor(
       config,

@@ -22,11 +22,13 @@ export function destinationFor(
   switch (config.type) {
     case "cloudwatch":
       return new CloudWatchDestination(config, key, region, limits, deps);
-    case "s3":
+    case "s3": {
       // With rules the object is read and rewritten; without, copied as it is.
-      return Shaper.of(config)
-        ? new S3RewriteDestination(config, key, region, deps)
+      const shaper = Shaper.of(config);
+      return shaper
+        ? new S3RewriteDestination(config, key, region, deps, shaper)
         : new S3CopyDestination(config, key, region, deps);
+    }
     case "firehose":
       return new FirehoseDestination(config, key, region, deps);
   }

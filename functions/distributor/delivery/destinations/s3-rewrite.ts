@@ -5,7 +5,7 @@ import type { LogObjectKey } from "../../admission/object-key";
 import type { SessionRequest } from "../../ports";
 import type { EventChunk } from "../../reading/log-records";
 import { isParquetKey } from "../../reading/parquet-records";
-import { Shaper } from "../../shaping/shaper";
+import type { Shaper } from "../../shaping/shaper";
 import { BatchedDestination, recordLine, type UnitBatcher, type Units } from "./batched";
 import type { CheckpointTally } from "./checkpoint-tally";
 import type { DeliveryRun, DestinationDeps } from "./destination";
@@ -116,8 +116,9 @@ export class S3RewriteDestination extends BatchedDestination<Buffer, Part> {
     key: LogObjectKey,
     region: string,
     deps: DestinationDeps,
+    shaper: Shaper,
   ) {
-    super(key, deps, Shaper.of(config), true);
+    super(key, deps, shaper, true);
     this.placement = s3Placement(config, key, region);
     this.target = this.placement.target;
     this.sessionRequest = this.placement.sessionRequest;

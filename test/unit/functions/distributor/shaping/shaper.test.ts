@@ -71,6 +71,9 @@ describe("filters: which events go", () => {
     expect(a.fingerprint).toMatch(/^[0-9a-f]{12}$/);
     expect(a.fingerprint).not.toBe(b.fingerprint);
     expect(Shaper.of({ redact: ["email"] })!.fingerprint).toBe(a.fingerprint);
+    // Compiled once per config (the cached config object), not once per object delivered.
+    const config = { redact: ["email" as const] };
+    expect(Shaper.of(config)).toBe(Shaper.of(config));
   });
 });
 
