@@ -166,6 +166,9 @@ export class FakeLogs {
   maxInFlight = 0;
   /** Accounts whose every put fails with this error (an outage of one destination). */
   readonly down = new Map<string, Error>();
+  /** Decides a fault by the put's number (from 1), after `faults` is empty. */
+  fail?: (put: number) => Error | undefined;
+  private puts = 0;
 
   factory = (session: DestinationSession): CloudWatchLogsApi => {
     const account = session.accountId;
@@ -178,7 +181,7 @@ export class FakeLogs {
         } finally {
           this.inFlight--;
         }
-        const fault = this.faults.shift() ?? this.down.get(account);
+        const fault = this.faults.shift() ?? this.fail?.(++this.puts) ?? this.down.get(account);
         if (fault) throw fault;
         // CloudWatch refuses a batch over its limits whole (the size counts UTF-8 bytes + 26 each).
         const bytes = events.reduce((n, e) => n + eventBytes(e.message), 0);

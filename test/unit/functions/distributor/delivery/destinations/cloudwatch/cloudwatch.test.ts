@@ -223,16 +223,13 @@ describe("CloudWatchDestination with a config's filter and redaction", () => {
     w.objects.objects.set(`${BUCKET}/${KEY}`, gzipSync(lines.join("\n")));
     // The first put goes; then CloudWatch throttles until the first attempt's time is up.
     let failing = true;
-    let puts = 0;
-    w.logs.onPut = () => {
-      if (failing && ++puts > 1)
-        w.logs.faults.push(
-          Object.assign(new Error("Rate exceeded"), {
+    w.logs.fail = (put) =>
+      failing && put > 1
+        ? Object.assign(new Error("Rate exceeded"), {
             name: "ThrottlingException",
             $metadata: { httpStatusCode: 400 },
-          }),
-        );
-    };
+          })
+        : undefined;
     const first = await w.engine.processMessage(
       notificationOf(),
       {},
