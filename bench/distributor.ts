@@ -44,6 +44,7 @@ import { dirname, join, resolve } from "node:path";
 import { createGunzip, createGzip } from "node:zlib";
 import { type AsyncBuffer, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { parquetWriteBuffer } from "hyparquet-writer";
+import * as z from "zod";
 import { NoLedger } from "../functions/distributor/adapters/dynamodb";
 import { CachedRegistry, CachedTenantConfigs } from "../functions/distributor/admission/tenant-configs";
 import {
@@ -52,6 +53,8 @@ import {
 } from "../functions/distributor/delivery/destinations/cloudwatch/batching";
 import { DeliveryEngine } from "../functions/distributor/delivery/engine";
 import type { CloudWatchLogsApi, LogLevel, ObjectRanges } from "../functions/distributor/ports";
+import { describeIssues } from "../functions/shared/delivery-config";
+import { FilterSchema, RedactListSchema } from "../functions/shared/event-rules";
 import { bundleNodeProgram } from "../stacks/constructs/bundle";
 import { DEFAULT_FUNCTION_MEMORY_MB, functionNodeOptions } from "../stacks/constructs/nodejs-function";
 import { coldStart } from "./cold-start";
@@ -235,15 +238,36 @@ async function floor(path: string) {
   return { events, bytes };
 }
 
-/** The rules `--redact a,b` and `--exclude field=regex` (repeatable) give the bench's config. */
+/** A mistake in the bench's own options: printed as one line, exit 2. */
+class BenchUsageError extends Error {}
+
+/**
+ * The rules `--redact a,b` and `--exclude field=regex` (repeatable) give the bench's config,
+ * checked by the schemas a config's rules pass through the API.
+ */
 function shapingRules(argv: readonly string[]): Record<string, unknown> {
-  const redact = argv.includes("--redact") ? argv[argv.indexOf("--redact") + 1]!.split(",") : undefined;
+  const value = (i: number, option: string) => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith("--")) throw new BenchUsageError(`${option} takes a value`);
+    return v;
+  };
+  const redact = argv.includes("--redact")
+    ? value(argv.indexOf("--redact"), "--redact").split(",")
+    : undefined;
   const exclude = argv.flatMap((a, i) => {
     if (a !== "--exclude") return [];
-    const [field, ...regex] = argv[i + 1]!.split("=");
-    return [{ field: field!, regex: regex.join("=") }];
+    const pair = value(i, "--exclude");
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new BenchUsageError(`--exclude takes field=regex, got ${JSON.stringify(pair)}`);
+    return [{ field: pair.slice(0, at), regex: pair.slice(at + 1) }];
   });
-  return { ...(redact && { redact }), ...(exclude.length > 0 && { filter: { exclude } }) };
+  const rules = { ...(redact && { redact }), ...(exclude.length > 0 && { filter: { exclude } }) };
+  const checked = z
+    .object({ filter: FilterSchema.optional(), redact: RedactListSchema.optional() })
+    .safeParse(rules);
+  if (!checked.success)
+    throw new BenchUsageError(`--redact/--exclude: ${describeIssues(checked.error).join("; ")}`);
+  return rules;
 }
 
 async function engine(path: string, putLatencyMs = 0, rules: Record<string, unknown> = {}) {
@@ -454,7 +478,8 @@ async function mainBench() {
   // With --redact or --exclude, the path with those rules runs in the same rounds.
   const shapingArgs = process.argv
     .slice(2)
-    .flatMap((a, i, all) => (a === "--redact" || a === "--exclude" ? [a, all[i + 1]!] : []));
+    .flatMap((a, i, all) => (a === "--redact" || a === "--exclude" ? all.slice(i, i + 2) : []));
+  shapingRules(shapingArgs); // a mistake stops here, before any round
   const runs: { fl: PhaseResult; en: PhaseResult; seeds?: number; shaped?: PhaseResult }[] = [];
   for (let i = 0; i < pairs; i++) {
     const fl = runPhase("floor", path);
@@ -584,6 +609,11 @@ async function mainBench() {
 }
 
 mainBench().catch((e) => {
+  if (e instanceof BenchUsageError) {
+    console.error(`bench: ${e.message}`);
+    process.exitCode = 2;
+    return;
+  }
   console.error(e);
   process.exitCode = 1;
 });
